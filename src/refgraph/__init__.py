@@ -1,0 +1,48 @@
+"""refgraph: physician referral networks as tables and graphs.
+
+Tables are the truth, graphs are views: a :class:`ReferralNetwork` holds
+validated physicians, practices, flows, events and touchpoints tables and
+builds networkx and CSR views on demand.
+"""
+
+from ._errors import BackendError, NoPathError, NotFoundError, RefgraphError, ValidationError
+from ._validate import IngestResult, is_valid_npi, npi_check_digit
+from .io import (
+    read_cms_shared_patients,
+    read_directory,
+    read_docgraph_hop,
+    read_events,
+    read_flows,
+    read_network,
+    read_physicians,
+    read_practices,
+    read_table,
+    read_touchpoints,
+)
+from .network import ReferralNetwork, load
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BackendError",
+    "IngestResult",
+    "NoPathError",
+    "NotFoundError",
+    "ReferralNetwork",
+    "RefgraphError",
+    "ValidationError",
+    "__version__",
+    "is_valid_npi",
+    "load",
+    "npi_check_digit",
+    "read_cms_shared_patients",
+    "read_directory",
+    "read_docgraph_hop",
+    "read_events",
+    "read_flows",
+    "read_network",
+    "read_physicians",
+    "read_practices",
+    "read_table",
+    "read_touchpoints",
+]

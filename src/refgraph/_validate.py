@@ -1,0 +1,650 @@
+"""Validation and coercion of referral tables that loses nothing.
+
+Every row that goes in comes out either accepted (possibly merged with its
+duplicates) or in a rejects table with its source row number, the column, the
+offending value and the reason. The invariant
+``result.n_accepted_rows + result.n_rejected_rows == result.n_input`` always holds.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ._errors import ValidationError
+from .model import SCHEMAS, Column, Schema
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "REJECT_COLUMNS",
+    "IngestResult",
+    "is_valid_npi",
+    "npi_check_digit",
+    "validate_table",
+]
+
+#: Columns of every rejects table.
+REJECT_COLUMNS = ["row", "column", "value", "reason"]
+
+Duplicates = Literal["aggregate", "reject", "keep"]
+
+
+def npi_check_digit(first9: str) -> int:
+    """Return the check digit of an NPI from its first nine digits.
+
+    The NPI check digit is the Luhn check digit computed over the digits
+    prefixed with the card issuer code ``80840`` (CMS, *Requirements for NPI
+    check digit*, 2005).
+
+    Parameters
+    ----------
+    first9
+        The first nine digits of the NPI.
+
+    Returns
+    -------
+    int
+        The tenth digit that makes the NPI valid.
+
+    Examples
+    --------
+    >>> npi_check_digit("123456789")
+    3
+    """
+    if len(first9) != 9 or not first9.isdigit():
+        raise ValidationError(f"first9: expected 9 digits, got {first9!r}")
+    digits = [int(c) for c in "80840" + first9]
+    total = 0
+    # Double every second digit counted from the right of the payload
+    # (the payload is followed by the check digit).
+    for i, d in enumerate(reversed(digits)):
+        if i % 2 == 0:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return (10 - total % 10) % 10
+
+
+def is_valid_npi(value: object) -> bool:
+    """Tell whether ``value`` is a valid National Provider Identifier.
+
+    A valid NPI is a string of exactly ten digits whose last digit is the
+    Luhn check digit over ``80840`` followed by the first nine digits.
+    Integers are not accepted: NPIs are identifiers, not numbers.
+
+    Parameters
+    ----------
+    value
+        The candidate NPI.
+
+    Returns
+    -------
+    bool
+        ``True`` when ``value`` is a valid NPI string.
+
+    Examples
+    --------
+    >>> is_valid_npi("1234567893")
+    True
+    >>> is_valid_npi("1234567890")
+    False
+    >>> is_valid_npi(1234567893)
+    False
+    """
+    if not isinstance(value, str) or len(value) != 10 or not value.isascii():
+        return False
+    if not value.isdigit():
+        return False
+    return npi_check_digit(value[:9]) == int(value[9])
+
+
+# Luhn weights for the 15-digit string "80840" + 10 NPI digits, from the left.
+# The rightmost (check) digit has weight 1, the next one doubled, and so on.
+_PREFIX_SUM = 24  # Luhn contribution of "80840" at its fixed positions
+
+
+def _luhn_ok_digits(d: np.ndarray) -> np.ndarray:
+    """Vectorised NPI check over an ``(n, 10)`` array of digit values."""
+    doubled = d[:, 0:9:2] * 2  # positions 0,2,4,6,8 are doubled
+    doubled = np.where(doubled > 9, doubled - 9, doubled)
+    total = doubled.sum(axis=1) + d[:, 1:9:2].sum(axis=1) + d[:, 9] + _PREFIX_SUM
+    return total % 10 == 0
+
+
+def _normalise_npis(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Coerce a column to NPI strings and give a reason code per row.
+
+    Returns the normalised strings (missing where invalid) and an object array
+    of reasons (``None`` when valid).
+    """
+    n = len(values)
+    reasons = np.full(n, None, dtype=object)
+    if pd.api.types.is_integer_dtype(values.dtype) and not isinstance(
+        values.dtype, pd.CategoricalDtype
+    ):
+        arr = values.to_numpy(dtype="int64", na_value=-1)
+        in_range = (arr >= 1_000_000_000) & (arr <= 9_999_999_999)
+        digits = np.zeros((n, 10), dtype=np.int64)
+        x = np.where(in_range, arr, 0)
+        for k in range(9, -1, -1):
+            digits[:, k] = x % 10
+            x //= 10
+        ok = in_range & _luhn_ok_digits(digits)
+        reasons[~in_range] = "NPI must have 10 digits"
+        reasons[in_range & ~ok] = "NPI check digit is wrong"
+        if values.isna().any():
+            reasons[values.isna().to_numpy()] = "missing NPI"
+        out = pd.Series(arr.astype(str), index=values.index, dtype="string")
+        out[~ok] = pd.NA
+        return out, reasons
+
+    if pd.api.types.is_float_dtype(values.dtype):
+        fl = values.to_numpy(dtype="float64", na_value=np.nan)
+        whole = np.isfinite(fl) & (np.floor(fl) == fl)
+        s = pd.Series(
+            np.where(whole, np.char.mod("%d", np.where(whole, fl, 0).astype("int64")), ""),
+            index=values.index,
+            dtype="string",
+        )
+        s[~whole] = pd.NA
+    else:
+        s = values.astype("string").str.strip()
+    missing = s.isna().to_numpy() | (s.fillna("") == "").to_numpy()
+    lens = s.str.len().fillna(0).to_numpy()
+    # NPIs written as numbers with a trailing ".0" (spreadsheet exports).
+    dot0 = (lens == 12) & s.str.endswith(".0").fillna(False).to_numpy()
+    if dot0.any():
+        s = s.where(~dot0, s.str.slice(0, 10))
+        lens = np.where(dot0, 10, lens)
+    ten = (lens == 10) & ~missing
+    isdig = s.str.isdigit().fillna(False).to_numpy().astype(bool) & s.str.isascii().fillna(
+        False
+    ).to_numpy().astype(bool)
+    cand = ten & isdig
+    ok = np.zeros(n, dtype=bool)
+    if cand.any():
+        raw = s[cand].to_numpy(dtype=object).astype("S10")
+        digits = np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(-1, 10).astype(np.int64) - 48
+        ok[cand] = _luhn_ok_digits(digits)
+    reasons[~missing & ~cand] = "NPI must be a string of 10 digits"
+    reasons[cand & ~ok] = "NPI check digit is wrong"
+    reasons[missing] = "missing NPI"
+    s = s.where(ok, pd.NA)
+    return s, reasons
+
+
+@dataclass
+class IngestResult:
+    """What an ingest produced: the accepted table and the rejects.
+
+    Attributes
+    ----------
+    table
+        Accepted rows with canonical columns first, then any extra columns.
+    rejected
+        One row per problem found: ``row`` (0-based data row of the input,
+        header excluded), ``column``, ``value`` (as text) and ``reason``.
+    n_input
+        Number of input rows.
+    n_accepted_rows
+        Number of input rows that are represented in ``table`` (merged
+        duplicates count once each).
+    """
+
+    table: pd.DataFrame
+    rejected: pd.DataFrame
+    n_input: int
+    n_accepted_rows: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_rejected_rows(self) -> int:
+        """Number of distinct input rows that were rejected."""
+        return int(self.rejected["row"].nunique()) if len(self.rejected) else 0
+
+    def __repr__(self) -> str:
+        return (
+            f"IngestResult(n_input={self.n_input}, accepted_rows={self.n_accepted_rows}, "
+            f"rejected_rows={self.n_rejected_rows}, table_rows={len(self.table)})"
+        )
+
+
+def empty_rejects() -> pd.DataFrame:
+    """An empty rejects table with the right dtypes."""
+    return pd.DataFrame(
+        {
+            "row": pd.Series([], dtype="int64"),
+            "column": pd.Series([], dtype="string"),
+            "value": pd.Series([], dtype="string"),
+            "reason": pd.Series([], dtype="string"),
+        }
+    )
+
+
+def _as_text(values: Iterable[Any]) -> list[str]:
+    out = []
+    for v in values:
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA or v is pd.NaT:
+            out.append("")
+        else:
+            out.append(str(v))
+    return out
+
+
+class _Rejects:
+    """Collects reject records while a table is validated."""
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = rows  # source row number per position
+        self.parts: list[pd.DataFrame] = []
+        self.bad = np.zeros(len(rows), dtype=bool)
+
+    def add(self, mask: np.ndarray, column: str, values: Any, reason: Any) -> None:
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        idx = np.flatnonzero(mask)
+        vals = _as_text(np.asarray(values, dtype=object)[idx]) if values is not None else ""
+        reason_arr = np.asarray(reason, dtype=object)
+        reasons = reason_arr[idx] if reason_arr.ndim else [str(reason)] * len(idx)
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "row": self.rows[idx].astype("int64"),
+                    "column": pd.array([column] * len(idx), dtype="string"),
+                    "value": pd.array(
+                        vals if isinstance(vals, list) else [vals] * len(idx), dtype="string"
+                    ),
+                    "reason": pd.array([str(r) for r in reasons], dtype="string"),
+                }
+            )
+        )
+        self.bad |= mask
+
+    def frame(self) -> pd.DataFrame:
+        if not self.parts:
+            return empty_rejects()
+        out = pd.concat(self.parts, ignore_index=True)
+        return out.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
+
+
+def _coerce_zip(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """ZIP codes as 5-character strings; ZIP+4 is cut to 5 digits."""
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        fl = values.to_numpy(dtype="float64", na_value=np.nan)
+        s = pd.Series(
+            [f"{int(v):05d}" if np.isfinite(v) and v >= 0 and v == int(v) else None for v in fl],
+            index=values.index,
+            dtype="string",
+        )
+        bad = np.isfinite(fl) & s.isna().to_numpy()
+        return s, bad
+    s = values.astype("string").str.strip().str.replace("-", "", regex=False)
+    present = s.notna().to_numpy() & (s.fillna("") != "").to_numpy()
+    digits = s.str.isdigit().fillna(False).to_numpy().astype(bool)
+    lens = s.str.len().fillna(0).to_numpy()
+    ok = present & digits & np.isin(lens, [3, 4, 5, 9])
+    out = s.where(ok, pd.NA)
+    out = out.where(~np.isin(lens, [9]), out.str.slice(0, 5))
+    out = out.where(~np.isin(lens, [3, 4]), out.str.zfill(5))
+    return out, present & ~ok
+
+
+def _coerce_count(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    num = pd.to_numeric(values, errors="coerce")
+    fl = num.to_numpy(dtype="float64", na_value=np.nan)
+    present = values.notna().to_numpy()
+    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+        present = present & (values.astype("string").str.strip().fillna("") != "").to_numpy()
+    unparsable = present & np.isnan(fl)
+    negative = np.isfinite(fl) & (fl < 0)
+    fractional = np.isfinite(fl) & (np.floor(fl) != fl)
+    too_big = np.isfinite(fl) & (fl > 2.0**53)
+    infinite = np.isinf(fl)
+    bad = unparsable | negative | fractional | too_big | infinite
+    reason = np.where(
+        unparsable & ~infinite,
+        "not a number",
+        np.where(
+            negative,
+            "negative count",
+            np.where(too_big | infinite, "count too large", "count must be a whole number"),
+        ),
+    )
+    out = pd.Series(np.where(np.isfinite(fl) & ~bad, fl, np.nan), index=values.index)
+    out = out.astype("Int64")
+    return out, bad, reason
+
+
+_NS_MIN = pd.Timestamp("1677-09-22")
+_NS_MAX = pd.Timestamp("2262-04-11")
+
+
+def _coerce_date(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Parse dates; unparseable, bare numbers and out-of-range dates are flagged."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        out = values
+        if getattr(out.dt, "tz", None) is not None:
+            out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+        bad = ((out < _NS_MIN) | (out > _NS_MAX)).fillna(False).to_numpy(dtype=bool)
+        return out.where(~bad).astype("datetime64[ns]"), bad
+    text = values.astype("string").str.strip()
+    present = values.notna().to_numpy() & (text.fillna("") != "").to_numpy()
+    # bare numbers other than YYYYMMDD are not dates (dateutil would guess a day)
+    digits = text.str.fullmatch(r"[+-]?\d+(\.\d+)?").fillna(False).to_numpy(dtype=bool)
+    yyyymmdd = text.str.fullmatch(r"\d{8}").fillna(False).to_numpy(dtype=bool)
+    numeric = digits & ~yyyymmdd
+    text = text.where(~numeric, pd.NA)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+        if (present & ~numeric & parsed.isna().to_numpy()).any():
+            retry = pd.to_datetime(text, errors="coerce", format="mixed")
+            parsed = parsed.fillna(retry)
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    out_of_range = ((parsed < _NS_MIN) | (parsed > _NS_MAX)).fillna(False).to_numpy(dtype=bool)
+    parsed = parsed.where(~out_of_range)
+    bad = present & parsed.isna().to_numpy()
+    return parsed.astype("datetime64[ns]"), bad
+
+
+def validate_table(
+    df: pd.DataFrame,
+    table: str,
+    *,
+    duplicates: Duplicates | None = None,
+    self_referrals: Literal["reject", "keep"] = "reject",
+    strict: bool = False,
+    row_numbers: np.ndarray | None = None,
+    extra_kinds: dict[str, str] | None = None,
+) -> IngestResult:
+    """Validate and coerce one table, reporting every rejected row.
+
+    Parameters
+    ----------
+    df
+        Input frame with canonical column names (extra columns are kept).
+    table
+        One of ``physicians``, ``practices``, ``flows``, ``events``, ``touchpoints``.
+    duplicates
+        Policy for rows sharing the table key. ``"aggregate"`` (default for
+        flows) sums ``count`` and ``patients`` of flows with the same source,
+        target, period and provenance; ``"reject"`` (default for physicians
+        and practices) keeps the first row and rejects later ones;
+        ``"keep"`` keeps all rows (default for events and touchpoints).
+    self_referrals
+        ``"reject"`` (default) rejects flows and events whose source and
+        target are the same physician; ``"keep"`` keeps them.
+    strict
+        Raise :class:`~refgraph.ValidationError` listing the first problems
+        when any row is rejected.
+    row_numbers
+        Source row numbers of the input rows (default ``0..n-1``).
+    extra_kinds
+        Checks for columns outside the schema, e.g. ``{"same_day_count":
+        "count", "average_day_wait": "float"}``; such columns are coerced
+        and bad values rejected like canonical ones.
+
+    Returns
+    -------
+    IngestResult
+        The accepted table, the rejects table and row accounting.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"npi": ["1234567893", "1234567890"], "name": ["A", "B"]})
+    >>> res = validate_table(df, "physicians")
+    >>> list(res.table["npi"])
+    ['1234567893']
+    >>> res.rejected[["row", "reason"]].to_dict("records")
+    [{'row': 1, 'reason': 'NPI check digit is wrong'}]
+
+    Raises
+    ------
+    ValidationError
+        On an unknown table name, on missing required columns, or with
+        ``strict=True`` when any row is rejected.
+    """
+    if table not in SCHEMAS:
+        raise ValidationError(f"table: expected one of {sorted(SCHEMAS)}, got {table!r}")
+    schema: Schema = SCHEMAS[table]
+    if not isinstance(df, pd.DataFrame):
+        raise ValidationError(f"{table}: expected a pandas DataFrame, got {type(df).__name__}")
+    if duplicates is None:
+        duplicates = {"flows": "aggregate", "physicians": "reject", "practices": "reject"}.get(
+            table, "keep"
+        )
+    if duplicates not in ("aggregate", "reject", "keep"):
+        raise ValidationError(
+            f"duplicates: expected 'aggregate', 'reject' or 'keep', got {duplicates!r}"
+        )
+    if duplicates == "aggregate" and table != "flows":
+        raise ValidationError("duplicates='aggregate' is only defined for flows")
+    missing_cols = [c.name for c in schema.columns if c.required and c.name not in df.columns]
+    if missing_cols:
+        raise ValidationError(
+            f"{table}: missing required column(s) {missing_cols}; got columns {list(df.columns)}"
+        )
+    if df.columns.duplicated().any():
+        dup = list(df.columns[df.columns.duplicated()])
+        raise ValidationError(f"{table}: duplicated column names {dup}")
+
+    n = len(df)
+    rows = np.arange(n, dtype="int64") if row_numbers is None else np.asarray(row_numbers)
+    rej = _Rejects(rows)
+    src = df.reset_index(drop=True)
+    out: dict[str, Any] = {}
+
+    extra_cols = tuple(
+        Column(name, kind)  # type: ignore[arg-type]
+        for name, kind in (extra_kinds or {}).items()
+        if name in src.columns
+    )
+    for col in (*schema.columns, *extra_cols):
+        if col.name not in src.columns:
+            out[col.name] = _empty_column(col.kind, n)
+            continue
+        raw = src[col.name]
+        raw_values = raw.to_numpy(dtype=object)
+        if col.kind == "npi":
+            vals, reasons = _normalise_npis(raw)
+            bad = reasons != None  # noqa: E711 - elementwise on an object array
+            if not col.required:
+                bad &= reasons != "missing NPI"
+            rej.add(bad, col.name, raw_values, reasons)
+            out[col.name] = vals
+        elif col.kind == "count":
+            cnt, bad, reason = _coerce_count(raw)
+            rej.add(bad, col.name, raw_values, reason)
+            if col.required:
+                rej.add(cnt.isna().to_numpy() & ~bad, col.name, raw_values, "missing count")
+            out[col.name] = cnt
+        elif col.kind == "float":
+            num = pd.to_numeric(raw, errors="coerce")
+            fl = num.to_numpy(dtype="float64", na_value=np.nan)
+            present = raw.notna().to_numpy()
+            if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
+                present = present & (raw.astype("string").str.strip().fillna("") != "").to_numpy()
+            rej.add(present & np.isnan(fl), col.name, raw_values, "not a number")
+            out[col.name] = pd.Series(fl, dtype="float64")
+        elif col.kind in ("lat", "lon"):
+            num = pd.to_numeric(raw, errors="coerce")
+            fl = num.to_numpy(dtype="float64", na_value=np.nan)
+            present = raw.notna().to_numpy()
+            if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
+                present = present & (raw.astype("string").str.strip().fillna("") != "").to_numpy()
+            limit = 90.0 if col.kind == "lat" else 180.0
+            unparsable = present & np.isnan(fl)
+            outside = ~np.isnan(fl) & ((np.abs(fl) > limit) | ~np.isfinite(fl))
+            rej.add(unparsable, col.name, raw_values, "not a number")
+            rej.add(
+                outside,
+                col.name,
+                raw_values,
+                f"{'latitude' if col.kind == 'lat' else 'longitude'} outside "
+                f"[-{limit:g}, {limit:g}]",
+            )
+            out[col.name] = pd.Series(np.where(outside, np.nan, fl), dtype="float64")
+        elif col.kind == "date":
+            dates, bad = _coerce_date(raw)
+            rej.add(bad, col.name, raw_values, "unparseable date")
+            if col.required:
+                rej.add(dates.isna().to_numpy() & ~bad, col.name, raw_values, "missing date")
+            out[col.name] = dates
+        elif col.kind == "zip":
+            z, bad = _coerce_zip(raw)
+            rej.add(bad, col.name, raw_values, "ZIP code must be 5 digits (or ZIP+4)")
+            out[col.name] = z
+        elif col.kind == "category":
+            s = raw.astype("string").str.strip().str.lower()
+            ok = s.isin(list(col.categories)).to_numpy()
+            missing = s.isna().to_numpy()
+            rej.add(~ok & ~missing, col.name, raw_values, f"expected one of {list(col.categories)}")
+            if col.required:
+                rej.add(missing, col.name, raw_values, f"missing {col.name}")
+            out[col.name] = s.where(ok, pd.NA)
+        else:  # str
+            s = raw.astype("string").str.strip()
+            s = s.where(s != "", pd.NA)
+            if col.required:
+                rej.add(s.isna().to_numpy(), col.name, raw_values, f"missing {col.name}")
+            out[col.name] = s
+
+    result = pd.DataFrame(out)
+    result.index = pd.RangeIndex(n)
+    extras = [c for c in src.columns if c not in out]
+    for c in extras:
+        result[c] = src[c].to_numpy()
+
+    if table == "physicians":
+        _fill_specialty(result)
+
+    if table in ("flows", "events") and self_referrals == "reject":
+        same = (result["source_npi"] == result["target_npi"]).fillna(False).to_numpy().astype(bool)
+        rej.add(
+            same & ~rej.bad,
+            "target_npi",
+            result["target_npi"].to_numpy(dtype=object),
+            "self-referral (source and target are the same physician)",
+        )
+
+    if table == "flows":
+        ps, pe = result["period_start"], result["period_end"]
+        inverted = (ps > pe).fillna(False).to_numpy().astype(bool)
+        rej.add(
+            inverted & ~rej.bad,
+            "period_end",
+            pe.to_numpy(dtype=object),
+            "period_end is before period_start",
+        )
+        if "patients" in src.columns:
+            more = (result["patients"] > result["count"]).fillna(False).to_numpy().astype(bool)
+            rej.add(
+                more & ~rej.bad,
+                "patients",
+                result["patients"].to_numpy(dtype=object),
+                "more patients than referrals (patients > count)",
+            )
+
+    good = ~rej.bad
+    accepted = result.loc[good]
+    n_accepted_rows = int(good.sum())
+
+    if duplicates != "keep" and schema.key and len(accepted):
+        key = list(schema.key)
+        if duplicates == "reject":
+            dup = accepted.duplicated(subset=key, keep="first").to_numpy()
+            if dup.any():
+                first_pos = accepted.groupby(key, dropna=False, sort=False).cumcount()
+                del first_pos
+                keycol = key[0]
+                mask = np.zeros(n, dtype=bool)
+                mask[np.flatnonzero(good)[dup]] = True
+                rej.add(
+                    mask,
+                    keycol,
+                    result[keycol].to_numpy(dtype=object),
+                    f"duplicate {keycol} (first occurrence kept)",
+                )
+                accepted = accepted.loc[~dup]
+                n_accepted_rows -= int(dup.sum())
+        else:  # aggregate flows
+            accepted = _aggregate_flows(accepted)
+
+    rejected = rej.frame()
+    accepted = accepted.reset_index(drop=True)
+    res = IngestResult(accepted, rejected, n, n_accepted_rows)
+    assert res.n_accepted_rows + res.n_rejected_rows == n, "row accounting broken"
+    if len(rejected):
+        logger.info("%s: %d of %d rows rejected", table, res.n_rejected_rows, n)
+        if strict:
+            first = rejected.head(10).to_dict("records")
+            lines = "; ".join(
+                f"row {r['row']} {r['column']}={r['value']!r}: {r['reason']}" for r in first
+            )
+            raise ValidationError(
+                f"{table}: {res.n_rejected_rows} of {n} rows rejected; first problems: {lines}",
+                rejected=rejected,
+            )
+    return res
+
+
+def _empty_column(kind: str, n: int) -> pd.Series:
+    if kind in ("lat", "lon", "float"):
+        return pd.Series(np.full(n, np.nan))
+    if kind == "count":
+        return pd.Series(pd.array([pd.NA] * n, dtype="Int64"))
+    if kind == "date":
+        return pd.Series(np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"))
+    return pd.Series(pd.array([pd.NA] * n, dtype="string"))
+
+
+def _fill_specialty(result: pd.DataFrame) -> None:
+    """Normalise specialties to the vocabulary; fill missing ones from NUCC taxonomy codes.
+
+    Values that are not in the vocabulary are kept (lower-cased), not dropped.
+    """
+    try:
+        from .specialties import normalize_specialty, specialty_from_taxonomy
+    except ImportError:  # pragma: no cover - the vocabulary ships with refgraph
+        return
+    raw = result["specialty"].astype(object).where(result["specialty"].notna(), None).tolist()
+    tax = result["taxonomy"].astype(object).where(result["taxonomy"].notna(), None).tolist()
+    cache: dict[object, object] = {}
+    out: list[object] = []
+    for v, t in zip(raw, tax):
+        key = (v, t)
+        if key not in cache:
+            if isinstance(v, str):
+                cache[key] = normalize_specialty(v) or v.strip().lower()
+            elif isinstance(t, str):
+                cache[key] = specialty_from_taxonomy(t)
+            else:
+                cache[key] = None
+        out.append(cache[key])
+    result["specialty"] = pd.array(out, dtype="string")
+
+
+def _aggregate_flows(flows: pd.DataFrame) -> pd.DataFrame:
+    """Merge flows that share source, target, period and provenance."""
+    key = ["source_npi", "target_npi", "period_start", "period_end", "provenance"]
+    if not flows.duplicated(subset=key).any():
+        return flows
+    extras = [c for c in flows.columns if c not in (*key, "count", "patients")]
+    agg: dict[str, Any] = {"count": "sum", "patients": lambda s: s.sum(min_count=1)}
+    for c in extras:
+        agg[c] = "first"
+    out = flows.groupby(key, dropna=False, sort=False, as_index=False).agg(agg)
+    out["count"] = out["count"].astype("Int64")
+    out["patients"] = out["patients"].astype("Int64")
+    return out[list(flows.columns)]

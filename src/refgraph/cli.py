@@ -1,0 +1,83 @@
+"""The ``refgraph`` command line: ``demo``, ``info``.
+
+Errors are printed as one clear line (no traceback) and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._errors import RefgraphError
+
+__all__ = ["main"]
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    out = run_demo(Path(args.out), n_physicians=args.physicians, seed=args.seed)
+    print(f"refgraph demo: report written to {out}")
+    print(f"open {out / 'index.html'} in a browser")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from .network import load
+
+    net = load(args.path)
+    print(net)
+    s = net.summary()
+    width = max(len(k) for k in s.index)
+    for k, v in s.items():
+        val = f"{v:.6g}" if isinstance(v, float) else str(v)
+        print(f"  {k:<{width}}  {val}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``refgraph`` command."""
+    p = argparse.ArgumentParser(
+        prog="refgraph",
+        description="Physician referral networks: ingest, influence, warm introductions.",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    d = sub.add_parser("demo", help="build the synthetic demo region and write a report folder")
+    d.add_argument("--out", default="refgraph-demo", help="report folder (default: %(default)s)")
+    d.add_argument("--physicians", type=int, default=3000, help="size (default: %(default)s)")
+    d.add_argument("--seed", type=int, default=7, help="random seed (default: %(default)s)")
+    d.set_defaults(func=_cmd_demo)
+
+    i = sub.add_parser("info", help="summarise a saved network folder")
+    i.add_argument("path", help="folder written by ReferralNetwork.save")
+    i.set_defaults(func=_cmd_info)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(message)s"
+    )
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 1
+    try:
+        return int(args.func(args))
+    except (RefgraphError, OSError) as exc:
+        print(f"refgraph {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # pragma: no cover
+        print("refgraph: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

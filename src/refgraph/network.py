@@ -1,0 +1,700 @@
+"""The referral network: tables plus cached graph views.
+
+A :class:`ReferralNetwork` holds the five refgraph tables (see
+:mod:`refgraph.model`) and builds graph views on demand: a networkx
+``DiGraph`` for interoperability and small work, and a compact CSR view
+(:class:`refgraph._csr.CSRGraph`) for heavy algorithms on large networks.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from ._csr import CSRGraph
+from ._errors import NotFoundError, ValidationError
+from ._validate import IngestResult, empty_rejects, validate_table
+from .model import SCHEMAS, TABLES
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["ReferralNetwork", "load"]
+
+_FORMAT_VERSION = 1
+_EARTH_RADIUS_KM = 6371.0088
+
+
+def _haversine(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi = p2 - p1
+    dlmb = np.radians(lon2) - np.radians(lon1)
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return np.asarray(2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1))))
+
+
+def _empty_table(table: str) -> pd.DataFrame:
+    res = validate_table(pd.DataFrame({c: [] for c in SCHEMAS[table].names}), table)
+    return res.table
+
+
+class ReferralNetwork:
+    """A physician referral network: validated tables and graph views.
+
+    Build one with :meth:`from_frames`, a reader such as
+    :func:`refgraph.read_cms_shared_patients`, :func:`refgraph.load`, or a
+    generator such as :func:`refgraph.datasets.synthetic_region`.
+
+    Parameters
+    ----------
+    physicians, practices, flows, events, touchpoints
+        Tables with canonical columns (any may be omitted). Physicians named
+        only in flows, events or touchpoints are added with unknown attributes.
+    strict
+        Raise :class:`~refgraph.ValidationError` on the first rejected row
+        instead of collecting rejects.
+    duplicates
+        Policy for duplicate flows (``"aggregate"`` sums counts of flows with
+        the same source, target, period and provenance; ``"reject"`` keeps
+        the first). Physicians and practices with a repeated key always keep
+        the first row and reject the rest.
+    self_referrals
+        ``"reject"`` (default) or ``"keep"`` flows from a physician to themself.
+
+    Attributes
+    ----------
+    rejected
+        All rejected rows of all tables, with a ``table`` column.
+    ingest
+        The :class:`~refgraph._validate.IngestResult` of each table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from refgraph import ReferralNetwork
+    >>> flows = pd.DataFrame({"source_npi": ["1234567893", "1234567893"],
+    ...                       "target_npi": ["1003033051", "1154584084"],
+    ...                       "count": [12, 30]})
+    >>> net = ReferralNetwork.from_frames(flows=flows)
+    >>> net.n_physicians, net.n_flows
+    (3, 2)
+    >>> net.summary()["total_volume"]
+    42
+    """
+
+    def __init__(
+        self,
+        physicians: pd.DataFrame | None = None,
+        practices: pd.DataFrame | None = None,
+        flows: pd.DataFrame | None = None,
+        events: pd.DataFrame | None = None,
+        touchpoints: pd.DataFrame | None = None,
+        *,
+        strict: bool = False,
+        duplicates: Literal["aggregate", "reject"] = "aggregate",
+        self_referrals: Literal["reject", "keep"] = "reject",
+        backend: Any = None,
+    ) -> None:
+        given = {
+            "physicians": physicians,
+            "practices": practices,
+            "flows": flows,
+            "events": events,
+            "touchpoints": touchpoints,
+        }
+        self.ingest: dict[str, IngestResult] = {}
+        self._tables: dict[str, pd.DataFrame] = {}
+        for name in TABLES:
+            df = given[name]
+            if df is None:
+                self._tables[name] = _empty_table(name)
+                continue
+            if not isinstance(df, pd.DataFrame):
+                raise ValidationError(
+                    f"{name}: expected a pandas DataFrame or None, got {type(df).__name__}"
+                )
+            kw: dict[str, Any] = {"strict": strict}
+            if name == "flows":
+                kw["duplicates"] = duplicates
+            if name in ("flows", "events"):
+                kw["self_referrals"] = self_referrals
+            res = validate_table(df, name, **kw)
+            self.ingest[name] = res
+            self._tables[name] = res.table
+        self._add_missing_physicians()
+        self.backend = backend
+        self._cache: dict[Any, Any] = {}
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def from_frames(
+        cls,
+        physicians: pd.DataFrame | None = None,
+        practices: pd.DataFrame | None = None,
+        flows: pd.DataFrame | None = None,
+        events: pd.DataFrame | None = None,
+        touchpoints: pd.DataFrame | None = None,
+        **kwargs: Any,
+    ) -> ReferralNetwork:
+        """Build a network from pandas DataFrames with canonical columns.
+
+        See :class:`ReferralNetwork` for the parameters.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> phys = pd.DataFrame({"npi": ["1234567893"], "specialty": ["Cardiology"]})
+        >>> ReferralNetwork.from_frames(physicians=phys).physicians["specialty"].tolist()
+        ['cardiology']
+        """
+        return cls(physicians, practices, flows, events, touchpoints, **kwargs)
+
+    @classmethod
+    def _from_valid_tables(
+        cls, tables: dict[str, pd.DataFrame], *, backend: Any = None
+    ) -> ReferralNetwork:
+        """Wrap tables that are already valid (no re-validation)."""
+        self = cls.__new__(cls)
+        self.ingest = {}
+        self._tables = {}
+        for name in TABLES:
+            df = tables.get(name)
+            self._tables[name] = _empty_table(name) if df is None else df.reset_index(drop=True)
+        self._add_missing_physicians()
+        self.backend = backend
+        self._cache = {}
+        return self
+
+    def _add_missing_physicians(self) -> None:
+        phys = self._tables["physicians"]
+        seen = [
+            self._tables["flows"]["source_npi"],
+            self._tables["flows"]["target_npi"],
+            self._tables["events"]["source_npi"],
+            self._tables["events"]["target_npi"],
+            self._tables["touchpoints"]["npi"],
+        ]
+        named = pd.Index(pd.concat([s.astype("string") for s in seen], ignore_index=True)).unique()
+        missing = named.difference(pd.Index(phys["npi"].astype("string")))
+        if len(missing):
+            extra = _empty_table("physicians").reindex(range(len(missing)))
+            extra["npi"] = pd.array(np.asarray(missing, dtype=object), dtype="string")
+            for c in extra.columns:
+                if c in phys.columns:
+                    extra[c] = extra[c].astype(phys[c].dtype)
+            self._tables["physicians"] = pd.concat([phys, extra], ignore_index=True)
+
+    # ------------------------------------------------------------------ tables
+    @property
+    def physicians(self) -> pd.DataFrame:
+        """Physicians table (one row per NPI)."""
+        return self._tables["physicians"]
+
+    @property
+    def practices(self) -> pd.DataFrame:
+        """Practices table (one row per practice id)."""
+        return self._tables["practices"]
+
+    @property
+    def flows(self) -> pd.DataFrame:
+        """Aggregated directed referral flows."""
+        return self._tables["flows"]
+
+    @property
+    def events(self) -> pd.DataFrame:
+        """Individual referral events."""
+        return self._tables["events"]
+
+    @property
+    def touchpoints(self) -> pd.DataFrame:
+        """Outreach touchpoints."""
+        return self._tables["touchpoints"]
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """All five tables by name (the frames themselves, not copies)."""
+        return dict(self._tables)
+
+    @property
+    def rejected(self) -> pd.DataFrame:
+        """Rejected input rows of every table, with a ``table`` column."""
+        parts = []
+        for name, res in self.ingest.items():
+            if len(res.rejected):
+                parts.append(res.rejected.assign(table=name))
+        if not parts:
+            return empty_rejects().assign(table=pd.Series([], dtype="string"))
+        return pd.concat(parts, ignore_index=True)
+
+    @property
+    def n_physicians(self) -> int:
+        """Number of physicians."""
+        return len(self._tables["physicians"])
+
+    @property
+    def n_flows(self) -> int:
+        """Number of rows in the flows table."""
+        return len(self._tables["flows"])
+
+    @property
+    def npis(self) -> pd.Index:
+        """NPIs of all physicians, in node order of the graph views."""
+        key = ("npis",)
+        if key not in self._cache:
+            self._cache[key] = pd.Index(self.physicians["npi"].astype("string"), name="npi")
+        idx: pd.Index = self._cache[key]
+        return idx
+
+    def __repr__(self) -> str:
+        backend = "memory" if self.backend is None else getattr(self.backend, "name", "custom")
+        return (
+            f"<ReferralNetwork physicians={self.n_physicians} practices={len(self.practices)} "
+            f"flows={self.n_flows} events={len(self.events)} backend={backend}>"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ReferralNetwork):
+            return NotImplemented
+        return all(self._tables[t].equals(other._tables[t]) for t in TABLES)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # ------------------------------------------------------------------ mutate
+    def _invalidate(self) -> None:
+        self._cache.clear()
+
+    def add_flows(self, flows: pd.DataFrame, *, strict: bool = False) -> ReferralNetwork:
+        """Validate and append flows; returns the network itself.
+
+        Duplicate flows (same source, target, period, provenance) are
+        aggregated with the existing ones. Rejected rows are appended to
+        :attr:`rejected`.
+
+        Examples
+        --------
+        >>> net = ReferralNetwork()
+        >>> _ = net.add_flows(pd.DataFrame({"source_npi": ["1234567893"],
+        ...                                 "target_npi": ["1003033051"], "count": [5]}))
+        >>> net.n_flows
+        1
+        """
+        return self._add("flows", flows, strict=strict)
+
+    def add_physicians(self, physicians: pd.DataFrame, *, strict: bool = False) -> ReferralNetwork:
+        """Validate and add physicians; known NPIs get their attributes updated."""
+        return self._add("physicians", physicians, strict=strict)
+
+    def add_practices(self, practices: pd.DataFrame, *, strict: bool = False) -> ReferralNetwork:
+        """Validate and add practices; known ids get their attributes updated."""
+        return self._add("practices", practices, strict=strict)
+
+    def add_events(self, events: pd.DataFrame, *, strict: bool = False) -> ReferralNetwork:
+        """Validate and append referral events."""
+        return self._add("events", events, strict=strict)
+
+    def add_touchpoints(
+        self, touchpoints: pd.DataFrame, *, strict: bool = False
+    ) -> ReferralNetwork:
+        """Validate and append outreach touchpoints."""
+        return self._add("touchpoints", touchpoints, strict=strict)
+
+    def _add(self, name: str, df: pd.DataFrame, *, strict: bool) -> ReferralNetwork:
+        res = validate_table(df, name, strict=strict)
+        old = self._tables[name]
+        if name in ("physicians", "practices"):
+            key = SCHEMAS[name].key[0]
+            new = res.table.set_index(key)
+            base = old.set_index(key)
+            # known rows: update the attributes that the new rows give
+            common = base.index.intersection(new.index)
+            if len(common):
+                upd = new.loc[common]
+                base.update(upd)
+            merged = pd.concat([base, new.loc[new.index.difference(base.index)]])
+            self._tables[name] = merged.reset_index()
+        elif name == "flows":
+            both = pd.concat([old, res.table], ignore_index=True)
+            self._tables[name] = validate_table(both, "flows", duplicates="aggregate").table
+        else:
+            self._tables[name] = pd.concat([old, res.table], ignore_index=True)
+        prev = self.ingest.get(name)
+        if prev is not None and len(prev.rejected):
+            res.rejected = pd.concat([prev.rejected, res.rejected], ignore_index=True)
+        self.ingest[name] = res
+        self._add_missing_physicians()
+        self._invalidate()
+        return self
+
+    # ------------------------------------------------------------------ views
+    def edges(self, *, weight: str = "count") -> pd.DataFrame:
+        """Flows aggregated to one row per directed pair.
+
+        Flows of several periods or provenances between the same pair are
+        summed (``count`` exactly; ``patients`` as a sum, which can count a
+        patient seen in two periods twice).
+
+        Parameters
+        ----------
+        weight
+            Column used as edge weight in the views (``count`` or ``patients``
+            or any numeric extra column).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``source_npi``, ``target_npi``, ``count``, ``patients``
+            (and ``weight`` when another column is asked for).
+        """
+        key = ("edges", weight)
+        if key in self._cache:
+            return self._cache[key]  # type: ignore[no-any-return]
+        f = self.flows
+        if weight not in f.columns:
+            raise ValidationError(
+                f"weight: expected a numeric flows column, got {weight!r}; "
+                f"columns are {list(f.columns)}"
+            )
+        cols = {"count": "sum", "patients": lambda s: s.sum(min_count=1)}
+        if weight not in cols:
+            cols[weight] = "sum"
+        if f.duplicated(["source_npi", "target_npi"]).any():
+            out = f.groupby(["source_npi", "target_npi"], as_index=False, sort=False).agg(cols)
+        else:
+            out = f[["source_npi", "target_npi", *cols]].reset_index(drop=True)
+        self._cache[key] = out
+        return out
+
+    def csr(self, *, weight: str = "count") -> CSRGraph:
+        """Compact CSR view: integer node ids in :attr:`npis` order.
+
+        Parameters
+        ----------
+        weight
+            Flow column used as edge weight (a *strength*: larger means more
+            referral volume). Missing weights count as 0.
+
+        Returns
+        -------
+        CSRGraph
+
+        Examples
+        --------
+        >>> flows = pd.DataFrame({"source_npi": ["1234567893"],
+        ...                       "target_npi": ["1003033051"], "count": [7]})
+        >>> g = ReferralNetwork.from_frames(flows=flows).csr()
+        >>> g.n, g.m, float(g.data.sum())
+        (2, 1, 7.0)
+        """
+        key = ("csr", weight)
+        if key not in self._cache:
+            e = self.edges(weight=weight)
+            idx = self.npis
+            src = idx.get_indexer(e["source_npi"])
+            dst = idx.get_indexer(e["target_npi"])
+            w = pd.to_numeric(e[weight], errors="coerce").to_numpy(dtype="float64", na_value=0.0)
+            self._cache[key] = CSRGraph.from_edges(np.asarray(idx), src, dst, w, weight)
+        return self._cache[key]  # type: ignore[no-any-return]
+
+    def to_networkx(self, *, weight: str = "count", attributes: bool = True) -> nx.DiGraph:
+        """A networkx ``DiGraph`` view (cached; do not mutate it).
+
+        Nodes are NPIs with the physician columns as attributes; edges carry
+        ``count``, ``patients`` and ``weight`` (the chosen weight column).
+
+        Examples
+        --------
+        >>> flows = pd.DataFrame({"source_npi": ["1234567893"],
+        ...                       "target_npi": ["1003033051"], "count": [7]})
+        >>> G = ReferralNetwork.from_frames(flows=flows).to_networkx()
+        >>> G["1234567893"]["1003033051"]["weight"]
+        7.0
+        """
+        import networkx as nx
+
+        key = ("nx", weight, attributes)
+        if key in self._cache:
+            return self._cache[key]  # type: ignore[no-any-return]
+        G = nx.DiGraph()
+        phys = self.physicians
+        if attributes:
+            recs = phys.astype(object).where(phys.notna(), None).to_dict("records")
+            G.add_nodes_from((r["npi"], {k: v for k, v in r.items() if k != "npi"}) for r in recs)
+        else:
+            G.add_nodes_from(phys["npi"].tolist())
+        e = self.edges(weight=weight)
+        w = pd.to_numeric(e[weight], errors="coerce").fillna(0).astype(float).tolist()
+        cnt = e["count"].astype(object).where(e["count"].notna(), None).tolist()
+        pat = e["patients"].astype(object).where(e["patients"].notna(), None).tolist()
+        G.add_edges_from(
+            (s, t, {"weight": wi, "count": c, "patients": p})
+            for s, t, wi, c, p in zip(e["source_npi"], e["target_npi"], w, cnt, pat)
+        )
+        self._cache[key] = G
+        return G
+
+    @classmethod
+    def from_networkx(
+        cls, G: nx.Graph, *, weight: str = "count", strict: bool = False
+    ) -> ReferralNetwork:
+        """Build a network from a networkx graph whose nodes are NPIs.
+
+        Node attributes become physician columns; the edge attribute
+        ``weight`` (default ``count``; falling back to ``weight``, then 1)
+        becomes the flow count. Undirected graphs give flows both ways.
+
+        Examples
+        --------
+        >>> import networkx as nx
+        >>> G = nx.DiGraph()
+        >>> G.add_edge("1234567893", "1003033051", count=3)
+        >>> ReferralNetwork.from_networkx(G).flows["count"].tolist()
+        [3]
+        """
+        rows = [{"npi": n, **d} for n, d in G.nodes(data=True)]
+        phys = pd.DataFrame(rows) if rows else None
+        edges = []
+        directed = G.is_directed()
+        for s, t, d in G.edges(data=True):
+            c = d.get(weight, d.get("count", d.get("weight", 1)))
+            rec = {"source_npi": s, "target_npi": t, "count": c}
+            for k, v in d.items():
+                if k not in ("weight", weight, "count"):
+                    rec[k] = v
+            edges.append(rec)
+            if not directed:
+                edges.append({**rec, "source_npi": t, "target_npi": s})
+        flows = pd.DataFrame(edges) if edges else None
+        return cls(physicians=phys, flows=flows, strict=strict)
+
+    # ------------------------------------------------------------------ select
+    def subnetwork(self, npis: Iterable[str]) -> ReferralNetwork:
+        """The network induced by the given physicians.
+
+        Keeps the listed physicians, flows and events among them, their
+        touchpoints and the practices they belong to.
+        """
+        keep = pd.Index(pd.Series(list(npis), dtype="string")).unique()
+        t = self._tables
+        phys = t["physicians"][t["physicians"]["npi"].isin(keep)]
+        flows = t["flows"][
+            t["flows"]["source_npi"].isin(keep) & t["flows"]["target_npi"].isin(keep)
+        ]
+        ev = t["events"][
+            t["events"]["source_npi"].isin(keep) & t["events"]["target_npi"].isin(keep)
+        ]
+        tp = t["touchpoints"][t["touchpoints"]["npi"].isin(keep)]
+        pr = t["practices"][t["practices"]["practice_id"].isin(phys["practice_id"].dropna())]
+        return ReferralNetwork._from_valid_tables(
+            {"physicians": phys, "practices": pr, "flows": flows, "events": ev, "touchpoints": tp},
+            backend=None,
+        )
+
+    def select(
+        self,
+        *,
+        specialty: str | Iterable[str] | None = None,
+        zips: Iterable[str] | None = None,
+        within_km: tuple[float, float, float] | None = None,
+        period: tuple[Any, Any] | None = None,
+    ) -> ReferralNetwork:
+        """Select a sub-network by specialty, region and period.
+
+        Parameters
+        ----------
+        specialty
+            Keep physicians of this specialty (or any of these).
+        zips
+            Keep physicians whose ZIP is in the list.
+        within_km
+            ``(lat, lon, km)``: keep physicians within ``km`` kilometres
+            (great-circle) of the point; physicians without coordinates are
+            dropped.
+        period
+            ``(start, end)``: keep flows whose period overlaps the interval
+            (flows without a period are kept) and events dated within it.
+
+        Returns
+        -------
+        ReferralNetwork
+            A new network; the original is unchanged.
+
+        Examples
+        --------
+        >>> phys = pd.DataFrame({"npi": ["1234567893", "1003033051"],
+        ...                      "specialty": ["cardiology", "family_medicine"]})
+        >>> net = ReferralNetwork.from_frames(physicians=phys)
+        >>> net.select(specialty="cardiology").n_physicians
+        1
+        """
+        phys = self.physicians
+        mask = pd.Series(True, index=phys.index)
+        if specialty is not None:
+            specs = [specialty] if isinstance(specialty, str) else list(specialty)
+            try:
+                from .specialties import normalize_specialty
+
+                specs = [normalize_specialty(s) or s for s in specs]
+            except ImportError:  # pragma: no cover - vocabulary always shipped
+                pass
+            mask &= phys["specialty"].isin(specs).fillna(False)
+        if zips is not None:
+            mask &= phys["zip"].isin([str(z).zfill(5) for z in zips]).fillna(False)
+        if within_km is not None:
+            lat, lon, km = within_km
+            if km < 0:
+                raise ValidationError(f"within_km: radius must be >= 0, got {km}")
+            d = _haversine(lat, lon, phys["lat"].to_numpy(float), phys["lon"].to_numpy(float))
+            mask &= pd.Series(np.nan_to_num(d, nan=np.inf) <= km, index=phys.index)
+        sub = self.subnetwork(phys.loc[mask.to_numpy(bool), "npi"])
+        if period is not None:
+            start, end = (pd.Timestamp(p) if p is not None else None for p in period)
+            f = sub._tables["flows"]
+            keep = pd.Series(True, index=f.index)
+            if end is not None:
+                keep &= ~(f["period_start"] > end).fillna(False)
+            if start is not None:
+                keep &= ~(f["period_end"] < start).fillna(False)
+            sub._tables["flows"] = f[keep.to_numpy(bool)].reset_index(drop=True)
+            ev = sub._tables["events"]
+            em = pd.Series(True, index=ev.index)
+            if start is not None:
+                em &= ev["date"] >= start
+            if end is not None:
+                em &= ev["date"] <= end
+            sub._tables["events"] = ev[em.to_numpy(bool)].reset_index(drop=True)
+            sub._invalidate()
+        return sub
+
+    def physician(self, npi: str) -> pd.Series:
+        """The physicians-table row of one NPI.
+
+        Raises
+        ------
+        NotFoundError
+            When the NPI is not in the network.
+        """
+        hit = self.physicians[self.physicians["npi"] == npi]
+        if hit.empty:
+            raise NotFoundError(f"npi: {npi!r} is not a physician of this network")
+        return hit.iloc[0]
+
+    # ------------------------------------------------------------------ summary
+    def summary(self) -> pd.Series:
+        """Summary statistics a researcher expects.
+
+        Returns
+        -------
+        pandas.Series
+            ``physicians``, ``practices``, ``flows`` (rows), ``edges``
+            (distinct directed pairs), ``total_volume`` (sum of counts),
+            ``total_patients``, ``density`` (edges / n(n-1)),
+            ``weak_components``, ``largest_component``, ``reciprocity``
+            (share of edges whose reverse edge exists), ``isolates``,
+            ``events``, ``touchpoints``, ``rejected_rows``.
+        """
+        import scipy.sparse.csgraph as csg
+
+        g = self.csr()
+        n, m = g.n, g.m
+        if n:
+            ncomp, labels = csg.connected_components(g.matrix, directed=True, connection="weak")
+            largest = int(np.bincount(labels).max())
+        else:
+            ncomp, largest = 0, 0
+        a = g.matrix.copy()
+        a.data = np.ones_like(a.data)
+        a.setdiag(0)
+        a.eliminate_zeros()
+        m_nl = a.nnz
+        recip = float((a.multiply(a.T)).nnz / m_nl) if m_nl else float("nan")
+        deg = np.diff(a.indptr) + np.diff(sp_csc_indptr(a))
+        f = self.flows
+        return pd.Series(
+            {
+                "physicians": n,
+                "practices": len(self.practices),
+                "flows": len(f),
+                "edges": m,
+                "total_volume": int(f["count"].sum()) if len(f) else 0,
+                "total_patients": int(f["patients"].sum()) if f["patients"].notna().any() else 0,
+                "density": m_nl / (n * (n - 1)) if n > 1 else float("nan"),
+                "weak_components": int(ncomp),
+                "largest_component": largest,
+                "reciprocity": recip,
+                "isolates": int((deg == 0).sum()),
+                "events": len(self.events),
+                "touchpoints": len(self.touchpoints),
+                "rejected_rows": int(sum(r.n_rejected_rows for r in self.ingest.values())),
+            },
+            dtype=object,
+        )
+
+    # ------------------------------------------------------------------ persist
+    def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
+        """Save the network losslessly as a folder of Parquet files.
+
+        Parameters
+        ----------
+        path
+            Folder to create. It holds one Parquet file per table, the
+            rejects and a ``refgraph.json`` manifest.
+        overwrite
+            Replace an existing refgraph folder.
+
+        Returns
+        -------
+        pathlib.Path
+            The folder written.
+        """
+        from .io.tables import save_network
+
+        return save_network(self, path, overwrite=overwrite)
+
+    def to_graphml(self, path: str | Path, *, weight: str = "count") -> Path:
+        """Write the graph view as GraphML (opens in Gephi, yEd, Cytoscape)."""
+        from .io.formats import to_graphml
+
+        return to_graphml(self, path, weight=weight)
+
+    def to_gexf(self, path: str | Path, *, weight: str = "count") -> Path:
+        """Write the graph view as GEXF (Gephi's native format)."""
+        from .io.formats import to_gexf
+
+        return to_gexf(self, path, weight=weight)
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write each non-empty table as ``<table>.csv`` into a folder."""
+        from .io.formats import to_csv
+
+        return to_csv(self, path)
+
+
+def sp_csc_indptr(a: Any) -> np.ndarray:
+    """Column pointer of a sparse matrix (in-degree helper)."""
+    return np.asarray(a.tocsc().indptr)
+
+
+def load(path: str | Path) -> ReferralNetwork:
+    """Load a network saved with :meth:`ReferralNetwork.save`.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> from refgraph import ReferralNetwork, load
+    >>> flows = pd.DataFrame({"source_npi": ["1234567893"],
+    ...                       "target_npi": ["1003033051"], "count": [7]})
+    >>> net = ReferralNetwork.from_frames(flows=flows)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     load(net.save(d + "/net")) == net
+    True
+    """
+    from .io.tables import load_network
+
+    return load_network(path)

@@ -1,0 +1,63 @@
+"""Shared fixtures and the CI rule that no test may be skipped."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+_DATASETS = Path(
+    os.environ.get(
+        "REFGRAPH_DATASETS", Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets"
+    )
+).resolve()
+
+
+_SKIPPED: list[str] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _SKIPPED.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if IN_CI and _SKIPPED and session.exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if IN_CI and _SKIPPED:
+        terminalreporter.write_line(
+            f"CI=true: {len(_SKIPPED)} test(s) were skipped, which fails the run: "
+            + ", ".join(_SKIPPED[:10]),
+            red=True,
+        )
+
+
+@pytest.fixture(scope="session")
+def datasets_dir() -> Path:
+    """``../shared/datasets``; skipped with a reason when absent (a failure in CI)."""
+    if not _DATASETS.is_dir():
+        msg = f"shared datasets not found at {_DATASETS} (set REFGRAPH_DATASETS)"
+        if IN_CI:
+            pytest.fail(msg + "; they are required when CI=true")
+        pytest.skip(msg)
+    return _DATASETS
+
+
+@pytest.fixture
+def npis() -> list[str]:
+    """Twenty valid, distinct NPIs."""
+    from refgraph import npi_check_digit
+
+    out = []
+    for i in range(20):
+        p = f"1{i + 100:08d}"
+        out.append(p + str(npi_check_digit(p)))
+    return out
