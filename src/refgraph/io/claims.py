@@ -1,0 +1,657 @@
+"""Shared-patient flows from claims-like encounters.
+
+:func:`flows_from_events` turns one row per encounter (``patient_id``, ``npi``,
+``date``) into directed physician-to-physician flows the way CMS built its
+"Physician Shared Patient Patterns" files (the FOIA "referral data" that
+DocGraph redistributed): a patient seen by physician A and then by physician B
+within a window of days links A to B. Patient identifiers are used only as
+grouping keys; they never appear in the result.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from refgraph._errors import NotFoundError, ValidationError
+from refgraph._validate import IngestResult, _normalise_npis, empty_rejects
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["EVENT_COLUMNS", "flows_from_events"]
+
+#: Columns an encounter table must have (extra columns are ignored).
+EVENT_COLUMNS: tuple[str, ...] = ("patient_id", "npi", "date")
+
+#: Columns of the flows table returned by :func:`flows_from_events`.
+FLOW_COLUMNS: tuple[str, ...] = (
+    "source_npi",
+    "target_npi",
+    "count",
+    "patients",
+    "period_start",
+    "period_end",
+    "provenance",
+    "same_day_count",
+)
+
+_REDACTED = "<redacted>"
+# Largest packed integer sort key; above it the code falls back to np.lexsort.
+_KEY_LIMIT = 2**62
+_OK, _MISSING, _UNPARSEABLE = 0, 1, 2
+
+
+def flows_from_events(
+    events: Any,
+    *,
+    window_days: int = 30,
+    min_patients: int = 11,
+    provenance: str | None = None,
+    strict: bool = False,
+) -> IngestResult:
+    """Build directed shared-patient flows from claims-like encounters.
+
+    For each patient, an encounter with physician A followed by an encounter
+    with another physician B at most ``window_days`` days later
+    (``0 <= day_B - day_A <= window_days``) is one shared-encounter pair
+    A -> B. Pairs are aggregated per physician pair into ``count``,
+    ``patients`` and ``same_day_count``, and pairs shared by fewer than
+    ``min_patients`` patients are suppressed (the CMS small-cell rule).
+
+    Parameters
+    ----------
+    events
+        Encounters as a pandas DataFrame, a pyarrow Table, or a path to a
+        ``.csv`` (optionally compressed, e.g. ``.csv.gz``) or ``.parquet``
+        file. Required columns: ``patient_id`` (any hashable id),
+        ``npi`` (the physician seen) and ``date`` (date of service). Extra
+        columns are ignored.
+    window_days
+        Largest number of days between the two encounters of a pair
+        (inclusive). CMS published 30, 60, 90 and 180 days. Must be a
+        positive integer.
+    min_patients
+        Flows with fewer distinct patients are dropped (CMS used 11). ``0``
+        or ``1`` keeps every flow. Must be a non-negative integer.
+    provenance
+        Value of the ``provenance`` column; default ``f"claims:{window_days}d"``.
+    strict
+        Raise :class:`~refgraph.ValidationError` listing the first problems
+        when any input row is rejected.
+
+    Returns
+    -------
+    IngestResult
+        ``table`` has the canonical flows columns ``source_npi``,
+        ``target_npi``, ``count``, ``patients``, ``period_start``,
+        ``period_end``, ``provenance`` plus ``same_day_count``, sorted by
+        source and target NPI. ``rejected`` lists every unusable input row
+        (``row``, ``column``, ``value``, ``reason``); patient ids are shown as
+        ``"<redacted>"``. ``n_accepted_rows + n_rejected_rows == n_input``.
+        ``notes`` reports duplicate encounters merged and the number of
+        physician pairs suppressed by the small-cell rule.
+
+    Raises
+    ------
+    ValidationError
+        On invalid parameters, a missing required column, an unsupported
+        ``events`` type or file type, or with ``strict=True`` when a row is
+        rejected.
+    NotFoundError
+        When ``events`` is a path that does not exist.
+
+    Notes
+    -----
+    Methodology followed. CMS's technical requirements for the Physician
+    Shared Patient Patterns files [1]_ (quoted in [2]_) define sharing as "an
+    organization or provider participating in the delivery of health
+    services to the same patient within a 30 days, 60 days, 90 days and
+    finally a 180 day period after another organization or provider
+    participated in providing health services to the same patient"; each
+    file row gives the initial NPI, the secondary NPI, the shared count
+    ("number of beneficiary referrals"), the number of unique beneficiaries
+    and the number of same-day visits; "presumed shared relationships based
+    on same-day events will be assigned to the lesser of the two NPIs"; and
+    "this report excludes any sharing that happened with less than 11
+    different patients over the course of the year". The counting rules
+    below are this function's precise reading of that description; CMS did
+    not publish code, so the exact treatment of repeated claims is ours.
+
+    1. An *encounter* is one (patient, NPI, calendar day). Dates are
+       truncated to the day (time-zone-aware values keep their local
+       calendar day). Rows repeating the same patient, NPI and day (for
+       example several claim lines of one visit) are one encounter; they are
+       all accepted and the number merged is given in ``notes``.
+    2. A *pair* is two encounters of the same patient with different NPIs,
+       A on day ``a`` and B on day ``b`` with ``0 <= b - a <= window_days``
+       (both bounds inclusive). Encounters with the same NPI never pair, but
+       they do not break a chain: A, A, B within the window gives two A -> B
+       pairs.
+    3. Orientation: a pair on different days goes from the earlier NPI to
+       the later one. A same-day pair has no order in the data; as in the
+       CMS files it is counted once, from the numerically lesser NPI to the
+       greater one (never in both directions).
+    4. ``count`` is the number of pairs A -> B (CMS "pair_count" / shared
+       count / transactions), ``patients`` the number of distinct patients
+       with at least one such pair (CMS "bene_count"), and
+       ``same_day_count`` the number of those pairs on the same day (CMS
+       "same_day_count"). Hence ``same_day_count <= count`` and
+       ``patients <= count``.
+    5. Small cells: flows with ``patients < min_patients`` are dropped and
+       their number is reported in ``notes``.
+    6. ``period_start`` and ``period_end`` are the first and last day of the
+       accepted encounters (the observation period, like the calendar year
+       of a CMS file), identical on every row.
+
+    This is not the later DocGraph "Hop Teaming" method [3]_, which counts
+    switches between providers rather than all pairs within the window.
+
+    Rows are rejected, with the NPI reasons of
+    :func:`refgraph._validate.validate_table`, for a missing or invalid NPI,
+    for a missing or unparseable date, and for a missing (null or blank)
+    patient id.
+
+    The computation is vectorised: encounters are encoded as integers,
+    sorted by (patient, day, NPI), and for lag k = 1, 2, ... every encounter
+    is compared with the k-th next one of the same patient until no
+    encounter has a partner within the window at that lag; pairs are then
+    aggregated with a single integer sort.
+
+    References
+    ----------
+    .. [1] CMS, "Physician Shared Patient Patterns technical requirements",
+       https://downloads.cms.gov/foia/physician_shared_patient_patterns_technical_requirements.pdf
+       and "Referral Data FAQs",
+       https://www.cms.gov/Regulations-and-Guidance/Legislation/FOIA/Referral-Data-FAQs.html
+    .. [2] G. Pinho, physician-graph, README "Physician Shared Patient
+       Patterns", https://github.com/gpinho/physician-graph
+    .. [3] CareSet, "DocGraph Hop Teaming Documentation",
+       https://careset.com/datasets/hop-teaming/
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from refgraph._validate import npi_check_digit
+    >>> A, B, C = (f"1{i:08d}" + str(npi_check_digit(f"1{i:08d}")) for i in (1, 2, 3))
+    >>> events = pd.DataFrame({
+    ...     "patient_id": ["p1", "p1", "p1"],
+    ...     "npi": [A, B, C],
+    ...     "date": ["2024-01-01", "2024-01-11", "2024-02-20"],
+    ... })
+    >>> res = flows_from_events(events, window_days=30, min_patients=0)
+    >>> res.table[["source_npi", "target_npi", "count", "patients", "same_day_count"]]
+       source_npi  target_npi  count  patients  same_day_count
+    0  1000000012  1000000020      1         1               0
+    >>> res.table["provenance"].iloc[0]
+    'claims:30d'
+    """
+    window = _check_int("window_days", window_days, minimum=1, what="a positive integer")
+    threshold = _check_int("min_patients", min_patients, minimum=0, what="an integer >= 0")
+    if provenance is None:
+        provenance = f"claims:{window}d"
+    elif not isinstance(provenance, str):
+        raise ValidationError(
+            f"provenance: expected a string or None, got {type(provenance).__name__}"
+        )
+    if not isinstance(strict, (bool, np.bool_)):
+        raise ValidationError(f"strict: expected True or False, got {strict!r}")
+
+    df = _load_events(events)
+    n = len(df)
+
+    patient, patient_missing = _patient_codes(df["patient_id"])
+    npi, npi_vocab, npi_raw, npi_reason_of = _npi_codes(df["npi"])
+    npi_bad = npi < 0
+    day, date_status = _day_numbers(df["date"])
+
+    rejected = _rejects(df, patient_missing, npi_bad, npi_reason_of[npi_raw[npi_bad]], date_status)
+    valid = ~patient_missing & ~npi_bad & (date_status == _OK)
+    n_accepted = int(valid.sum())
+    if len(rejected):
+        n_rej = int(rejected["row"].nunique())
+        logger.info("claims events: %d of %d rows rejected", n_rej, n)
+        if strict:
+            first = rejected.head(10).to_dict("records")
+            lines = "; ".join(
+                f"row {r['row']} {r['column']}={r['value']!r}: {r['reason']}" for r in first
+            )
+            raise ValidationError(
+                f"claims events: {n_rej} of {n} rows rejected; first problems: {lines}",
+                rejected=rejected,
+            )
+
+    notes: list[str] = []
+    table = _flows(
+        patient[valid],
+        npi[valid],
+        day[valid],
+        npi_vocab,
+        window=window,
+        threshold=threshold,
+        provenance=provenance,
+        notes=notes,
+    )
+    res = IngestResult(table, rejected, n, n_accepted, notes)
+    assert res.n_accepted_rows + res.n_rejected_rows == n, "row accounting broken"
+    return res
+
+
+# ----------------------------------------------------------------------------
+# parameters and input
+
+
+def _check_int(name: str, value: Any, *, minimum: int, what: str) -> int:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValidationError(f"{name}: expected {what}, got {value!r}")
+    if value < minimum:
+        raise ValidationError(f"{name}: expected {what}, got {value!r}")
+    return int(value)
+
+
+def _load_events(events: Any) -> pd.DataFrame:
+    """Return the required columns of ``events`` as a DataFrame."""
+    cols = list(EVENT_COLUMNS)
+    if isinstance(events, pd.DataFrame):
+        if events.columns.duplicated().any():
+            dup = list(events.columns[events.columns.duplicated()])
+            raise ValidationError(f"events: duplicated column names {dup}")
+        _require(list(events.columns))
+        return events[cols].reset_index(drop=True)
+
+    import pyarrow as pa
+
+    if isinstance(events, pa.Table):
+        _require(events.column_names)
+        return events.select(cols).to_pandas()
+    if isinstance(events, (str, os.PathLike)):
+        path = Path(events)
+        if not path.is_file():
+            raise NotFoundError(f"events: no such file {str(path)!r}")
+        name = path.name.lower()
+        if name.endswith((".parquet", ".pq")):
+            import pyarrow.parquet as pq
+
+            _require(pq.read_schema(path).names)
+            return pq.read_table(path, columns=cols).to_pandas()
+        if ".csv" in name:
+            import pyarrow.csv as pacsv
+
+            header = pd.read_csv(path, nrows=0)
+            _require(list(header.columns))
+            table = pacsv.read_csv(
+                path,
+                convert_options=pacsv.ConvertOptions(
+                    include_columns=cols,
+                    column_types={c: pa.string() for c in cols},
+                ),
+            )
+            return table.to_pandas()
+        raise ValidationError(f"events: expected a .csv or .parquet file, got {path.name!r}")
+    raise ValidationError(
+        "events: expected a pandas DataFrame, a pyarrow Table or a path to a .csv or "
+        f".parquet file, got {type(events).__name__}"
+    )
+
+
+def _require(columns: list[Any]) -> None:
+    missing = [c for c in EVENT_COLUMNS if c not in columns]
+    if missing:
+        raise ValidationError(
+            f"events: missing required column(s) {missing}; got columns {list(columns)}"
+        )
+
+
+# ----------------------------------------------------------------------------
+# per-column coercion (work on the distinct values, then map back by code)
+
+
+def _patient_codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Integer code per row (``-1`` when missing) and the missing mask."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    text = pd.Series(uniques).astype("string").str.strip()
+    blank = (text.isna() | (text == "")).to_numpy(dtype=bool, na_value=True)
+    ucodes, _ = pd.factorize(text.where(~blank, pd.NA), use_na_sentinel=True)
+    ext = np.append(np.asarray(ucodes, dtype=np.int64), -1)  # code -1 maps to -1
+    patient = ext[codes]
+    return patient, patient < 0
+
+
+def _npi_codes(
+    values: pd.Series,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """NPI code per row, sorted vocabulary, raw value codes and reason lookup.
+
+    Codes index the sorted vocabulary, so code order is NPI order; ``-1``
+    marks a missing or invalid NPI. The reason for row ``i`` is
+    ``reason_of[raw_codes[i]]`` (a raw code of ``-1``, a null, picks the
+    trailing "missing NPI" entry).
+    """
+    raw_codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    norm, reasons = _normalise_npis(pd.Series(uniques))
+    ok = np.array([r is None for r in reasons], dtype=bool)
+    vcodes, vocab = pd.factorize(norm[ok], sort=True)
+    ucode = np.full(len(uniques) + 1, -1, dtype=np.int64)
+    ucode[:-1][ok] = vcodes
+    reason_of = np.append(np.asarray(reasons, dtype=object), "missing NPI").astype(object)
+    return ucode[raw_codes], np.asarray(vocab, dtype=object), raw_codes, reason_of
+
+
+def _day_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Days since 1970-01-01 per row and a status code (ok/missing/unparseable)."""
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        s = values
+        if getattr(s.dt, "tz", None) is not None:
+            s = s.dt.tz_localize(None)  # keep the local calendar day
+        arr = s.to_numpy()
+        nat = np.isnat(arr)
+        day = np.where(nat, 0, arr.astype("datetime64[D]").astype(np.int64))
+        status = np.where(nat, _MISSING, _OK).astype(np.int8)
+        return day, status
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if len(uniques) == 0:
+        return np.zeros(len(values), np.int64), np.full(len(values), _MISSING, np.int8)
+    u_day, u_status = _parse_days(pd.Series(uniques, dtype=object))
+    day = np.append(u_day, 0)[codes]
+    status = np.append(u_status, _MISSING).astype(np.int8)[codes]
+    return day, status
+
+
+def _parse_days(u: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Parse distinct date values (object Series) to day numbers and status."""
+    text = u.astype("string").str.strip()
+    present = (text.notna() & (text != "")).to_numpy(dtype=bool, na_value=False)
+    parsed = _to_naive_datetime(text.where(present, pd.NA), "ISO8601")
+    retry = present & parsed.isna().to_numpy()
+    if retry.any():
+        again = _to_naive_datetime(text[retry], "mixed")
+        parsed = parsed.copy()
+        parsed[retry] = again.to_numpy()
+    nat = parsed.isna().to_numpy()
+    arr = parsed.to_numpy()
+    day = np.where(nat, 0, arr.astype("datetime64[D]").astype(np.int64))
+    status = np.where(~present, _MISSING, np.where(nat, _UNPARSEABLE, _OK))
+    return day.astype(np.int64), status.astype(np.int8)
+
+
+def _to_naive_datetime(text: pd.Series, fmt: str) -> pd.Series:
+    """Parse strings to naive datetimes; aware values keep their wall time."""
+    try:
+        out = pd.to_datetime(text, format=fmt, errors="coerce")
+    except (ValueError, TypeError, OverflowError):  # e.g. mixed UTC offsets
+        stamps = [_one_timestamp(v) for v in text.to_numpy(dtype=object, na_value=None)]
+        return pd.Series(np.array(stamps, dtype="datetime64[s]"), index=text.index)
+    if getattr(out.dt, "tz", None) is not None:
+        out = out.dt.tz_localize(None)
+    return out
+
+
+def _one_timestamp(value: Any) -> np.datetime64:
+    """One value to a naive second-resolution datetime64 (NaT when unparseable)."""
+    nat = np.datetime64("NaT", "s")
+    if value is None:
+        return nat
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        return nat
+    if ts is pd.NaT:
+        return nat
+    if ts.tzinfo is not None:
+        ts = ts.tz_localize(None)
+    return ts.to_datetime64().astype("datetime64[s]")
+
+
+def _rejects(
+    df: pd.DataFrame,
+    patient_missing: np.ndarray,
+    npi_bad: np.ndarray,
+    npi_reason: np.ndarray,  # one reason per bad NPI row, in row order
+    date_status: np.ndarray,
+) -> pd.DataFrame:
+    parts = []
+
+    def add(mask: np.ndarray, column: str, values: list[str], reasons: Any) -> None:
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        if isinstance(reasons, str):
+            reasons = [reasons] * len(idx)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "row": idx.astype("int64"),
+                    "column": pd.array([column] * len(idx), dtype="string"),
+                    "value": pd.array(values, dtype="string"),
+                    "reason": pd.array([str(r) for r in reasons], dtype="string"),
+                }
+            )
+        )
+
+    if patient_missing.any():
+        add(
+            patient_missing,
+            "patient_id",
+            [_REDACTED] * int(patient_missing.sum()),
+            "missing patient_id",
+        )
+    if npi_bad.any():
+        idx = np.flatnonzero(npi_bad)
+        add(npi_bad, "npi", _as_text(df["npi"].iloc[idx]), npi_reason)
+    for status, reason in ((_MISSING, "missing date"), (_UNPARSEABLE, "unparseable date")):
+        mask = date_status == status
+        if mask.any():
+            add(mask, "date", _as_text(df["date"].iloc[np.flatnonzero(mask)]), reason)
+    if not parts:
+        return empty_rejects()
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
+
+
+def _as_text(values: pd.Series) -> list[str]:
+    out = []
+    for v in values.to_numpy(dtype=object):
+        if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
+            out.append("")
+        else:
+            out.append(str(v))
+    return out
+
+
+# ----------------------------------------------------------------------------
+# pairing and aggregation
+
+
+def _flows(
+    patient: np.ndarray,
+    npi: np.ndarray,
+    day: np.ndarray,
+    vocab: np.ndarray,
+    *,
+    window: int,
+    threshold: int,
+    provenance: str,
+    notes: list[str],
+) -> pd.DataFrame:
+    m = len(patient)
+    if m == 0:
+        notes.append("no accepted encounters: suppressed 0 of 0 physician pair(s)")
+        return _frame(
+            np.empty(0, np.int64),
+            np.empty(0, np.int64),
+            *(np.empty(0, np.int64),) * 3,
+            vocab,
+            None,
+            None,
+            provenance,
+        )
+
+    p, d, a = _sorted_encounters(patient, npi, day, n_npi=len(vocab))
+    merged = m - len(p)
+    if merged:
+        notes.append(
+            f"{merged} duplicate row(s) (same patient, NPI and day) merged into one encounter"
+        )
+
+    src, tgt, pat, same = _pairs(p, d, a, window)
+    n_npi = len(vocab)
+    edge = src * n_npi + tgt
+    edges, count, patients, same_day = _aggregate(edge, pat, same, n_pat=int(p.max()) + 1)
+
+    keep = patients >= threshold
+    n_sup = int((~keep).sum())
+    notes.append(
+        f"window_days={window}: {len(pat)} shared-encounter pair(s) from {len(p)} "
+        f"encounter(s) over {len(edges)} physician pair(s)"
+    )
+    if threshold > 1:
+        notes.append(
+            f"small-cell rule: suppressed {n_sup} of {len(edges)} physician pair(s) with "
+            f"fewer than {threshold} patients"
+        )
+    else:
+        notes.append(
+            f"small-cell rule off (min_patients={threshold}): suppressed 0 of {len(edges)} "
+            "physician pair(s)"
+        )
+    if n_sup:
+        logger.info("claims: suppressed %d physician pairs below %d patients", n_sup, threshold)
+    edges, count, patients, same_day = (x[keep] for x in (edges, count, patients, same_day))
+    return _frame(
+        edges // n_npi,
+        edges % n_npi,
+        count,
+        patients,
+        same_day,
+        vocab,
+        int(d.min()),
+        int(d.max()),
+        provenance,
+    )
+
+
+def _sorted_encounters(
+    patient: np.ndarray, npi: np.ndarray, day: np.ndarray, *, n_npi: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (patient, day, npi) encounters sorted in that order."""
+    dmin = int(day.min())
+    n_day = int(day.max()) - dmin + 1
+    n_pat = int(patient.max()) + 1
+    if n_pat * n_day * n_npi < _KEY_LIMIT:
+        key = (patient.astype(np.int64) * n_day + (day - dmin)) * n_npi + npi
+        key = np.sort(key)
+        if len(key) > 1:
+            key = key[np.concatenate(([True], key[1:] != key[:-1]))]
+        a = key % n_npi
+        rest = key // n_npi
+        return rest // n_day, rest % n_day + dmin, a
+    order = np.lexsort((npi, day, patient))
+    p, d, a = patient[order], day[order], npi[order]
+    new = np.ones(len(p), dtype=bool)
+    new[1:] = (p[1:] != p[:-1]) | (d[1:] != d[:-1]) | (a[1:] != a[:-1])
+    return p[new], d[new], a[new]
+
+
+def _pairs(
+    p: np.ndarray, d: np.ndarray, a: np.ndarray, window: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """All oriented shared-encounter pairs as (source, target, patient, same_day).
+
+    Encounters are sorted by (patient, day, npi). If encounter i has no
+    partner within the window at lag k, it has none at lag k + 1 either, so
+    the candidate set only shrinks and the loop ends once it is empty.
+    """
+    m = len(p)
+    srcs, tgts, pats, sames = [], [], [], []
+    i = np.arange(m - 1, dtype=np.int64)
+    k = 1
+    while len(i):
+        j = i + k
+        ok = (p[j] == p[i]) & (d[j] - d[i] <= window)
+        i, j = i[ok], j[ok]
+        if not len(i):
+            break
+        ai, aj = a[i], a[j]
+        diff = ai != aj
+        if diff.any():
+            ii, jj = i[diff], j[diff]
+            # Same-day pairs come out as (lesser NPI, greater NPI) because
+            # encounters of one day are sorted by NPI code, and NPI codes are
+            # in NPI order: the CMS "lesser of the two NPIs" rule.
+            srcs.append(ai[diff])
+            tgts.append(aj[diff])
+            pats.append(p[ii])
+            sames.append(d[jj] == d[ii])
+        k += 1
+        i = i[i + k < m]
+    if not srcs:
+        e = np.empty(0, dtype=np.int64)
+        return e, e, e, np.empty(0, dtype=bool)
+    return (np.concatenate(srcs), np.concatenate(tgts), np.concatenate(pats), np.concatenate(sames))
+
+
+def _aggregate(
+    edge: np.ndarray, pat: np.ndarray, same: np.ndarray, *, n_pat: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per distinct edge: pair count, distinct patients and same-day pairs."""
+    if not len(edge):
+        e = np.empty(0, dtype=np.int64)
+        return e, e, e, e
+    if (int(edge.max()) + 1) * n_pat * 2 < _KEY_LIMIT:
+        key = np.sort((edge * n_pat + pat) * 2 + same)
+        ep = key >> 1
+        e = ep // n_pat
+        s = (key & 1).astype(np.int64)
+        new_ep = np.ones(len(key), dtype=bool)
+        new_ep[1:] = ep[1:] != ep[:-1]
+    else:
+        order = np.lexsort((same, pat, edge))
+        e, pt, s = edge[order], pat[order], same[order].astype(np.int64)
+        new_ep = np.ones(len(e), dtype=bool)
+        new_ep[1:] = (e[1:] != e[:-1]) | (pt[1:] != pt[:-1])
+    new_e = np.ones(len(e), dtype=bool)
+    new_e[1:] = e[1:] != e[:-1]
+    starts = np.flatnonzero(new_e)
+    count = np.diff(np.append(starts, len(e)))
+    patients = np.add.reduceat(new_ep.astype(np.int64), starts)
+    same_day = np.add.reduceat(s, starts)
+    return e[starts], count.astype(np.int64), patients, same_day
+
+
+def _frame(
+    src: np.ndarray,
+    tgt: np.ndarray,
+    count: np.ndarray,
+    patients: np.ndarray,
+    same_day: np.ndarray,
+    vocab: np.ndarray,
+    first_day: int | None,
+    last_day: int | None,
+    provenance: str,
+) -> pd.DataFrame:
+    k = len(src)
+
+    def period(day: int | None) -> np.ndarray:
+        if day is None:
+            return np.full(k, np.datetime64("NaT"), dtype="datetime64[ns]")
+        value = np.datetime64(day, "D")
+        unit = "ns" if np.datetime64("1678-01-01") < value < np.datetime64("2262-01-01") else "s"
+        return np.full(k, value, dtype=f"datetime64[{unit}]")
+
+    return pd.DataFrame(
+        {
+            "source_npi": pd.array(vocab[src], dtype="string"),
+            "target_npi": pd.array(vocab[tgt], dtype="string"),
+            "count": pd.array(count, dtype="Int64"),
+            "patients": pd.array(patients, dtype="Int64"),
+            "period_start": period(first_day),
+            "period_end": period(last_day),
+            "provenance": pd.array([provenance] * k, dtype="string"),
+            "same_day_count": pd.array(same_day, dtype="Int64"),
+        },
+        columns=list(FLOW_COLUMNS),
+    )
