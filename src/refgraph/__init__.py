@@ -8,6 +8,7 @@ builds networkx and CSR views on demand.
 from ._errors import BackendError, NoPathError, NotFoundError, RefgraphError, ValidationError
 from ._validate import IngestResult, is_valid_npi, npi_check_digit
 from .io import (
+    flows_from_events,
     read_cms_shared_patients,
     read_directory,
     read_docgraph_hop,
@@ -32,6 +33,7 @@ __all__ = [
     "RefgraphError",
     "ValidationError",
     "__version__",
+    "flows_from_events",
     "is_valid_npi",
     "load",
     "npi_check_digit",

@@ -1,5 +1,6 @@
 """Readers and writers: tables, CMS and DocGraph files, directories, claims, graph formats."""
 
+from .claims import flows_from_events
 from .cms import iter_cms_shared_patients, read_cms_shared_patients, read_docgraph_hop
 from .directory import read_directory
 from .formats import to_csv, to_gexf, to_graphml
@@ -16,6 +17,7 @@ from .tables import (
 )
 
 __all__ = [
+    "flows_from_events",
     "iter_cms_shared_patients",
     "load_network",
     "read_cms_shared_patients",
