@@ -421,9 +421,12 @@ def validate_table(
     if not isinstance(df, pd.DataFrame):
         raise ValidationError(f"{table}: expected a pandas DataFrame, got {type(df).__name__}")
     if duplicates is None:
-        duplicates = {"flows": "aggregate", "physicians": "reject", "practices": "reject"}.get(
-            table, "keep"
-        )
+        defaults: dict[str, Duplicates] = {
+            "flows": "aggregate",
+            "physicians": "reject",
+            "practices": "reject",
+        }
+        duplicates = defaults.get(table, "keep")
     if duplicates not in ("aggregate", "reject", "keep"):
         raise ValidationError(
             f"duplicates: expected 'aggregate', 'reject' or 'keep', got {duplicates!r}"

@@ -354,7 +354,7 @@ class ReferralNetwork:
         """
         key = ("edges", weight)
         if key in self._cache:
-            return self._cache[key]  # type: ignore[no-any-return]
+            return self._cache[key]
         f = self.flows
         if weight not in f.columns:
             raise ValidationError(
@@ -400,7 +400,7 @@ class ReferralNetwork:
             dst = idx.get_indexer(e["target_npi"])
             w = pd.to_numeric(e[weight], errors="coerce").to_numpy(dtype="float64", na_value=0.0)
             self._cache[key] = CSRGraph.from_edges(np.asarray(idx), src, dst, w, weight)
-        return self._cache[key]  # type: ignore[no-any-return]
+        return self._cache[key]
 
     def to_networkx(self, *, weight: str = "count", attributes: bool = True) -> nx.DiGraph:
         """A networkx ``DiGraph`` view (cached; do not mutate it).
@@ -420,7 +420,7 @@ class ReferralNetwork:
 
         key = ("nx", weight, attributes)
         if key in self._cache:
-            return self._cache[key]  # type: ignore[no-any-return]
+            return self._cache[key]
         G = nx.DiGraph()
         phys = self.physicians
         if attributes:

@@ -108,7 +108,7 @@ def plot_map(
         c = e["count"].to_numpy(dtype=float)
         scale = c / c.max()
         lc = LineCollection(
-            segs,
+            list(segs),
             linewidths=0.3 + 2.2 * scale,
             colors=[(0.2, 0.3, 0.6, 0.08 + 0.5 * v) for v in scale],
             zorder=1,

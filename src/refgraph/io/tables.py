@@ -7,7 +7,7 @@ import logging
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pandas as pd
 
@@ -34,7 +34,7 @@ __all__ = [
 
 _FORMAT_VERSION = 1
 
-Source = str | Path | pd.DataFrame
+Source: TypeAlias = str | Path | pd.DataFrame
 
 
 def _read_any(source: Source, table: str) -> pd.DataFrame:
