@@ -111,12 +111,19 @@ def is_valid_npi(value: object) -> bool:
 _PREFIX_SUM = 24  # Luhn contribution of "80840" at its fixed positions
 
 
+_DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.uint8)
+
+
 def _luhn_ok_digits(d: np.ndarray) -> np.ndarray:
-    """Vectorised NPI check over an ``(n, 10)`` array of digit values."""
-    doubled = d[:, 0:9:2] * 2  # positions 0,2,4,6,8 are doubled
-    doubled = np.where(doubled > 9, doubled - 9, doubled)
-    total = doubled.sum(axis=1) + d[:, 1:9:2].sum(axis=1) + d[:, 9] + _PREFIX_SUM
-    return total % 10 == 0
+    """Vectorised NPI check over an ``(n, 10)`` array of digit values 0-9."""
+    d = d.astype(np.uint8, copy=False)
+    total = (
+        _DOUBLED[d[:, 0:9:2]].sum(axis=1, dtype=np.uint16)  # positions 0,2,4,6,8 doubled
+        + d[:, 1:9:2].sum(axis=1, dtype=np.uint16)
+        + d[:, 9]
+        + _PREFIX_SUM
+    )
+    return np.asarray(total % 10 == 0)
 
 
 def _normalise_npis(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -172,7 +179,7 @@ def _normalise_npis(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     ok = np.zeros(n, dtype=bool)
     if cand.any():
         raw = s[cand].to_numpy(dtype=object).astype("S10")
-        digits = np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(-1, 10).astype(np.int64) - 48
+        digits = np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(-1, 10) - np.uint8(48)
         ok[cand] = _luhn_ok_digits(digits)
     reasons[~missing & ~cand] = "NPI must be a string of 10 digits"
     reasons[cand & ~ok] = "NPI check digit is wrong"
@@ -252,7 +259,12 @@ class _Rejects:
         if not mask.any():
             return
         idx = np.flatnonzero(mask)
-        vals = _as_text(np.asarray(values, dtype=object)[idx]) if values is not None else ""
+        if values is None:
+            vals: Any = ""
+        elif isinstance(values, pd.Series):
+            vals = _as_text(values.iloc[idx].to_numpy(dtype=object))
+        else:
+            vals = _as_text(np.asarray(values, dtype=object)[idx])
         reason_arr = np.asarray(reason, dtype=object)
         reasons = reason_arr[idx] if reason_arr.ndim else [str(reason)] * len(idx)
         self.parts.append(
@@ -299,14 +311,35 @@ def _coerce_zip(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def _coerce_count(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Non-negative whole numbers as nullable Int64, with a reason per bad value."""
+    if pd.api.types.is_integer_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        ints = values.astype("Int64")
+        negative = (ints < 0).fillna(False).to_numpy(dtype=bool)
+        too_big = (ints > 2**53).fillna(False).to_numpy(dtype=bool)
+        bad = negative | too_big
+        reason = np.where(negative, "negative count", "count too large")
+        return ints.where(~bad), bad, reason
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        # fast path: text that is all clean integers (the usual case in big files)
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:
+            ints_pa = pc.cast(pa.array(values, from_pandas=True), pa.int64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            pass
+        else:
+            as_int = pd.Series(ints_pa.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get))
+            as_int.index = values.index
+            return _coerce_count(as_int)
     num = pd.to_numeric(values, errors="coerce")
     fl = num.to_numpy(dtype="float64", na_value=np.nan)
     present = values.notna().to_numpy()
     if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
         present = present & (values.astype("string").str.strip().fillna("") != "").to_numpy()
     unparsable = present & np.isnan(fl)
-    negative = np.isfinite(fl) & (fl < 0)
     fractional = np.isfinite(fl) & (np.floor(fl) != fl)
+    negative = np.isfinite(fl) & (fl < 0)
     too_big = np.isfinite(fl) & (fl > 2.0**53)
     infinite = np.isinf(fl)
     bad = unparsable | negative | fractional | too_big | infinite
@@ -320,8 +353,7 @@ def _coerce_count(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]
         ),
     )
     out = pd.Series(np.where(np.isfinite(fl) & ~bad, fl, np.nan), index=values.index)
-    out = out.astype("Int64")
-    return out, bad, reason
+    return out.astype("Int64"), bad, reason
 
 
 _NS_MIN = pd.Timestamp("1677-09-22")
@@ -458,7 +490,7 @@ def validate_table(
             out[col.name] = _empty_column(col.kind, n)
             continue
         raw = src[col.name]
-        raw_values = raw.to_numpy(dtype=object)
+        raw_values = raw
         if col.kind == "npi":
             vals, reasons = _normalise_npis(raw)
             bad = reasons != None  # noqa: E711 - elementwise on an object array
@@ -537,7 +569,7 @@ def validate_table(
         rej.add(
             same & ~rej.bad,
             "target_npi",
-            result["target_npi"].to_numpy(dtype=object),
+            result["target_npi"],
             "self-referral (source and target are the same physician)",
         )
 
@@ -547,7 +579,7 @@ def validate_table(
         rej.add(
             inverted & ~rej.bad,
             "period_end",
-            pe.to_numpy(dtype=object),
+            pe,
             "period_end is before period_start",
         )
         if "patients" in src.columns:
@@ -555,7 +587,7 @@ def validate_table(
             rej.add(
                 more & ~rej.bad,
                 "patients",
-                result["patients"].to_numpy(dtype=object),
+                result["patients"],
                 "more patients than referrals (patients > count)",
             )
 
@@ -576,7 +608,7 @@ def validate_table(
                 rej.add(
                     mask,
                     keycol,
-                    result[keycol].to_numpy(dtype=object),
+                    result[keycol],
                     f"duplicate {keycol} (first occurrence kept)",
                 )
                 accepted = accepted.loc[~dup]
@@ -639,15 +671,30 @@ def _fill_specialty(result: pd.DataFrame) -> None:
 
 
 def _aggregate_flows(flows: pd.DataFrame) -> pd.DataFrame:
-    """Merge flows that share source, target, period and provenance."""
+    """Merge flows that share source, target, period and provenance.
+
+    ``count`` and ``patients`` are summed (``patients`` stays missing when
+    all merged values are missing); other columns keep the first value
+    (numeric extras named like counts are summed too). Only the duplicated
+    keys go through the group-by, so the common case stays fast.
+    """
     key = ["source_npi", "target_npi", "period_start", "period_end", "provenance"]
-    if not flows.duplicated(subset=key).any():
+    dup = flows.duplicated(subset=key, keep=False).to_numpy(dtype=bool)
+    if not dup.any():
         return flows
+    part = flows.loc[dup]
+    g = part.groupby(key, dropna=False, sort=False)
+    sums = g[["count", "patients"]].sum(min_count=1)
     extras = [c for c in flows.columns if c not in (*key, "count", "patients")]
-    agg: dict[str, Any] = {"count": "sum", "patients": lambda s: s.sum(min_count=1)}
-    for c in extras:
-        agg[c] = "first"
-    out = flows.groupby(key, dropna=False, sort=False, as_index=False).agg(agg)
-    out["count"] = out["count"].astype("Int64")
-    out["patients"] = out["patients"].astype("Int64")
-    return out[list(flows.columns)]
+    summed = [c for c in extras if c.endswith("_count") and pd.api.types.is_numeric_dtype(part[c])]
+    pieces = [sums]
+    if summed:
+        pieces.append(g[summed].sum(min_count=1))
+    others = [c for c in extras if c not in summed]
+    if others:
+        pieces.append(g[others].first())
+    merged = pd.concat(pieces, axis=1).reset_index()
+    out = pd.concat([flows.loc[~dup], merged[list(flows.columns)]], ignore_index=True)
+    for c in ("count", "patients", *summed):
+        out[c] = out[c].astype(flows[c].dtype)
+    return out

@@ -361,11 +361,13 @@ class ReferralNetwork:
                 f"weight: expected a numeric flows column, got {weight!r}; "
                 f"columns are {list(f.columns)}"
             )
-        cols = {"count": "sum", "patients": lambda s: s.sum(min_count=1)}
-        if weight not in cols:
-            cols[weight] = "sum"
+        cols = ["count", "patients"] + ([weight] if weight not in ("count", "patients") else [])
         if f.duplicated(["source_npi", "target_npi"]).any():
-            out = f.groupby(["source_npi", "target_npi"], as_index=False, sort=False).agg(cols)
+            out = (
+                f.groupby(["source_npi", "target_npi"], sort=False)[cols]
+                .sum(min_count=1)
+                .reset_index()
+            )
         else:
             out = f[["source_npi", "target_npi", *cols]].reset_index(drop=True)
         self._cache[key] = out
