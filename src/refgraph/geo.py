@@ -136,9 +136,12 @@ def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> Any:
 
     Notes
     -----
-    Haversine formula on a sphere of radius :data:`EARTH_RADIUS_KM`. Its
-    error against the WGS84 ellipsoid (:func:`geodesic_km`) is below about
-    0.5 %.
+    Haversine formula on a sphere of radius :data:`EARTH_RADIUS_KM`. Against
+    the WGS84 ellipsoid (:func:`geodesic_km`) the relative error is below
+    0.5 % for points in one hemisphere poleward of 15 degrees (all US ZIP
+    codes) and at most about 0.56 % anywhere (north-south paths near the
+    equator, where the meridional radius of curvature is 6335 km); no single
+    sphere radius does better than about 0.5 % everywhere.
     """
     a1, o1, a2, o2 = (np.asarray(x, dtype=float) for x in (lat1, lon1, lat2, lon2))
     p1, p2 = np.radians(a1), np.radians(a2)
@@ -523,7 +526,7 @@ def cluster(
                 min_samples=int(min_samples),
                 metric="haversine",
                 cluster_selection_epsilon=eps,
-                algorithm="balltree",
+                algorithm="ball_tree",
                 copy=True,
             )
             labels_ok = model.fit_predict(Xall) if len(Xall) > 1 else np.full(len(Xall), -1)
