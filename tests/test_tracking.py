@@ -140,7 +140,8 @@ def test_bucket_by_freq_hand_computed() -> None:
     assert w[w["source_npi"] == npi(1)]["referrals"].tolist() == [2, 1]
     assert w["period"].iloc[0] == pd.Timestamp("2024-01-01")
     m = bucket(net, freq="month")
-    assert m[["source_npi", "period", "referrals", "scheduled", "seen", "converted"]].values.tolist() == [
+    cols = ["source_npi", "period", "referrals", "scheduled", "seen", "converted"]
+    assert m[cols].values.tolist() == [
         [npi(1), pd.Timestamp("2024-01-01"), 3, 2, 2, 1],
         [npi(2), pd.Timestamp("2024-03-01"), 1, 1, 0, 0],
         [npi(2), pd.Timestamp("2024-04-01"), 1, 0, 0, 0],
