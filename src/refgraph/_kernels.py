@@ -1,0 +1,194 @@
+"""Shared CSR kernels and engine adapters of the analysis modules (private).
+
+Everything here works on integer node ids of :meth:`ReferralNetwork.csr`;
+the public modules (:mod:`refgraph.centrality`, :mod:`refgraph.community`,
+:mod:`refgraph.influence`) translate to and from NPIs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from ._errors import NotFoundError, RefgraphError, ValidationError
+
+if TYPE_CHECKING:
+    from .network import ReferralNetwork
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "ConvergenceError",
+    "binary",
+    "frame",
+    "have_networkit",
+    "networkit_graph",
+    "node_vector",
+    "strength_matrix",
+    "symmetric",
+]
+
+
+class ConvergenceError(RefgraphError, RuntimeError):
+    """An iterative algorithm did not converge within ``max_iter`` iterations."""
+
+
+def have_networkit() -> bool:
+    """Whether NetworKit can be imported."""
+    try:
+        import networkit  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def strength_matrix(net: ReferralNetwork, weight: str | None) -> sp.csr_array:
+    """Adjacency as CSR: weights (a strength) or 1 per edge when ``weight`` is None.
+
+    The diagonal (self-referrals) is dropped and non-positive weights are
+    removed so that every stored entry is a real tie.
+    """
+    mat = net.csr(weight=weight or "count").matrix
+    a = sp.csr_array(mat, copy=True)
+    if weight is None:
+        a.data = np.ones_like(a.data)
+    a.setdiag(0)
+    a.data = np.where(np.isfinite(a.data) & (a.data > 0), a.data, 0.0)
+    a.eliminate_zeros()
+    a.sort_indices()
+    return a
+
+
+def binary(a: sp.csr_array) -> sp.csr_array:
+    """Same pattern with all entries 1."""
+    b = sp.csr_array(a, copy=True)
+    b.data = np.ones_like(b.data)
+    return b
+
+
+def symmetric(a: sp.csr_array) -> sp.csr_array:
+    """Undirected projection ``A + A^T`` (weights of both directions summed)."""
+    s = sp.csr_array(a + a.T)
+    s.sort_indices()
+    return s
+
+
+def frame(net: ReferralNetwork, columns: Mapping[str, Any]) -> pd.DataFrame:
+    """A result frame indexed by NPI (index name ``npi``)."""
+    idx = pd.Index(net.npis, name="npi")
+    return pd.DataFrame({k: np.asarray(v) for k, v in columns.items()}, index=idx)
+
+
+def node_ids(net: ReferralNetwork, npis: Iterable[str], *, name: str) -> np.ndarray:
+    """Node ids of NPIs; raises :class:`NotFoundError` naming the unknown ones."""
+    arr = pd.Index(pd.Series(list(npis), dtype="string"))
+    ids = net.npis.get_indexer(arr)
+    if (ids < 0).any():
+        bad = arr[ids < 0][:5].tolist()
+        raise NotFoundError(f"{name}: NPIs not in the network: {bad}")
+    return np.asarray(ids, dtype=np.int64)
+
+
+def node_vector(
+    net: ReferralNetwork, values: Mapping[str, float] | Iterable[str] | pd.Series, *, name: str
+) -> np.ndarray:
+    """A non-negative length-n vector from a dict/Series of NPI -> value or a set of NPIs.
+
+    A plain iterable of NPIs gives each of them the value 1. The result is not
+    normalised. Raises :class:`ValidationError` for negative values or an
+    all-zero vector and :class:`NotFoundError` for unknown NPIs.
+    """
+    n = len(net.npis)
+    if isinstance(values, pd.Series):
+        keys, vals = list(values.index), values.to_numpy(dtype=float)
+    elif isinstance(values, Mapping):
+        keys, vals = list(values.keys()), np.asarray(list(values.values()), dtype=float)
+    elif isinstance(values, str):
+        keys, vals = [values], np.ones(1)
+    else:
+        keys = list(values)
+        vals = np.ones(len(keys))
+    ids = node_ids(net, keys, name=name)
+    if (vals < 0).any() or not np.isfinite(vals).all():
+        raise ValidationError(f"{name}: values must be finite and >= 0")
+    out = np.zeros(n)
+    np.add.at(out, ids, vals)
+    if out.sum() <= 0:
+        raise ValidationError(f"{name}: expected at least one NPI with a positive value")
+    return out
+
+
+def networkit_graph(net: ReferralNetwork, weight: str | None, kind: str) -> Any:
+    """A NetworKit graph of the network, cached on the network until it changes.
+
+    ``kind``: ``"cost"`` (directed, weight ``1/volume``; unweighted when
+    ``weight`` is None) or ``"undirected"`` (volume of both directions summed).
+    """
+    import networkit as nk
+
+    # The network's view cache is cleared whenever its tables change.
+    cache: dict[Any, Any] = net._cache
+    key = ("refgraph._kernels.networkit", weight, kind)
+    if key in cache:
+        return cache[key]
+    a = strength_matrix(net, weight)
+    n = a.shape[0]
+    if kind == "cost":
+        c = sp.csr_array(a, copy=True)
+        if weight is not None:
+            c.data = 1.0 / c.data
+        g = nk.graph.GraphFromCsr(sp.csr_matrix(c), directed=True, weighted=weight is not None)
+    elif kind == "undirected":
+        u = sp.triu(symmetric(a), k=1).tocoo()
+        g = nk.graph.GraphFromCoo(
+            (u.data.astype(np.float64), (u.row.astype(np.int64), u.col.astype(np.int64))),
+            n=n,
+            weighted=True,
+            directed=False,
+        )
+    else:  # pragma: no cover - internal misuse
+        raise ValueError(kind)
+    cache[key] = g
+    return g
+
+
+def seed_networkit(seed: int | None) -> None:
+    """Seed NetworKit's global generator (``None`` leaves it alone)."""
+    if seed is not None:
+        import networkit as nk
+
+        nk.engineering.setSeed(int(seed), False)
+
+
+def resolve_seed(seed: int | None) -> int | None:
+    """The explicit seed, else ``refgraph.config.seed``."""
+    from .config import config
+
+    if seed is None:
+        seed = config.seed
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+        raise ValidationError(f"seed: expected an int or None, got {seed!r}")
+    return None if seed is None else int(seed)
+
+
+def masked_product(
+    left: sp.csr_array, right: sp.csr_array, mask: sp.csr_array, *, chunk: int = 20000
+) -> sp.csr_array:
+    """``(left @ right)`` restricted to the pattern of ``mask``, computed in row chunks.
+
+    Keeps peak memory bounded on heavy-tailed graphs where the full product
+    has far more entries than the mask.
+    """
+    n = left.shape[0]
+    parts = []
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        prod = sp.csr_array(left[start:stop] @ right)
+        parts.append(sp.csr_array(prod.multiply(mask[start:stop])))
+    out = sp.csr_array(sp.vstack(parts, format="csr")) if parts else sp.csr_array((0, 0))
+    return out
