@@ -34,8 +34,8 @@ class Backend(Protocol):
         """Whether ``algorithm`` can run inside the backend."""
         ...
 
-    def run(self, algorithm: str, net: ReferralNetwork, **options: Any) -> pd.DataFrame:
-        """Run ``algorithm`` inside the backend and return refgraph's result frame."""
+    def run(self, algorithm: str, net: ReferralNetwork, **options: Any) -> pd.DataFrame | None:
+        """Run ``algorithm`` inside the backend; ``None`` declines (compute in memory)."""
         ...
 
 
@@ -67,5 +67,5 @@ def pushdown(net: ReferralNetwork, algorithm: str, **options: Any) -> pd.DataFra
         return None
     if not backend.supports(algorithm):
         return None
-    result: pd.DataFrame = backend.run(algorithm, net, **options)
+    result: pd.DataFrame | None = backend.run(algorithm, net, **options)
     return result
