@@ -215,7 +215,9 @@ def _read_ties(ties: pd.DataFrame, idx: pd.Index) -> tuple[np.ndarray, np.ndarra
     kind = ties["kind"].astype(str).tolist() if "kind" in cols else ["knows"] * len(ties)
     ok = (a >= 0) & (b >= 0) & (a != b)
     if (~ok).any():
-        logger.warning("ties: %d row(s) name unknown physicians or a self-tie; ignored", (~ok).sum())
+        logger.warning(
+            "ties: %d row(s) name unknown physicians or a self-tie; ignored", (~ok).sum()
+        )
     return a[ok], b[ok], [k for k, o in zip(kind, ok) if o]
 
 
@@ -359,36 +361,74 @@ def tie_strength(
         cnt = pd.to_numeric(f["count"]).to_numpy(dtype="float64", na_value=0.0)
         pat = pd.to_numeric(f["patients"]).to_numpy(dtype="float64", na_value=np.nan)
         parts.append(
-            _pair_frame(s, d, ab=np.where(s <= d, cnt, 0.0), ba=np.where(s <= d, 0.0, cnt),
-                        pat=pat, last=_dates(f["period_end"]), ev=0.0, logged=0.0, kind=None)
+            _pair_frame(
+                s,
+                d,
+                ab=np.where(s <= d, cnt, 0.0),
+                ba=np.where(s <= d, 0.0, cnt),
+                pat=pat,
+                last=_dates(f["period_end"]),
+                ev=0.0,
+                logged=0.0,
+                kind=None,
+            )
         )
     ev = net.events
     if len(ev):
         s = idx.get_indexer(ev["source_npi"])
         d = idx.get_indexer(ev["target_npi"])
         parts.append(
-            _pair_frame(s, d, ab=0.0, ba=0.0, pat=np.nan, last=_dates(ev["date"]),
-                        ev=np.where(s <= d, 1.0, -1.0), logged=0.0, kind=None)
+            _pair_frame(
+                s,
+                d,
+                ab=0.0,
+                ba=0.0,
+                pat=np.nan,
+                last=_dates(ev["date"]),
+                ev=np.where(s <= d, 1.0, -1.0),
+                logged=0.0,
+                kind=None,
+            )
         )
-    la, lb, lk = (np.empty(0, np.int64), np.empty(0, np.int64), [])
+    lk: list[str] = []
+    la, lb = np.empty(0, np.int64), np.empty(0, np.int64)
     if ties is not None:
         la, lb, lk = _read_ties(ties, idx)
     ta, tb, tk = _touchpoint_ties(net, idx)
     la, lb, lk = np.concatenate([la, ta]), np.concatenate([lb, tb]), [*lk, *tk]
     if len(la):
         parts.append(
-            _pair_frame(la, lb, ab=0.0, ba=0.0, pat=np.nan, last=np.datetime64("NaT", "ns"),
-                        ev=0.0, logged=1.0, kind=pd.array(lk, dtype=object))
+            _pair_frame(
+                la,
+                lb,
+                ab=0.0,
+                ba=0.0,
+                pat=np.nan,
+                last=np.datetime64("NaT", "ns"),
+                ev=0.0,
+                logged=1.0,
+                kind=pd.array(lk, dtype=object),
+            )
         )
     ca, cb = _colleague_pairs(net, colleagues_max_size)
     if len(ca):
         parts.append(
-            _pair_frame(ca, cb, ab=0.0, ba=0.0, pat=np.nan, last=np.datetime64("NaT", "ns"),
-                        ev=0.0, logged=0.0, kind=None)
+            _pair_frame(
+                ca,
+                cb,
+                ab=0.0,
+                ba=0.0,
+                pat=np.nan,
+                last=np.datetime64("NaT", "ns"),
+                ev=0.0,
+                logged=0.0,
+                kind=None,
+            )
         )
     if not parts:
-        return _finish(pd.DataFrame({"a": [], "b": []}, dtype="int64"), net, w, ref,
-                       half_life_days, empty=True)
+        return _finish(
+            pd.DataFrame({"a": [], "b": []}, dtype="int64"), net, w, ref, half_life_days, empty=True
+        )
     long = pd.concat(parts, ignore_index=True)
     long["ev_ab"] = (long["ev"] > 0).astype("float64")
     long["ev_ba"] = (long["ev"] < 0).astype("float64")
@@ -423,9 +463,20 @@ def _finish(
     b = agg["b"].to_numpy(np.int64)
     if empty:
         z = np.zeros(0)
-        agg = pd.DataFrame({"a": a, "b": b, "referrals_ab": z, "referrals_ba": z,
-                            "shared_patients": z, "last_date": pd.to_datetime(z),
-                            "ev_ab": z, "ev_ba": z, "logged": z, "kind": pd.array([], object)})
+        agg = pd.DataFrame(
+            {
+                "a": a,
+                "b": b,
+                "referrals_ab": z,
+                "referrals_ba": z,
+                "shared_patients": z,
+                "last_date": pd.to_datetime(z),
+                "ev_ab": z,
+                "ev_ba": z,
+                "logged": z,
+                "kind": pd.array([], object),
+            }
+        )
     # pairs with events but no flows count their events as referrals
     ab = agg["referrals_ab"].to_numpy("float64")
     ba = agg["referrals_ba"].to_numpy("float64")
@@ -439,13 +490,14 @@ def _finish(
     same_p = (pcode[a] >= 0) & (pcode[a] == pcode[b])
     same_s = (~same_p) & (scode[a] >= 0) & (scode[a] == scode[b])
     if ref is not None:
-        days = (np.datetime64(ref.to_datetime64(), "ns") - last) / np.timedelta64(1, "D")
-        days = np.where(np.isnat(last), np.nan, np.maximum(days, 0.0))
+        age = (np.datetime64(ref.to_datetime64(), "ns") - last) / np.timedelta64(1, "D")
+        days: np.ndarray = np.where(np.isnat(last), np.nan, np.maximum(age, 0.0))
     else:
         days = np.full(len(a), np.nan)
     contact = (ab + ba > 0) | (logged > 0)
     recency = np.where(
-        np.isnan(days), np.where(contact, w.undated_recency, 0.0),
+        np.isnan(days),
+        np.where(contact, w.undated_recency, 0.0),
         0.5 ** (np.nan_to_num(days) / half_life_days),
     )
     fac = {
@@ -468,8 +520,9 @@ def _finish(
             "shared_patients": pat,
             "last_date": pd.to_datetime(last),
             "days_since": days,
-            "logged_kind": pd.array(agg["kind"].astype(object).where(agg["kind"].notna(), None),
-                                    dtype="string"),
+            "logged_kind": pd.array(
+                agg["kind"].astype(object).where(agg["kind"].notna(), None), dtype="string"
+            ),
             **fac,
             "logit": logit,
             "strength": 1.0 / (1.0 + np.exp(-np.asarray(logit, dtype="float64"))),
@@ -479,9 +532,7 @@ def _finish(
     return out
 
 
-def _pair_factors(
-    net: Any, ts: pd.DataFrame, a_npi: pd.Series, b_npi: pd.Series
-) -> np.ndarray:
+def _pair_factors(net: Any, ts: pd.DataFrame, a_npi: pd.Series, b_npi: pd.Series) -> np.ndarray:
     """Factor matrix for arbitrary pairs (pairs absent from ``ts`` get 0 contact factors)."""
     idx = net.npis
     a = idx.get_indexer(pd.Index(a_npi.astype("string")))
@@ -500,8 +551,9 @@ def _pair_factors(
     pcode, scode = _node_context(net)
     same_p = (pcode[lo] >= 0) & (pcode[lo] == pcode[hi])
     X[~hit, FACTORS.index("same_practice")] = same_p[~hit]
-    X[~hit, FACTORS.index("same_system")] = ((~same_p) & (scode[lo] >= 0)
-                                             & (scode[lo] == scode[hi]))[~hit]
+    X[~hit, FACTORS.index("same_system")] = (
+        (~same_p) & (scode[lo] >= 0) & (scode[lo] == scode[hi])
+    )[~hit]
     return X
 
 
@@ -580,7 +632,8 @@ def fit_tie_strength(
         ca, cb = "source_npi", "target_npi"
     else:
         raise ValidationError(
-            f"labelled: expected columns npi_a, npi_b (or source_npi, target_npi), got {sorted(cols)}"
+            "labelled: expected columns npi_a, npi_b (or source_npi, target_npi), "
+            f"got {sorted(cols)}"
         )
     if label not in cols:
         raise ValidationError(f"label: column {label!r} not in labelled ({sorted(cols)})")
@@ -605,7 +658,8 @@ def fit_tie_strength(
     p = model.predict_proba(Xte)[:, 1]
     coef = model.coef_[0]
     fitted = replace(
-        TieWeights(), intercept=float(model.intercept_[0]),
+        TieWeights(),
+        intercept=float(model.intercept_[0]),
         **{f: float(c) for f, c in zip(FACTORS, coef)},
     )
     d = TieWeights()
@@ -620,6 +674,11 @@ def fit_tie_strength(
         n_train=len(ytr),
         n_test=len(yte),
     )
-    logger.info("fit_tie_strength: AUC %.3f (defaults %.3f), log-loss %.3f, Brier %.3f",
-                res.auc, res.auc_default, res.log_loss, res.brier)
+    logger.info(
+        "fit_tie_strength: AUC %.3f (defaults %.3f), log-loss %.3f, Brier %.3f",
+        res.auc,
+        res.auc_default,
+        res.log_loss,
+        res.brier,
+    )
     return res

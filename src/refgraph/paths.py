@@ -131,9 +131,15 @@ def _tie_graph(
         key = (_CACHE, "graph", w, float(half_life_days), str(as_of), int(colleagues_max_size))
         hit = net._cache.get(key)
         if hit is not None:
-            return hit  # type: ignore[no-any-return]
-    ts = tie_strength(net, weights=w, half_life_days=half_life_days, as_of=as_of, ties=ties,
-                      colleagues_max_size=colleagues_max_size)
+            return hit
+    ts = tie_strength(
+        net,
+        weights=w,
+        half_life_days=half_life_days,
+        as_of=as_of,
+        ties=ties,
+        colleagues_max_size=colleagues_max_size,
+    )
     n = net.n_physicians
     idx = net.npis
     a = idx.get_indexer(pd.Index(ts["npi_a"]))
@@ -149,15 +155,23 @@ def _tie_graph(
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     tg = _TieGraph(
-        n=n, indptr=indptr, indices=cols.astype(np.int64), cost=-np.log(strength),
-        strength=strength, eid=eid, ties=ts, key=key,
+        n=n,
+        indptr=indptr,
+        indices=cols.astype(np.int64),
+        cost=-np.log(strength),
+        strength=strength,
+        eid=eid,
+        ties=ts,
+        key=key,
     )
     if key is not None:
         net._cache[key] = tg
     return tg
 
 
-def _layers(net: Any, tg: _TieGraph, src: np.ndarray, c0: np.ndarray, hops: int) -> list[np.ndarray]:
+def _layers(
+    net: Any, tg: _TieGraph, src: np.ndarray, c0: np.ndarray, hops: int
+) -> list[np.ndarray]:
     """``G[r][v]``: least cost from a source to ``v`` within ``r`` hops (sources only at start)."""
     ck = None
     if tg.key is not None:
@@ -165,7 +179,7 @@ def _layers(net: Any, tg: _TieGraph, src: np.ndarray, c0: np.ndarray, hops: int)
         lru = net._cache.setdefault((_CACHE, "layers"), OrderedDict())
         if ck in lru:
             lru.move_to_end(ck)
-            return lru[ck]  # type: ignore[no-any-return]
+            return lru[ck]
     n = tg.n
     g = np.full(n, np.inf)
     g[src] = c0
@@ -220,7 +234,7 @@ def region_mask(net: Any, region: Any) -> np.ndarray:
     if region is None:
         return np.ones(n, dtype=bool)
     if isinstance(region, pd.Series) and region.dtype == bool:
-        return np.asarray(region.reindex(net.npis, fill_value=False).to_numpy(bool))
+        return np.array(region.reindex(net.npis, fill_value=False).to_numpy(bool))
     if isinstance(region, Mapping):
         m = np.ones(n, dtype=bool)
         for col, val in region.items():
@@ -228,21 +242,25 @@ def region_mask(net: Any, region: Any) -> np.ndarray:
                 raise ValidationError(
                     f"region: physicians have no column {col!r}; columns are {list(phys.columns)}"
                 )
-            vals = list(val) if isinstance(val, (list, tuple, set, frozenset, np.ndarray)) else [
-                val]
-            m &= phys[col].isin(vals).fillna(False).to_numpy(bool)
+            vals = (
+                list(val) if isinstance(val, (list, tuple, set, frozenset, np.ndarray)) else [val]
+            )
+            m &= np.array(phys[col].isin(vals).fillna(False).to_numpy(bool))
         return m
-    if (isinstance(region, tuple) and len(region) == 3
-            and all(isinstance(x, Real) for x in region)):
+    if isinstance(region, tuple) and len(region) == 3 and all(isinstance(x, Real) for x in region):
         lat, lon, km = (float(x) for x in region)
         if km < 0:
             raise ValidationError(f"region: radius must be >= 0 km, got {km}")
-        d = haversine_km(lat, lon, phys["lat"].to_numpy("float64", na_value=np.nan),
-                         phys["lon"].to_numpy("float64", na_value=np.nan))
-        return np.asarray(np.nan_to_num(d, nan=np.inf) <= km)
+        d = haversine_km(
+            lat,
+            lon,
+            phys["lat"].to_numpy("float64", na_value=np.nan),
+            phys["lon"].to_numpy("float64", na_value=np.nan),
+        )
+        return np.array(np.nan_to_num(d, nan=np.inf) <= km)
     if isinstance(region, Iterable) and not isinstance(region, (str, bytes)):
         zips = [str(z).zfill(5) for z in region]
-        return np.asarray(phys["zip"].isin(zips).fillna(False).to_numpy(bool))
+        return np.array(phys["zip"].isin(zips).fillna(False).to_numpy(bool))
     raise ValidationError(
         "region: expected None, ZIP codes, a (lat, lon, km) circle, a {column: values} "
         f"mapping or a boolean Series by NPI; got {region!r}"
@@ -269,7 +287,7 @@ def _competitor_mask(net: Any, who: str) -> tuple[np.ndarray, str]:
                 f"exclude_competitors_of: physician {who} has no specialty to compare with"
             )
     comp = competing(str(spec))
-    return np.asarray(phys["specialty"].isin(comp).fillna(False).to_numpy(bool)), comp[0]
+    return np.array(phys["specialty"].isin(comp).fillna(False).to_numpy(bool)), comp[0]
 
 
 def _node(net: Any, npi: Any, what: str) -> int:
@@ -376,8 +394,9 @@ def _search(
         if not len(sel):
             return
         x = path[1] if len(path) > 1 else -1
-        for u, cu, fu, fcu in zip(nb[sel].tolist(), c[sel].tolist(), f[sel].tolist(),
-                                  fc[sel].tolist()):
+        for u, cu, fu, fcu in zip(
+            nb[sel].tolist(), c[sel].tolist(), f[sel].tolist(), fc[sel].tolist()
+        ):
             if u in path:
                 continue
             if by_introducer:
@@ -410,7 +429,7 @@ def _search(
 def _ago(days: float) -> str:
     if np.isnan(days):
         return "date unknown"
-    d = int(round(days))
+    d = round(days)
     if d < 1:
         return "today"
     if d < 14:
@@ -429,14 +448,15 @@ def _practice_info(net: Any) -> tuple[dict[str, str], dict[str, str]]:
         names = dict(zip(pr["practice_id"].astype(str), pr["name"].astype(object)))
         kinds = dict(zip(pr["practice_id"].astype(str), pr["kind"].astype(object)))
         net._cache[key] = (names, kinds)
-    return net._cache[key]  # type: ignore[no-any-return]
+    return net._cache[key]
 
 
 def _hop_facts(net: Any, tg: _TieGraph, u: int, v: int) -> dict[str, Any]:
     """Numbers and words of one hop ``u -> v``."""
     r = tg.ties.iloc[tg.edge(u, v)]
-    fwd, back = (r["referrals_ab"], r["referrals_ba"]) if u < v else (
-        r["referrals_ba"], r["referrals_ab"])
+    fwd, back = (
+        (r["referrals_ab"], r["referrals_ba"]) if u < v else (r["referrals_ba"], r["referrals_ab"])
+    )
     pat = r["shared_patients"]
     days = float(r["days_since"]) if pd.notna(r["days_since"]) else float("nan")
     words = []
@@ -451,9 +471,12 @@ def _hop_facts(net: Any, tg: _TieGraph, u: int, v: int) -> dict[str, Any]:
         names, kinds = _practice_info(net)
         nm = names.get(str(pid)) or str(pid)
         kind = kinds.get(str(pid))
-        label = {"hospital": "same hospital", "multi_specialty_group": "same group practice",
-                 "single_specialty_group": "same group practice",
-                 "primary_care_clinic": "same clinic"}.get(str(kind), "same practice")
+        label = {
+            "hospital": "same hospital",
+            "multi_specialty_group": "same group practice",
+            "single_specialty_group": "same group practice",
+            "primary_care_clinic": "same clinic",
+        }.get(str(kind), "same practice")
         words.append(f"{label} ({nm})")
     elif r["same_system"] > 0:
         pr = net.practices
@@ -530,27 +553,60 @@ class IntroPaths:
         return "\n".join(lines)
 
 
-def _build_result(net: Any, tg: _TieGraph, target: str, found: list[tuple[float, tuple[int, ...]]],
-                  constraints: dict[str, Any]) -> IntroPaths:
+def _build_result(
+    net: Any,
+    tg: _TieGraph,
+    target: str,
+    found: list[tuple[float, tuple[int, ...]]],
+    constraints: dict[str, Any],
+) -> IntroPaths:
     npis = net.physicians["npi"]
     prow, hrow = [], []
     for rank, (cst, rev) in enumerate(found, start=1):
         ids = rev[::-1]
         names = _names(net, ids)
         expl = []
-        for h, (u, v) in enumerate(zip(ids[:-1], ids[1:]), start=1):
+        for h, (u, v) in enumerate(itertools.pairwise(ids), start=1):
             facts = _hop_facts(net, tg, u, v)
             expl.append(f"{names[h - 1]} -> {names[h]}: {facts['explanation']}")
-            hrow.append({"rank": rank, "hop": h, "from_npi": npis.iat[u], "from_name": names[h - 1],
-                         "to_npi": npis.iat[v], "to_name": names[h], **facts})
-        prow.append({
-            "rank": rank, "probability": math.exp(-cst), "cost": cst, "hops": len(ids) - 1,
-            "source": npis.iat[ids[0]], "introducer": npis.iat[ids[-2]],
-            "path": tuple(npis.iat[i] for i in ids), "names": tuple(names),
-            "explanation": "\n".join(expl),
-        })
-    paths = pd.DataFrame(prow, columns=["rank", "probability", "cost", "hops", "source",
-                                        "introducer", "path", "names", "explanation"])
+            hrow.append(
+                {
+                    "rank": rank,
+                    "hop": h,
+                    "from_npi": npis.iat[u],
+                    "from_name": names[h - 1],
+                    "to_npi": npis.iat[v],
+                    "to_name": names[h],
+                    **facts,
+                }
+            )
+        prow.append(
+            {
+                "rank": rank,
+                "probability": math.exp(-cst),
+                "cost": cst,
+                "hops": len(ids) - 1,
+                "source": npis.iat[ids[0]],
+                "introducer": npis.iat[ids[-2]],
+                "path": tuple(npis.iat[i] for i in ids),
+                "names": tuple(names),
+                "explanation": "\n".join(expl),
+            }
+        )
+    paths = pd.DataFrame(
+        prow,
+        columns=[
+            "rank",
+            "probability",
+            "cost",
+            "hops",
+            "source",
+            "introducer",
+            "path",
+            "names",
+            "explanation",
+        ],
+    )
     hops = pd.DataFrame(hrow)
     return IntroPaths(target=target, paths=paths, hops=hops, constraints=constraints)
 
@@ -576,9 +632,20 @@ class _Query:
 
 
 def _prepare(
-    net: Any, target: str, *, sources: Any, home: Any, max_hops: int, exclude: Iterable[str],
-    exclude_competitors_of: str | None, region: Any, min_strength: float, weights: Any,
-    half_life_days: float, as_of: Any, ties: pd.DataFrame | None,
+    net: Any,
+    target: str,
+    *,
+    sources: Any,
+    home: Any,
+    max_hops: int,
+    exclude: Iterable[str],
+    exclude_competitors_of: str | None,
+    region: Any,
+    min_strength: float,
+    weights: Any,
+    half_life_days: float,
+    as_of: Any,
+    ties: pd.DataFrame | None,
 ) -> _Query:
     hops = _check_int(max_hops, "max_hops", 1)
     if not 0.0 <= float(min_strength) <= 1.0:
@@ -612,7 +679,8 @@ def _prepare(
         inside = region_mask(net, region)
         if not inside[t]:
             raise NoPathError(
-                f"no introduction path to {target}: the target is outside {_describe_region(region)}"
+                f"no introduction path to {target}: the target is outside "
+                f"{_describe_region(region)}"
             )
         forbid |= ~inside
         constraints["region"] = region
@@ -626,12 +694,12 @@ def _prepare(
 def _no_path(net: Any, target: str, q: _Query) -> NoPathError:
     name = _names(net, [q.t])[0]
     deg = int(q.tg.indptr[q.t + 1] - q.tg.indptr[q.t])
-    extra = ", ".join(f"{k}={v!r}" if k != "region" else _describe_region(v)
-                      for k, v in q.constraints.items())
+    extra = ", ".join(
+        f"{k}={v!r}" if k != "region" else _describe_region(v) for k, v in q.constraints.items()
+    )
     hint = " (the target has no relationships in the network)" if deg == 0 else ""
     return NoPathError(
-        f"no introduction path to {target} ({name}) from {q.n_sources} source(s) with "
-        f"{extra}{hint}"
+        f"no introduction path to {target} ({name}) from {q.n_sources} source(s) with {extra}{hint}"
     )
 
 
@@ -722,18 +790,41 @@ def intro_paths(
     """
     from .backends import pushdown
 
-    pushed = pushdown(net, "intro_paths", target=target, sources=sources, home=home, k=k,
-                      max_hops=max_hops, exclude=exclude,
-                      exclude_competitors_of=exclude_competitors_of, region=region,
-                      min_strength=min_strength, weights=weights, half_life_days=half_life_days,
-                      as_of=as_of, ties=ties)
+    pushed = pushdown(
+        net,
+        "intro_paths",
+        target=target,
+        sources=sources,
+        home=home,
+        k=k,
+        max_hops=max_hops,
+        exclude=exclude,
+        exclude_competitors_of=exclude_competitors_of,
+        region=region,
+        min_strength=min_strength,
+        weights=weights,
+        half_life_days=half_life_days,
+        as_of=as_of,
+        ties=ties,
+    )
     if pushed is not None:
-        return pushed  # type: ignore[return-value]
+        return pushed
     k = _check_int(k, "k", 1)
-    q = _prepare(net, target, sources=sources, home=home, max_hops=max_hops, exclude=exclude,
-                 exclude_competitors_of=exclude_competitors_of, region=region,
-                 min_strength=min_strength, weights=weights, half_life_days=half_life_days,
-                 as_of=as_of, ties=ties)
+    q = _prepare(
+        net,
+        target,
+        sources=sources,
+        home=home,
+        max_hops=max_hops,
+        exclude=exclude,
+        exclude_competitors_of=exclude_competitors_of,
+        region=region,
+        min_strength=min_strength,
+        weights=weights,
+        half_life_days=half_life_days,
+        as_of=as_of,
+        ties=ties,
+    )
     found = _search(q.tg, q.t, q.layers, q.c0full, q.forbid, q.hops, k, q.cap)
     if not found:
         raise _no_path(net, target, q)
@@ -790,32 +881,48 @@ def best_introducers(
     True
     """
     top = _check_int(top, "top", 1)
-    q = _prepare(net, target, sources=sources, home=home, max_hops=max_hops, exclude=exclude,
-                 exclude_competitors_of=exclude_competitors_of, region=region,
-                 min_strength=min_strength, weights=weights, half_life_days=half_life_days,
-                 as_of=as_of, ties=ties)
-    found = _search(q.tg, q.t, q.layers, q.c0full, q.forbid, q.hops, top, q.cap,
-                    by_introducer=True)
+    q = _prepare(
+        net,
+        target,
+        sources=sources,
+        home=home,
+        max_hops=max_hops,
+        exclude=exclude,
+        exclude_competitors_of=exclude_competitors_of,
+        region=region,
+        min_strength=min_strength,
+        weights=weights,
+        half_life_days=half_life_days,
+        as_of=as_of,
+        ties=ties,
+    )
+    found = _search(q.tg, q.t, q.layers, q.c0full, q.forbid, q.hops, top, q.cap, by_introducer=True)
     if not found:
         raise _no_path(net, target, q)
     return _introducer_frame(net, q.tg, found)
 
 
-def _introducer_frame(net: Any, tg: _TieGraph, found: list[tuple[float, tuple[int, ...]]]
-                      ) -> pd.DataFrame:
+def _introducer_frame(
+    net: Any, tg: _TieGraph, found: list[tuple[float, tuple[int, ...]]]
+) -> pd.DataFrame:
     phys = net.physicians
     rows = []
     for cst, rev in found:
         x, t = rev[1], rev[0]
         facts = _hop_facts(net, tg, x, t)
-        rows.append({
-            "introducer": phys["npi"].iat[x], "name": _names(net, [x])[0],
-            "specialty": phys["specialty"].iat[x], "probability": math.exp(-cst),
-            "tie_strength": facts["strength"], "hops": len(rev) - 1,
-            "source": phys["npi"].iat[rev[-1]],
-            "path": tuple(phys["npi"].iat[i] for i in rev[::-1]),
-            "explanation": facts["explanation"],
-        })
+        rows.append(
+            {
+                "introducer": phys["npi"].iat[x],
+                "name": _names(net, [x])[0],
+                "specialty": phys["specialty"].iat[x],
+                "probability": math.exp(-cst),
+                "tie_strength": facts["strength"],
+                "hops": len(rev) - 1,
+                "source": phys["npi"].iat[rev[-1]],
+                "path": tuple(phys["npi"].iat[i] for i in rev[::-1]),
+                "explanation": facts["explanation"],
+            }
+        )
     return pd.DataFrame(rows).set_index("introducer")
 
 
@@ -876,7 +983,7 @@ def greedy_asks(
     heapq.heapify(heap)
     out: list[tuple[str, str, float, float]] = []
     while heap and len(out) < budget:
-        neg, i = heapq.heappop(heap)
+        _neg, i = heapq.heappop(heap)
         x, t, p = cand[i]
         if used.get(x, 0) >= capacity:
             continue
@@ -970,11 +1077,21 @@ def intro_plan(
     reachable: dict[str, bool] = {}
     for t in tlist:
         try:
-            bi = best_introducers(net, t, sources=sources, home=home, top=candidates_per_target,
-                                  max_hops=max_hops, exclude=exclude,
-                                  exclude_competitors_of=exclude_competitors_of, region=region,
-                                  min_strength=min_strength, weights=weights,
-                                  half_life_days=half_life_days, as_of=as_of)
+            bi = best_introducers(
+                net,
+                t,
+                sources=sources,
+                home=home,
+                top=candidates_per_target,
+                max_hops=max_hops,
+                exclude=exclude,
+                exclude_competitors_of=exclude_competitors_of,
+                region=region,
+                min_strength=min_strength,
+                weights=weights,
+                half_life_days=half_life_days,
+                as_of=as_of,
+            )
         except NoPathError:
             reachable[t] = False
             continue
@@ -982,30 +1099,39 @@ def intro_plan(
         cand.extend((x, t, float(p)) for x, p in bi["probability"].items())
     chosen = greedy_asks(cand, budget, cap)
     cum = np.cumsum([g for *_, g in chosen]) if chosen else np.zeros(0)
-    asks = pd.DataFrame({
-        "step": np.arange(1, len(chosen) + 1),
-        "introducer": [c[0] for c in chosen],
-        "introducer_name": [names.get(c[0]) for c in chosen],
-        "target": [c[1] for c in chosen],
-        "target_name": [names.get(c[1]) for c in chosen],
-        "probability": [c[2] for c in chosen],
-        "gain": [c[3] for c in chosen],
-        "expected": cum,
-    })
-    per = pd.DataFrame({
-        "target": tlist,
-        "name": [names.get(t) for t in tlist],
-        "probability": [expected_introductions((c[0], c[1], c[2]) for c in chosen if c[1] == t)
-                        for t in tlist],
-        "asks": [sum(c[1] == t for c in chosen) for t in tlist],
-        "reachable": [reachable[t] for t in tlist],
-    }).set_index("target")
+    asks = pd.DataFrame(
+        {
+            "step": np.arange(1, len(chosen) + 1),
+            "introducer": [c[0] for c in chosen],
+            "introducer_name": [names.get(c[0]) for c in chosen],
+            "target": [c[1] for c in chosen],
+            "target_name": [names.get(c[1]) for c in chosen],
+            "probability": [c[2] for c in chosen],
+            "gain": [c[3] for c in chosen],
+            "expected": cum,
+        }
+    )
+    per = pd.DataFrame(
+        {
+            "target": tlist,
+            "name": [names.get(t) for t in tlist],
+            "probability": [
+                expected_introductions((c[0], c[1], c[2]) for c in chosen if c[1] == t)
+                for t in tlist
+            ],
+            "asks": [sum(c[1] == t for c in chosen) for t in tlist],
+            "reachable": [reachable[t] for t in tlist],
+        }
+    ).set_index("target")
     guarantee = (
-        "greedy >= (1 - 1/e) x optimum (cardinality constraint)" if cap >= budget
+        "greedy >= (1 - 1/e) x optimum (cardinality constraint)"
+        if cap >= budget
         else "greedy >= 1/2 x optimum (matroid constraint: budget + capacity per introducer)"
     )
     return IntroPlan(
-        asks=asks, targets=per, expected=float(cum[-1]) if len(cum) else 0.0,
+        asks=asks,
+        targets=per,
+        expected=float(cum[-1]) if len(cum) else 0.0,
         guarantee=guarantee,
         candidates=pd.DataFrame(cand, columns=["introducer", "target", "probability"]),
     )
@@ -1028,7 +1154,13 @@ def cmd_intro(args: Any) -> int:
     import sys
 
     net = _load_network(getattr(args, "network", None))
-    res = intro_paths(net, args.to, sources=args.sources or None, home=getattr(args, "home", None),
-                      k=args.k, max_hops=args.max_hops)
+    res = intro_paths(
+        net,
+        args.to,
+        sources=args.sources or None,
+        home=getattr(args, "home", None),
+        k=args.k,
+        max_hops=args.max_hops,
+    )
     sys.stdout.write(res.table() + "\n")
     return 0
