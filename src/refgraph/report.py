@@ -721,6 +721,7 @@ def _render(title: str, net: ReferralNetwork, secs: list[_Section], synthetic: b
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         '<meta name="generator" content="refgraph">'
+        '<link rel="icon" href="data:,">'
         f"<title>{_e(title)}{' (SYNTHETIC DATA)' if synthetic else ''}</title>"
         f"<style>{CSS}</style></head>\n<body><header><h1>{_e(title)}</h1>"
         f'<p class="meta">{_e(meta)}</p>{banner}<nav><ol>{nav}</ol></nav></header>\n<main>'
