@@ -133,8 +133,11 @@ def trends(
     f = _freq(freq)
     if not isinstance(periods, (int, np.integer)) or periods < 3:
         raise ValidationError(f"periods: expected an integer >= 3, got {periods!r}")
-    r = _referrals(net)
-    a = _as_of(r, as_of)
+    r = _referrals(net, targets=False)
+    return _trends(r, _as_of(r, as_of), f, periods, alpha)
+
+
+def _trends(r: _Referrals, a: int, f: str, periods: int, alpha: float) -> pd.DataFrame:
     last = int(_period_codes(np.array([a + 1]), f)[0]) - 1
     first = last - periods + 1
     p = _period_codes(r.day, f)
@@ -143,9 +146,11 @@ def trends(
     if src.size == 0:
         cols = ["mean", "slope", "se", "ci_low", "ci_high", "rel_slope", "trend"]
         return pd.DataFrame(columns=cols, index=pd.Index([], name="source_npi", dtype="string"))
-    uniq, inv = np.unique(src, return_inverse=True)
-    y = np.bincount(inv * periods + (p[keep] - first), minlength=uniq.size * periods)
-    res = _ols_rows(y.reshape(uniq.size, periods).astype(np.float64), alpha)
+    ns = len(r.sources)
+    y = np.bincount(src * periods + (p[keep] - first), minlength=ns * periods)
+    y = y.reshape(ns, periods)
+    uniq = np.flatnonzero(y.sum(axis=1) > 0)
+    res = _ols_rows(y[uniq].astype(np.float64), alpha)
     out = pd.DataFrame(res, index=pd.Index(r.sources.take(uniq), name="source_npi"))
     out["rel_slope"] = out["slope"] / out["mean"]
     out["trend"] = np.where(
@@ -156,6 +161,24 @@ def trends(
         pd.Timestamp(np.datetime64(a, "D")),
     )
     return out
+
+
+def _sorted_days(
+    src: np.ndarray, age: np.ndarray, A: int, L: int, ns: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (source, referral day) pairs sorted by source then day.
+
+    A presence matrix (sources x days of the lookback) yields them in order for the
+    price of one pass when it is small enough; otherwise a sort of combined keys.
+    """
+    if ns * L <= 250_000_000:
+        seen = np.zeros(ns * L, dtype=np.bool_)
+        seen[src * L + (L - 1 - age)] = True
+        s, d = np.divmod(np.flatnonzero(seen), L)
+        return s, A - (L - 1 - d)
+    key = np.unique(src * L + (L - 1 - age))
+    s, d = np.divmod(key, L)
+    return s, A - (L - 1 - d)
 
 
 def at_risk(
@@ -259,31 +282,29 @@ def at_risk(
     """
     R = _days_param(recent, "recent")
     L = _days_param(lookback, "lookback")
+    if R >= _YEAR:
+        raise ValidationError(f"recent: expected less than 365 days, got {recent!r}")
     if not 0 < alpha < 1:
         raise ValidationError(f"alpha: expected a number in (0, 1), got {alpha!r}")
-    r = _referrals(net)
+    r = _referrals(net, targets=False)
     A = _as_of(r, as_of)
     age = A - r.day
     inwin = (age >= 0) & (age < L)
-    src, age, day = r.src[inwin], age[inwin], r.day[inwin]
+    src, age = r.src[inwin], age[inwin]
     ns = len(r.sources)
 
-    def count(lo: int, hi: int) -> np.ndarray:
-        m = (age >= lo) & (age < hi)
-        return np.bincount(src[m], minlength=ns).astype(np.float64)
-
-    obs = count(0, R)
-    trailing = count(R, _YEAR)
-    same_ly = count(_YEAR, _YEAR + R)
-    prior_ly = count(_YEAR + R, 2 * _YEAR)
+    # one pass over the events: window of each referral, counts per (source, window)
+    edges = np.array([0, R, _YEAR, _YEAR + R, 2 * _YEAR])
+    win = np.searchsorted(edges, age, side="right") - 1  # 0..4 (4 = older than 2 years)
+    wc = np.bincount(src * 5 + win, minlength=ns * 5).reshape(ns, 5).astype(np.float64)
+    obs, trailing, same_ly, prior_ly = wc[:, 0], wc[:, 1], wc[:, 2], wc[:, 3]
     # first referral ever (up to A), last referral, inter-referral gaps in the lookback
     hist = r.day <= A
     first_day = np.full(ns, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first_day, r.src[hist], r.day[hist])
-    active = np.bincount(src, minlength=ns) > 0
+    active = wc[:, :4].sum(axis=1) + wc[:, 4] > 0
     age_first = A - first_day
-    order = np.argsort(src * (2**32) + (day - day.min() if day.size else day), kind="stable")
-    s_sorted, d_sorted = src[order], day[order]
+    s_sorted, d_sorted = _sorted_days(src, age, A, L, ns)
     last_day = np.full(ns, -1, dtype=np.int64)
     if s_sorted.size:
         ends = np.flatnonzero(np.r_[s_sorted[1:] != s_sorted[:-1], True])
@@ -292,7 +313,7 @@ def at_risk(
     same = s_sorted[1:] == s_sorted[:-1]
     gmask = same & (gaps > 0)
     gap_df = pd.DataFrame({"s": s_sorted[1:][gmask], "g": gaps[gmask]})
-    usual = gap_df.groupby("s", sort=False)["g"].median().reindex(range(ns)).to_numpy()
+    usual = gap_df.groupby("s", sort=True)["g"].median().reindex(range(ns)).to_numpy()
 
     covered = age_first >= _YEAR + R - 1
     covered2 = age_first >= 2 * _YEAR - 1
@@ -343,8 +364,7 @@ def at_risk(
         index=pd.Index(r.sources.take(idx), name="source_npi"),
     )
     if with_trend:
-        tr = trends(net, as_of=pd.Timestamp(np.datetime64(A, "D")), alpha=alpha)
-        tr = tr.reindex(out.index)
+        tr = _trends(r, A, "M", 12, alpha).reindex(out.index)
         out["slope"] = tr["slope"]
         out["slope_se"] = tr["se"]
         out["slope_ci_low"] = tr["ci_low"]

@@ -48,6 +48,8 @@ _FREQ_ALIASES = {
     "quarterly": "Q",
 }
 
+_GROUPED = "referral_id groups several status rows of one referral"
+
 _BY = {
     "source": "source",
     "target": "target",
@@ -75,6 +77,10 @@ def _freq(freq: str) -> str:
 def _days(dates: Any) -> np.ndarray:
     """Whole days since 1970-01-01 (int64) of a datetime-like array or Series."""
     arr = np.asarray(dates.to_numpy() if isinstance(dates, pd.Series) else dates)
+    unit, step = np.datetime_data(arr.dtype)
+    per_day = {"ns": 86_400 * 10**9, "us": 86_400 * 10**6, "ms": 86_400_000, "s": 86_400}
+    if unit in per_day and step == 1:  # integer floor division: much faster than astype
+        return np.floor_divide(arr.view(np.int64), per_day[unit])
     return arr.astype("datetime64[D]").astype(np.int64)
 
 
@@ -88,7 +94,12 @@ def _period_codes(days: np.ndarray, freq: str) -> np.ndarray:
         return days
     if freq == "W":  # 1970-01-01 was a Thursday: shift so that weeks start on Monday
         return np.floor_divide(days + 3, 7)
-    months = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    if days.size == 0:
+        return days.copy()
+    lo, hi = int(days.min()), int(days.max())
+    # months of the (short) range of days, then one gather: faster than a calendar astype
+    table = np.arange(lo, hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    months = table[days - lo]
     return months if freq == "M" else np.floor_divide(months, 3)
 
 
@@ -223,14 +234,17 @@ def check_events(
             rej.add(
                 unknown & ~rej.bad, col, s.to_numpy(dtype=object), "NPI not in the physicians table"
             )
+    grouped = False
     if "referral_id" in table.columns and len(table):
-        _check_referral_groups(table, rej)
+        grouped = _check_referral_groups(table, rej)
     extra = rej.frame()
     rejected = pd.concat([base, extra], ignore_index=True) if len(extra) else base
     if len(rejected):
         rejected = rejected.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
     accepted = table.loc[~rej.bad].reset_index(drop=True)
     result = IngestResult(accepted, rejected, n, len(accepted))
+    if grouped:
+        result.notes.append(_GROUPED)
     if len(rejected):
         logger.warning("events: %d of %d rows rejected", result.n_rejected_rows, n)
         if strict:
@@ -245,12 +259,15 @@ def check_events(
     return result
 
 
-def _check_referral_groups(table: pd.DataFrame, rej: _Rejects) -> None:
+def _check_referral_groups(table: pd.DataFrame, rej: _Rejects) -> bool:
     rid = table["referral_id"]
+    if pd.api.types.is_integer_dtype(rid.dtype) and not rid.hasnans and rid.is_monotonic_increasing:
+        if not (np.diff(rid.to_numpy()) == 0).any():  # sorted, distinct ids: O(n), no hashing
+            return False
     has = rid.notna().to_numpy(dtype=bool)
     dup = rid.duplicated(keep=False).to_numpy(dtype=bool) & has
     if not dup.any():
-        return
+        return False
     pos = np.flatnonzero(dup)
     sub = pd.DataFrame(
         {
@@ -306,11 +323,17 @@ def _check_referral_groups(table: pd.DataFrame, rej: _Rejects) -> None:
         rs = np.full(len(table), "", dtype=object)
         rs[e["pos"].to_numpy()] = reasons
         rej.add(m, "status", table["status"].to_numpy(dtype=object), rs)
+    return True
 
 
 def _stage_codes(status: pd.Series) -> np.ndarray:
-    """0..3 for referred..converted; -1 for anything else."""
-    return np.asarray(pd.Categorical(status, categories=list(EVENT_STATUSES)).codes)
+    """0..3 for referred..converted; -1 for anything else (vectorised via factorize)."""
+    codes, uniq = pd.factorize(status, sort=False)
+    lookup = np.array(
+        [EVENT_STATUSES.index(u) if u in EVENT_STATUSES else -1 for u in uniq] + [-1],
+        dtype=np.int8,
+    )
+    return lookup[codes]
 
 
 # ---------------------------------------------------------------------- referrals
@@ -332,19 +355,26 @@ class _Referrals:
         return int(self.day.size)
 
 
-def _referrals(net: ReferralNetwork, *, extra: Iterable[str] = ()) -> _Referrals:
-    """Check the events of ``net`` and collapse them to one row per referral."""
+def _referrals(
+    net: ReferralNetwork, *, extra: Iterable[str] = (), targets: bool = True
+) -> _Referrals:
+    """Check the events of ``net`` and collapse them to one row per referral.
+
+    With ``targets=False`` the target codes are not computed (``tgt`` is empty).
+    """
     ev = net.events
     res = check_events(net)
     if res.n_rejected_rows:
         ev = res.table
     src_codes, sources = pd.factorize(ev["source_npi"], sort=False)
-    tgt_codes, targets = pd.factorize(ev["target_npi"], sort=False)
+    if targets:
+        tgt_codes, tgt_index = pd.factorize(ev["target_npi"], sort=False)
+    else:
+        tgt_codes, tgt_index = np.zeros(len(ev), dtype=np.int64), pd.Index([], dtype="string")
     day = _days(ev["date"])
     stage = _stage_codes(ev["status"]).astype(np.int8)
     keep = [c for c in extra if c in ev.columns]
-    rid = ev["referral_id"] if "referral_id" in ev.columns else None
-    grouped = rid is not None and bool(rid.notna().any()) and not rid.dropna().is_unique
+    grouped = _GROUPED in res.notes
     if not grouped:
         ext = ev[keep].reset_index(drop=True) if keep else None
         return _Referrals(
@@ -353,12 +383,13 @@ def _referrals(net: ReferralNetwork, *, extra: Iterable[str] = ()) -> _Referrals
             day,
             stage,
             pd.Index(sources, dtype="string"),
-            pd.Index(targets, dtype="string"),
+            pd.Index(tgt_index, dtype="string"),
             None,
             res.rejected,
             ext,
         )
     # transition log: group rows of one referral (rows without an id are their own referral)
+    rid = ev["referral_id"]
     key = rid.astype(object).where(rid.notna(), pd.Series(-np.arange(1, len(ev) + 1) - 0.5))
     g_codes, _ = pd.factorize(key, sort=False)
     ng = int(g_codes.max()) + 1 if len(g_codes) else 0
@@ -380,7 +411,7 @@ def _referrals(net: ReferralNetwork, *, extra: Iterable[str] = ()) -> _Referrals
         first_day,
         top,
         pd.Index(sources, dtype="string"),
-        pd.Index(targets, dtype="string"),
+        pd.Index(tgt_index, dtype="string"),
         stage_day,
         res.rejected,
         ext,
@@ -487,7 +518,7 @@ def bucket(
     by_ = _BY.get(by) if isinstance(by, str) else None
     if by_ is None:
         raise ValidationError(f"by: expected one of {sorted(_BY)}, got {by!r}")
-    r = _referrals(net)
+    r = _referrals(net, targets=by_ in ("target", "pair", "target_practice", "target_specialty"))
     gcode, groups = _keys(net, r, by_)
     keep = np.ones(len(r), dtype=bool)
     if start is not None:
@@ -505,22 +536,26 @@ def bucket(
         out.attrs["rejected"] = r.rejected
         return out.reset_index(drop=True)
     p0, np_ = int(p.min()), int(p.max() - p.min() + 1)
-    cell = g * np_ + (p - p0)
+    # order the groups by label, so that cells come out sorted without a sort of the output
+    order = np.asarray(groups.sort_values(cols, kind="stable").index, dtype=np.int64)
+    rank = np.empty(len(groups), dtype=np.int64)
+    rank[order] = np.arange(len(groups))
+    groups = groups.iloc[order].reset_index(drop=True)
+    cell = rank[g] * np_ + (p - p0)
     ncell = len(groups) * np_
-    counts = [np.bincount(cell, minlength=ncell)]
-    for s in (1, 2, 3):
-        counts.append(np.bincount(cell, weights=(st >= s), minlength=ncell).astype(np.int64))
+    # one pass: counts per (cell, furthest stage), then "at least stage s" by cumulative sums
+    by_stage = np.bincount(cell * 4 + np.maximum(st, 0), minlength=ncell * 4).reshape(ncell, 4)
+    at_least = np.cumsum(by_stage[:, ::-1], axis=1)[:, ::-1]
     if fill:
         present = np.zeros(len(groups), dtype=bool)
-        present[np.unique(g)] = True
+        present[rank[np.unique(g)]] = True
         cells = np.flatnonzero(np.repeat(present, np_))
     else:
-        cells = np.flatnonzero(counts[0])
+        cells = np.flatnonzero(at_least[:, 0])
     out = groups.iloc[cells // np_].reset_index(drop=True)
     out["period"] = _period_start(cells % np_ + p0, f)
-    for name, c in zip(("referrals", "scheduled", "seen", "converted"), counts):
-        out[name] = c[cells].astype(np.int64)
-    out = out.sort_values([*cols, "period"], kind="stable").reset_index(drop=True)
+    for i, name in enumerate(("referrals", "scheduled", "seen", "converted")):
+        out[name] = at_least[cells, i].astype(np.int64)
     out.attrs["rejected"] = r.rejected
     return out
 
