@@ -437,7 +437,7 @@ def cluster(
     net_or_table: Any,
     *,
     method: Literal["dbscan", "hdbscan", "kmeans"] = "dbscan",
-    eps_km: float = 5.0,
+    eps_km: float | None = None,
     min_samples: int = 5,
     n_clusters: int | None = None,
     min_cluster_size: int | None = None,
@@ -459,7 +459,9 @@ def cluster(
         (clusters closer than that are merged; 0 disables). ``"kmeans"``:
         ``n_clusters`` k-means clusters on :func:`project_km` coordinates.
     eps_km
-        Neighbourhood radius in km (converted to radians for scikit-learn).
+        DBSCAN: neighbourhood radius in km (converted to radians for
+        scikit-learn; default 5). HDBSCAN: ``cluster_selection_epsilon`` in km
+        (default 0, none).
     min_samples
         Core-point neighbourhood size (DBSCAN, HDBSCAN).
     n_clusters
@@ -506,6 +508,7 @@ def cluster(
         if method == "dbscan":
             from sklearn.cluster import DBSCAN
 
+            eps_km = 5.0 if eps_km is None else eps_km
             eps = _check_km(eps_km, "eps_km", strict=True) / EARTH_RADIUS_KM
             _check_int(min_samples, "min_samples")
             model = DBSCAN(
@@ -518,7 +521,7 @@ def cluster(
             _check_int(min_samples, "min_samples")
             mcs = int(min_cluster_size or min_samples)
             _check_int(mcs, "min_cluster_size", minimum=2)
-            eps = _check_km(eps_km, "eps_km") / EARTH_RADIUS_KM
+            eps = _check_km(0.0 if eps_km is None else eps_km, "eps_km") / EARTH_RADIUS_KM
             # HDBSCAN has no sample weights: cluster every point
             Xall = np.radians(pts)
             model = HDBSCAN(
@@ -540,7 +543,7 @@ def cluster(
             k = min(int(n_clusters), len(uniq))
             xy = project_km(uniq[:, 0], uniq[:, 1])
             rs = config.seed if seed is None else seed
-            model = KMeans(n_clusters=k, n_init=10, random_state=rs)
+            model = KMeans(n_clusters=k, n_init="auto", random_state=rs)
             lab = model.fit_predict(xy, sample_weight=counts)
         else:
             raise ValidationError(
