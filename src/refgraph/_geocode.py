@@ -311,7 +311,7 @@ def _rate_limited(
     from geopy import exc as gexc
     from geopy.extra.rate_limiter import RateLimiter
 
-    class _Limiter(RateLimiter):  # type: ignore[misc]
+    class _Limiter(RateLimiter):
         _retry_exceptions = (
             gexc.GeocoderTimedOut,
             gexc.GeocoderUnavailable,
@@ -325,7 +325,7 @@ def _rate_limited(
             logger.debug("geocode: rate limiter sleeps %.3f s", seconds)
             _sleep(seconds)
 
-    return _Limiter(  # type: ignore[no-any-return]
+    return _Limiter(
         func,
         min_delay_seconds=min_delay_seconds,
         max_retries=max_retries,
@@ -540,8 +540,10 @@ def _geocode_remote(
                 cache.put(name, k, a["status"], a["lat"], a["lon"], a["address"], a.get("raw"))
     status, message, lat, lon, addr, cached = [], [], [], [], [], []
     for k in keys:
-        a = answers.get(k) if k else None
-        if a is None:
+        got = answers.get(k) if k else None
+        if got is not None:
+            a = got
+        else:
             a = {
                 "status": "not_found",
                 "message": "empty address",

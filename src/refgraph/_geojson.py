@@ -290,7 +290,7 @@ def to_geojson(
     >>> fc["features"][0]["geometry"]
     {'type': 'Point', 'coordinates': [-71.06, 42.36]}
     """
-    from ._geo_markets import Catchment
+    from ._geo_catchment import Catchment
 
     if kind is None:
         kind = "catchment" if isinstance(obj, Catchment) else "points"

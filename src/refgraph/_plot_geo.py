@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from ._geo_markets import Catchment
+    from ._geo_catchment import Catchment
     from .network import ReferralNetwork
 
 logger = logging.getLogger(__name__)

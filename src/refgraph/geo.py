@@ -23,15 +23,8 @@ import numpy as np
 import pandas as pd
 
 from ._errors import ValidationError
-from ._geo_markets import (
-    Catchment,
-    catchment,
-    flow_communities,
-    leakage,
-    market_share,
-    plurality_regions,
-    unit_table,
-)
+from ._geo_catchment import Catchment, catchment, leakage, market_share
+from ._geo_markets import flow_communities, plurality_regions, unit_table
 from ._geocode import GeocodeCache, geocode, normalize_address, zip_centroids
 from ._geojson import to_geojson
 
