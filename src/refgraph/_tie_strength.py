@@ -195,11 +195,6 @@ def _as_of(net: Any, as_of: Any) -> pd.Timestamp | None:
     return max(cands) if cands else None
 
 
-def _pair_frame(a: np.ndarray, b: np.ndarray, **cols: Any) -> pd.DataFrame:
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    return pd.DataFrame({"a": lo, "b": hi, "fwd": a <= b, **cols})
-
-
 def _read_ties(ties: pd.DataFrame, idx: pd.Index) -> tuple[np.ndarray, np.ndarray, list[str]]:
     cols = list(ties.columns)
     if {"npi_a", "npi_b"} <= set(cols):
@@ -348,150 +343,166 @@ def tie_strength(
     weights fitted by logistic regression (:func:`fit_tie_strength`) plug in
     directly.
     """
-    w = TieWeights.from_any(weights)
+    frame, _, _ = _tie_core(
+        net,
+        TieWeights.from_any(weights),
+        half_life_days=half_life_days,
+        as_of=as_of,
+        ties=ties,
+        colleagues_max_size=colleagues_max_size,
+        with_npis=True,
+    )
+    return frame
+
+
+def _npi_ints(values: Any) -> np.ndarray | None:
+    """10-digit NPI strings as int64 (None when some value is not all digits)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(np.asarray(values, dtype=object), type=pa.string())
+        return np.asarray(pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError):
+        return None
+
+
+def _ids(net: Any, col: pd.Series) -> np.ndarray:
+    """Node ids of an NPI column (-1 for unknown), via integer search when possible."""
+    key = ("refgraph.paths", "npi_ints")
+    if key not in net._cache:
+        k = _npi_ints(net.npis)
+        net._cache[key] = None if k is None else (np.argsort(k), np.sort(k))
+    sorted_keys = net._cache[key]
+    v = _npi_ints(col) if sorted_keys is not None and len(col) else None
+    if sorted_keys is None or v is None or not len(sorted_keys[1]):
+        return np.asarray(net.npis.get_indexer(pd.Index(col.astype("string"))), dtype=np.int64)
+    order, sk = sorted_keys
+    pos = np.minimum(np.searchsorted(sk, v), len(sk) - 1)
+    return np.where(sk[pos] == v, order[pos], -1).astype(np.int64)
+
+
+def _tie_core(
+    net: Any,
+    w: TieWeights,
+    *,
+    half_life_days: float,
+    as_of: Any,
+    ties: pd.DataFrame | None,
+    colleagues_max_size: int,
+    with_npis: bool,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Tie table plus the node ids ``a < b`` of each row (numpy segment reductions)."""
     if not half_life_days > 0:
         raise ValidationError(f"half_life_days: expected a positive number, got {half_life_days!r}")
     idx = net.npis
+    n = len(idx)
     ref = _as_of(net, as_of)
-    parts = []
+    nat = np.iinfo(np.int64).min
+    cols: dict[str, list[np.ndarray]] = {
+        k: [] for k in ("s", "d", "cnt", "pat", "has_pat", "last", "ev", "logged", "kind")
+    }
+
+    def add(
+        s: np.ndarray,
+        d: np.ndarray,
+        *,
+        cnt: Any = 0.0,
+        pat: Any = np.nan,
+        last: Any = None,
+        ev: float = 0.0,
+        logged: float = 0.0,
+        kind: Any = -1,
+    ) -> None:
+        m = len(s)
+        cols["s"].append(np.asarray(s, np.int64))
+        cols["d"].append(np.asarray(d, np.int64))
+        cols["cnt"].append(np.broadcast_to(np.asarray(cnt, "float64"), (m,)))
+        p = np.broadcast_to(np.asarray(pat, "float64"), (m,))
+        cols["pat"].append(np.nan_to_num(p))
+        cols["has_pat"].append(~np.isnan(p))
+        lv = np.full(m, nat) if last is None else np.asarray(last).view(np.int64)
+        cols["last"].append(lv)
+        cols["ev"].append(np.full(m, ev))
+        cols["logged"].append(np.full(m, logged))
+        cols["kind"].append(np.broadcast_to(np.asarray(kind, np.int64), (m,)))
+
     f = net.flows
     if len(f):
-        s = idx.get_indexer(f["source_npi"])
-        d = idx.get_indexer(f["target_npi"])
-        cnt = pd.to_numeric(f["count"]).to_numpy(dtype="float64", na_value=0.0)
-        pat = pd.to_numeric(f["patients"]).to_numpy(dtype="float64", na_value=np.nan)
-        parts.append(
-            _pair_frame(
-                s,
-                d,
-                ab=np.where(s <= d, cnt, 0.0),
-                ba=np.where(s <= d, 0.0, cnt),
-                pat=pat,
-                last=_dates(f["period_end"]),
-                ev=0.0,
-                logged=0.0,
-                kind=None,
-            )
+        add(
+            _ids(net, f["source_npi"]),
+            _ids(net, f["target_npi"]),
+            cnt=pd.to_numeric(f["count"]).to_numpy(dtype="float64", na_value=0.0),
+            pat=pd.to_numeric(f["patients"]).to_numpy(dtype="float64", na_value=np.nan),
+            last=_dates(f["period_end"]),
         )
     ev = net.events
     if len(ev):
-        s = idx.get_indexer(ev["source_npi"])
-        d = idx.get_indexer(ev["target_npi"])
-        parts.append(
-            _pair_frame(
-                s,
-                d,
-                ab=0.0,
-                ba=0.0,
-                pat=np.nan,
-                last=_dates(ev["date"]),
-                ev=np.where(s <= d, 1.0, -1.0),
-                logged=0.0,
-                kind=None,
-            )
+        add(
+            _ids(net, ev["source_npi"]),
+            _ids(net, ev["target_npi"]),
+            last=_dates(ev["date"]),
+            ev=1.0,
         )
-    lk: list[str] = []
+    kinds: list[str] = []
     la, lb = np.empty(0, np.int64), np.empty(0, np.int64)
     if ties is not None:
-        la, lb, lk = _read_ties(ties, idx)
+        la, lb, kinds = _read_ties(ties, idx)
     ta, tb, tk = _touchpoint_ties(net, idx)
-    la, lb, lk = np.concatenate([la, ta]), np.concatenate([lb, tb]), [*lk, *tk]
+    la, lb, kinds = np.concatenate([la, ta]), np.concatenate([lb, tb]), [*kinds, *tk]
     if len(la):
-        parts.append(
-            _pair_frame(
-                la,
-                lb,
-                ab=0.0,
-                ba=0.0,
-                pat=np.nan,
-                last=np.datetime64("NaT", "ns"),
-                ev=0.0,
-                logged=1.0,
-                kind=pd.array(lk, dtype=object),
-            )
-        )
+        add(la, lb, logged=1.0, kind=np.arange(len(la)))
     ca, cb = _colleague_pairs(net, colleagues_max_size)
     if len(ca):
-        parts.append(
-            _pair_frame(
-                ca,
-                cb,
-                ab=0.0,
-                ba=0.0,
-                pat=np.nan,
-                last=np.datetime64("NaT", "ns"),
-                ev=0.0,
-                logged=0.0,
-                kind=None,
-            )
-        )
-    if not parts:
-        return _finish(
-            pd.DataFrame({"a": [], "b": []}, dtype="int64"), net, w, ref, half_life_days, empty=True
-        )
-    long = pd.concat(parts, ignore_index=True)
-    long["ev_ab"] = (long["ev"] > 0).astype("float64")
-    long["ev_ba"] = (long["ev"] < 0).astype("float64")
-    g = long.groupby(["a", "b"], sort=True)
-    agg = g.agg(
-        referrals_ab=("ab", "sum"),
-        referrals_ba=("ba", "sum"),
-        shared_patients=("pat", "sum"),
-        n_pat=("pat", "count"),
-        last_date=("last", "max"),
-        ev_ab=("ev_ab", "sum"),
-        ev_ba=("ev_ba", "sum"),
-        logged=("logged", "max"),
-    ).reset_index()
-    agg["shared_patients"] = agg["shared_patients"].where(agg.pop("n_pat") > 0)
-    kinds = long.loc[long["logged"] > 0, ["a", "b", "kind"]].drop_duplicates(["a", "b"])
-    agg = agg.merge(kinds, on=["a", "b"], how="left")
-    return _finish(agg, net, w, ref, half_life_days)
+        add(ca, cb)
+    if cols["s"]:
+        c = {k: np.concatenate(v) for k, v in cols.items()}
+    else:
+        c = {
+            k: np.zeros(0, np.int64 if k in ("s", "d", "last", "kind") else "float64") for k in cols
+        }
+    s, d = c["s"], c["d"]
+    lo, hi = np.minimum(s, d), np.maximum(s, d)
+    fwd = s <= d
+    key = lo * n + hi
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, int)
 
+    def seg_sum(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, "float64")[order]
+        return np.add.reduceat(x, starts) if len(starts) else np.zeros(0)
 
-def _finish(
-    agg: pd.DataFrame,
-    net: Any,
-    w: TieWeights,
-    ref: pd.Timestamp | None,
-    half_life_days: float,
-    *,
-    empty: bool = False,
-) -> pd.DataFrame:
-    idx = net.npis
-    a = agg["a"].to_numpy(np.int64)
-    b = agg["b"].to_numpy(np.int64)
-    if empty:
-        z = np.zeros(0)
-        agg = pd.DataFrame(
-            {
-                "a": a,
-                "b": b,
-                "referrals_ab": z,
-                "referrals_ba": z,
-                "shared_patients": z,
-                "last_date": pd.to_datetime(z),
-                "ev_ab": z,
-                "ev_ba": z,
-                "logged": z,
-                "kind": pd.array([], object),
-            }
-        )
+    def seg_max(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)[order]
+        return np.maximum.reduceat(x, starts) if len(starts) else x[:0]
+
+    is_ev = c["ev"] > 0
+    flow_ab = seg_sum(np.where(fwd & ~is_ev, c["cnt"], 0.0))
+    flow_ba = seg_sum(np.where(~fwd & ~is_ev, c["cnt"], 0.0))
+    ev_ab = seg_sum(fwd & is_ev)
+    ev_ba = seg_sum(~fwd & is_ev)
+    pat_sum = seg_sum(c["pat"])
+    pat_n = seg_sum(c["has_pat"])
+    last = seg_max(c["last"])
+    logged = seg_max(c["logged"])
+    kind_i = seg_max(c["kind"])
+    a = key[starts] // n if n else key[starts]
+    b = key[starts] - a * n
     # pairs with events but no flows count their events as referrals
-    ab = agg["referrals_ab"].to_numpy("float64")
-    ba = agg["referrals_ba"].to_numpy("float64")
-    no_flow = (ab + ba) == 0
-    ab = np.where(no_flow, agg["ev_ab"].to_numpy("float64"), ab)
-    ba = np.where(no_flow, agg["ev_ba"].to_numpy("float64"), ba)
-    pat = agg["shared_patients"].to_numpy("float64", na_value=np.nan)
-    last = np.asarray(pd.to_datetime(agg["last_date"]).to_numpy("datetime64[ns]"))
-    logged = agg["logged"].to_numpy("float64")
+    no_flow = (flow_ab + flow_ba) == 0
+    ab = np.where(no_flow, ev_ab, flow_ab)
+    ba = np.where(no_flow, ev_ba, flow_ba)
+    pat = np.where(pat_n > 0, pat_sum, np.nan)
+    last_dt = np.where(last == nat, np.datetime64("NaT", "ns").view(np.int64), last).view(
+        "datetime64[ns]"
+    )
     pcode, scode = _node_context(net)
     same_p = (pcode[a] >= 0) & (pcode[a] == pcode[b])
     same_s = (~same_p) & (scode[a] >= 0) & (scode[a] == scode[b])
     if ref is not None:
-        age = (np.datetime64(ref.to_datetime64(), "ns") - last) / np.timedelta64(1, "D")
-        days: np.ndarray = np.where(np.isnat(last), np.nan, np.maximum(age, 0.0))
+        age = (np.datetime64(ref.to_datetime64(), "ns") - last_dt) / np.timedelta64(1, "D")
+        days: np.ndarray = np.where(np.isnat(last_dt), np.nan, np.maximum(age, 0.0))
     else:
         days = np.full(len(a), np.nan)
     contact = (ab + ba > 0) | (logged > 0)
@@ -510,26 +521,28 @@ def _finish(
         "logged": (logged > 0).astype("float64"),
     }
     logit = w.intercept + sum(getattr(w, k) * v for k, v in fac.items())
-    npis = np.asarray(idx, dtype=object)
-    out = pd.DataFrame(
+    kind_arr = np.array([*kinds, None], dtype=object)[np.where(kind_i >= 0, kind_i, len(kinds))]
+    data: dict[str, Any] = {}
+    if with_npis:
+        npis = np.asarray(idx, dtype=object)
+        data["npi_a"] = pd.array(npis[a], dtype="string")
+        data["npi_b"] = pd.array(npis[b], dtype="string")
+    data.update(
         {
-            "npi_a": pd.array(npis[a], dtype="string"),
-            "npi_b": pd.array(npis[b], dtype="string"),
             "referrals_ab": ab,
             "referrals_ba": ba,
             "shared_patients": pat,
-            "last_date": pd.to_datetime(last),
+            "last_date": last_dt,
             "days_since": days,
-            "logged_kind": pd.array(
-                agg["kind"].astype(object).where(agg["kind"].notna(), None), dtype="string"
-            ),
+            "logged_kind": pd.array(kind_arr, dtype="string"),
             **fac,
-            "logit": logit,
+            "logit": np.asarray(logit, "float64"),
             "strength": 1.0 / (1.0 + np.exp(-np.asarray(logit, dtype="float64"))),
         }
     )
+    out = pd.DataFrame(data)
     out.attrs["as_of"] = None if ref is None else str(ref.date())
-    return out
+    return out, a, b
 
 
 def _pair_factors(net: Any, ts: pd.DataFrame, a_npi: pd.Series, b_npi: pd.Series) -> np.ndarray:

@@ -55,7 +55,14 @@ import numpy as np
 import pandas as pd
 
 from ._errors import NoPathError, NotFoundError, ValidationError
-from ._tie_strength import FACTORS, TieFit, TieWeights, fit_tie_strength, tie_strength
+from ._tie_strength import (
+    FACTORS,
+    TieFit,
+    TieWeights,
+    _tie_core,
+    fit_tie_strength,
+    tie_strength,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -132,23 +139,21 @@ def _tie_graph(
         hit = net._cache.get(key)
         if hit is not None:
             return hit
-    ts = tie_strength(
+    ts, a, b = _tie_core(
         net,
-        weights=w,
+        w,
         half_life_days=half_life_days,
         as_of=as_of,
         ties=ties,
         colleagues_max_size=colleagues_max_size,
+        with_npis=False,
     )
     n = net.n_physicians
-    idx = net.npis
-    a = idx.get_indexer(pd.Index(ts["npi_a"]))
-    b = idx.get_indexer(pd.Index(ts["npi_b"]))
     s = np.clip(ts["strength"].to_numpy("float64"), 1e-300, 1.0)
     e = np.arange(len(ts))
     rows = np.concatenate([a, b])
     cols = np.concatenate([b, a])
-    order = np.lexsort((cols, rows))
+    order = np.argsort(rows * np.int64(max(n, 1)) + cols)
     rows, cols = rows[order], cols[order]
     eid = np.concatenate([e, e])[order]
     strength = np.concatenate([s, s])[order]
@@ -169,9 +174,19 @@ def _tie_graph(
     return tg
 
 
-def _layers(
-    net: Any, tg: _TieGraph, src: np.ndarray, c0: np.ndarray, hops: int
-) -> list[np.ndarray]:
+@dataclass(frozen=True)
+class _Start:
+    """Per source set: hop layers ``G[r]`` and each node's adjacent sources."""
+
+    layers: list[np.ndarray]
+    s_indptr: np.ndarray  # CSR over nodes: adjacent sources, cheapest first
+    s_nodes: np.ndarray
+    s_edge: np.ndarray  # cost of the edge node - source
+    s_total: np.ndarray  # edge cost + start cost of the source
+    c0full: np.ndarray  # start cost per node (inf for non-sources)
+
+
+def _layers(net: Any, tg: _TieGraph, src: np.ndarray, c0: np.ndarray, hops: int) -> _Start:
     """``G[r][v]``: least cost from a source to ``v`` within ``r`` hops (sources only at start)."""
     ck = None
     if tg.key is not None:
@@ -179,7 +194,7 @@ def _layers(
         lru = net._cache.setdefault((_CACHE, "layers"), OrderedDict())
         if ck in lru:
             lru.move_to_end(ck)
-            return lru[ck]
+            return lru[ck]  # type: ignore[no-any-return]
     n = tg.n
     g = np.full(n, np.inf)
     g[src] = c0
@@ -194,11 +209,22 @@ def _layers(
         g = np.minimum(g, best)
         g[src] = c0
         out.append(g)
+    c0full = np.full(n, np.inf)
+    c0full[src] = c0
+    pos = np.flatnonzero(np.isfinite(c0full[tg.indices]))
+    rows = np.searchsorted(tg.indptr, pos, side="right") - 1
+    nodes = tg.indices[pos]
+    edge = tg.cost[pos]
+    total = edge + c0full[nodes]
+    order = np.lexsort((total, rows))
+    s_indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=s_indptr[1:])
+    res = _Start(out, s_indptr, nodes[order], edge[order], total[order], c0full)
     if ck is not None:
-        lru[ck] = out
+        lru[ck] = res
         while len(lru) > 8:
             lru.popitem(last=False)
-    return out
+    return res
 
 
 # ---------------------------------------------------------------------------- constraints
@@ -325,22 +351,26 @@ def resolve_sources(
         items = [(str(s), 1.0) for s in sources]
     if not items:
         raise ValidationError("sources: expected at least one NPI, got none")
-    best: dict[int, float] = {}
-    for npi, w in items:
-        if not 0 < w <= 1:
-            raise ValidationError(f"sources[{npi!r}]: weight must be in (0, 1], got {w}")
-        i = _node(net, npi, "sources")
-        best[i] = max(best.get(i, 0.0), w)
-    ids = np.array(sorted(best), dtype=np.int64)
-    return ids, -np.log(np.array([best[i] for i in ids.tolist()]))
+    ws = np.array([w for _, w in items], dtype="float64")
+    bad = ~((ws > 0) & (ws <= 1))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(f"sources[{items[i][0]!r}]: weight must be in (0, 1], got {ws[i]}")
+    ids = np.asarray(net.npis.get_indexer(pd.Index([npi for npi, _ in items], dtype="string")))
+    if (ids < 0).any():
+        missing = [items[i][0] for i in np.flatnonzero(ids < 0)[:3]]
+        raise NotFoundError(f"sources: {missing} not physicians of this network")
+    order = np.lexsort((-ws, ids))
+    ids, ws = ids[order], ws[order]
+    first = np.r_[True, ids[1:] != ids[:-1]]
+    return ids[first].astype(np.int64), -np.log(ws[first])
 
 
 # ---------------------------------------------------------------------------- kernel
 def _search(
     tg: _TieGraph,
     t: int,
-    layers: list[np.ndarray],
-    c0full: np.ndarray,
+    start: _Start,
     forbid: np.ndarray,
     hops: int,
     k: int,
@@ -354,6 +384,8 @@ def _search(
     of ``t`` on the path) is kept, and ``k`` counts introducers.
     """
     indptr, indices, cost = tg.indptr, tg.indices, tg.cost
+    layers, c0full = start.layers, start.c0full
+    s_indptr, s_nodes, s_edge, s_total = start.s_indptr, start.s_nodes, start.s_edge, start.s_total
     heap: list[tuple[float, int, float, tuple[int, ...], bool]] = []
     counter = itertools.count()
     results: list[tuple[float, tuple[int, ...]]] = []
@@ -379,15 +411,35 @@ def _search(
             heapq.heapreplace(top, -fc)
             bound = -top[0]
 
+    def finish(v: int, g: float, path: tuple[int, ...]) -> None:
+        """Last hop: only the sources adjacent to ``v`` (cheapest first)."""
+        lo, hi = s_indptr[v], s_indptr[v + 1]
+        x = path[1] if len(path) > 1 else -1
+        for u, cu, tot in zip(
+            s_nodes[lo:hi].tolist(), s_edge[lo:hi].tolist(), s_total[lo:hi].tolist()
+        ):
+            fcu = g + tot
+            if fcu >= bound:
+                break
+            if forbid[u] or cu > cap:
+                continue
+            if by_introducer:
+                xu = u if x < 0 else x
+                if xu in done or fcu >= intro_best.get(xu, math.inf):
+                    continue
+            push_complete(fcu, (*path, u))
+
     def expand(v: int, g: float, path: tuple[int, ...]) -> None:
         rem = hops - len(path)  # hops still allowed after stepping to a neighbour
+        if rem == 0:
+            finish(v, g, path)
+            return
         lo, hi = indptr[v], indptr[v + 1]
         nb = indices[lo:hi]
         c = cost[lo:hi]
-        f = g + c + layers[rem][nb] if rem >= 0 else np.full(len(nb), np.inf)
+        f = g + c + layers[rem][nb]
         fc = g + c + c0full[nb]
-        f = np.minimum(f, fc)
-        m = (f <= bound) & ~forbid[nb]
+        m = (f < bound) & ~forbid[nb]  # ties with the k-th best add nothing
         if cap < math.inf:
             m &= c <= cap
         sel = np.flatnonzero(m)
@@ -404,9 +456,8 @@ def _search(
                 if xu in done or fu >= intro_best.get(xu, math.inf):
                     continue
             if fcu < math.inf:  # u is one of my people: the path is complete there
-                if fcu <= bound:
-                    push_complete(fcu, (*path, u))
-            elif rem > 0:
+                push_complete(fcu, (*path, u))
+            else:
                 heapq.heappush(heap, (fu, next(counter), g + cu, (*path, u), False))
 
     expand(t, 0.0, (t,))
@@ -622,8 +673,7 @@ def _check_int(value: Any, name: str, minimum: int) -> int:
 class _Query:
     tg: _TieGraph
     t: int
-    layers: list[np.ndarray]
-    c0full: np.ndarray
+    start: _Start
     forbid: np.ndarray
     hops: int
     cap: float
@@ -658,9 +708,7 @@ def _prepare(
         src, c0 = src[keep], c0[keep]
         if not len(src):
             raise ValidationError(f"target: {target} is one of your sources; nothing to introduce")
-    layers = _layers(net, tg, src, c0, hops)
-    c0full = np.full(tg.n, np.inf)
-    c0full[src] = c0
+    start = _layers(net, tg, src, c0, hops)
     forbid = np.zeros(tg.n, dtype=bool)
     constraints: dict[str, Any] = {"max_hops": hops}
     excl = [exclude] if isinstance(exclude, str) else list(exclude)
@@ -688,7 +736,7 @@ def _prepare(
     if min_strength > 0:
         constraints["min_strength"] = float(min_strength)
     forbid[t] = False
-    return _Query(tg, t, layers, c0full, forbid, hops, cap, len(src), constraints)
+    return _Query(tg, t, start, forbid, hops, cap, len(src), constraints)
 
 
 def _no_path(net: Any, target: str, q: _Query) -> NoPathError:
@@ -825,7 +873,7 @@ def intro_paths(
         as_of=as_of,
         ties=ties,
     )
-    found = _search(q.tg, q.t, q.layers, q.c0full, q.forbid, q.hops, k, q.cap)
+    found = _search(q.tg, q.t, q.start, q.forbid, q.hops, k, q.cap)
     if not found:
         raise _no_path(net, target, q)
     return _build_result(net, q.tg, str(target), found, q.constraints)
@@ -896,7 +944,7 @@ def best_introducers(
         as_of=as_of,
         ties=ties,
     )
-    found = _search(q.tg, q.t, q.layers, q.c0full, q.forbid, q.hops, top, q.cap, by_introducer=True)
+    found = _search(q.tg, q.t, q.start, q.forbid, q.hops, top, q.cap, by_introducer=True)
     if not found:
         raise _no_path(net, target, q)
     return _introducer_frame(net, q.tg, found)
