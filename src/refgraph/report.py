@@ -8,18 +8,18 @@ table links to, so anything in the page can be traced to a file.
 
 Sections (in order; ``sections=`` picks a subset):
 
-==============  ==============================================================
-key             content
-==============  ==============================================================
-``summary``     network summary (:meth:`ReferralNetwork.summary`), provenance
-``sources``     top referral sources and, with events, their monthly trend
-``influence``   PageRank and betweenness (:mod:`refgraph.centrality`)
-``communities`` Louvain communities and their summary (:mod:`refgraph.community`)
-``map``         practices, physicians and strongest flows on a map
-``targets``     warm-introduction targets (:mod:`refgraph.expansion`) and the
-                best introduction path to the first few (:mod:`refgraph.paths`)
-``at_risk``     referrers at risk of being lost (:func:`refgraph.tracking.at_risk`)
-==============  ==============================================================
+===============  =============================================================
+key              content
+===============  =============================================================
+``summary``      network summary (:meth:`ReferralNetwork.summary`), provenance
+``sources``      top referral sources and, with events, their monthly trend
+``influence``    PageRank and betweenness (:mod:`refgraph.centrality`)
+``communities``  Louvain communities and their summary (:mod:`refgraph.community`)
+``map``          practices, physicians and strongest flows on a map
+``targets``      warm-introduction targets (:mod:`refgraph.expansion`) and the
+                 best introduction path to the first few (:mod:`refgraph.paths`)
+``at_risk``      referrers at risk of being lost (:func:`refgraph.tracking.at_risk`)
+===============  =============================================================
 
 A section whose analysis module is missing from this version of refgraph is
 kept in the page with a "not available in this version" note; a section that
