@@ -558,10 +558,10 @@ def katz(
     x = np.zeros(n)
     for _ in range(int(max_iter)):
         x_new = alpha * (at @ x) + beta
+        if not np.isfinite(x_new).all() or float(np.abs(x_new).max(initial=0)) > 1e100:
+            break  # diverging: alpha is above 1 / spectral radius
         err = float(np.abs(x_new - x).sum())
         x = x_new
-        if not np.isfinite(err):
-            break
         if err < tol * max(1.0, float(np.abs(x).sum())):
             if normalized and n:
                 x = x / np.linalg.norm(x)
@@ -1109,7 +1109,7 @@ def clustering(
         t = _diag_cube(s)
         denom = 2.0 * (dtot * (dtot - 1) - 2 * dbi)
     else:
-        u = symmetric(a)
+        u = symmetric(a) if weight is not None else binary(symmetric(a))
         w = _cube_root_weights(u, weight)
         t = _diag_cube(w)
         d = np.asarray(binary(u).sum(axis=1), dtype=float)
