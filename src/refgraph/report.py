@@ -548,7 +548,8 @@ def _sec_targets(ctx: _Ctx, sec: _Section) -> None:
     if ctx.home is None:
         raise _NotApplicable("no home practice: pass home= (an NPI or a practice id)")
     sec.intro.append(f"Home: {ctx.home_label}.")
-    res = _call(rank_targets, net, home=ctx.home, n=ctx.top, top=ctx.top, seed=ctx.seed)
+    mine = [str(n) for n in (ctx.home_npis if ctx.home_npis is not None else [])]
+    res = _call(rank_targets, net, home=mine, n=ctx.top, top=ctx.top, seed=ctx.seed)
     if not isinstance(res, pd.DataFrame):
         res = getattr(res, "table", None) or getattr(res, "targets", None)
         if not isinstance(res, pd.DataFrame):
@@ -571,7 +572,7 @@ def _sec_targets(ctx: _Ctx, sec: _Section) -> None:
     rows = []
     for target in [str(t) for t in df.index[:5]]:
         try:
-            r = _call(intro_paths, net, target, home=ctx.home, k=1)
+            r = _call(intro_paths, net, target, home=mine, k=1)
         except (NoPathError, ValidationError) as exc:
             rows.append({"target": target, "probability": np.nan, "path": f"no path ({exc})"})
             continue
