@@ -61,3 +61,34 @@ def npis() -> list[str]:
         p = f"1{i + 100:08d}"
         out.append(p + str(npi_check_digit(p)))
     return out
+
+
+@pytest.fixture(scope="session")
+def neo4j_server():  # type: ignore[no-untyped-def]
+    """A real Neo4j 5.26 + GDS server for the whole session (skipped without java/mvn)."""
+    import shutil
+
+    if not shutil.which("java") or not shutil.which("mvn"):
+        pytest.skip("Neo4j tests need java (17+) and mvn on PATH to run a real server")
+    from refgraph.devserver import Neo4jDevServer
+
+    server = Neo4jDevServer(heap="1g", pagecache="256m")
+    server.start(timeout=240)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def neo4j_db(neo4j_server):  # type: ignore[no-untyped-def]
+    """An empty refgraph store on the session server (cleaned before and after)."""
+    from refgraph.backends.neo4j import Neo4jBackend
+
+    db = Neo4jBackend(neo4j_server.uri, auth=neo4j_server.auth, batch_size=500, progress=False)
+    db.delete(everything=True)
+    try:
+        yield db
+    finally:
+        db.delete(everything=True)
+        db.close()

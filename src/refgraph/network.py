@@ -542,7 +542,7 @@ class ReferralNetwork:
             try:
                 from .specialties import normalize_specialty
 
-                specs = [normalize_specialty(s) or s for s in specs]
+                specs = [normalize_specialty(s) or s.strip().lower() for s in specs]
             except ImportError:  # pragma: no cover - vocabulary always shipped
                 pass
             mask &= phys["specialty"].isin(specs).fillna(False)

@@ -119,7 +119,11 @@ _Q: dict[str, Any] = {
         "MATCH (n) WHERE n:Physician OR n:Practice OR n:ReferralEvent OR n:Touchpoint "
         "OR n:RefgraphTable WITH n LIMIT $limit DETACH DELETE n RETURN count(*) AS c"
     ),
-    "delete_physicians": "UNWIND $ids AS id MATCH (n:Physician {npi: id}) DETACH DELETE n",
+    "delete_physicians": (
+        "UNWIND $ids AS id MATCH (n:Physician {npi: id}) "
+        "OPTIONAL MATCH (e:ReferralEvent) WHERE e.source_npi = id OR e.target_npi = id "
+        "OPTIONAL MATCH (t:Touchpoint {npi: id}) DETACH DELETE n, e, t"
+    ),
     "counts": (
         "CALL () { MATCH (n:Physician) RETURN count(n) AS physicians } "
         "CALL () { MATCH (n:Practice) RETURN count(n) AS practices } "
@@ -166,7 +170,12 @@ _Q: dict[str, Any] = {
         "CALL gds.degree.stream($graph, $config) YIELD nodeId, score "
         "RETURN gds.util.asNode(nodeId).npi AS npi, score"
     ),
-    "gds_node_ids": ("MATCH (p:Physician) WHERE p.npi IN $ids RETURN p.npi AS npi, id(p) AS node"),
+    "gds_pagerank_personal": (
+        "OPTIONAL MATCH (p:Physician) WHERE p.npi IN $sources WITH collect(p) AS src "
+        "WITH $config AS c, src "
+        "CALL gds.pageRank.stream($graph, c {.*, sourceNodes: src}) YIELD nodeId, score "
+        "RETURN gds.util.asNode(nodeId).npi AS npi, score"
+    ),
 }
 
 
@@ -222,6 +231,8 @@ def _row_ids(df: pd.DataFrame) -> list[str]:
     Gives events and touchpoints (which have no natural key) stable ids, so
     re-running a load MERGEs onto the same nodes instead of duplicating them.
     """
+    if len(df) == 0:
+        return []
     text = df.astype("string").fillna("\x00").agg("\x1f".join, axis=1)
     occ = text.groupby(text, sort=False).cumcount().astype(str)
     return [
@@ -411,7 +422,11 @@ class Neo4jBackend:
         for batch in self._batches(link_rows, "practices_at"):
             self._write(_Q["practices_at"], rows=batch)
         flows = net.flows
-        keys = flows[list(_FLOW_KEY)].astype("string").fillna("").agg("|".join, axis=1).tolist()
+        keys = (
+            flows[list(_FLOW_KEY)].astype("string").fillna("").agg("|".join, axis=1).tolist()
+            if len(flows)
+            else []
+        )
         props = _records(flows.drop(columns=["source_npi", "target_npi"]))
         frows = [
             {"s": s, "t": t, "key": k, "props": {**p, "key": k}}
@@ -474,7 +489,7 @@ class Neo4jBackend:
             if spec is not None:
                 from ..specialties import normalize_specialty
 
-                spec = [normalize_specialty(s) or s for s in spec]
+                spec = [normalize_specialty(s) or s.strip().lower() for s in spec]
             lat = lon = meters = None
             if within_km is not None:
                 lat, lon, km = (float(x) for x in within_km)
@@ -567,7 +582,8 @@ class Neo4jBackend:
         Parameters
         ----------
         npis
-            Physicians to delete (``DETACH DELETE``: their flows go too).
+            Physicians to delete, with their flows, referral events and
+            touchpoints.
         everything
             Delete all refgraph nodes and relationships, in batches.
         """
@@ -645,7 +661,7 @@ class Neo4jBackend:
             self._write(
                 _Q["gds_project"], ids=ids, weight=weight, graph=graph, undirected=undirected
             )
-            return self._run_projected(algorithm, graph, ids, options)
+            return self._run_projected(algorithm, graph, ids, options, net.npis)
         finally:
             try:
                 self._write(_Q["gds_drop"], graph=graph)
@@ -653,7 +669,12 @@ class Neo4jBackend:
                 logger.warning("could not drop GDS projection %s", graph)
 
     def _run_projected(
-        self, algorithm: str, graph: str, ids: list[str], options: dict[str, Any]
+        self,
+        algorithm: str,
+        graph: str,
+        ids: list[str],
+        options: dict[str, Any],
+        index: pd.Index,
     ) -> pd.DataFrame:
         n = len(ids)
         if algorithm == "pagerank":
@@ -727,8 +748,8 @@ class Neo4jBackend:
             out["shared_patients"] = shared
             denom = out["shared_patients"].where(out["shared_patients"] > 0)
             out["adjusted_degree"] = 100.0 * out["degree"] / denom
-        out = out.reindex(pd.Index(ids, name="npi"))
-        out.index.name = "npi"
+        out = out.reindex(pd.Index(ids))
+        out.index = pd.Index(index, name="npi")
         return out
 
 

@@ -1,0 +1,321 @@
+"""The Neo4j backend against a real server: round trips, faults, injection, GDS parity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from refgraph import BackendError, ReferralNetwork, ValidationError, npi_check_digit
+from refgraph.backends.neo4j import Neo4jBackend, connect
+
+pytestmark = pytest.mark.neo4j
+
+
+def make_npi(i: int) -> str:
+    p = f"1{i:08d}"
+    return p + str(npi_check_digit(p))
+
+
+def assert_same_tables(a: ReferralNetwork, b: ReferralNetwork) -> None:
+    """Same rows (order-insensitive), same columns and dtypes."""
+    for t in ("physicians", "practices", "flows", "events", "touchpoints"):
+        x, y = a.tables[t], b.tables[t]
+        assert list(x.columns) == list(y.columns), t
+        if len(x) == 0 and len(y) == 0:
+            continue
+        keys = list(x.columns)
+        xs = x.sort_values(keys, na_position="first").reset_index(drop=True)
+        ys = y.sort_values(keys, na_position="first").reset_index(drop=True)
+        pd.testing.assert_frame_equal(xs, ys, check_dtype=True, obj=t)
+
+
+@pytest.fixture
+def small() -> ReferralNetwork:
+    npis = [make_npi(i) for i in range(6)]
+    phys = pd.DataFrame(
+        {
+            "npi": npis,
+            "name": ["A", "B", "C", "D", "E", "F"],
+            "specialty": ["family_medicine", "cardiology", "cardiology", "urology", None, None],
+            "practice_id": ["P1", "P1", "P2", None, "P2", None],
+            "lat": [42.36, 42.37, 42.30, 40.71, np.nan, 42.0],
+            "lon": [-71.06, -71.10, -71.20, -74.0, np.nan, -71.0],
+            "zip": ["02114", "02139", "02458", "10001", None, "02000"],
+            "board_certified": [True, False, True, True, False, True],
+        }
+    )
+    prac = pd.DataFrame(
+        {"practice_id": ["P1", "P2"], "name": ["North", "South"], "kind": ["hospital", None]}
+    )
+    flows = pd.DataFrame(
+        {
+            "source_npi": [npis[0], npis[0], npis[1], npis[0], npis[2], npis[4]],
+            "target_npi": [npis[1], npis[2], npis[0], npis[1], npis[3], npis[2]],
+            "count": [10, 5, 2, 4, 7, 1],
+            "patients": [6, 5, 2, 3, None, 1],
+            "period_start": ["2023-01-01", "2023-01-01", "2023-01-01", "2024-01-01", None, None],
+            "period_end": ["2023-12-31", "2023-12-31", "2023-12-31", "2024-12-31", None, None],
+            "provenance": ["cms", "cms", "cms", "cms", "crm", None],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "date": ["2024-01-02", "2024-01-02", "2024-02-03"],
+            "source_npi": [npis[0], npis[0], npis[1]],
+            "target_npi": [npis[1], npis[1], npis[0]],
+            "status": ["referred", "referred", "seen"],
+        }
+    )
+    tps = pd.DataFrame(
+        {"date": ["2024-03-01"], "npi": [npis[3]], "kind": ["visit"], "notes": ["lunch"]}
+    )
+    return ReferralNetwork.from_frames(
+        physicians=phys, practices=prac, flows=flows, events=events, touchpoints=tps
+    )
+
+
+def test_round_trip_small(neo4j_db: Neo4jBackend, small: ReferralNetwork) -> None:
+    written = neo4j_db.write(small)
+    assert written == {
+        "physicians": 6,
+        "practices": 2,
+        "events": 3,
+        "touchpoints": 1,
+        "flows": 6,
+    }
+    back = neo4j_db.read()
+    assert back.backend is neo4j_db
+    assert_same_tables(small, back)
+    assert neo4j_db.counts() == {
+        "physicians": 6,
+        "practices": 2,
+        "flows": 6,
+        "events": 3,
+        "touchpoints": 1,
+    }
+
+
+def test_rewrite_changes_nothing(neo4j_db: Neo4jBackend, small: ReferralNetwork) -> None:
+    neo4j_db.write(small)
+    before = neo4j_db.counts()
+    neo4j_db.write(small)
+    assert neo4j_db.counts() == before
+    assert_same_tables(small, neo4j_db.read())
+
+
+def test_interrupted_load_resumes_without_duplicates(neo4j_server, small: ReferralNetwork) -> None:  # type: ignore[no-untyped-def]
+    big = pd.concat(
+        [small.flows] + [small.flows.assign(provenance=f"batch{i}") for i in range(40)],
+        ignore_index=True,
+    )
+    net = ReferralNetwork.from_frames(physicians=small.physicians, flows=big)
+    db = Neo4jBackend(neo4j_server.uri, auth=neo4j_server.auth, batch_size=7, progress=False)
+    db.delete(everything=True)
+    seen: list[int] = []
+
+    def kill(what: str, n: int) -> None:
+        if what == "flows":
+            seen.append(n)
+            if len(seen) == 3:
+                db.driver.close()  # the connection dies mid-load
+
+    with pytest.raises(BackendError):
+        db.write(net, on_batch=kill)
+    fresh = Neo4jBackend(neo4j_server.uri, auth=neo4j_server.auth, batch_size=7, progress=False)
+    try:
+        partial = fresh.counts()["flows"]
+        assert 0 < partial < net.n_flows
+        fresh.write(net)
+        assert fresh.counts()["flows"] == net.n_flows
+        assert fresh.counts()["physicians"] == net.n_physicians
+        assert_same_tables(net, fresh.read())
+    finally:
+        fresh.delete(everything=True)
+        fresh.close()
+
+
+def test_values_never_become_cypher(neo4j_db: Neo4jBackend) -> None:
+    evil = "x'}) DETACH DELETE n //"
+    evil2 = 'a"}) MATCH (m) DETACH DELETE m RETURN 1 //'
+    phys = pd.DataFrame(
+        {"npi": [make_npi(1), make_npi(2)], "name": [evil, evil2], "specialty": [evil, "`x`"]}
+    )
+    flows = pd.DataFrame(
+        {
+            "source_npi": [make_npi(1)],
+            "target_npi": [make_npi(2)],
+            "count": [3],
+            "provenance": [evil],
+        }
+    )
+    net = ReferralNetwork.from_frames(physicians=phys, flows=flows)
+    neo4j_db.write(net)
+    neo4j_db.write(net)
+    back = neo4j_db.read()
+    assert sorted(back.physicians["name"]) == sorted([evil, evil2])
+    assert back.flows["provenance"].tolist() == [evil]
+    assert neo4j_db.counts()["physicians"] == 2
+    sel = neo4j_db.read(specialty=evil)
+    assert sel.physicians["npi"].tolist() == [make_npi(1)]
+
+
+def test_credentials_never_leak(neo4j_server) -> None:  # type: ignore[no-untyped-def]
+    secret = "not-the-password-42"
+    db = Neo4jBackend(neo4j_server.uri, auth=("neo4j", secret))
+    assert secret not in repr(db)
+    with pytest.raises(BackendError) as ei:
+        db.counts()
+    assert secret not in str(ei.value)
+    db.close()
+    with pytest.raises(BackendError) as ei:
+        Neo4jBackend(f"bolt://neo4j:{secret}@127.0.0.1:{neo4j_server.bolt_port}", auth=None)
+    assert secret not in str(ei.value)
+
+
+def test_missing_uri(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    with pytest.raises(ValidationError, match="NEO4J_URI"):
+        Neo4jBackend(None)
+
+
+def test_connect_accepts_uri_driver_backend_env(neo4j_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    drv = neo4j_server.driver()
+    try:
+        a = connect(drv)
+        assert a.counts()["physicians"] >= 0
+        assert connect(a) is a
+        monkeypatch.setenv("NEO4J_URI", neo4j_server.uri)
+        monkeypatch.setenv("NEO4J_USER", neo4j_server.user)
+        monkeypatch.setenv("NEO4J_PASSWORD", neo4j_server.password)
+        with connect() as b:
+            assert b.gds_version is not None and b.gds_version.startswith("2.13")
+    finally:
+        drv.close()
+    with pytest.raises(ValidationError):
+        connect(42)  # type: ignore[arg-type]
+
+
+def test_filtered_reads(neo4j_db: Neo4jBackend, small: ReferralNetwork) -> None:
+    neo4j_db.write(small)
+    for kw in (
+        {"specialty": "Cardiology"},
+        {"zips": ["02114", 2139]},
+        {"within_km": (42.36, -71.06, 25.0)},
+    ):
+        got = neo4j_db.read(**kw)  # type: ignore[arg-type]
+        want = small.select(**kw)  # type: ignore[arg-type]
+        assert_same_tables(want, got)
+    hood = neo4j_db.read(around=[make_npi(3)], hops=1)
+    assert set(hood.physicians["npi"]) == {make_npi(3), make_npi(2)}
+    hood2 = neo4j_db.read(around=[make_npi(3)], hops=2)
+    assert set(hood2.physicians["npi"]) == {make_npi(i) for i in (0, 2, 3, 4)}
+    period = neo4j_db.read(period=("2024-01-01", "2024-12-31"))
+    assert_same_tables(small.select(period=("2024-01-01", "2024-12-31")), period)
+    neo4j_db.delete(npis=[make_npi(0)])
+    after = neo4j_db.read()
+    assert make_npi(0) not in set(after.physicians["npi"])
+    assert not (after.flows["source_npi"] == make_npi(0)).any()
+
+
+npi_pool = [make_npi(i) for i in range(15)]
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    edges=st.lists(
+        st.tuples(
+            st.sampled_from(npi_pool),
+            st.sampled_from(npi_pool),
+            st.integers(0, 5000),
+            st.one_of(st.none(), st.integers(0, 40)),
+            st.sampled_from([None, "2023-01-01", "2024-06-30"]),
+            st.sampled_from(["cms", "crm", None]),
+        ),
+        max_size=30,
+    ),
+    names=st.lists(st.one_of(st.none(), st.text(max_size=15)), min_size=15, max_size=15),
+)
+def test_round_trip_property(neo4j_db: Neo4jBackend, edges, names) -> None:  # type: ignore[no-untyped-def]
+    phys = pd.DataFrame({"npi": npi_pool, "name": names})
+    flows = pd.DataFrame(
+        edges,
+        columns=["source_npi", "target_npi", "count", "patients", "period_start", "provenance"],
+    )
+    net = ReferralNetwork.from_frames(physicians=phys, flows=flows)
+    neo4j_db.delete(everything=True)
+    neo4j_db.write(net)
+    assert_same_tables(net, neo4j_db.read())
+
+
+@pytest.mark.datasets
+def test_ckm_round_trip_and_parity(
+    neo4j_db: Neo4jBackend, datasets_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from refgraph import centrality, community
+    from refgraph.datasets import ckm_network
+
+    pushed: list[str] = []
+    original = Neo4jBackend._run_projected
+
+    def spy(self, algorithm, *args, **kwargs):  # type: ignore[no-untyped-def]
+        pushed.append(algorithm)
+        return original(self, algorithm, *args, **kwargs)
+
+    monkeypatch.setattr(Neo4jBackend, "_run_projected", spy)
+
+    net = ckm_network(datasets_dir / "ckm", aggregate=True)
+    neo4j_db.write(net)
+    back = neo4j_db.read()
+    assert_same_tables(net, back)
+    # PageRank: GDS (normalised) vs in-memory
+    pr_mem = centrality.pagerank(net, tol=1e-12)
+    pr_gds = centrality.pagerank(back, tol=1e-12)
+    assert set(pr_gds.index) == set(pr_mem.index)
+    pr_gds = pr_gds.loc[pr_mem.index]
+    np.testing.assert_allclose(pr_gds["pagerank"], pr_mem["pagerank"], rtol=1e-4, atol=1e-7)
+    assert pr_gds["pagerank"].sum() == pytest.approx(1.0)
+    mine = list(net.physicians["npi"][:5])
+    pp_mem = centrality.pagerank(net, personalization=mine, tol=1e-12)
+    pp_gds = centrality.pagerank(back, personalization=mine, tol=1e-12).loc[pp_mem.index]
+    np.testing.assert_allclose(pp_gds["pagerank"], pp_mem["pagerank"], rtol=1e-4, atol=1e-7)
+    # degree: exact
+    d_mem = centrality.degree(net)
+    d_gds = centrality.degree(back).loc[d_mem.index]
+    pd.testing.assert_frame_equal(
+        d_gds[["in_degree", "out_degree", "degree", "in_strength", "out_strength"]],
+        d_mem[["in_degree", "out_degree", "degree", "in_strength", "out_strength"]],
+        check_dtype=False,
+    )
+    # betweenness on volume-derived cost: exact paths, tolerance for ties (PERFORMANCE.md)
+    b_mem = centrality.betweenness(net, weight=None)
+    b_gds = centrality.betweenness(back, weight=None).loc[b_mem.index]
+    np.testing.assert_allclose(b_gds["betweenness"], b_mem["betweenness"], atol=1e-9)
+    bw_mem = centrality.betweenness(net, weight="count")
+    bw_gds = centrality.betweenness(back, weight="count").loc[bw_mem.index]
+    np.testing.assert_allclose(bw_gds["betweenness"], bw_mem["betweenness"], atol=1e-4)
+    # Louvain: randomised, so compare partition quality and the town constraint
+    c_mem = community.louvain(net, seed=1)
+    c_gds = community.louvain(back, seed=1)
+    q_mem = community.modularity(net, c_mem)
+    q_gds = community.modularity(net, c_gds)
+    assert q_gds == pytest.approx(q_mem, abs=0.03)
+    towns = net.physicians.set_index("npi")["city"]
+    for _, members in c_gds.groupby("community"):
+        assert towns.loc[members.index].nunique() == 1
+    assert pushed == [
+        "pagerank",
+        "pagerank",
+        "degree",
+        "betweenness",
+        "betweenness",
+        "louvain",
+    ]  # every back-end call above really ran in GDS
