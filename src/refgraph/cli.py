@@ -56,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="summarise a saved network folder")
     i.add_argument("path", help="folder written by ReferralNetwork.save")
     i.set_defaults(func=_cmd_info)
+
+    from .report import add_cli as _add_report_cli
+
+    _add_report_cli(sub)
     return p
 
 

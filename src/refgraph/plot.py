@@ -13,7 +13,26 @@ if TYPE_CHECKING:
 
     from .network import ReferralNetwork
 
-__all__ = ["plot_map"]
+from ._plot_geo import (
+    plot_catchment,
+    plot_clusters,
+    plot_flows,
+    plot_practices,
+    plot_regions,
+)
+from ._plot_tracking import plot_cohorts, plot_funnel, plot_trends
+
+__all__ = [
+    "plot_catchment",
+    "plot_clusters",
+    "plot_cohorts",
+    "plot_flows",
+    "plot_funnel",
+    "plot_map",
+    "plot_practices",
+    "plot_regions",
+    "plot_trends",
+]
 
 
 def _mpl() -> Any:
