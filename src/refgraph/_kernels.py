@@ -51,8 +51,14 @@ def strength_matrix(net: ReferralNetwork, weight: str | None) -> sp.csr_array:
     """Adjacency as CSR: weights (a strength) or 1 per edge when ``weight`` is None.
 
     The diagonal (self-referrals) is dropped and non-positive weights are
-    removed so that every stored entry is a real tie.
+    removed so that every stored entry is a real tie. The result is cached on
+    the network and shared: callers must not modify it in place.
     """
+    cache: dict[Any, Any] = net._cache  # cleared by the network whenever its tables change
+    key = ("refgraph._kernels.strength", weight)
+    if key in cache:
+        cached: sp.csr_array = cache[key]
+        return cached
     mat = net.csr(weight=weight or "count").matrix
     a = sp.csr_array(mat, copy=True)
     if weight is None:
@@ -61,6 +67,7 @@ def strength_matrix(net: ReferralNetwork, weight: str | None) -> sp.csr_array:
     a.data = np.where(np.isfinite(a.data) & (a.data > 0), a.data, 0.0)
     a.eliminate_zeros()
     a.sort_indices()
+    cache[key] = a
     return a
 
 
@@ -137,20 +144,14 @@ def networkit_graph(net: ReferralNetwork, weight: str | None, kind: str) -> Any:
     if key in cache:
         return cache[key]
     a = strength_matrix(net, weight)
-    n = a.shape[0]
     if kind == "cost":
         c = sp.csr_array(a, copy=True)
         if weight is not None:
             c.data = 1.0 / c.data
         g = nk.graph.GraphFromCsr(sp.csr_matrix(c), directed=True, weighted=weight is not None)
     elif kind == "undirected":
-        u = sp.triu(symmetric(a), k=1).tocoo()
-        g = nk.graph.GraphFromCoo(
-            (u.data.astype(np.float64), (u.row.astype(np.int64), u.col.astype(np.int64))),
-            n=n,
-            weighted=True,
-            directed=False,
-        )
+        u = sp.csr_matrix(sp.triu(symmetric(a), k=1, format="csr"))
+        g = nk.graph.GraphFromCsr(u, directed=False, weighted=True)
     else:  # pragma: no cover - internal misuse
         raise ValueError(kind)
     cache[key] = g
