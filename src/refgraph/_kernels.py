@@ -60,13 +60,19 @@ def strength_matrix(net: ReferralNetwork, weight: str | None) -> sp.csr_array:
         cached: sp.csr_array = cache[key]
         return cached
     mat = net.csr(weight=weight or "count").matrix
-    a = sp.csr_array(mat, copy=True)
-    if weight is None:
-        a.data = np.ones_like(a.data)
-    a.setdiag(0)
-    a.data = np.where(np.isfinite(a.data) & (a.data > 0), a.data, 0.0)
-    a.eliminate_zeros()
-    a.sort_indices()
+    n = mat.shape[0]
+    indptr = np.asarray(mat.indptr, dtype=np.int64)
+    indices = np.asarray(mat.indices)
+    data = np.asarray(mat.data, dtype=np.float64)
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    # no setdiag/eliminate_zeros: plain array filters are O(nnz) and never touch the input
+    keep = (indices != rows) & np.isfinite(data) & (data > 0)
+    counts = np.bincount(rows[keep], minlength=n)
+    new_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(indices.dtype)
+    vals = np.ones(int(keep.sum())) if weight is None else data[keep].copy()
+    a = sp.csr_array((vals, indices[keep].copy(), new_ptr), shape=(n, n))
+    if not a.has_sorted_indices:
+        a.sort_indices()
     cache[key] = a
     return a
 
