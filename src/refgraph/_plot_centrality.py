@@ -100,7 +100,7 @@ def plot_measure_distribution(
         if len(pos):
             lo, hi = pos.min(), pos.max()
             edges = np.geomspace(lo, hi if hi > lo else lo * 10, bins + 1)
-            ax.hist(pos, bins=edges, color="#4472c4")
+            ax.hist(pos, bins=edges.tolist(), color="#4472c4")
             ax.set_xscale("log")
             ax.set_yscale("log")
     elif len(vals):

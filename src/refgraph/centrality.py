@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -575,7 +575,7 @@ def katz(
 
 
 # ---------------------------------------------------------------------------------- betweenness
-def _nx_cost_graph(net: ReferralNetwork, weight: str | None):  # type: ignore[no-untyped-def]
+def _nx_cost_graph(net: ReferralNetwork, weight: str | None) -> Any:
     import networkx as nx
 
     a = strength_matrix(net, weight).tocoo()
@@ -704,10 +704,10 @@ def betweenness(
         gx = _nx_cost_graph(net, weight)
         bc = nx.betweenness_centrality(
             gx,
-            k=None if exact else int(k),
+            k=None if k is None or exact else int(k),
             normalized=False,
             weight="cost",
-            seed=seed,  # type: ignore[arg-type]
+            seed=seed,
         )
         raw = np.array([bc[i] for i in range(n)], dtype=float)
         engine = "networkx"

@@ -422,7 +422,9 @@ def community_summary(
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(touch > 0, internal / np.where(touch > 0, touch, 1), np.nan)
     spec = net.physicians["specialty"].astype("string").to_numpy()
-    top_name, top_share, dominant = [], [], []
+    top_name: list[str | None] = []
+    top_share: list[float] = []
+    dominant: list[str] = []
     df = pd.DataFrame({"c": lab, "s": spec}).dropna()
     counts = df.groupby(["c", "s"]).size() if len(df) else pd.Series(dtype=float)
     for ci in range(k):
