@@ -236,8 +236,11 @@ CASES_1M = [
     "refgraph.load",
     "refgraph.pagerank",
     "networkit.pagerank",
+    "networkit.pagerank.1thread",
     "refgraph.louvain",
+    "refgraph.louvain.seeded",
     "networkit.plm",
+    "networkit.plm.1thread",
     "refgraph.betweenness.k256",
     "networkit.betweenness.k256",
 ]
@@ -261,6 +264,7 @@ def main() -> None:
     ap.add_argument("--case")
     ap.add_argument("--data")
     ap.add_argument("--build", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--cases", help="comma-separated subset of the cases to run")
     ap.add_argument("--budget", type=float, default=900.0, help="seconds per networkx case")
     ap.add_argument("--out", default=str(HERE / "results" / "centrality.md"))
     a = ap.parse_args()
@@ -272,6 +276,8 @@ def main() -> None:
         return
     n = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}[a.size]
     cases = CASES_1M if a.size == "1m" else CASES_100K
+    if a.cases:
+        cases = a.cases.split(",")
     with tempfile.TemporaryDirectory() as d:
         folder = Path(d)
         # build in a child too, so this parent stays small: Linux children inherit the
