@@ -222,3 +222,34 @@ def test_cli_targets_and_parser(tmp_path: Path, capsys: pytest.CaptureFixture[st
         ["targets", "--network", str(folder), "--home", H, "--out", str(tmp_path / "o2")]
     )
     assert t.func.__name__ == "cmd_targets"
+
+
+def test_plots_draw_what_they_say() -> None:
+    import matplotlib.pyplot as plt
+
+    from refgraph._plot_paths import plot_event_site, plot_intro_paths, plot_intro_plan
+    from refgraph.paths import intro_paths, intro_plan
+
+    net = _planner_net()
+    res = intro_paths(net, A, sources=[H])
+    _fig, ax = plot_intro_paths(net, res)
+    assert len(ax.lines) == 2 and len(ax.collections) == 3
+    assert "Ann" in ax.get_title() and ax.get_xlabel() == "longitude"
+    xs = sorted(float(c.get_offsets()[0][0]) for c in ax.collections)
+    assert xs == pytest.approx(sorted([-71.10, -71.11, -71.11]))
+    plan = intro_plan(net, [A, E], budget=2, sources=[H])
+    _fig2, ax2 = plot_intro_plan(plan)
+    widths = sorted(p.get_width() for p in ax2.patches)
+    assert widths == pytest.approx(sorted(plan.targets["probability"]))
+    site_net, infl = _site_net()
+    site = event_site(
+        site_net,
+        None,
+        max_travel_km=10,
+        influence=infl,
+        p=2,
+        candidates=[(42.0, -71.0), (42.5, -71.5)],
+    )
+    _fig3, ax3 = plot_event_site(site)
+    assert len(ax3.patches) == 2 and "100%" in ax3.get_title()
+    plt.close("all")

@@ -653,7 +653,7 @@ def expansion_plan(
     organisations = pd.DataFrame(
         org_rows, columns=["region", "organisation", "kind", "score", "bridges"]
     )
-    order = []
+    order: list[dict[str, Any]] = []
     for region in regions.index:
         for b in bridges[bridges["region"] == region].itertuples():
             order.append(

@@ -194,7 +194,7 @@ def _layers(net: Any, tg: _TieGraph, src: np.ndarray, c0: np.ndarray, hops: int)
         lru = net._cache.setdefault((_CACHE, "layers"), OrderedDict())
         if ck in lru:
             lru.move_to_end(ck)
-            return lru[ck]  # type: ignore[no-any-return]
+            return lru[ck]
     n = tg.n
     g = np.full(n, np.inf)
     g[src] = c0
