@@ -305,3 +305,21 @@ def test_ckm_reference_numbers(datasets_dir):
     # the published average (0.3112) is over the 241 non-isolated physicians
     nz = cl["clustering"][d["degree"] > 0]
     assert nz.mean() == pytest.approx(0.3112, abs=5e-5)
+
+
+def test_networkx_fallback_agrees_with_networkit(monkeypatch):
+    rng = np.random.default_rng(8)
+    n = 40
+    pairs = sorted({(int(s), int(t)) for s, t in rng.integers(0, n, (160, 2)) if s != t})
+    edges = [(s, t, float(5 + 7 * i)) for i, (s, t) in enumerate(pairs)]
+    net = _net(edges, n)
+    nk_b = C.betweenness(net, weight="count")
+    nk_h = C.harmonic_closeness(net, weight="count", direction="out")
+    monkeypatch.setattr(C, "have_networkit", lambda: False)
+    nx_b = C.betweenness(net, weight="count")
+    assert nx_b.attrs["engine"] == "networkx"
+    np.testing.assert_allclose(nx_b["betweenness"], nk_b["betweenness"], atol=1e-12)
+    nx_h = C.harmonic_closeness(net, weight="count", direction="out")
+    np.testing.assert_allclose(nx_h["harmonic_closeness"], nk_h["harmonic_closeness"])
+    sampled = C.betweenness(net, k=10, seed=3)
+    assert sampled.attrs["k"] == 10

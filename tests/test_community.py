@@ -123,3 +123,14 @@ def test_ckm_louvain_never_merges_towns(datasets_dir):
             assert (per.gt(0).sum(axis=1) == 1).all(), "a community spans two towns"
     summary = community_summary(net, louvain(net, seed=1))
     assert summary["size"].sum() == 246
+
+
+def test_networkx_fallback(monkeypatch):
+    import refgraph.community as community
+
+    net, truth = _planted(3, 15, seed=5)
+    monkeypatch.setattr(community, "have_networkit", lambda: False)
+    res = louvain(net, seed=1)
+    assert res.attrs["engine"] == "networkx.louvain_communities"
+    per = pd.crosstab(res["community"].to_numpy(), truth)
+    assert (per.gt(0).sum(axis=1) == 1).all()
