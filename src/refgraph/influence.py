@@ -10,10 +10,11 @@ CELF lazy greedy selection (Leskovec et al. 2007) on a Monte-Carlo estimate.
 Both models are simulated through their live-edge form: each simulation
 draws a random subgraph of "live" ties once, and the spread of a seed set is
 the number of physicians reachable from it. All simulations are stacked in
-one block-diagonal sparse graph and explored together with sparse
-matrix products (numpy/scipy, no Python loop over simulations). Reusing the
+one block-diagonal sparse graph and explored together (numpy/scipy, no
+Python loop over simulations). Reusing the
 same draws for every candidate (common random numbers) makes the estimated
 spread exactly monotone and submodular, so the greedy gains never increase.
+A reachability search works on index arrays and costs O(physicians reached).
 """
 
 from __future__ import annotations
@@ -162,46 +163,60 @@ def _live_edges(p: sp.csr_array, model: Model, r: int, rng: np.random.Generator)
 
 
 class _Simulator:
-    """Live-edge samples and reachability counts for batches of seeds."""
+    """Live-edge samples and reachability counts of seed sets.
+
+    Node ``v`` of simulation ``r`` is ``r * n + v`` in one block-diagonal graph.
+    Reachability is a frontier search over index arrays, so one evaluation costs
+    O(physicians reached), not O(n x simulations).
+    """
 
     def __init__(self, p: sp.csr_array, model: Model, r: int, rng: np.random.Generator):
         self.n = p.shape[0]
         self.r = r
-        self.lt = _live_edges(p, model, r, rng)
+        fwd = sp.csr_array(_live_edges(p, model, r, rng).T)  # row = influencer
+        self.indptr = np.asarray(fwd.indptr, dtype=np.int64)
+        self.indices = np.asarray(fwd.indices, dtype=np.int64)
         self.active = np.zeros(r * self.n, dtype=bool)
+        self._mark = np.zeros(r * self.n, dtype=bool)
+        self._offs = np.arange(r, dtype=np.int64) * self.n
 
-    def _reach(self, seeds_batch: list[np.ndarray]) -> np.ndarray:
-        """Newly reached (simulation-node x batch) matrix beyond ``self.active``."""
-        x = np.zeros((self.r * self.n, len(seeds_batch)), dtype=bool)
-        offs = np.arange(self.r, dtype=np.int64) * self.n
-        for b, seeds in enumerate(seeds_batch):
-            idx = (offs[:, None] + np.asarray(seeds, dtype=np.int64)[None, :]).ravel()
-            x[idx, b] = True
-        x &= ~self.active[:, None]
-        frontier = x
-        while frontier.any():
-            nxt = (self.lt @ frontier.astype(np.float32)) > 0
-            nxt &= ~x
-            nxt &= ~self.active[:, None]
-            x |= nxt
-            frontier = nxt
-        return x
+    def _reach(self, seeds: np.ndarray) -> np.ndarray:
+        """Ids newly reached from ``seeds`` in every simulation, beyond ``self.active``."""
+        idx = (self._offs[:, None] + np.asarray(seeds, dtype=np.int64)[None, :]).ravel()
+        idx = np.unique(idx[~self.active[idx]])
+        mark = self._mark
+        mark[idx] = True
+        reached = [idx]
+        frontier = idx
+        while len(frontier):
+            starts = self.indptr[frontier]
+            lens = self.indptr[frontier + 1] - starts
+            total = int(lens.sum())
+            if total == 0:
+                break
+            shift = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)
+            nb = self.indices[shift + np.arange(total)]
+            nb = np.unique(nb[~mark[nb] & ~self.active[nb]])
+            mark[nb] = True
+            reached.append(nb)
+            frontier = nb
+        out = np.concatenate(reached)
+        mark[out] = False
+        return out
 
     def gains(self, candidates: np.ndarray, progress: bool = False) -> np.ndarray:
         """Expected marginal gain of adding each candidate (one at a time)."""
         from tqdm.auto import tqdm
 
         out = np.zeros(len(candidates))
-        batch = int(max(1, min(64, 3e7 // max(1, self.r * self.n))))
-        starts = range(0, len(candidates), batch)
-        for s in tqdm(starts, desc="influence: first pass", disable=not progress, leave=False):
-            chunk = candidates[s : s + batch]
-            x = self._reach([np.array([c]) for c in chunk])
-            out[s : s + batch] = x.sum(axis=0) / self.r
+        for i, c in enumerate(
+            tqdm(candidates, desc="influence: first pass", disable=not progress, leave=False)
+        ):
+            out[i] = len(self._reach(np.array([c]))) / self.r
         return out
 
     def add(self, seeds: np.ndarray) -> None:
-        self.active |= self._reach([seeds])[:, 0]
+        self.active[self._reach(seeds)] = True
 
     @property
     def spread(self) -> float:
