@@ -484,7 +484,10 @@ def _tie_core(
     ev_ba = seg_sum(~fwd & is_ev)
     pat_sum = seg_sum(c["pat"])
     pat_n = seg_sum(c["has_pat"])
-    last = seg_max(c["last"])
+    # the last referral: the latest event when the pair has events (exact dates), else the
+    # end of the latest flow period (aggregated flows only bound the date from above)
+    last_ev = seg_max(np.where(is_ev, c["last"], nat))
+    last = np.where(last_ev != nat, last_ev, seg_max(np.where(is_ev, nat, c["last"])))
     logged = seg_max(c["logged"])
     kind_i = seg_max(c["kind"])
     a = key[starts] // n if n else key[starts]
