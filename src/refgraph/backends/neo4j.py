@@ -75,7 +75,6 @@ _Q: dict[str, Any] = {
         "CREATE INDEX refgraph_physician_specialty IF NOT EXISTS "
         "FOR (p:Physician) ON (p.specialty)",
         "CREATE INDEX refgraph_physician_zip IF NOT EXISTS FOR (p:Physician) ON (p.zip)",
-        "CREATE INDEX refgraph_referred_key IF NOT EXISTS FOR ()-[r:REFERRED]-() ON (r.key)",
     ],
     "Physician": "UNWIND $rows AS r MERGE (n:Physician {npi: r.id}) SET n = r.props",
     "Practice": "UNWIND $rows AS r MERGE (n:Practice {practice_id: r.id}) SET n = r.props",
@@ -212,17 +211,43 @@ def _from_neo4j(v: Any) -> Any:
     return v
 
 
+def _column_values(s: pd.Series) -> list[Any]:
+    """A column as Neo4j-ready Python values (``None`` for missing).
+
+    Dates without a time of day are sent as ``datetime.date`` (Neo4j
+    ``Date``), which the driver packs far faster than date-times.
+    """
+    missing = s.isna().to_numpy(dtype=bool)
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        present = s[~missing]
+        if (present == present.dt.normalize()).all():
+            vals = np.asarray(s.dt.date, dtype=object)
+        else:
+            vals = np.asarray(s.dt.to_pydatetime(), dtype=object)
+    elif s.dtype == object:
+        vals = np.array([_to_neo4j(v) for v in s.tolist()], dtype=object)
+    else:
+        vals = np.asarray(s.astype(object), dtype=object)
+        if pd.api.types.is_float_dtype(s.dtype):
+            vals = np.array([float(v) for v in vals], dtype=object)
+    out = vals.copy()
+    out[missing] = None
+    return out.tolist()  # type: ignore[no-any-return]
+
+
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    cols = list(df.columns)
-    out = []
-    for row in df.itertuples(index=False, name=None):
-        props = {}
-        for c, v in zip(cols, row):
-            pv = _to_neo4j(v)
-            if pv is not None:
-                props[str(c)] = pv
-        out.append(props)
-    return out
+    """Rows as property maps; missing values are ``None`` (``SET n = map`` skips them)."""
+    if len(df) == 0:
+        return []
+    names = [str(c) for c in df.columns]
+    columns = [_column_values(df[c]) for c in df.columns]
+    return [dict(zip(names, row)) for row in zip(*columns)]
+
+
+def _joined(df: pd.DataFrame, sep: str, *, missing: str = "") -> list[str]:
+    """Row-wise text join of all columns (vectorised; missing values as ``missing``)."""
+    parts = [df[c].astype("string").fillna(missing) for c in df.columns]
+    return parts[0].str.cat(parts[1:], sep=sep).tolist() if len(parts) > 1 else (parts[0].tolist())
 
 
 def _row_ids(df: pd.DataFrame) -> list[str]:
@@ -233,7 +258,7 @@ def _row_ids(df: pd.DataFrame) -> list[str]:
     """
     if len(df) == 0:
         return []
-    text = df.astype("string").fillna("\x00").agg("\x1f".join, axis=1)
+    text = pd.Series(_joined(df, "\x1f", missing="\x00"), index=df.index)
     occ = text.groupby(text, sort=False).cumcount().astype(str)
     return [
         hashlib.sha1(f"{t}\x1e{o}".encode()).hexdigest()
@@ -325,11 +350,12 @@ class Neo4jBackend:
         self.close()
 
     def _session(self) -> Any:
-        return (
-            self.driver.session(database=self.database)
-            if self.database
-            else (self.driver.session())
-        )
+        # Server notifications (e.g. "property key does not exist" on an empty
+        # store) are not errors for refgraph; keep them out of the user's log.
+        kwargs: dict[str, Any] = {"notifications_min_severity": "OFF"}
+        if self.database:
+            kwargs["database"] = self.database
+        return self.driver.session(**kwargs)
 
     def _write(self, query: str, **params: Any) -> None:
         def work(tx: ManagedTransaction) -> None:
@@ -422,11 +448,7 @@ class Neo4jBackend:
         for batch in self._batches(link_rows, "practices_at"):
             self._write(_Q["practices_at"], rows=batch)
         flows = net.flows
-        keys = (
-            flows[list(_FLOW_KEY)].astype("string").fillna("").agg("|".join, axis=1).tolist()
-            if len(flows)
-            else []
-        )
+        keys = _joined(flows[list(_FLOW_KEY)], "|") if len(flows) else []
         props = _records(flows.drop(columns=["source_npi", "target_npi"]))
         frows = [
             {"s": s, "t": t, "key": k, "props": {**p, "key": k}}

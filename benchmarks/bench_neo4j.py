@@ -1,0 +1,116 @@
+"""Neo4j backend: load rate and GDS PageRank vs in-memory PageRank, in one run.
+
+Usage::
+
+    python benchmarks/bench_neo4j.py [--physicians 100000] [--batch-size 10000]
+
+Starts a local Neo4j 5.26 + GDS dev server (``refgraph.devserver``), loads a
+synthetic region into it with :meth:`Neo4jBackend.write` (batched idempotent
+``UNWIND ... MERGE``), reads it back, and times PageRank pushed down to GDS
+against refgraph's in-memory PageRank on the same network. Prints a markdown
+table; writes ``benchmarks/results/neo4j.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--physicians", type=int, default=100_000)
+    ap.add_argument("--batch-size", type=int, default=10_000)
+    ap.add_argument("--heap", default="4g")
+    args = ap.parse_args()
+
+    from refgraph import centrality
+    from refgraph.backends.neo4j import Neo4jBackend
+    from refgraph.datasets import synthetic_region
+    from refgraph.devserver import Neo4jDevServer
+
+    t0 = time.perf_counter()
+    net = synthetic_region(args.physicians, seed=1)
+    t_gen = time.perf_counter() - t0
+    rows: list[tuple[str, float, str]] = [
+        (
+            "generate synthetic region",
+            t_gen,
+            f"{net.n_physicians:,} physicians, {net.n_flows:,} flows",
+        ),
+    ]
+    with Neo4jDevServer(heap=args.heap, pagecache="2g") as server:
+        db = Neo4jBackend(server.uri, auth=server.auth, batch_size=args.batch_size, progress=False)
+        timings: dict[str, float] = {}
+        last = [time.perf_counter()]
+
+        def on_batch(what: str, n: int) -> None:
+            now = time.perf_counter()
+            timings[what] = timings.get(what, 0.0) + (now - last[0])
+            last[0] = now
+
+        t0 = time.perf_counter()
+        last[0] = t0
+        db.write(net, on_batch=on_batch)
+        t_load = time.perf_counter() - t0
+        phys_s = timings.get("physicians", float("nan"))
+        flow_s = timings.get("flows", float("nan"))
+        rows.append(("load physicians", phys_s, f"{net.n_physicians / phys_s:,.0f} physicians/s"))
+        rows.append(("load flows", flow_s, f"{net.n_flows / flow_s:,.0f} flows/s"))
+        rows.append(("load everything (incl. schema, practices)", t_load, ""))
+        t0 = time.perf_counter()
+        db.write(net)
+        rows.append(
+            (
+                "re-run the same load (idempotent MERGE)",
+                time.perf_counter() - t0,
+                f"counts unchanged: {db.counts()['flows'] == net.n_flows}",
+            )
+        )
+        t0 = time.perf_counter()
+        back = db.read()
+        rows.append(("read back as a ReferralNetwork", time.perf_counter() - t0, ""))
+
+        t0 = time.perf_counter()
+        pr_gds = centrality.pagerank(back, tol=1e-10)
+        t_gds = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        pr_mem = centrality.pagerank(net, tol=1e-10)
+        t_mem = time.perf_counter() - t0
+        diff = float(np.abs(pr_gds.loc[pr_mem.index, "pagerank"] - pr_mem["pagerank"]).max())
+        rows.append(
+            (
+                "PageRank pushed down to GDS (project+stream+drop)",
+                t_gds,
+                f"max |diff| vs memory {diff:.1e}",
+            )
+        )
+        rows.append(("PageRank in memory (scipy CSR)", t_mem, ""))
+        db.delete(everything=True)
+        db.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    lines = [
+        f"# Neo4j backend benchmark ({args.physicians:,} physicians, batch {args.batch_size})",
+        "",
+        "| step | seconds | note |",
+        "|---|---:|---|",
+        *[f"| {a} | {b:.2f} | {c} |" for a, b, c in rows],
+        "",
+        f"Python peak RSS {peak:,.0f} MiB (the server runs in its own JVM, heap {args.heap}).",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    out = Path(__file__).resolve().parent / "results" / "neo4j.md"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
