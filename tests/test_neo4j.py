@@ -100,6 +100,17 @@ def test_round_trip_small(neo4j_db: Neo4jBackend, small: ReferralNetwork) -> Non
     }
 
 
+def test_facade_methods(neo4j_server, small: ReferralNetwork) -> None:  # type: ignore[no-untyped-def]
+    db = small.to_neo4j(neo4j_server.uri, auth=neo4j_server.auth)
+    try:
+        back = ReferralNetwork.from_neo4j(db, specialty="cardiology")
+        assert_same_tables(small.select(specialty="cardiology"), back)
+        assert back.backend is db
+    finally:
+        db.delete(everything=True)
+        db.close()
+
+
 def test_rewrite_changes_nothing(neo4j_db: Neo4jBackend, small: ReferralNetwork) -> None:
     neo4j_db.write(small)
     before = neo4j_db.counts()

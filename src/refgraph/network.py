@@ -671,6 +671,44 @@ class ReferralNetwork:
 
         return to_gexf(self, path, weight=weight)
 
+    def to_neo4j(self, target: Any = None, **kwargs: Any) -> Any:
+        """Write the network into Neo4j; returns the :class:`~refgraph.backends.neo4j.Neo4jBackend`.
+
+        ``target`` is a URI, a ``neo4j.Driver``, a backend, or ``None`` for the
+        ``NEO4J_URI``/``NEO4J_USER``/``NEO4J_PASSWORD`` environment variables;
+        other keyword arguments go to the backend (``auth``, ``database``,
+        ``batch_size``). The write is idempotent: running it again, or after
+        an interruption, leaves exactly one copy of every row.
+
+        Examples
+        --------
+        >>> db = net.to_neo4j("bolt://127.0.0.1:7687", auth=("neo4j", "pw"))  # doctest: +SKIP
+        >>> same = db.read()  # doctest: +SKIP
+        """
+        from .backends.neo4j import connect
+
+        db = connect(target, **kwargs)
+        db.write(self)
+        return db
+
+    @classmethod
+    def from_neo4j(cls, target: Any = None, **read_options: Any) -> ReferralNetwork:
+        """Read a network (or a sub-network) from Neo4j.
+
+        ``target`` is as in :meth:`to_neo4j`; ``read_options`` are those of
+        :meth:`~refgraph.backends.neo4j.Neo4jBackend.read` (``specialty``,
+        ``zips``, ``within_km``, ``around``/``hops``, ``period``). The result
+        keeps the connection in ``net.backend``, so analyses such as
+        :func:`refgraph.centrality.pagerank` run inside Graph Data Science.
+
+        Examples
+        --------
+        >>> net = ReferralNetwork.from_neo4j(specialty="cardiology")  # doctest: +SKIP
+        """
+        from .backends.neo4j import connect
+
+        return connect(target).read(**read_options)
+
     def to_csv(self, path: str | Path) -> Path:
         """Write each non-empty table as ``<table>.csv`` into a folder."""
         from .io.formats import to_csv
