@@ -57,8 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("path", help="folder written by ReferralNetwork.save")
     i.set_defaults(func=_cmd_info)
 
+    from .expansion import add_cli as _add_planner_cli
     from .report import add_cli as _add_report_cli
 
+    _add_planner_cli(sub)  # refgraph intro, refgraph targets
     _add_report_cli(sub)
     return p
 

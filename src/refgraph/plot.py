@@ -20,11 +20,15 @@ from ._plot_geo import (
     plot_practices,
     plot_regions,
 )
+from ._plot_paths import plot_event_site, plot_intro_paths, plot_intro_plan
 from ._plot_tracking import plot_cohorts, plot_funnel, plot_trends
 
 __all__ = [
     "plot_catchment",
     "plot_clusters",
+    "plot_event_site",
+    "plot_intro_paths",
+    "plot_intro_plan",
     "plot_cohorts",
     "plot_flows",
     "plot_funnel",
