@@ -1111,11 +1111,18 @@ def intro_plan(
     in the set of asks. The feasible sets (at most ``budget`` asks, at most
     ``capacity_per_introducer`` per introducer) are the independent sets of
     a partition matroid truncated to rank ``budget``, itself a matroid, so
-    the greedy algorithm achieves at least 1/2 of the optimum [4]_; when the
+    the greedy algorithm achieves at least 1/2 of the optimum [2]_; when the
     capacity does not bind (``capacity_per_introducer >= budget``) the
     constraint is a cardinality constraint and greedy achieves at least
-    ``1 - 1/e`` (about 0.632) of the optimum [3]_. Greedy is run lazily
+    ``1 - 1/e`` (about 0.632) of the optimum [1]_. Greedy is run lazily
     (gains only shrink).
+
+    References
+    ----------
+    .. [1] Nemhauser, G. L., Wolsey, L. A., Fisher, M. L. (1978). An analysis of
+       approximations for maximizing submodular set functions I. Math. Prog. 14.
+    .. [2] Fisher, M. L., Nemhauser, G. L., Wolsey, L. A. (1978). An analysis of
+       approximations for maximizing submodular set functions II. Math. Prog. Study 8.
     """
     budget = _check_int(budget, "budget", 0)
     cap = _check_int(capacity_per_introducer, "capacity_per_introducer", 1)
