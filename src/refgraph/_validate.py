@@ -179,8 +179,9 @@ def _normalise_npis(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     ok = np.zeros(n, dtype=bool)
     if cand.any():
         raw = s[cand].to_numpy(dtype=object).astype("S10")
-        digits = np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(-1, 10) - np.uint8(48)
-        ok[cand] = _luhn_ok_digits(digits)
+        ok[cand] = _luhn_ok_digits(
+            np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(-1, 10) - np.uint8(48)
+        )
     reasons[~missing & ~cand] = "NPI must be a string of 10 digits"
     reasons[cand & ~ok] = "NPI check digit is wrong"
     reasons[missing] = "missing NPI"

@@ -273,8 +273,8 @@ def _resolve_home(net: ReferralNetwork, home: Any) -> tuple[Any, str, pd.Index |
             f"practice {choice} (chosen automatically: the specialty group receiving the "
             "most referrals from other practices; pass home= to choose)"
         )
-        npis = pd.Index(owner.index[owner.to_numpy() == choice], dtype="string")
-        return choice, label, npis
+        chosen = pd.Index(owner.index[owner.to_numpy() == choice], dtype="string")
+        return choice, label, chosen
     items = [home] if isinstance(home, str) else [str(h) for h in home]
     npis: list[str] = []
     known_npis = set(phys["npi"].astype(str))

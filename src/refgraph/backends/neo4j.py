@@ -232,7 +232,7 @@ def _column_values(s: pd.Series) -> list[Any]:
             vals = np.array([float(v) for v in vals], dtype=object)
     out = vals.copy()
     out[missing] = None
-    return out.tolist()  # type: ignore[no-any-return]
+    return out.tolist()
 
 
 def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
