@@ -314,6 +314,14 @@ def _coerce_zip(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
 def _coerce_count(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """Non-negative whole numbers as nullable Int64, with a reason per bad value."""
     if pd.api.types.is_integer_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
+        if isinstance(values.dtype, np.dtype):  # plain numpy integers: no missing values
+            arr = values.to_numpy()
+            negative = arr < 0
+            too_big = arr > 2**53
+            bad = negative | too_big
+            reason = np.where(negative, "negative count", "count too large")
+            out = pd.Series(pd.array(arr, dtype="Int64"), index=values.index)
+            return (out.where(~bad) if bad.any() else out), bad, reason
         ints = values.astype("Int64")
         negative = (ints < 0).fillna(False).to_numpy(dtype=bool)
         too_big = (ints > 2**53).fillna(False).to_numpy(dtype=bool)

@@ -181,8 +181,16 @@ class ReferralNetwork:
             self._tables["events"]["target_npi"],
             self._tables["touchpoints"]["npi"],
         ]
-        named = pd.Index(pd.concat([s.astype("string") for s in seen], ignore_index=True)).unique()
-        missing = named.difference(pd.Index(phys["npi"].astype("string")))
+        known = pd.Index(phys["npi"].astype("string"))
+        parts = []
+        for col in seen:
+            if len(col):
+                uniq = pd.Index(col.astype("string").unique())
+                parts.append(uniq[~uniq.isin(known)])
+        if not parts:
+            return
+        missing = pd.Index(pd.concat([p.to_series() for p in parts], ignore_index=True)).unique()
+        missing = missing[missing.notna()].sort_values()
         if len(missing):
             extra = _empty_table("physicians").reindex(range(len(missing)))
             extra["npi"] = pd.array(np.asarray(missing, dtype=object), dtype="string")
