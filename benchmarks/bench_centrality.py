@@ -184,8 +184,11 @@ def case(name: str, folder: Path) -> dict[str, Any]:
 
             nx.betweenness_centrality(g, k=8, weight="weight", seed=1)
             out["note"] = "k=8; x32 extrapolates to k=256"
-        elif name == "networkit.pagerank":
+        elif name in ("networkit.pagerank", "networkit.pagerank.1thread"):
             import networkit as nk
+
+            if name.endswith("1thread"):
+                nk.setNumberOfThreads(1)
 
             pr = nk.centrality.PageRank(
                 g, damp=0.85, tol=TOL, distributeSinks=nk.centrality.SinkHandling.DistributeSinks
@@ -193,8 +196,11 @@ def case(name: str, folder: Path) -> dict[str, Any]:
             pr.norm = nk.centrality.Norm.L1_NORM
             pr.run()
             out["iterations"] = pr.numberOfIterations()
-        elif name == "networkit.plm":
+        elif name in ("networkit.plm", "networkit.plm.1thread"):
             import networkit as nk
+
+            if name.endswith("1thread"):
+                nk.setNumberOfThreads(1)
 
             p = nk.community.PLM(g, refine=False, gamma=1.0, par="balanced")
             p.run()
