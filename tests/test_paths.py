@@ -265,11 +265,24 @@ def test_explanation_words() -> None:
         h["explanation"]
         .iloc[0]
         .startswith(
-            "42 shared patients, 57 referrals (57 sent, 0 received), last referral today, "
+            "42 shared patients, 57 referrals (57 sent, 0 received), flows through 2024-12-31, "
             "same group practice (Elm St Group)"
         )
     )
-    assert "last referral 3 weeks ago" in h["explanation"].iloc[1]
+    # aggregated flows only bound the date, so the explanation quotes the period end
+    assert "flows through 2024-12-10" in h["explanation"].iloc[1]
+    # with a dated referral event the explanation gives its age
+    ev = pd.DataFrame(
+        {
+            "date": ["2024-12-10"],
+            "source_npi": [NPIS[1]],
+            "target_npi": [NPIS[2]],
+            "status": ["referred"],
+        }
+    )
+    net2 = ReferralNetwork.from_frames(physicians=phys, practices=practices, flows=flows, events=ev)
+    h2 = intro_paths(net2, NPIS[2], sources=[NPIS[0]], as_of="2024-12-31").hops
+    assert "last referral 3 weeks ago" in h2["explanation"].iloc[1]
     assert h["shared_patients"].tolist() == [42, 5]
 
 

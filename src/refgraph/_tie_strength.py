@@ -536,6 +536,7 @@ def _tie_core(
             "referrals_ba": ba,
             "shared_patients": pat,
             "last_date": last_dt,
+            "date_from_events": np.asarray(last_ev != nat, dtype=bool),
             "days_since": days,
             "logged_kind": pd.array(kind_arr, dtype="string"),
             **fac,

@@ -190,7 +190,7 @@ class ReferralNetwork:
         if not parts:
             return
         missing = pd.Index(pd.concat([p.to_series() for p in parts], ignore_index=True)).unique()
-        missing = missing[missing.notna()].sort_values()
+        missing = missing[missing.notna()]
         if len(missing):
             extra = _empty_table("physicians").reindex(range(len(missing)))
             extra["npi"] = pd.array(np.asarray(missing, dtype=object), dtype="string")

@@ -515,7 +515,12 @@ def _hop_facts(net: Any, tg: _TieGraph, u: int, v: int) -> dict[str, Any]:
         words.append(f"{int(pat)} shared patients")
     if fwd + back > 0:
         words.append(f"{int(fwd + back)} referrals ({int(fwd)} sent, {int(back)} received)")
-        words.append(f"last referral {_ago(days)}" if not np.isnan(days) else "undated")
+        if np.isnan(days):
+            words.append("undated")
+        elif bool(r.get("date_from_events", True)):
+            words.append(f"last referral {_ago(days)}")
+        else:  # aggregated flows only bound the date: say what the data say
+            words.append(f"flows through {pd.Timestamp(r['last_date']).date()}")
     phys = net.physicians
     pid = phys["practice_id"].iat[u]
     if r["same_practice"] > 0:
