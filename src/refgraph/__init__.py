@@ -24,6 +24,35 @@ from .network import ReferralNetwork, load
 
 __version__ = "0.1.0"
 
+_SUBMODULES = frozenset(
+    {
+        "backends",
+        "centrality",
+        "community",
+        "config",
+        "datasets",
+        "expansion",
+        "geo",
+        "influence",
+        "io",
+        "model",
+        "paths",
+        "plot",
+        "report",
+        "specialties",
+        "tracking",
+    }
+)
+
+
+def __getattr__(name: str) -> object:
+    """Import analysis submodules on first use (``refgraph.centrality`` etc.)."""
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'refgraph' has no attribute {name!r}")
+
 __all__ = [
     "BackendError",
     "IngestResult",
