@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from refgraph._distance import haversine_km as _haversine_km
 from refgraph._errors import NotFoundError, ValidationError
 from refgraph._validate import is_valid_npi, npi_check_digit, validate_table
 from refgraph.datasets import (
     SYNTHETIC_PROVENANCE,
-    _haversine_km,
     _npi_check_digits,
     _specialty_model,
     ckm_network,

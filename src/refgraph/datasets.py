@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._distance import EARTH_RADIUS_KM, haversine_km
 from ._errors import NotFoundError, ValidationError
 from .model import EVENT_STATUSES, PRACTICE_KINDS
 
@@ -60,7 +61,7 @@ __all__ = [
 #: Provenance of every synthetic flow.
 SYNTHETIC_PROVENANCE = "synthetic"
 
-_EARTH_RADIUS_KM = 6371.0088
+_EARTH_RADIUS_KM = EARTH_RADIUS_KM
 _KM_PER_DEG = 111.195
 
 # States and territories left out of the "continental US" (state=None).
@@ -281,14 +282,6 @@ def _chord_to_km(chord: np.ndarray) -> np.ndarray:
     return 2.0 * _EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
 
 
-def _haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dlmb = np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return np.asarray(2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1))))
-
-
 @functools.lru_cache(maxsize=1)
 def _zip_table() -> dict[str, np.ndarray]:
     """Active standard US ZIP codes with centroids and an urban-density weight.
@@ -339,7 +332,7 @@ def _region_mask(
         radius = 60.0 if radius_km is None else float(radius_km)
         if not radius > 0:
             raise ValidationError(f"radius_km: expected a positive number, got {radius_km!r}")
-        mask = _haversine_km(clat, clon, zt["lat"], zt["lon"]) <= radius
+        mask = haversine_km(clat, clon, zt["lat"], zt["lon"]) <= radius
         if not mask.any():
             raise ValidationError(f"no US ZIP code centroid within {radius:g} km of {center!r}")
         return mask
@@ -902,7 +895,7 @@ def _assign_systems(
     n_sys = max(1, round(0.8 * hospitals.size**0.6))
     hubs = rng.choice(hospitals, size=n_sys, replace=False)
     strength = np.exp(0.7 * rng.standard_normal(n_sys))
-    d = _haversine_km(lat[hospitals][:, None], lon[hospitals][:, None], lat[hubs], lon[hubs])
+    d = haversine_km(lat[hospitals][:, None], lon[hospitals][:, None], lat[hubs], lon[hubs])
     system[hospitals] = np.argmin((d + 5.0) / strength, axis=1)
     independent = rng.random(hospitals.size) > _KIND_SYSTEM_P[_HOSPITAL]
     system[hospitals[independent]] = -1

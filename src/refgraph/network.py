@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ._csr import CSRGraph
+from ._distance import haversine_km
 from ._errors import NotFoundError, ValidationError
 from ._validate import IngestResult, empty_rejects, validate_table
 from .model import SCHEMAS, TABLES
@@ -29,15 +30,6 @@ logger = logging.getLogger(__name__)
 __all__ = ["ReferralNetwork", "load"]
 
 _FORMAT_VERSION = 1
-_EARTH_RADIUS_KM = 6371.0088
-
-
-def _haversine(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dphi = p2 - p1
-    dlmb = np.radians(lon2) - np.radians(lon1)
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return np.asarray(2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1))))
 
 
 def _empty_table(table: str) -> pd.DataFrame:
@@ -560,7 +552,7 @@ class ReferralNetwork:
             lat, lon, km = within_km
             if km < 0:
                 raise ValidationError(f"within_km: radius must be >= 0, got {km}")
-            d = _haversine(lat, lon, phys["lat"].to_numpy(float), phys["lon"].to_numpy(float))
+            d = haversine_km(lat, lon, phys["lat"].to_numpy(float), phys["lon"].to_numpy(float))
             mask &= pd.Series(np.nan_to_num(d, nan=np.inf) <= km, index=phys.index)
         sub = self.subnetwork(phys.loc[mask.to_numpy(bool), "npi"])
         if period is not None:

@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._distance import haversine_km
 from ._errors import NoPathError, NotFoundError, ValidationError
 from ._tie_strength import (
     FACTORS,
@@ -81,21 +82,6 @@ __all__ = [
 ]
 
 _CACHE = "refgraph.paths"
-_EARTH_RADIUS_KM = 6371.0088
-
-
-def haversine_km(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
-    """Great-circle distance in km (vectorised, broadcasting).
-
-    Examples
-    --------
-    >>> round(float(haversine_km(42.36, -71.06, 40.71, -74.01)), 0)
-    306.0
-    """
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dlmb = np.radians(np.asarray(lon2, dtype="float64")) - np.radians(lon1)
-    a = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return np.asarray(2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1))))
 
 
 # ---------------------------------------------------------------------------- tie graph
