@@ -53,6 +53,7 @@ def __getattr__(name: str) -> object:
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'refgraph' has no attribute {name!r}")
 
+
 __all__ = [
     "BackendError",
     "IngestResult",
