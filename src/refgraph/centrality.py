@@ -184,26 +184,40 @@ def degree(
 
 
 # -------------------------------------------------------------------------------------- pagerank
+def _transition_t(net: ReferralNetwork, weight: str | None) -> tuple[sp.csr_array, np.ndarray]:
+    """Cached ``(P^T, dangling ids)``: row v of P^T holds w_uv / s_u over in-edges u -> v."""
+    cache = net._cache  # cleared by the network whenever its tables change
+    key = ("refgraph.centrality.transition", weight)
+    if key not in cache:
+        a = strength_matrix(net, weight)
+        n = a.shape[0]
+        out_s = np.asarray(a.sum(axis=1), dtype=float)
+        dangling = out_s <= 0
+        inv = np.divide(1.0, out_s, out=np.zeros(n), where=~dangling)
+        pt = sp.csr_array(sp.csr_array(a.multiply(inv[:, None])).T)
+        pt.sort_indices()
+        cache[key] = (pt, np.flatnonzero(dangling))
+    got: tuple[sp.csr_array, np.ndarray] = cache[key]
+    return got
+
+
 def _pagerank_vector(
-    a: sp.csr_array,
+    pt: sp.csr_array,
+    dang_idx: np.ndarray,
     alpha: float,
     p: np.ndarray,
     dangling_w: np.ndarray,
     tol: float,
     max_iter: int,
 ) -> tuple[np.ndarray, int]:
-    n = a.shape[0]
-    out_s = np.asarray(a.sum(axis=1), dtype=float)
-    dangling = out_s <= 0
-    inv = np.divide(1.0, out_s, out=np.zeros(n), where=~dangling)
-    # transition matrix transposed: row v holds alpha * w_uv / s_u over in-edges u -> v
-    pt = sp.csr_array((a.multiply(inv[:, None] * alpha)).T)
+    n = pt.shape[0]
     x = np.full(n, 1.0 / n)
     teleport = (1.0 - alpha) * p
-    dang_idx = np.flatnonzero(dangling)
     for it in range(1, max_iter + 1):
         x_new = pt @ x
-        x_new += alpha * x[dang_idx].sum() * dangling_w + teleport
+        x_new *= alpha
+        x_new += alpha * x[dang_idx].sum() * dangling_w
+        x_new += teleport
         err = float(np.abs(x_new - x).sum())
         x = x_new
         if err < tol:
@@ -309,13 +323,13 @@ def pagerank(
     n = len(net.npis)
     if n == 0:
         return frame(net, {"pagerank": np.zeros(0)})
-    a = strength_matrix(net, weight)
     if personalization is None:
         p = np.full(n, 1.0 / n)
     else:
         p = node_vector(net, personalization, name="personalization")
         p = p / p.sum()
-    x, it = _pagerank_vector(a, alpha, p, p, tol, int(max_iter))
+    pt, dang_idx = _transition_t(net, weight)
+    x, it = _pagerank_vector(pt, dang_idx, alpha, p, p, tol, int(max_iter))
     out = frame(net, {"pagerank": x})
     out.attrs["iterations"] = it
     return out
