@@ -5,7 +5,14 @@ validated physicians, practices, flows, events and touchpoints tables and
 builds networkx and CSR views on demand.
 """
 
-from ._errors import BackendError, NoPathError, NotFoundError, RefgraphError, ValidationError
+from ._errors import (
+    BackendError,
+    ConvergenceError,
+    NoPathError,
+    NotFoundError,
+    RefgraphError,
+    ValidationError,
+)
 from ._validate import IngestResult, is_valid_npi, npi_check_digit
 from .io import (
     flows_from_events,
@@ -56,6 +63,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "BackendError",
+    "ConvergenceError",
     "IngestResult",
     "NoPathError",
     "NotFoundError",

@@ -11,6 +11,7 @@ from typing import Any
 
 __all__ = [
     "BackendError",
+    "ConvergenceError",
     "NoPathError",
     "NotFoundError",
     "RefgraphError",
@@ -45,6 +46,10 @@ class NotFoundError(RefgraphError, LookupError):
 
 class NoPathError(RefgraphError, LookupError):
     """No introduction path exists within the given constraints."""
+
+
+class ConvergenceError(RefgraphError, RuntimeError):
+    """An iterative algorithm did not converge within ``max_iter`` iterations."""
 
 
 class BackendError(RefgraphError, RuntimeError):

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from ._errors import NotFoundError, RefgraphError, ValidationError
+from ._errors import ConvergenceError, NotFoundError, ValidationError
 
 if TYPE_CHECKING:
     from .network import ReferralNetwork
@@ -32,10 +32,6 @@ __all__ = [
     "strength_matrix",
     "symmetric",
 ]
-
-
-class ConvergenceError(RefgraphError, RuntimeError):
-    """An iterative algorithm did not converge within ``max_iter`` iterations."""
 
 
 def have_networkit() -> bool:

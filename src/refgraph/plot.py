@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
     from .network import ReferralNetwork
 
+from ._plot_centrality import plot_communities, plot_measure_distribution, plot_top_k
 from ._plot_geo import (
     plot_catchment,
     plot_clusters,
@@ -27,14 +28,17 @@ __all__ = [
     "plot_catchment",
     "plot_clusters",
     "plot_cohorts",
+    "plot_communities",
     "plot_event_site",
     "plot_flows",
     "plot_funnel",
     "plot_intro_paths",
     "plot_intro_plan",
     "plot_map",
+    "plot_measure_distribution",
     "plot_practices",
     "plot_regions",
+    "plot_top_k",
     "plot_trends",
 ]
 
