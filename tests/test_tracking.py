@@ -560,3 +560,36 @@ def test_on_synthetic_region() -> None:
         .isin(["increase", "decrease", "no detectable effect", "insufficient data"])
         .all()
     )
+
+
+def test_at_risk_controls_false_discoveries_across_sources() -> None:
+    """300 sources with a constant Poisson rate for two years: nothing changed.
+
+    Raw p-values at alpha=0.05 flag some of them by chance; Benjamini-Hochberg
+    (the default) should flag (almost) none, and must never flag more.
+    """
+    rng = np.random.default_rng(7)
+    days = pd.date_range("2023-01-01", "2024-12-31", freq="D")
+    n_src = 300
+    rates = rng.uniform(0.05, 0.4, n_src)  # referrals per day
+    counts = rng.poisson(rates[:, None], size=(n_src, len(days)))
+    src_idx, day_idx = np.nonzero(counts)
+    reps = counts[src_idx, day_idx]
+    events = pd.DataFrame(
+        {
+            "date": np.repeat(days.values[day_idx], reps),
+            "source_npi": np.repeat([npi(i) for i in src_idx], reps),
+            "target_npi": npi(999),
+            "status": "referred",
+        }
+    )
+    net = ReferralNetwork.from_frames(events=events)
+    raw = at_risk(net, as_of="2024-12-31", adjust="none", with_trend=False)
+    bh = at_risk(net, as_of="2024-12-31", with_trend=False)
+    assert len(raw) == len(bh) == n_src
+    assert raw["at_risk"].sum() >= 1  # chance findings at 5% per test
+    assert bh["at_risk"].sum() <= raw["at_risk"].sum()
+    assert bh["at_risk"].sum() <= 0.01 * n_src
+    assert (bh["q_drop"] >= bh["p_drop"] - 1e-12).all()
+    with pytest.raises(ValidationError, match="adjust"):
+        at_risk(net, adjust="bonferroni")

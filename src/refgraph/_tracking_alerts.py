@@ -181,6 +181,19 @@ def _sorted_days(
     return s, A - (L - 1 - d)
 
 
+def _bh(p: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg q-values of ``p`` over the entries in ``mask`` (1.0 elsewhere)."""
+    q = np.ones(len(p), dtype=np.float64)
+    idx = np.flatnonzero(mask & ~np.isnan(p))
+    m = len(idx)
+    if m:
+        order = np.argsort(p[idx], kind="stable")
+        ranked = p[idx][order] * m / np.arange(1, m + 1)
+        ranked = np.minimum.accumulate(ranked[::-1])[::-1]
+        q[idx[order]] = np.minimum(ranked, 1.0)
+    return q
+
+
 def at_risk(
     net: ReferralNetwork,
     *,
@@ -190,6 +203,7 @@ def at_risk(
     alpha: float = 0.05,
     min_drop: float = 0.3,
     with_trend: bool = True,
+    adjust: str = "bh",
 ) -> pd.DataFrame:
     """Score every active referral source for the risk of losing it.
 
@@ -210,6 +224,12 @@ def at_risk(
         Smallest relative drop (or rise) that counts as a change.
     with_trend
         Add the monthly OLS trend columns of :func:`trends`.
+    adjust
+        Multiple-testing control across sources: ``"bh"`` (default) compares
+        Benjamini-Hochberg q-values with ``alpha`` (false discovery rate
+        ``alpha`` among the flagged sources of each test); ``"none"``
+        compares the raw p-values (about ``alpha`` of unchanged sources get
+        flagged by chance).
 
     Returns
     -------
@@ -270,9 +290,18 @@ def at_risk(
       1 - expected_gap / days_since) and annual_referrals = 365 E / R: the
       referrals a year at stake, weighted by how clearly they are slipping.
 
+    With ``adjust="bh"`` the drop, silence and rise tests each compare
+    Benjamini-Hochberg q-values (columns ``q_drop``, ``q_silence``) with
+    ``alpha`` instead of the raw p-values: testing thousands of sources at
+    ``alpha = 0.05`` would otherwise flag about 5% of unchanged sources by
+    chance alone.
+
     The Poisson model ignores over-dispersion (bursty sources), so p-values
     are optimistic for them; the seasonal baseline rests on one year and is
     noisy for small counts.
+
+    References: Benjamini Y, Hochberg Y. Controlling the false discovery
+    rate. J R Stat Soc B 1995;57:289-300.
 
     References
     ----------
@@ -334,9 +363,16 @@ def at_risk(
         exp_gap = np.where(lam > 0, 1 / lam, np.inf)
         silence = np.where(days_since > 0, np.clip(1 - exp_gap / days_since, 0, 1), 0.0)
     new = age_first < R
-    lost = (obs == 0) & (p_silence < alpha) & ~new
-    declining = ~new & ~lost & (((p_drop < alpha) & (drop >= min_drop)) | (p_silence < alpha))
-    growing = ~new & (p_rise < alpha) & (obs >= (1 + min_drop) * expected)
+    if adjust not in ("bh", "none"):
+        raise ValidationError(f"adjust: expected 'bh' or 'none', got {adjust!r}")
+    tested = active & ~new
+    if adjust == "bh":
+        q_drop, q_silence, q_rise = (_bh(p, tested) for p in (p_drop, p_silence, p_rise))
+    else:
+        q_drop, q_silence, q_rise = p_drop, p_silence, p_rise
+    lost = (obs == 0) & (q_silence < alpha) & ~new
+    declining = ~new & ~lost & (((q_drop < alpha) & (drop >= min_drop)) | (q_silence < alpha))
+    growing = ~new & (q_rise < alpha) & (obs >= (1 + min_drop) * expected)
     status = np.select(
         [new, lost, declining, growing], ["new", "lost", "declining", "growing"], "stable"
     )
@@ -350,11 +386,13 @@ def at_risk(
             "baseline": np.where(covered[idx], "seasonal", "trailing"),
             "drop": drop[idx],
             "p_drop": p_drop[idx],
+            "q_drop": q_drop[idx],
             "last_referral": last_day[idx].astype("datetime64[D]").astype("datetime64[ns]"),
             "days_since": days_since[idx].astype(np.int64),
             "expected_gap_days": exp_gap[idx],
             "usual_gap_days": usual[idx],
             "p_silence": p_silence[idx],
+            "q_silence": q_silence[idx],
             "annual_referrals": annual[idx],
             "severity": severity[idx],
             "score": severity[idx] * annual[idx],
