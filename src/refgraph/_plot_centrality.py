@@ -5,12 +5,14 @@ Re-exported from :mod:`refgraph.plot`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ._errors import ValidationError
+from ._plotting import axes as _axes
+from ._plotting import mpl as _mpl
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -19,21 +21,6 @@ if TYPE_CHECKING:
     from .network import ReferralNetwork
 
 __all__ = ["plot_communities", "plot_measure_distribution", "plot_top_k"]
-
-
-def _plt() -> Any:
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - matplotlib is a dependency
-        raise ImportError("refgraph plots need matplotlib: pip install matplotlib") from exc
-    return plt
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
-    if ax is not None:
-        return ax.figure, ax  # type: ignore[return-value]
-    fig, ax = _plt().subplots(figsize=figsize)
-    return fig, ax
 
 
 def _column(scores: pd.DataFrame | pd.Series, column: str | None) -> pd.Series:
@@ -258,7 +245,7 @@ def plot_communities(
     ax.add_collection(LineCollection(segs, colors="#999999", linewidths=0.4, alpha=0.4))
     xy = np.array([pos[k] for k in keep], dtype=float).reshape(-1, 2)
     codes, uniq = pd.factorize(lab.reindex(keep).to_numpy(), use_na_sentinel=True)
-    cmap = _plt().get_cmap("tab20")
+    cmap = _mpl().get_cmap("tab20")
     colours = [cmap(c % 20) if c >= 0 else (0.6, 0.6, 0.6, 1.0) for c in codes]
     size = 10 + 90 * np.sqrt(vol.reindex(keep).to_numpy() / max(1.0, float(vol.max())))
     ax.scatter(xy[:, 0], xy[:, 1], c=colours, s=size, edgecolors="white", linewidths=0.3)

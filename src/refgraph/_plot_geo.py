@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import ValidationError
+from ._plotting import axes as _axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -34,17 +35,6 @@ __all__ = [
 ]
 
 _NOISE_COLOR = "#b0b0b0"
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 7.0)) -> tuple[Figure, Axes]:
-    from .plot import _mpl
-
-    plt = _mpl()
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
-    else:
-        fig = ax.figure
-    return fig, ax
 
 
 def _finish(ax: Axes, lat: np.ndarray, title: str | None) -> None:

@@ -10,21 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._plotting import axes as _axes
+
 if TYPE_CHECKING:
     from .expansion import EventSite
     from .paths import IntroPaths, IntroPlan
 
 __all__ = ["plot_event_site", "plot_intro_paths", "plot_intro_plan"]
-
-
-def _axes(ax: Any, figsize: tuple[float, float]) -> tuple[Any, Any]:
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
-    else:
-        fig = ax.figure
-    return fig, ax
 
 
 def plot_intro_paths(

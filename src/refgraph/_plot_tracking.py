@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import ValidationError
+from ._plotting import axes as _axes
 from ._tracking_alerts import at_risk
 from ._tracking_core import _freq, _period_codes, _period_start, _referrals, bucket
 from ._tracking_funnel import funnel
@@ -20,17 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["plot_cohorts", "plot_funnel", "plot_trends"]
 
 _ALERT_COLOR = "#d62728"
-
-
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
-    from .plot import _mpl
-
-    plt = _mpl()
-    if ax is None:
-        fig, ax = plt.subplots(figsize=figsize)
-    else:
-        fig = ax.figure
-    return fig, ax
 
 
 def plot_trends(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,8 @@ from ._plot_geo import (
 )
 from ._plot_paths import plot_event_site, plot_intro_paths, plot_intro_plan
 from ._plot_tracking import plot_cohorts, plot_funnel, plot_trends
+from ._plotting import axes as _axes
+from ._plotting import mpl as _mpl
 
 __all__ = [
     "plot_catchment",
@@ -41,24 +43,6 @@ __all__ = [
     "plot_top_k",
     "plot_trends",
 ]
-
-
-def _mpl() -> Any:
-    try:
-        import matplotlib
-
-        if matplotlib.get_backend().lower() not in (
-            "agg",
-            "module://matplotlib_inline.backend_inline",
-        ):
-            import os
-
-            if not os.environ.get("DISPLAY"):
-                matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - matplotlib is a dependency
-        raise ImportError("refgraph plots need matplotlib: pip install matplotlib") from exc
-    return plt
 
 
 def plot_map(
@@ -109,10 +93,7 @@ def plot_map(
     plt = _mpl()
     from matplotlib.collections import LineCollection
 
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 7))
-    else:
-        fig = ax.figure
+    fig, ax = _axes(ax, (8, 7))
     phys = net.physicians
     has = phys["lat"].notna() & phys["lon"].notna()
     pts = phys[has]

@@ -380,10 +380,9 @@ def _sec_influence(ctx: _Ctx, sec: _Section) -> None:
         + " See refgraph.centrality for the definitions."
     )
     sec.blocks.append(_write_table(ctx, df, "influence", "Physicians ranked by PageRank"))
-    from .plot import _mpl
+    from ._plotting import axes
 
-    plt = _mpl()
-    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    fig, ax = axes(None, (6.5, 4.5))
     ok = df[(df["pagerank"] > 0) & (df["betweenness"] > 0)]
     ax.scatter(ok["pagerank"], ok["betweenness"], s=8, alpha=0.6, color="#2f4b8f", linewidths=0)
     ax.set_xscale("log")
