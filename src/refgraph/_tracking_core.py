@@ -21,7 +21,14 @@ import numpy as np
 import pandas as pd
 
 from ._errors import ValidationError
-from ._validate import IngestResult, _Rejects, empty_rejects, is_valid_npi, validate_table
+from ._validate import (
+    IngestResult,
+    _Rejects,
+    empty_rejects,
+    is_valid_npi,
+    strict_error,
+    validate_table,
+)
 from .model import EVENT_STATUSES
 from .network import ReferralNetwork
 
@@ -248,14 +255,7 @@ def check_events(
     if len(rejected):
         logger.warning("events: %d of %d rows rejected", result.n_rejected_rows, n)
         if strict:
-            first = "; ".join(
-                f"row {r['row']} {r['column']}={r['value']!r}: {r['reason']}"
-                for r in rejected.head(10).to_dict("records")
-            )
-            raise ValidationError(
-                f"events: {result.n_rejected_rows} of {n} rows rejected; first problems: {first}",
-                rejected=rejected,
-            )
+            raise strict_error("events", rejected, n)
     return result
 
 

@@ -225,6 +225,18 @@ class IngestResult:
         )
 
 
+def strict_error(what: str, rejected: pd.DataFrame, n_input: int) -> ValidationError:
+    """The error ``strict=True`` raises: counts and the first ten problems, rejects attached."""
+    lines = "; ".join(
+        f"row {r['row']} {r['column']}={r['value']!r}: {r['reason']}"
+        for r in rejected.head(10).to_dict("records")
+    )
+    return ValidationError(
+        f"{what}: {rejected['row'].nunique()} of {n_input} rows rejected; first problems: {lines}",
+        rejected=rejected,
+    )
+
+
 def empty_rejects() -> pd.DataFrame:
     """An empty rejects table with the right dtypes."""
     return pd.DataFrame(
@@ -632,14 +644,7 @@ def validate_table(
     if len(rejected):
         logger.info("%s: %d of %d rows rejected", table, res.n_rejected_rows, n)
         if strict:
-            first = rejected.head(10).to_dict("records")
-            lines = "; ".join(
-                f"row {r['row']} {r['column']}={r['value']!r}: {r['reason']}" for r in first
-            )
-            raise ValidationError(
-                f"{table}: {res.n_rejected_rows} of {n} rows rejected; first problems: {lines}",
-                rejected=rejected,
-            )
+            raise strict_error(table, rejected, n)
     return res
 
 

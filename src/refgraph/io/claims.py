@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from refgraph._errors import NotFoundError, ValidationError
-from refgraph._validate import IngestResult, _normalise_npis, empty_rejects
+from refgraph._validate import IngestResult, _normalise_npis, empty_rejects, strict_error
 
 logger = logging.getLogger(__name__)
 
@@ -216,14 +216,7 @@ def flows_from_events(
         n_rej = int(rejected["row"].nunique())
         logger.info("claims events: %d of %d rows rejected", n_rej, n)
         if strict:
-            first = rejected.head(10).to_dict("records")
-            lines = "; ".join(
-                f"row {r['row']} {r['column']}={r['value']!r}: {r['reason']}" for r in first
-            )
-            raise ValidationError(
-                f"claims events: {n_rej} of {n} rows rejected; first problems: {lines}",
-                rejected=rejected,
-            )
+            raise strict_error("claims events", rejected, n)
 
     notes: list[str] = []
     table = _flows(

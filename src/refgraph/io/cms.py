@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from .._errors import NotFoundError, ValidationError
-from .._validate import IngestResult, empty_rejects, validate_table
+from .._validate import IngestResult, empty_rejects, strict_error, validate_table
 
 if TYPE_CHECKING:
     from ..network import ReferralNetwork
@@ -245,14 +245,7 @@ def _assemble(parts: list[IngestResult], *, strict: bool, what: str, cls: Any) -
     flows = pd.concat(tables, ignore_index=True) if tables else None
     rej = pd.concat(rejected, ignore_index=True) if rejected else empty_rejects()
     if strict and len(rej):
-        first = "; ".join(
-            f"row {r['row']} {r['column']}={r['value']!r}: {r['reason']}"
-            for r in rej.head(10).to_dict("records")
-        )
-        raise ValidationError(
-            f"{what}: {rej['row'].nunique()} of {n_in} rows rejected; first problems: {first}",
-            rejected=rej,
-        )
+        raise strict_error(what, rej, n_in)
     if (
         flows is not None
         and flows.duplicated(
