@@ -387,20 +387,16 @@ class Neo4jBackend:
             raise BackendError(f"Neo4j write failed: {type(exc).__name__}: {exc}") from exc
 
     def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
-        def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
-            return [r.data() for r in tx.run(query, **params)]
-
-        try:
-            with self._session() as s:
-                return s.execute_read(work)
-        except Exception as exc:
-            raise BackendError(f"Neo4j read failed: {type(exc).__name__}: {exc}") from exc
+        """Rows of a read query as dicts."""
+        return self._read_rows(query, lambda r: r.data(), params)
 
     def _read_values(self, query: str, **params: Any) -> list[list[Any]]:
-        """Like :meth:`_read` but rows as value lists (cheaper than dicts)."""
+        """Rows of a read query as value lists (cheaper to build than dicts)."""
+        return self._read_rows(query, lambda r: r.values(), params)
 
-        def work(tx: ManagedTransaction) -> list[list[Any]]:
-            return [r.values() for r in tx.run(query, **params)]
+    def _read_rows(self, query: str, row: Callable[[Any], Any], params: dict[str, Any]) -> Any:
+        def work(tx: ManagedTransaction) -> list[Any]:
+            return [row(r) for r in tx.run(query, **params)]
 
         try:
             with self._session() as s:
