@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench_neo4j.py [--physicians 100000] [--batch-size 10000]
 
-Starts a local Neo4j 5.26 + GDS dev server (``refgraph.devserver``), loads a
+Starts a local Neo4j 5.26 + GDS dev server (``refgraph.backends.devserver``), loads a
 synthetic region into it with :meth:`Neo4jBackend.write` (batched idempotent
 ``UNWIND ... MERGE``), reads it back, and times PageRank pushed down to GDS
 against refgraph's in-memory PageRank on the same network. Prints a markdown
@@ -32,9 +32,9 @@ def main() -> None:
     args = ap.parse_args()
 
     from refgraph import centrality
+    from refgraph.backends.devserver import Neo4jDevServer
     from refgraph.backends.neo4j import Neo4jBackend
     from refgraph.datasets import synthetic_region
-    from refgraph.devserver import Neo4jDevServer
 
     t0 = time.perf_counter()
     net = synthetic_region(args.physicians, seed=1)

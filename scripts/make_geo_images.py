@@ -29,7 +29,7 @@ except ImportError:  # running from a checkout without installing
 import matplotlib.pyplot as plt  # noqa: E402
 
 from refgraph import geo  # noqa: E402
-from refgraph._plot_geo import (  # noqa: E402
+from refgraph.geo._plots import (  # noqa: E402
     plot_catchment,
     plot_clusters,
     plot_flows,

@@ -72,7 +72,7 @@ def neo4j_server():  # type: ignore[no-untyped-def]
 
     if not shutil.which("java") or not shutil.which("mvn"):
         pytest.skip("Neo4j tests need java (17+) and mvn on PATH to run a real server")
-    from refgraph.devserver import Neo4jDevServer
+    from refgraph.backends.devserver import Neo4jDevServer
 
     server = Neo4jDevServer(heap="1g", pagecache="256m")
     server.start(timeout=240)

@@ -1,4 +1,4 @@
-"""Tests of refgraph.devserver: a real Neo4j 5.26 + OpenGDS server from Maven Central jars."""
+"""Tests of the Neo4j dev server: a real Neo4j 5.26 + OpenGDS server from Maven Central jars."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from refgraph.devserver import DevServerError, Neo4jDevServer, ensure_neo4j
+from refgraph.backends.devserver import DevServerError, Neo4jDevServer, ensure_neo4j
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -11,9 +11,9 @@ from geopy import exc as gexc
 from geopy.location import Location
 
 from refgraph import ValidationError
-from refgraph import _geocode as gc
 from refgraph.config import config
 from refgraph.geo import GeocodeCache, geocode, normalize_address, zip_centroids
+from refgraph.geo import _geocode as gc
 
 
 @pytest.fixture(autouse=True)

@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 
 from refgraph import ReferralNetwork, ValidationError, npi_check_digit
-from refgraph._plot_centrality import (
+from refgraph.centrality import pagerank
+from refgraph.centrality._plots import (
     plot_communities,
     plot_measure_distribution,
     plot_top_k,
 )
-from refgraph.centrality import pagerank
 from refgraph.community import louvain
 
 

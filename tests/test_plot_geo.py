@@ -12,14 +12,14 @@ import pandas as pd
 import pytest
 
 from refgraph import ReferralNetwork, ValidationError
-from refgraph._plot_geo import (
+from refgraph.geo import catchment, cluster, haversine_km, plurality_regions
+from refgraph.geo._plots import (
     plot_catchment,
     plot_clusters,
     plot_flows,
     plot_practices,
     plot_regions,
 )
-from refgraph.geo import catchment, cluster, haversine_km, plurality_regions
 
 
 @pytest.fixture(autouse=True)

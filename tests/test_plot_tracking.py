@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from refgraph import ReferralNetwork, ValidationError, npi_check_digit
-from refgraph._plot_tracking import plot_cohorts, plot_funnel, plot_trends
 from refgraph.tracking import funnel
+from refgraph.tracking._plots import plot_cohorts, plot_funnel, plot_trends
 
 
 def npi(i: int) -> str:

@@ -13,18 +13,18 @@ if TYPE_CHECKING:
 
     from .network import ReferralNetwork
 
-from ._plot_centrality import plot_communities, plot_measure_distribution, plot_top_k
-from ._plot_geo import (
+from ._plotting import axes as _axes
+from ._plotting import mpl as _mpl
+from .centrality._plots import plot_communities, plot_measure_distribution, plot_top_k
+from .geo._plots import (
     plot_catchment,
     plot_clusters,
     plot_flows,
     plot_practices,
     plot_regions,
 )
-from ._plot_paths import plot_event_site, plot_intro_paths, plot_intro_plan
-from ._plot_tracking import plot_cohorts, plot_funnel, plot_trends
-from ._plotting import axes as _axes
-from ._plotting import mpl as _mpl
+from .paths._plots import plot_event_site, plot_intro_paths, plot_intro_plan
+from .tracking._plots import plot_cohorts, plot_funnel, plot_trends
 
 __all__ = [
     "plot_catchment",

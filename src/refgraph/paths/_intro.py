@@ -1,0 +1,537 @@
+"""Introduction paths and introducers: :func:`intro_paths` and :func:`best_introducers`.
+
+Public through :mod:`refgraph.paths`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._errors import NoPathError, ValidationError
+from ._search import (
+    _CACHE,
+    _competitor_mask,
+    _describe_region,
+    _layers,
+    _node,
+    _search,
+    _Start,
+    _tie_graph,
+    _TieGraph,
+    region_mask,
+    resolve_sources,
+)
+from ._ties import (
+    TieFit,
+    TieWeights,
+)
+
+
+# ---------------------------------------------------------------------------- explain
+def _ago(days: float) -> str:
+    if np.isnan(days):
+        return "date unknown"
+    d = round(days)
+    if d < 1:
+        return "today"
+    if d < 14:
+        return f"{d} day{'s' if d > 1 else ''} ago"
+    if d < 60:
+        return f"{round(d / 7)} weeks ago"
+    if d < 730:
+        return f"{round(d / 30.44)} months ago"
+    return f"{round(d / 365.25)} years ago"
+
+
+def _practice_info(net: Any) -> tuple[dict[str, str], dict[str, str]]:
+    key = (_CACHE, "practice_info")
+    if key not in net._cache:
+        pr = net.practices
+        names = dict(zip(pr["practice_id"].astype(str), pr["name"].astype(object)))
+        kinds = dict(zip(pr["practice_id"].astype(str), pr["kind"].astype(object)))
+        net._cache[key] = (names, kinds)
+    return net._cache[key]
+
+
+def _hop_facts(net: Any, tg: _TieGraph, u: int, v: int) -> dict[str, Any]:
+    """Numbers and words of one hop ``u -> v``."""
+    r = tg.ties.iloc[tg.edge(u, v)]
+    fwd, back = (
+        (r["referrals_ab"], r["referrals_ba"]) if u < v else (r["referrals_ba"], r["referrals_ab"])
+    )
+    pat = r["shared_patients"]
+    days = float(r["days_since"]) if pd.notna(r["days_since"]) else float("nan")
+    words = []
+    if pd.notna(pat) and pat > 0:
+        words.append(f"{int(pat)} shared patients")
+    if fwd + back > 0:
+        words.append(f"{int(fwd + back)} referrals ({int(fwd)} sent, {int(back)} received)")
+        if np.isnan(days):
+            words.append("undated")
+        elif bool(r.get("date_from_events", True)):
+            words.append(f"last referral {_ago(days)}")
+        else:  # aggregated flows only bound the date: say what the data say
+            words.append(f"flows through {pd.Timestamp(r['last_date']).date()}")
+    phys = net.physicians
+    pid = phys["practice_id"].iat[u]
+    if r["same_practice"] > 0:
+        names, kinds = _practice_info(net)
+        nm = names.get(str(pid)) or str(pid)
+        kind = kinds.get(str(pid))
+        label = {
+            "hospital": "same hospital",
+            "multi_specialty_group": "same group practice",
+            "single_specialty_group": "same group practice",
+            "primary_care_clinic": "same clinic",
+        }.get(str(kind), "same practice")
+        words.append(f"{label} ({nm})")
+    elif r["same_system"] > 0:
+        pr = net.practices
+        sysname = pr.loc[pr["practice_id"] == pid, "system"]
+        words.append(f"same health system ({sysname.iloc[0] if len(sysname) else '?'})")
+    if r["logged"] > 0:
+        words.append(f"logged tie ({r['logged_kind'] if pd.notna(r['logged_kind']) else 'knows'})")
+    strength = float(r["strength"])
+    words.append(f"tie strength {strength:.2f}")
+    return {
+        "strength": strength,
+        "referrals_sent": float(fwd),
+        "referrals_received": float(back),
+        "shared_patients": float(pat) if pd.notna(pat) else float("nan"),
+        "days_since": days,
+        "same_practice": bool(r["same_practice"] > 0),
+        "same_system": bool(r["same_system"] > 0),
+        "logged": bool(r["logged"] > 0),
+        "explanation": ", ".join(words),
+    }
+
+
+def _names(net: Any, ids: Iterable[int]) -> list[str]:
+    phys = net.physicians
+    out = []
+    for i in ids:
+        nm = phys["name"].iat[i]
+        out.append(str(nm) if pd.notna(nm) else str(phys["npi"].iat[i]))
+    return out
+
+
+@dataclass
+class IntroPaths:
+    """The k most probable introduction paths to one target.
+
+    Attributes
+    ----------
+    target
+        NPI of the target.
+    paths
+        One row per path, best first: ``rank``, ``probability``, ``cost``
+        (``-log probability``), ``hops``, ``source``, ``introducer`` (the
+        physician who makes the final introduction), ``path`` (tuple of
+        NPIs, source first), ``names``, ``explanation`` (one line per hop).
+    hops
+        One row per hop: ``rank``, ``hop``, ``from_npi``, ``from_name``,
+        ``to_npi``, ``to_name``, ``strength``, ``referrals_sent``,
+        ``referrals_received``, ``shared_patients``, ``days_since``,
+        ``same_practice``, ``same_system``, ``logged``, ``explanation``.
+    constraints
+        The constraints the search honoured.
+    """
+
+    target: str
+    paths: pd.DataFrame
+    hops: pd.DataFrame
+    constraints: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    @property
+    def best(self) -> pd.Series:
+        """The most probable path."""
+        return self.paths.iloc[0]
+
+    def table(self) -> str:
+        """The explained path table as plain text."""
+        lines = [f"Introduction paths to {self.target}"]
+        for p in self.paths.itertuples():
+            lines.append(f"{p.rank}. p={p.probability:.3f}  {' -> '.join(p.names)}")
+            for h in self.hops[self.hops["rank"] == p.rank].itertuples():
+                lines.append(f"     {h.from_name} -> {h.to_name}: {h.explanation}")
+        return "\n".join(lines)
+
+
+def _build_result(
+    net: Any,
+    tg: _TieGraph,
+    target: str,
+    found: list[tuple[float, tuple[int, ...]]],
+    constraints: dict[str, Any],
+) -> IntroPaths:
+    npis = net.physicians["npi"]
+    prow, hrow = [], []
+    for rank, (cst, rev) in enumerate(found, start=1):
+        ids = rev[::-1]
+        names = _names(net, ids)
+        expl = []
+        for h, (u, v) in enumerate(itertools.pairwise(ids), start=1):
+            facts = _hop_facts(net, tg, u, v)
+            expl.append(f"{names[h - 1]} -> {names[h]}: {facts['explanation']}")
+            hrow.append(
+                {
+                    "rank": rank,
+                    "hop": h,
+                    "from_npi": npis.iat[u],
+                    "from_name": names[h - 1],
+                    "to_npi": npis.iat[v],
+                    "to_name": names[h],
+                    **facts,
+                }
+            )
+        prow.append(
+            {
+                "rank": rank,
+                "probability": math.exp(-cst),
+                "cost": cst,
+                "hops": len(ids) - 1,
+                "source": npis.iat[ids[0]],
+                "introducer": npis.iat[ids[-2]],
+                "path": tuple(npis.iat[i] for i in ids),
+                "names": tuple(names),
+                "explanation": "\n".join(expl),
+            }
+        )
+    paths = pd.DataFrame(
+        prow,
+        columns=[
+            "rank",
+            "probability",
+            "cost",
+            "hops",
+            "source",
+            "introducer",
+            "path",
+            "names",
+            "explanation",
+        ],
+    )
+    hops = pd.DataFrame(hrow)
+    return IntroPaths(target=target, paths=paths, hops=hops, constraints=constraints)
+
+
+# ---------------------------------------------------------------------------- public
+def _check_int(value: Any, name: str, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValidationError(f"{name}: expected an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+@dataclass
+class _Query:
+    tg: _TieGraph
+    t: int
+    start: _Start
+    forbid: np.ndarray
+    hops: int
+    cap: float
+    n_sources: int
+    constraints: dict[str, Any]
+
+
+def _prepare(
+    net: Any,
+    target: str,
+    *,
+    sources: Any,
+    home: Any,
+    max_hops: int,
+    exclude: Iterable[str],
+    exclude_competitors_of: str | None,
+    region: Any,
+    min_strength: float,
+    weights: Any,
+    half_life_days: float,
+    as_of: Any,
+    ties: pd.DataFrame | None,
+) -> _Query:
+    hops = _check_int(max_hops, "max_hops", 1)
+    if not 0.0 <= float(min_strength) <= 1.0:
+        raise ValidationError(f"min_strength: expected a number in [0, 1], got {min_strength!r}")
+    t = _node(net, target, "target")
+    tg = _tie_graph(net, weights=weights, half_life_days=half_life_days, as_of=as_of, ties=ties)
+    src, c0 = resolve_sources(net, sources, home)
+    if t in set(src.tolist()):
+        keep = src != t
+        src, c0 = src[keep], c0[keep]
+        if not len(src):
+            raise ValidationError(f"target: {target} is one of your sources; nothing to introduce")
+    start = _layers(net, tg, src, c0, hops)
+    forbid = np.zeros(tg.n, dtype=bool)
+    constraints: dict[str, Any] = {"max_hops": hops}
+    excl = [exclude] if isinstance(exclude, str) else list(exclude)
+    if excl:
+        ids = net.npis.get_indexer(pd.Index([str(e) for e in excl]))
+        if (ids == t).any():
+            raise ValidationError(f"exclude: the target {target} itself is excluded")
+        forbid[ids[ids >= 0]] = True
+        constraints["exclude"] = excl
+    if exclude_competitors_of is not None:
+        comp, spec = _competitor_mask(net, str(exclude_competitors_of))
+        comp[src] = False  # my own people are never excluded as competitors of me
+        forbid |= comp
+        constraints["exclude_competitors_of"] = spec
+    if region is not None:
+        inside = region_mask(net, region)
+        if not inside[t]:
+            raise NoPathError(
+                f"no introduction path to {target}: the target is outside "
+                f"{_describe_region(region)}"
+            )
+        forbid |= ~inside
+        constraints["region"] = region
+    cap = -math.log(min_strength) if min_strength > 0 else math.inf
+    if min_strength > 0:
+        constraints["min_strength"] = float(min_strength)
+    forbid[t] = False
+    return _Query(tg, t, start, forbid, hops, cap, len(src), constraints)
+
+
+def _no_path(net: Any, target: str, q: _Query) -> NoPathError:
+    name = _names(net, [q.t])[0]
+    deg = int(q.tg.indptr[q.t + 1] - q.tg.indptr[q.t])
+    extra = ", ".join(
+        f"{k}={v!r}" if k != "region" else _describe_region(v) for k, v in q.constraints.items()
+    )
+    hint = " (the target has no relationships in the network)" if deg == 0 else ""
+    return NoPathError(
+        f"no introduction path to {target} ({name}) from {q.n_sources} source(s) with {extra}{hint}"
+    )
+
+
+def intro_paths(
+    net: Any,
+    target: str,
+    *,
+    sources: Iterable[str] | Mapping[str, float] | None = None,
+    home: str | Iterable[str] | None = None,
+    k: int = 5,
+    max_hops: int = 3,
+    exclude: Iterable[str] = (),
+    exclude_competitors_of: str | None = None,
+    region: Any = None,
+    min_strength: float = 0.0,
+    weights: TieWeights | TieFit | Mapping[str, float] | None = None,
+    half_life_days: float = 180.0,
+    as_of: Any = None,
+    ties: pd.DataFrame | None = None,
+) -> IntroPaths:
+    """The ``k`` most probable warm-introduction paths from my people to ``target``.
+
+    Parameters
+    ----------
+    net
+        The network.
+    target
+        NPI of the physician I want to meet.
+    sources
+        My people: NPIs, or a mapping NPI -> probability that my ask reaches
+        them (default 1). Default: the ``home`` physicians, else every
+        physician with a logged touchpoint (my team's contacts). Paths start
+        at one of them and never pass through another one (a path through
+        one of my people is reported from that person).
+    home
+        My practice's physicians (used when ``sources`` is not given).
+    k
+        Number of paths.
+    max_hops
+        Maximum number of physician-to-physician hops.
+    exclude
+        NPIs that must not appear on a path.
+    exclude_competitors_of
+        A specialty (or an NPI, meaning their specialty): intermediaries of
+        a competing specialty (:func:`refgraph.specialties.competing`) are
+        not used. My own people are exempt.
+    region
+        Every physician on the path must be inside this region (see
+        :func:`region_mask`).
+    min_strength
+        Hops weaker than this are not used.
+    weights, half_life_days, as_of, ties
+        Tie-strength model (:func:`tie_strength`).
+
+    Returns
+    -------
+    IntroPaths
+        ``.paths`` (best first) with node sequence, names, probability and
+        the per-hop explanation; ``.hops`` with the numbers of every hop.
+
+    Raises
+    ------
+    NoPathError
+        When no path exists within the constraints (the message names the
+        target and the constraints).
+    NotFoundError
+        When the target or a source is not in the network.
+
+    Examples
+    --------
+    >>> from refgraph import ReferralNetwork, npi_check_digit
+    >>> me, a, b, dr_x = [p + str(npi_check_digit(p)) for p in
+    ...                   ("100000000", "100000001", "100000002", "100000003")]
+    >>> flows = pd.DataFrame({"source_npi": [me, a, me, b], "target_npi": [a, dr_x, b, dr_x],
+    ...                       "count": [40, 30, 2, 1]})
+    >>> net = ReferralNetwork.from_frames(flows=flows)
+    >>> res = intro_paths(net, dr_x, sources=[me], k=2)
+    >>> [p[1] == a for p in res.paths["path"]], res.paths["probability"].round(3).tolist()
+    ([True, False], [0.293, 0.017])
+    >>> print(res.hops["explanation"].iloc[0])
+    40 referrals (40 sent, 0 received), undated, tie strength 0.55
+
+    Notes
+    -----
+    Path probability is ``w(source) * prod(strength of each hop)``, hops
+    assumed independent; the search minimises ``-log`` of it exactly (see
+    the module notes for the algorithm and its exactness argument).
+    """
+    from ..backends import pushdown
+
+    pushed = pushdown(
+        net,
+        "intro_paths",
+        target=target,
+        sources=sources,
+        home=home,
+        k=k,
+        max_hops=max_hops,
+        exclude=exclude,
+        exclude_competitors_of=exclude_competitors_of,
+        region=region,
+        min_strength=min_strength,
+        weights=weights,
+        half_life_days=half_life_days,
+        as_of=as_of,
+        ties=ties,
+    )
+    if pushed is not None:
+        return pushed
+    k = _check_int(k, "k", 1)
+    q = _prepare(
+        net,
+        target,
+        sources=sources,
+        home=home,
+        max_hops=max_hops,
+        exclude=exclude,
+        exclude_competitors_of=exclude_competitors_of,
+        region=region,
+        min_strength=min_strength,
+        weights=weights,
+        half_life_days=half_life_days,
+        as_of=as_of,
+        ties=ties,
+    )
+    found = _search(q.tg, q.t, q.start, q.forbid, q.hops, k, q.cap)
+    if not found:
+        raise _no_path(net, target, q)
+    return _build_result(net, q.tg, str(target), found, q.constraints)
+
+
+def best_introducers(
+    net: Any,
+    target: str,
+    *,
+    sources: Iterable[str] | Mapping[str, float] | None = None,
+    home: str | Iterable[str] | None = None,
+    top: int = 10,
+    max_hops: int = 3,
+    exclude: Iterable[str] = (),
+    exclude_competitors_of: str | None = None,
+    region: Any = None,
+    min_strength: float = 0.0,
+    weights: TieWeights | TieFit | Mapping[str, float] | None = None,
+    half_life_days: float = 180.0,
+    as_of: Any = None,
+    ties: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """The physicians best placed to introduce me to ``target``.
+
+    The introducer is the last physician before the target on a path (one
+    of my own people when they know the target directly). Each introducer
+    is scored by the probability of their best path (exact: the search keeps
+    the cheapest path per introducer). Parameters as in :func:`intro_paths`;
+    ``top`` is the number of introducers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by introducer NPI, best first: ``name``, ``specialty``,
+        ``probability`` (of the best path through them), ``tie_strength``
+        (introducer - target), ``hops``, ``source``, ``path``,
+        ``explanation`` (of the introducer - target tie).
+
+    Raises
+    ------
+    NoPathError
+        When nobody can introduce me within the constraints.
+
+    Examples
+    --------
+    >>> from refgraph import ReferralNetwork, npi_check_digit
+    >>> me, a, b, dr_x = [p + str(npi_check_digit(p)) for p in
+    ...                   ("100000000", "100000001", "100000002", "100000003")]
+    >>> flows = pd.DataFrame({"source_npi": [me, a, me, b], "target_npi": [a, dr_x, b, dr_x],
+    ...                       "count": [40, 30, 2, 1]})
+    >>> net = ReferralNetwork.from_frames(flows=flows)
+    >>> best_introducers(net, dr_x, sources=[me]).index.tolist() == [a, b]
+    True
+    """
+    top = _check_int(top, "top", 1)
+    q = _prepare(
+        net,
+        target,
+        sources=sources,
+        home=home,
+        max_hops=max_hops,
+        exclude=exclude,
+        exclude_competitors_of=exclude_competitors_of,
+        region=region,
+        min_strength=min_strength,
+        weights=weights,
+        half_life_days=half_life_days,
+        as_of=as_of,
+        ties=ties,
+    )
+    found = _search(q.tg, q.t, q.start, q.forbid, q.hops, top, q.cap, by_introducer=True)
+    if not found:
+        raise _no_path(net, target, q)
+    return _introducer_frame(net, q.tg, found)
+
+
+def _introducer_frame(
+    net: Any, tg: _TieGraph, found: list[tuple[float, tuple[int, ...]]]
+) -> pd.DataFrame:
+    phys = net.physicians
+    rows = []
+    for cst, rev in found:
+        x, t = rev[1], rev[0]
+        facts = _hop_facts(net, tg, x, t)
+        rows.append(
+            {
+                "introducer": phys["npi"].iat[x],
+                "name": _names(net, [x])[0],
+                "specialty": phys["specialty"].iat[x],
+                "probability": math.exp(-cst),
+                "tie_strength": facts["strength"],
+                "hops": len(rev) - 1,
+                "source": phys["npi"].iat[rev[-1]],
+                "path": tuple(phys["npi"].iat[i] for i in rev[::-1]),
+                "explanation": facts["explanation"],
+            }
+        )
+    return pd.DataFrame(rows).set_index("introducer")

@@ -1,0 +1,405 @@
+"""Search kernel of :mod:`refgraph.paths`: tie graph, hop layers, constraints, A* search.
+
+See the :mod:`refgraph.paths` docstring for the method and its references.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from numbers import Real
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._distance import haversine_km
+from .._errors import NotFoundError, ValidationError
+from ._ties import (
+    TieWeights,
+    _tie_core,
+)
+
+_CACHE = "refgraph.paths"
+
+
+# ---------------------------------------------------------------------------- tie graph
+@dataclass(frozen=True)
+class _TieGraph:
+    """Undirected CSR of relationships: cost = -log(strength), both directions stored."""
+
+    n: int
+    indptr: np.ndarray
+    indices: np.ndarray
+    cost: np.ndarray
+    strength: np.ndarray
+    eid: np.ndarray
+    ties: pd.DataFrame
+    key: Any
+
+    def edge(self, u: int, v: int) -> int:
+        """Row of the tie table for the relationship ``u - v``."""
+        lo, hi = int(self.indptr[u]), int(self.indptr[u + 1])
+        j = lo + int(np.searchsorted(self.indices[lo:hi], v))
+        return int(self.eid[j])
+
+    def neighbours(self, u: int) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = int(self.indptr[u]), int(self.indptr[u + 1])
+        return self.indices[lo:hi], self.strength[lo:hi]
+
+
+def _tie_graph(
+    net: Any,
+    *,
+    weights: Any = None,
+    half_life_days: float = 180.0,
+    as_of: Any = None,
+    ties: pd.DataFrame | None = None,
+    colleagues_max_size: int = 10,
+) -> _TieGraph:
+    w = TieWeights.from_any(weights)
+    key = None
+    if ties is None:
+        key = (_CACHE, "graph", w, float(half_life_days), str(as_of), int(colleagues_max_size))
+        hit = net._cache.get(key)
+        if hit is not None:
+            return hit
+    ts, a, b = _tie_core(
+        net,
+        w,
+        half_life_days=half_life_days,
+        as_of=as_of,
+        ties=ties,
+        colleagues_max_size=colleagues_max_size,
+        with_npis=False,
+    )
+    n = net.n_physicians
+    s = np.clip(ts["strength"].to_numpy("float64"), 1e-300, 1.0)
+    e = np.arange(len(ts))
+    rows = np.concatenate([a, b])
+    cols = np.concatenate([b, a])
+    order = np.argsort(rows * np.int64(max(n, 1)) + cols)
+    rows, cols = rows[order], cols[order]
+    eid = np.concatenate([e, e])[order]
+    strength = np.concatenate([s, s])[order]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    tg = _TieGraph(
+        n=n,
+        indptr=indptr,
+        indices=cols.astype(np.int64),
+        cost=-np.log(strength),
+        strength=strength,
+        eid=eid,
+        ties=ts,
+        key=key,
+    )
+    if key is not None:
+        net._cache[key] = tg
+    return tg
+
+
+@dataclass(frozen=True)
+class _Start:
+    """Per source set: hop layers ``G[r]`` and each node's adjacent sources."""
+
+    layers: list[np.ndarray]
+    s_indptr: np.ndarray  # CSR over nodes: adjacent sources, cheapest first
+    s_nodes: np.ndarray
+    s_edge: np.ndarray  # cost of the edge node - source
+    s_total: np.ndarray  # edge cost + start cost of the source
+    c0full: np.ndarray  # start cost per node (inf for non-sources)
+
+
+def _layers(net: Any, tg: _TieGraph, src: np.ndarray, c0: np.ndarray, hops: int) -> _Start:
+    """``G[r][v]``: least cost from a source to ``v`` within ``r`` hops (sources only at start)."""
+    ck = None
+    if tg.key is not None:
+        ck = (tg.key, src.tobytes(), c0.tobytes(), hops)
+        lru = net._cache.setdefault((_CACHE, "layers"), OrderedDict())
+        if ck in lru:
+            lru.move_to_end(ck)
+            return lru[ck]
+    n = tg.n
+    g = np.full(n, np.inf)
+    g[src] = c0
+    out = [g]
+    starts = tg.indptr[:-1]
+    nonempty = np.flatnonzero(np.diff(tg.indptr) > 0)
+    for _ in range(1, hops):
+        vals = g[tg.indices] + tg.cost
+        best = np.full(n, np.inf)
+        if len(nonempty):
+            best[nonempty] = np.minimum.reduceat(vals, starts[nonempty])
+        g = np.minimum(g, best)
+        g[src] = c0
+        out.append(g)
+    c0full = np.full(n, np.inf)
+    c0full[src] = c0
+    pos = np.flatnonzero(np.isfinite(c0full[tg.indices]))
+    rows = np.searchsorted(tg.indptr, pos, side="right") - 1
+    nodes = tg.indices[pos]
+    edge = tg.cost[pos]
+    total = edge + c0full[nodes]
+    order = np.lexsort((total, rows))
+    s_indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=s_indptr[1:])
+    res = _Start(out, s_indptr, nodes[order], edge[order], total[order], c0full)
+    if ck is not None:
+        lru[ck] = res
+        while len(lru) > 8:
+            lru.popitem(last=False)
+    return res
+
+
+# ---------------------------------------------------------------------------- constraints
+def region_mask(net: Any, region: Any) -> np.ndarray:
+    """Boolean mask over ``net.physicians`` rows of a region specification.
+
+    Parameters
+    ----------
+    net
+        The network.
+    region
+        ``None`` (everywhere); an iterable of ZIP codes; a ``(lat, lon, km)``
+        circle; a mapping ``{column: value or values}`` of physician columns
+        (e.g. ``{"city": 2}`` or ``{"npi": [...]}``); or a boolean Series
+        indexed by NPI.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``True`` for physicians inside the region.
+
+    Examples
+    --------
+    >>> from refgraph import ReferralNetwork
+    >>> phys = pd.DataFrame({"npi": ["1234567893", "1003033051"], "zip": ["02139", "10001"],
+    ...                      "lat": [42.36, 40.75], "lon": [-71.10, -73.99]})
+    >>> net = ReferralNetwork.from_frames(physicians=phys)
+    >>> region_mask(net, ["02139"]).tolist(), region_mask(net, (42.3, -71.0, 30)).tolist()
+    ([True, False], [True, False])
+    """
+    phys = net.physicians
+    n = len(phys)
+    if region is None:
+        return np.ones(n, dtype=bool)
+    if isinstance(region, pd.Series) and region.dtype == bool:
+        return np.array(region.reindex(net.npis, fill_value=False).to_numpy(bool))
+    if isinstance(region, Mapping):
+        m = np.ones(n, dtype=bool)
+        for col, val in region.items():
+            if col not in phys.columns:
+                raise ValidationError(
+                    f"region: physicians have no column {col!r}; columns are {list(phys.columns)}"
+                )
+            vals = (
+                list(val) if isinstance(val, (list, tuple, set, frozenset, np.ndarray)) else [val]
+            )
+            m &= np.array(phys[col].isin(vals).fillna(False).to_numpy(bool))
+        return m
+    if isinstance(region, tuple) and len(region) == 3 and all(isinstance(x, Real) for x in region):
+        lat, lon, km = (float(x) for x in region)
+        if km < 0:
+            raise ValidationError(f"region: radius must be >= 0 km, got {km}")
+        d = haversine_km(
+            lat,
+            lon,
+            phys["lat"].to_numpy("float64", na_value=np.nan),
+            phys["lon"].to_numpy("float64", na_value=np.nan),
+        )
+        return np.array(np.nan_to_num(d, nan=np.inf) <= km)
+    if isinstance(region, Iterable) and not isinstance(region, (str, bytes)):
+        zips = [str(z).zfill(5) for z in region]
+        return np.array(phys["zip"].isin(zips).fillna(False).to_numpy(bool))
+    raise ValidationError(
+        "region: expected None, ZIP codes, a (lat, lon, km) circle, a {column: values} "
+        f"mapping or a boolean Series by NPI; got {region!r}"
+    )
+
+
+def _describe_region(region: Any) -> str:
+    if isinstance(region, pd.Series):
+        return f"region=<{int(region.sum())} physicians>"
+    text = repr(region)
+    return "region=" + (text if len(text) <= 60 else text[:57] + "...")
+
+
+def _competitor_mask(net: Any, who: str) -> tuple[np.ndarray, str]:
+    from ..specialties import competing
+
+    phys = net.physicians
+    spec = who
+    hit = phys.loc[phys["npi"] == who, "specialty"]
+    if len(hit):
+        spec = hit.iloc[0]
+        if pd.isna(spec):
+            raise ValidationError(
+                f"exclude_competitors_of: physician {who} has no specialty to compare with"
+            )
+    comp = competing(str(spec))
+    return np.array(phys["specialty"].isin(comp).fillna(False).to_numpy(bool)), comp[0]
+
+
+def _node(net: Any, npi: Any, what: str) -> int:
+    i = int(net.npis.get_indexer(pd.Index([str(npi)]))[0])
+    if i < 0:
+        raise NotFoundError(f"{what}: {npi!r} is not a physician of this network")
+    return i
+
+
+def resolve_sources(
+    net: Any, sources: Iterable[str] | Mapping[str, float] | None, home: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Node ids and start costs ``-log w`` of my people.
+
+    ``sources`` may map NPIs to a probability that my ask reaches them
+    (default 1). Without ``sources``: the ``home`` physicians (my practice)
+    when given, else every physician with a logged touchpoint (my team's
+    existing contacts).
+    """
+    if sources is None:
+        if home is not None:
+            sources = [home] if isinstance(home, str) else list(home)
+        elif len(net.touchpoints):
+            sources = net.touchpoints["npi"].astype(str).unique().tolist()
+        else:
+            raise ValidationError(
+                "sources: none given, no home physicians and no touchpoints to start from; "
+                "pass sources=[NPI, ...] (my people) or home=[NPI, ...]"
+            )
+    if isinstance(sources, str):
+        sources = [sources]
+    if isinstance(sources, Mapping):
+        items = [(str(k), float(v)) for k, v in sources.items()]
+    else:
+        items = [(str(s), 1.0) for s in sources]
+    if not items:
+        raise ValidationError("sources: expected at least one NPI, got none")
+    ws = np.array([w for _, w in items], dtype="float64")
+    bad = ~((ws > 0) & (ws <= 1))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(f"sources[{items[i][0]!r}]: weight must be in (0, 1], got {ws[i]}")
+    ids = np.asarray(net.npis.get_indexer(pd.Index([npi for npi, _ in items], dtype="string")))
+    if (ids < 0).any():
+        missing = [items[i][0] for i in np.flatnonzero(ids < 0)[:3]]
+        raise NotFoundError(f"sources: {missing} not physicians of this network")
+    order = np.lexsort((-ws, ids))
+    ids, ws = ids[order], ws[order]
+    first = np.r_[True, ids[1:] != ids[:-1]]
+    return ids[first].astype(np.int64), -np.log(ws[first])
+
+
+# ---------------------------------------------------------------------------- kernel
+def _search(
+    tg: _TieGraph,
+    t: int,
+    start: _Start,
+    forbid: np.ndarray,
+    hops: int,
+    k: int,
+    cap: float,
+    by_introducer: bool = False,
+) -> list[tuple[float, tuple[int, ...]]]:
+    """Exact k cheapest simple paths source -> ``t`` with at most ``hops`` hops.
+
+    Backward A* from ``t``. Paths are returned target-first. With
+    ``by_introducer`` only the cheapest path per introducer (the neighbour
+    of ``t`` on the path) is kept, and ``k`` counts introducers.
+    """
+    indptr, indices, cost = tg.indptr, tg.indices, tg.cost
+    layers, c0full = start.layers, start.c0full
+    s_indptr, s_nodes, s_edge, s_total = start.s_indptr, start.s_nodes, start.s_edge, start.s_total
+    heap: list[tuple[float, int, float, tuple[int, ...], bool]] = []
+    counter = itertools.count()
+    results: list[tuple[float, tuple[int, ...]]] = []
+    top: list[float] = []  # max-heap (negated) of the k cheapest complete costs pushed
+    intro_best: dict[int, float] = {}
+    done: set[int] = set()
+    bound = math.inf
+
+    def push_complete(fc: float, path: tuple[int, ...]) -> None:
+        nonlocal bound
+        heapq.heappush(heap, (fc, next(counter), fc, path, True))
+        if by_introducer:
+            x = path[1]
+            if fc < intro_best.get(x, math.inf):
+                intro_best[x] = fc
+                if len(intro_best) >= k:
+                    bound = heapq.nsmallest(k, intro_best.values())[-1]
+        elif len(top) < k:
+            heapq.heappush(top, -fc)
+            if len(top) == k:
+                bound = -top[0]
+        elif fc < -top[0]:
+            heapq.heapreplace(top, -fc)
+            bound = -top[0]
+
+    def finish(v: int, g: float, path: tuple[int, ...]) -> None:
+        """Last hop: only the sources adjacent to ``v`` (cheapest first)."""
+        lo, hi = s_indptr[v], s_indptr[v + 1]
+        x = path[1] if len(path) > 1 else -1
+        for u, cu, tot in zip(
+            s_nodes[lo:hi].tolist(), s_edge[lo:hi].tolist(), s_total[lo:hi].tolist()
+        ):
+            fcu = g + tot
+            if fcu >= bound:
+                break
+            if forbid[u] or cu > cap:
+                continue
+            if by_introducer:
+                xu = u if x < 0 else x
+                if xu in done or fcu >= intro_best.get(xu, math.inf):
+                    continue
+            push_complete(fcu, (*path, u))
+
+    def expand(v: int, g: float, path: tuple[int, ...]) -> None:
+        rem = hops - len(path)  # hops still allowed after stepping to a neighbour
+        if rem == 0:
+            finish(v, g, path)
+            return
+        lo, hi = indptr[v], indptr[v + 1]
+        nb = indices[lo:hi]
+        c = cost[lo:hi]
+        f = g + c + layers[rem][nb]
+        fc = g + c + c0full[nb]
+        m = (f < bound) & ~forbid[nb]  # ties with the k-th best add nothing
+        if cap < math.inf:
+            m &= c <= cap
+        sel = np.flatnonzero(m)
+        if not len(sel):
+            return
+        x = path[1] if len(path) > 1 else -1
+        for u, cu, fu, fcu in zip(
+            nb[sel].tolist(), c[sel].tolist(), f[sel].tolist(), fc[sel].tolist()
+        ):
+            if u in path:
+                continue
+            if by_introducer:
+                xu = u if x < 0 else x
+                if xu in done or fu >= intro_best.get(xu, math.inf):
+                    continue
+            if fcu < math.inf:  # u is one of my people: the path is complete there
+                push_complete(fcu, (*path, u))
+            else:
+                heapq.heappush(heap, (fu, next(counter), g + cu, (*path, u), False))
+
+    expand(t, 0.0, (t,))
+    while heap and len(results) < k:
+        fv, _, g, path, complete = heapq.heappop(heap)
+        if fv > bound:
+            break
+        if by_introducer and path[1] in done:
+            continue
+        if complete:
+            results.append((fv, path))
+            if by_introducer:
+                done.add(path[1])
+            continue
+        expand(path[-1], g, path)
+    return results
