@@ -50,11 +50,12 @@ def strength_matrix(net: ReferralNetwork, weight: str | None) -> sp.csr_array:
     removed so that every stored entry is a real tie. The result is cached on
     the network and shared: callers must not modify it in place.
     """
-    cache: dict[Any, Any] = net._cache  # cleared by the network whenever its tables change
-    key = ("refgraph._kernels.strength", weight)
-    if key in cache:
-        cached: sp.csr_array = cache[key]
-        return cached
+    return net.cached_view(
+        ("refgraph._kernels.strength", weight), lambda: _strength_matrix(net, weight)
+    )
+
+
+def _strength_matrix(net: ReferralNetwork, weight: str | None) -> sp.csr_array:
     mat = net.csr(weight=weight or "count").matrix
     n = mat.shape[0]
     indptr = np.asarray(mat.indptr, dtype=np.int64)
@@ -69,7 +70,6 @@ def strength_matrix(net: ReferralNetwork, weight: str | None) -> sp.csr_array:
     a = sp.csr_array((vals, indices[keep].copy(), new_ptr), shape=(n, n))
     if not a.has_sorted_indices:
         a.sort_indices()
-    cache[key] = a
     return a
 
 
@@ -138,13 +138,14 @@ def networkit_graph(net: ReferralNetwork, weight: str | None, kind: str) -> Any:
     ``kind``: ``"cost"`` (directed, weight ``1/volume``; unweighted when
     ``weight`` is None) or ``"undirected"`` (volume of both directions summed).
     """
+    return net.cached_view(
+        ("refgraph._kernels.networkit", weight, kind), lambda: _networkit_graph(net, weight, kind)
+    )
+
+
+def _networkit_graph(net: ReferralNetwork, weight: str | None, kind: str) -> Any:
     import networkit as nk
 
-    # The network's view cache is cleared whenever its tables change.
-    cache: dict[Any, Any] = net._cache
-    key = ("refgraph._kernels.networkit", weight, kind)
-    if key in cache:
-        return cache[key]
     a = strength_matrix(net, weight)
     if kind == "cost":
         c = sp.csr_array(a, copy=True)
@@ -156,7 +157,6 @@ def networkit_graph(net: ReferralNetwork, weight: str | None, kind: str) -> Any:
         g = nk.graph.GraphFromCsr(u, directed=False, weighted=True)
     else:  # pragma: no cover - internal misuse
         raise ValueError(kind)
-    cache[key] = g
     return g
 
 

@@ -9,9 +9,9 @@ A :class:`ReferralNetwork` holds the five refgraph tables (see
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["ReferralNetwork", "load"]
 
 _FORMAT_VERSION = 1
+
+_V = TypeVar("_V")
 
 
 def _empty_table(table: str) -> pd.DataFrame:
@@ -266,9 +268,61 @@ class ReferralNetwork:
 
     __hash__ = None  # type: ignore[assignment]
 
+    # ------------------------------------------------------------------ views
+    def cached_view(self, key: Hashable, build: Callable[[], _V]) -> _V:
+        """A derived view of the tables, built once and kept until a table changes.
+
+        Analysis modules keep what they derive from the tables (a transition
+        matrix, a tie graph, a NetworKit graph) here, so that repeated calls on
+        an unchanged network reuse it. Every ``add_*`` call drops all views.
+
+        Parameters
+        ----------
+        key
+            Hashable name of the view; start it with your module's name (for
+            example ``("mypackage.views", "transition", weight)``) so that keys
+            of different modules cannot collide.
+        build
+            Called without arguments, once, to make the view when ``key`` is
+            not cached. The view is shared: callers must not modify it.
+
+        Returns
+        -------
+        object
+            What ``build()`` returned, now or on an earlier call.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from refgraph import ReferralNetwork
+        >>> net = ReferralNetwork.from_frames(flows=pd.DataFrame(
+        ...     {"source_npi": ["1234567893"], "target_npi": ["1003033051"], "count": [7]}))
+        >>> calls = []
+        >>> def total():
+        ...     calls.append(1)
+        ...     return int(net.flows["count"].sum())
+        >>> net.cached_view(("doc", "total"), total), net.cached_view(("doc", "total"), total)
+        (7, 7)
+        >>> len(calls)
+        1
+        >>> net = net.add_flows(pd.DataFrame(
+        ...     {"source_npi": ["1003033051"], "target_npi": ["1234567893"], "count": [2]}))
+        >>> net.cached_view(("doc", "total"), total), len(calls)
+        (9, 2)
+        """
+        try:
+            view: _V = self._cache[key]
+        except KeyError:
+            view = self._cache[key] = build()
+        return view
+
+    def clear_cached_views(self) -> None:
+        """Drop every cached view (they are rebuilt on next use)."""
+        self._cache.clear()
+
     # ------------------------------------------------------------------ mutate
     def _invalidate(self) -> None:
-        self._cache.clear()
+        self.clear_cached_views()
 
     def add_flows(self, flows: pd.DataFrame, *, strict: bool = False) -> ReferralNetwork:
         """Validate and append flows; returns the network itself.

@@ -42,9 +42,8 @@ def _check_iter(tol: float, max_iter: int) -> None:
 # -------------------------------------------------------------------------------------- pagerank
 def _transition_t(net: ReferralNetwork, weight: str | None) -> tuple[sp.csr_array, np.ndarray]:
     """Cached ``(P^T, dangling ids)``: row v of P^T holds w_uv / s_u over in-edges u -> v."""
-    cache = net._cache  # cleared by the network whenever its tables change
-    key = ("refgraph.centrality.transition", weight)
-    if key not in cache:
+
+    def build() -> tuple[sp.csr_array, np.ndarray]:
         a = strength_matrix(net, weight)
         n = a.shape[0]
         out_s = np.asarray(a.sum(axis=1), dtype=float)
@@ -52,9 +51,9 @@ def _transition_t(net: ReferralNetwork, weight: str | None) -> tuple[sp.csr_arra
         inv = np.divide(1.0, out_s, out=np.zeros(n), where=~dangling)
         pt = sp.csr_array(sp.csr_array(a.multiply(inv[:, None])).T)
         pt.sort_indices()
-        cache[key] = (pt, np.flatnonzero(dangling))
-    got: tuple[sp.csr_array, np.ndarray] = cache[key]
-    return got
+        return pt, np.flatnonzero(dangling)
+
+    return net.cached_view(("refgraph.centrality.transition", weight), build)
 
 
 def _pagerank_vector(

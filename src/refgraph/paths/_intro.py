@@ -51,13 +51,14 @@ def _ago(days: float) -> str:
 
 
 def _practice_info(net: Any) -> tuple[dict[str, str], dict[str, str]]:
-    key = (_CACHE, "practice_info")
-    if key not in net._cache:
+    def build() -> tuple[dict[str, str], dict[str, str]]:
         pr = net.practices
         names = dict(zip(pr["practice_id"].astype(str), pr["name"].astype(object)))
         kinds = dict(zip(pr["practice_id"].astype(str), pr["kind"].astype(object)))
-        net._cache[key] = (names, kinds)
-    return net._cache[key]
+        return names, kinds
+
+    got: tuple[dict[str, str], dict[str, str]] = net.cached_view((_CACHE, "practice_info"), build)
+    return got
 
 
 def _hop_facts(net: Any, tg: _TieGraph, u: int, v: int) -> dict[str, Any]:

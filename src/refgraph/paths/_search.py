@@ -65,7 +65,7 @@ def _tie_graph(
     key = None
     if ties is None:
         key = (_CACHE, "graph", w, float(half_life_days), str(as_of), int(colleagues_max_size))
-        hit = net._cache.get(key)
+        hit = net.cached_view((_CACHE, "graphs"), dict).get(key)
         if hit is not None:
             return hit
     ts, a, b = _tie_core(
@@ -99,7 +99,7 @@ def _tie_graph(
         key=key,
     )
     if key is not None:
-        net._cache[key] = tg
+        net.cached_view((_CACHE, "graphs"), dict)[key] = tg
     return tg
 
 
@@ -120,7 +120,7 @@ def _layers(net: Any, tg: _TieGraph, src: np.ndarray, c0: np.ndarray, hops: int)
     ck = None
     if tg.key is not None:
         ck = (tg.key, src.tobytes(), c0.tobytes(), hops)
-        lru = net._cache.setdefault((_CACHE, "layers"), OrderedDict())
+        lru = net.cached_view((_CACHE, "layers"), OrderedDict)
         if ck in lru:
             lru.move_to_end(ck)
             return lru[ck]

@@ -369,11 +369,12 @@ def _npi_ints(values: Any) -> np.ndarray | None:
 
 def _ids(net: Any, col: pd.Series) -> np.ndarray:
     """Node ids of an NPI column (-1 for unknown), via integer search when possible."""
-    key = ("refgraph.paths", "npi_ints")
-    if key not in net._cache:
+
+    def build() -> tuple[np.ndarray, np.ndarray] | None:
         k = _npi_ints(net.npis)
-        net._cache[key] = None if k is None else (np.argsort(k), np.sort(k))
-    sorted_keys = net._cache[key]
+        return None if k is None else (np.argsort(k), np.sort(k))
+
+    sorted_keys = net.cached_view(("refgraph.paths", "npi_ints"), build)
     v = _npi_ints(col) if sorted_keys is not None and len(col) else None
     if sorted_keys is None or v is None or not len(sorted_keys[1]):
         return np.asarray(net.npis.get_indexer(pd.Index(col.astype("string"))), dtype=np.int64)
