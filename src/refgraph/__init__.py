@@ -13,7 +13,8 @@ from ._errors import (
     RefgraphError,
     ValidationError,
 )
-from ._validate import IngestResult, is_valid_npi, npi_check_digit
+from ._npi import is_valid_npi, npi_check_digit
+from ._validate import IngestResult
 from .io import (
     flows_from_events,
     read_cms_shared_patients,

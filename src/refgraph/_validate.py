@@ -9,7 +9,6 @@ offending value and the reason. The invariant
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -17,7 +16,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from ._coerce import _coerce_count, _coerce_date, _coerce_zip
 from ._errors import ValidationError
+from ._npi import _normalise_npis
 from .model import SCHEMAS, Column, Schema
 
 logger = logging.getLogger(__name__)
@@ -25,8 +26,6 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "REJECT_COLUMNS",
     "IngestResult",
-    "is_valid_npi",
-    "npi_check_digit",
     "validate_table",
 ]
 
@@ -34,159 +33,6 @@ __all__ = [
 REJECT_COLUMNS = ["row", "column", "value", "reason"]
 
 Duplicates = Literal["aggregate", "reject", "keep"]
-
-
-def npi_check_digit(first9: str) -> int:
-    """Return the check digit of an NPI from its first nine digits.
-
-    The NPI check digit is the Luhn check digit computed over the digits
-    prefixed with the card issuer code ``80840`` (CMS, *Requirements for NPI
-    check digit*, 2005).
-
-    Parameters
-    ----------
-    first9
-        The first nine digits of the NPI.
-
-    Returns
-    -------
-    int
-        The tenth digit that makes the NPI valid.
-
-    Examples
-    --------
-    >>> npi_check_digit("123456789")
-    3
-    """
-    if len(first9) != 9 or not first9.isdigit():
-        raise ValidationError(f"first9: expected 9 digits, got {first9!r}")
-    digits = [int(c) for c in "80840" + first9]
-    total = 0
-    # Double every second digit counted from the right of the payload
-    # (the payload is followed by the check digit).
-    for i, d in enumerate(reversed(digits)):
-        if i % 2 == 0:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return (10 - total % 10) % 10
-
-
-def is_valid_npi(value: object) -> bool:
-    """Tell whether ``value`` is a valid National Provider Identifier.
-
-    A valid NPI is a string of exactly ten digits whose last digit is the
-    Luhn check digit over ``80840`` followed by the first nine digits.
-    Integers are not accepted: NPIs are identifiers, not numbers.
-
-    Parameters
-    ----------
-    value
-        The candidate NPI.
-
-    Returns
-    -------
-    bool
-        ``True`` when ``value`` is a valid NPI string.
-
-    Examples
-    --------
-    >>> is_valid_npi("1234567893")
-    True
-    >>> is_valid_npi("1234567890")
-    False
-    >>> is_valid_npi(1234567893)
-    False
-    """
-    if not isinstance(value, str) or len(value) != 10 or not value.isascii():
-        return False
-    if not value.isdigit():
-        return False
-    return npi_check_digit(value[:9]) == int(value[9])
-
-
-# Luhn weights for the 15-digit string "80840" + 10 NPI digits, from the left.
-# The rightmost (check) digit has weight 1, the next one doubled, and so on.
-_PREFIX_SUM = 24  # Luhn contribution of "80840" at its fixed positions
-
-
-_DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.uint8)
-
-
-def _luhn_ok_digits(d: np.ndarray) -> np.ndarray:
-    """Vectorised NPI check over an ``(n, 10)`` array of digit values 0-9."""
-    d = d.astype(np.uint8, copy=False)
-    total = (
-        _DOUBLED[d[:, 0:9:2]].sum(axis=1, dtype=np.uint16)  # positions 0,2,4,6,8 doubled
-        + d[:, 1:9:2].sum(axis=1, dtype=np.uint16)
-        + d[:, 9]
-        + _PREFIX_SUM
-    )
-    return np.asarray(total % 10 == 0)
-
-
-def _normalise_npis(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Coerce a column to NPI strings and give a reason code per row.
-
-    Returns the normalised strings (missing where invalid) and an object array
-    of reasons (``None`` when valid).
-    """
-    n = len(values)
-    reasons = np.full(n, None, dtype=object)
-    if pd.api.types.is_integer_dtype(values.dtype) and not isinstance(
-        values.dtype, pd.CategoricalDtype
-    ):
-        arr = values.to_numpy(dtype="int64", na_value=-1)
-        in_range = (arr >= 1_000_000_000) & (arr <= 9_999_999_999)
-        digits = np.zeros((n, 10), dtype=np.int64)
-        x = np.where(in_range, arr, 0)
-        for k in range(9, -1, -1):
-            digits[:, k] = x % 10
-            x //= 10
-        ok = in_range & _luhn_ok_digits(digits)
-        reasons[~in_range] = "NPI must have 10 digits"
-        reasons[in_range & ~ok] = "NPI check digit is wrong"
-        if values.isna().any():
-            reasons[values.isna().to_numpy()] = "missing NPI"
-        out = pd.Series(arr.astype(str), index=values.index, dtype="string")
-        out[~ok] = pd.NA
-        return out, reasons
-
-    if pd.api.types.is_float_dtype(values.dtype):
-        fl = values.to_numpy(dtype="float64", na_value=np.nan)
-        whole = np.isfinite(fl) & (np.floor(fl) == fl)
-        s = pd.Series(
-            np.where(whole, np.char.mod("%d", np.where(whole, fl, 0).astype("int64")), ""),
-            index=values.index,
-            dtype="string",
-        )
-        s[~whole] = pd.NA
-    else:
-        s = values.astype("string").str.strip()
-    missing = s.isna().to_numpy() | (s.fillna("") == "").to_numpy()
-    lens = s.str.len().fillna(0).to_numpy()
-    # NPIs written as numbers with a trailing ".0" (spreadsheet exports).
-    dot0 = (lens == 12) & s.str.endswith(".0").fillna(False).to_numpy()
-    if dot0.any():
-        s = s.where(~dot0, s.str.slice(0, 10))
-        lens = np.where(dot0, 10, lens)
-    ten = (lens == 10) & ~missing
-    isdig = s.str.isdigit().fillna(False).to_numpy().astype(bool) & s.str.isascii().fillna(
-        False
-    ).to_numpy().astype(bool)
-    cand = ten & isdig
-    ok = np.zeros(n, dtype=bool)
-    if cand.any():
-        raw = s[cand].to_numpy(dtype=object).astype("S10")
-        ok[cand] = _luhn_ok_digits(
-            np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(-1, 10) - np.uint8(48)
-        )
-    reasons[~missing & ~cand] = "NPI must be a string of 10 digits"
-    reasons[cand & ~ok] = "NPI check digit is wrong"
-    reasons[missing] = "missing NPI"
-    s = s.where(ok, pd.NA)
-    return s, reasons
 
 
 @dataclass
@@ -299,115 +145,6 @@ class _Rejects:
             return empty_rejects()
         out = pd.concat(self.parts, ignore_index=True)
         return out.sort_values(["row", "column"], kind="stable").reset_index(drop=True)
-
-
-def _coerce_zip(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """ZIP codes as 5-character strings; ZIP+4 is cut to 5 digits."""
-    if pd.api.types.is_numeric_dtype(values.dtype):
-        fl = values.to_numpy(dtype="float64", na_value=np.nan)
-        s = pd.Series(
-            [f"{int(v):05d}" if np.isfinite(v) and v >= 0 and v == int(v) else None for v in fl],
-            index=values.index,
-            dtype="string",
-        )
-        bad = np.isfinite(fl) & s.isna().to_numpy()
-        return s, bad
-    s = values.astype("string").str.strip().str.replace("-", "", regex=False)
-    present = s.notna().to_numpy() & (s.fillna("") != "").to_numpy()
-    digits = s.str.isdigit().fillna(False).to_numpy().astype(bool)
-    lens = s.str.len().fillna(0).to_numpy()
-    ok = present & digits & np.isin(lens, [3, 4, 5, 9])
-    out = s.where(ok, pd.NA)
-    out = out.where(~np.isin(lens, [9]), out.str.slice(0, 5))
-    out = out.where(~np.isin(lens, [3, 4]), out.str.zfill(5))
-    return out, present & ~ok
-
-
-def _coerce_count(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Non-negative whole numbers as nullable Int64, with a reason per bad value."""
-    if pd.api.types.is_integer_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
-        if isinstance(values.dtype, np.dtype):  # plain numpy integers: no missing values
-            arr = values.to_numpy()
-            negative = arr < 0
-            too_big = arr > 2**53
-            bad = negative | too_big
-            reason = np.where(negative, "negative count", "count too large")
-            out = pd.Series(pd.array(arr, dtype="Int64"), index=values.index)
-            return (out.where(~bad) if bad.any() else out), bad, reason
-        ints = values.astype("Int64")
-        negative = (ints < 0).fillna(False).to_numpy(dtype=bool)
-        too_big = (ints > 2**53).fillna(False).to_numpy(dtype=bool)
-        bad = negative | too_big
-        reason = np.where(negative, "negative count", "count too large")
-        return ints.where(~bad), bad, reason
-    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
-        # fast path: text that is all clean integers (the usual case in big files)
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        try:
-            ints_pa = pc.cast(pa.array(values, from_pandas=True), pa.int64())
-        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-            pass
-        else:
-            as_int = pd.Series(ints_pa.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get))
-            as_int.index = values.index
-            return _coerce_count(as_int)
-    num = pd.to_numeric(values, errors="coerce")
-    fl = num.to_numpy(dtype="float64", na_value=np.nan)
-    present = values.notna().to_numpy()
-    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
-        present = present & (values.astype("string").str.strip().fillna("") != "").to_numpy()
-    unparsable = present & np.isnan(fl)
-    fractional = np.isfinite(fl) & (np.floor(fl) != fl)
-    negative = np.isfinite(fl) & (fl < 0)
-    too_big = np.isfinite(fl) & (fl > 2.0**53)
-    infinite = np.isinf(fl)
-    bad = unparsable | negative | fractional | too_big | infinite
-    reason = np.where(
-        unparsable & ~infinite,
-        "not a number",
-        np.where(
-            negative,
-            "negative count",
-            np.where(too_big | infinite, "count too large", "count must be a whole number"),
-        ),
-    )
-    out = pd.Series(np.where(np.isfinite(fl) & ~bad, fl, np.nan), index=values.index)
-    return out.astype("Int64"), bad, reason
-
-
-_NS_MIN = pd.Timestamp("1677-09-22")
-_NS_MAX = pd.Timestamp("2262-04-11")
-
-
-def _coerce_date(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Parse dates; unparseable, bare numbers and out-of-range dates are flagged."""
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        out = values
-        if getattr(out.dt, "tz", None) is not None:
-            out = out.dt.tz_convert("UTC").dt.tz_localize(None)
-        bad = ((out < _NS_MIN) | (out > _NS_MAX)).fillna(False).to_numpy(dtype=bool)
-        return out.where(~bad).astype("datetime64[ns]"), bad
-    text = values.astype("string").str.strip()
-    present = values.notna().to_numpy() & (text.fillna("") != "").to_numpy()
-    # bare numbers other than YYYYMMDD are not dates (dateutil would guess a day)
-    digits = text.str.fullmatch(r"[+-]?\d+(\.\d+)?").fillna(False).to_numpy(dtype=bool)
-    yyyymmdd = text.str.fullmatch(r"\d{8}").fillna(False).to_numpy(dtype=bool)
-    numeric = digits & ~yyyymmdd
-    text = text.where(~numeric, pd.NA)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
-        if (present & ~numeric & parsed.isna().to_numpy()).any():
-            retry = pd.to_datetime(text, errors="coerce", format="mixed")
-            parsed = parsed.fillna(retry)
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    out_of_range = ((parsed < _NS_MIN) | (parsed > _NS_MAX)).fillna(False).to_numpy(dtype=bool)
-    parsed = parsed.where(~out_of_range)
-    bad = present & parsed.isna().to_numpy()
-    return parsed.astype("datetime64[ns]"), bad
 
 
 def validate_table(

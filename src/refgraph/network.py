@@ -1,9 +1,9 @@
 """The referral network: tables plus cached graph views.
 
-A :class:`ReferralNetwork` holds the five refgraph tables (see
-:mod:`refgraph.model`) and builds graph views on demand: a networkx
-``DiGraph`` for interoperability and small work, and a compact CSR view
-(:class:`refgraph._csr.CSRGraph`) for heavy algorithms on large networks.
+A :class:`ReferralNetwork` holds the five tables of :mod:`refgraph.model` and builds
+graph views on demand: a networkx ``DiGraph`` for interoperability and small work, and
+a compact CSR view (:class:`refgraph._csr.CSRGraph`) for heavy algorithms; analysis
+modules keep their own derived views with :meth:`ReferralNetwork.cached_view`.
 """
 
 from __future__ import annotations
@@ -13,14 +13,15 @@ from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-import numpy as np
 import pandas as pd
 
 from ._csr import CSRGraph
-from ._distance import haversine_km
 from ._errors import NotFoundError, ValidationError
+from ._select import select, subnetwork
+from ._tables import appended_table, empty_table, with_missing_physicians
 from ._validate import IngestResult, empty_rejects, validate_table
-from .model import SCHEMAS, TABLES
+from ._views import csr_view, edge_table, networkx_frames, networkx_view, summary_series
+from .model import TABLES
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -32,11 +33,6 @@ __all__ = ["ReferralNetwork", "load"]
 _FORMAT_VERSION = 1
 
 _V = TypeVar("_V")
-
-
-def _empty_table(table: str) -> pd.DataFrame:
-    res = validate_table(pd.DataFrame({c: [] for c in SCHEMAS[table].names}), table)
-    return res.table
 
 
 class ReferralNetwork:
@@ -108,7 +104,7 @@ class ReferralNetwork:
         for name in TABLES:
             df = given[name]
             if df is None:
-                self._tables[name] = _empty_table(name)
+                self._tables[name] = empty_table(name)
                 continue
             if not isinstance(df, pd.DataFrame):
                 raise ValidationError(
@@ -160,38 +156,14 @@ class ReferralNetwork:
         self._tables = {}
         for name in TABLES:
             df = tables.get(name)
-            self._tables[name] = _empty_table(name) if df is None else df.reset_index(drop=True)
+            self._tables[name] = empty_table(name) if df is None else df.reset_index(drop=True)
         self._add_missing_physicians()
         self.backend = backend
         self._cache = {}
         return self
 
     def _add_missing_physicians(self) -> None:
-        phys = self._tables["physicians"]
-        seen = [
-            self._tables["flows"]["source_npi"],
-            self._tables["flows"]["target_npi"],
-            self._tables["events"]["source_npi"],
-            self._tables["events"]["target_npi"],
-            self._tables["touchpoints"]["npi"],
-        ]
-        known = pd.Index(phys["npi"].astype("string"))
-        parts = []
-        for col in seen:
-            if len(col):
-                uniq = pd.Index(col.astype("string").unique())
-                parts.append(uniq[~uniq.isin(known)])
-        if not parts:
-            return
-        missing = pd.Index(pd.concat([p.to_series() for p in parts], ignore_index=True)).unique()
-        missing = missing[missing.notna()]
-        if len(missing):
-            extra = _empty_table("physicians").reindex(range(len(missing)))
-            extra["npi"] = pd.array(np.asarray(missing, dtype=object), dtype="string")
-            for c in extra.columns:
-                if c in phys.columns:
-                    extra[c] = extra[c].astype(phys[c].dtype)
-            self._tables["physicians"] = pd.concat([phys, extra], ignore_index=True)
+        self._tables["physicians"] = with_missing_physicians(self._tables)
 
     # ------------------------------------------------------------------ tables
     @property
@@ -248,11 +220,9 @@ class ReferralNetwork:
     @property
     def npis(self) -> pd.Index:
         """NPIs of all physicians, in node order of the graph views."""
-        key = ("npis",)
-        if key not in self._cache:
-            self._cache[key] = pd.Index(self.physicians["npi"].astype("string"), name="npi")
-        idx: pd.Index = self._cache[key]
-        return idx
+        return self.cached_view(
+            ("npis",), lambda: pd.Index(self.physicians["npi"].astype("string"), name="npi")
+        )
 
     def __repr__(self) -> str:
         backend = "memory" if self.backend is None else getattr(self.backend, "name", "custom")
@@ -268,7 +238,7 @@ class ReferralNetwork:
 
     __hash__ = None  # type: ignore[assignment]
 
-    # ------------------------------------------------------------------ views
+    # ------------------------------------------------------------------ cache
     def cached_view(self, key: Hashable, build: Callable[[], _V]) -> _V:
         """A derived view of the tables, built once and kept until a table changes.
 
@@ -361,23 +331,7 @@ class ReferralNetwork:
 
     def _add(self, name: str, df: pd.DataFrame, *, strict: bool) -> ReferralNetwork:
         res = validate_table(df, name, strict=strict)
-        old = self._tables[name]
-        if name in ("physicians", "practices"):
-            key = SCHEMAS[name].key[0]
-            new = res.table.set_index(key)
-            base = old.set_index(key)
-            # known rows: update the attributes that the new rows give
-            common = base.index.intersection(new.index)
-            if len(common):
-                upd = new.loc[common]
-                base.update(upd)
-            merged = pd.concat([base, new.loc[new.index.difference(base.index)]])
-            self._tables[name] = merged.reset_index()
-        elif name == "flows":
-            both = pd.concat([old, res.table], ignore_index=True)
-            self._tables[name] = validate_table(both, "flows", duplicates="aggregate").table
-        else:
-            self._tables[name] = pd.concat([old, res.table], ignore_index=True)
+        self._tables[name] = appended_table(name, self._tables[name], res.table)
         prev = self.ingest.get(name)
         if prev is not None and len(prev.rejected):
             res.rejected = pd.concat([prev.rejected, res.rejected], ignore_index=True)
@@ -406,26 +360,7 @@ class ReferralNetwork:
             Columns ``source_npi``, ``target_npi``, ``count``, ``patients``
             (and ``weight`` when another column is asked for).
         """
-        key = ("edges", weight)
-        if key in self._cache:
-            return self._cache[key]
-        f = self.flows
-        if weight not in f.columns:
-            raise ValidationError(
-                f"weight: expected a numeric flows column, got {weight!r}; "
-                f"columns are {list(f.columns)}"
-            )
-        cols = ["count", "patients"] + ([weight] if weight not in ("count", "patients") else [])
-        if f.duplicated(["source_npi", "target_npi"]).any():
-            out = (
-                f.groupby(["source_npi", "target_npi"], sort=False)[cols]
-                .sum(min_count=1)
-                .reset_index()
-            )
-        else:
-            out = f[["source_npi", "target_npi", *cols]].reset_index(drop=True)
-        self._cache[key] = out
-        return out
+        return self.cached_view(("edges", weight), lambda: edge_table(self.flows, weight))
 
     def csr(self, *, weight: str = "count") -> CSRGraph:
         """Compact CSR view: integer node ids in :attr:`npis` order.
@@ -448,15 +383,9 @@ class ReferralNetwork:
         >>> g.n, g.m, float(g.data.sum())
         (2, 1, 7.0)
         """
-        key = ("csr", weight)
-        if key not in self._cache:
-            e = self.edges(weight=weight)
-            idx = self.npis
-            src = idx.get_indexer(e["source_npi"])
-            dst = idx.get_indexer(e["target_npi"])
-            w = pd.to_numeric(e[weight], errors="coerce").to_numpy(dtype="float64", na_value=0.0)
-            self._cache[key] = CSRGraph.from_edges(np.asarray(idx), src, dst, w, weight)
-        return self._cache[key]
+        return self.cached_view(
+            ("csr", weight), lambda: csr_view(self.edges(weight=weight), self.npis, weight)
+        )
 
     def to_networkx(self, *, weight: str = "count", attributes: bool = True) -> nx.DiGraph:
         """A networkx ``DiGraph`` view (cached; do not mutate it).
@@ -472,28 +401,10 @@ class ReferralNetwork:
         >>> G["1234567893"]["1003033051"]["weight"]
         7.0
         """
-        import networkx as nx
-
-        key = ("nx", weight, attributes)
-        if key in self._cache:
-            return self._cache[key]
-        G = nx.DiGraph()
-        phys = self.physicians
-        if attributes:
-            recs = phys.astype(object).where(phys.notna(), None).to_dict("records")
-            G.add_nodes_from((r["npi"], {k: v for k, v in r.items() if k != "npi"}) for r in recs)
-        else:
-            G.add_nodes_from(phys["npi"].tolist())
-        e = self.edges(weight=weight)
-        w = pd.to_numeric(e[weight], errors="coerce").fillna(0).astype(float).tolist()
-        cnt = e["count"].astype(object).where(e["count"].notna(), None).tolist()
-        pat = e["patients"].astype(object).where(e["patients"].notna(), None).tolist()
-        G.add_edges_from(
-            (s, t, {"weight": wi, "count": c, "patients": p})
-            for s, t, wi, c, p in zip(e["source_npi"], e["target_npi"], w, cnt, pat)
+        return self.cached_view(
+            ("nx", weight, attributes),
+            lambda: networkx_view(self.physicians, self.edges(weight=weight), weight, attributes),
         )
-        self._cache[key] = G
-        return G
 
     @classmethod
     def from_networkx(
@@ -513,20 +424,7 @@ class ReferralNetwork:
         >>> ReferralNetwork.from_networkx(G).flows["count"].tolist()
         [3]
         """
-        rows = [{"npi": n, **d} for n, d in G.nodes(data=True)]
-        phys = pd.DataFrame(rows) if rows else None
-        edges = []
-        directed = G.is_directed()
-        for s, t, d in G.edges(data=True):
-            c = d.get(weight, d.get("count", d.get("weight", 1)))
-            rec = {"source_npi": s, "target_npi": t, "count": c}
-            for k, v in d.items():
-                if k not in ("weight", weight, "count"):
-                    rec[k] = v
-            edges.append(rec)
-            if not directed:
-                edges.append({**rec, "source_npi": t, "target_npi": s})
-        flows = pd.DataFrame(edges) if edges else None
+        phys, flows = networkx_frames(G, weight)
         return cls(physicians=phys, flows=flows, strict=strict)
 
     # ------------------------------------------------------------------ select
@@ -536,21 +434,7 @@ class ReferralNetwork:
         Keeps the listed physicians, flows and events among them, their
         touchpoints and the practices they belong to.
         """
-        keep = pd.Index(pd.Series(list(npis), dtype="string")).unique()
-        t = self._tables
-        phys = t["physicians"][t["physicians"]["npi"].isin(keep)]
-        flows = t["flows"][
-            t["flows"]["source_npi"].isin(keep) & t["flows"]["target_npi"].isin(keep)
-        ]
-        ev = t["events"][
-            t["events"]["source_npi"].isin(keep) & t["events"]["target_npi"].isin(keep)
-        ]
-        tp = t["touchpoints"][t["touchpoints"]["npi"].isin(keep)]
-        pr = t["practices"][t["practices"]["practice_id"].isin(phys["practice_id"].dropna())]
-        return ReferralNetwork._from_valid_tables(
-            {"physicians": phys, "practices": pr, "flows": flows, "events": ev, "touchpoints": tp},
-            backend=None,
-        )
+        return subnetwork(self, npis)
 
     def select(
         self,
@@ -589,44 +473,7 @@ class ReferralNetwork:
         >>> net.select(specialty="cardiology").n_physicians
         1
         """
-        phys = self.physicians
-        mask = pd.Series(True, index=phys.index)
-        if specialty is not None:
-            specs = [specialty] if isinstance(specialty, str) else list(specialty)
-            try:
-                from .specialties import normalize_specialty
-
-                specs = [normalize_specialty(s) or s.strip().lower() for s in specs]
-            except ImportError:  # pragma: no cover - vocabulary always shipped
-                pass
-            mask &= phys["specialty"].isin(specs).fillna(False)
-        if zips is not None:
-            mask &= phys["zip"].isin([str(z).zfill(5) for z in zips]).fillna(False)
-        if within_km is not None:
-            lat, lon, km = within_km
-            if km < 0:
-                raise ValidationError(f"within_km: radius must be >= 0, got {km}")
-            d = haversine_km(lat, lon, phys["lat"].to_numpy(float), phys["lon"].to_numpy(float))
-            mask &= pd.Series(np.nan_to_num(d, nan=np.inf) <= km, index=phys.index)
-        sub = self.subnetwork(phys.loc[mask.to_numpy(bool), "npi"])
-        if period is not None:
-            start, end = (pd.Timestamp(p) if p is not None else None for p in period)
-            f = sub._tables["flows"]
-            keep = pd.Series(True, index=f.index)
-            if end is not None:
-                keep &= ~(f["period_start"] > end).fillna(False)
-            if start is not None:
-                keep &= ~(f["period_end"] < start).fillna(False)
-            sub._tables["flows"] = f[keep.to_numpy(bool)].reset_index(drop=True)
-            ev = sub._tables["events"]
-            em = pd.Series(True, index=ev.index)
-            if start is not None:
-                em &= ev["date"] >= start
-            if end is not None:
-                em &= ev["date"] <= end
-            sub._tables["events"] = ev[em.to_numpy(bool)].reset_index(drop=True)
-            sub._invalidate()
-        return sub
+        return select(self, specialty=specialty, zips=zips, within_km=within_km, period=period)
 
     def physician(self, npi: str) -> pd.Series:
         """The physicians-table row of one NPI.
@@ -641,7 +488,6 @@ class ReferralNetwork:
             raise NotFoundError(f"npi: {npi!r} is not a physician of this network")
         return hit.iloc[0]
 
-    # ------------------------------------------------------------------ summary
     def summary(self) -> pd.Series:
         """Summary statistics a researcher expects.
 
@@ -655,42 +501,7 @@ class ReferralNetwork:
             (share of edges whose reverse edge exists), ``isolates``,
             ``events``, ``touchpoints``, ``rejected_rows``.
         """
-        import scipy.sparse.csgraph as csg
-
-        g = self.csr()
-        n, m = g.n, g.m
-        if n:
-            ncomp, labels = csg.connected_components(g.matrix, directed=True, connection="weak")
-            largest = int(np.bincount(labels).max())
-        else:
-            ncomp, largest = 0, 0
-        a = g.matrix.copy()
-        a.data = np.ones_like(a.data)
-        a.setdiag(0)
-        a.eliminate_zeros()
-        m_nl = a.nnz
-        recip = float((a.multiply(a.T)).nnz / m_nl) if m_nl else float("nan")
-        deg = np.diff(a.indptr) + np.diff(sp_csc_indptr(a))
-        f = self.flows
-        return pd.Series(
-            {
-                "physicians": n,
-                "practices": len(self.practices),
-                "flows": len(f),
-                "edges": m,
-                "total_volume": int(f["count"].sum()) if len(f) else 0,
-                "total_patients": int(f["patients"].sum()) if f["patients"].notna().any() else 0,
-                "density": m_nl / (n * (n - 1)) if n > 1 else float("nan"),
-                "weak_components": int(ncomp),
-                "largest_component": largest,
-                "reciprocity": recip,
-                "isolates": int((deg == 0).sum()),
-                "events": len(self.events),
-                "touchpoints": len(self.touchpoints),
-                "rejected_rows": int(sum(r.n_rejected_rows for r in self.ingest.values())),
-            },
-            dtype=object,
-        )
+        return summary_series(self)
 
     # ------------------------------------------------------------------ persist
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
@@ -768,11 +579,6 @@ class ReferralNetwork:
         from .io.formats import to_csv
 
         return to_csv(self, path)
-
-
-def sp_csc_indptr(a: Any) -> np.ndarray:
-    """Column pointer of a sparse matrix (in-degree helper)."""
-    return np.asarray(a.tocsc().indptr)
 
 
 def load(path: str | Path) -> ReferralNetwork:

@@ -1,0 +1,125 @@
+"""Builders of the derived views of a :class:`~refgraph.network.ReferralNetwork`.
+
+The network caches what these return (:meth:`ReferralNetwork.cached_view`);
+they read tables and never modify them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ._csr import CSRGraph
+from ._errors import ValidationError
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+    from .network import ReferralNetwork
+
+
+def edge_table(f: pd.DataFrame, weight: str) -> pd.DataFrame:
+    """Flows summed to one row per directed pair (see :meth:`ReferralNetwork.edges`)."""
+    if weight not in f.columns:
+        raise ValidationError(
+            f"weight: expected a numeric flows column, got {weight!r}; "
+            f"columns are {list(f.columns)}"
+        )
+    cols = ["count", "patients"] + ([weight] if weight not in ("count", "patients") else [])
+    if f.duplicated(["source_npi", "target_npi"]).any():
+        out = (
+            f.groupby(["source_npi", "target_npi"], sort=False)[cols].sum(min_count=1).reset_index()
+        )
+    else:
+        out = f[["source_npi", "target_npi", *cols]].reset_index(drop=True)
+    return out
+
+
+def csr_view(e: pd.DataFrame, idx: pd.Index, weight: str) -> CSRGraph:
+    """The CSR view of an edge table over the nodes ``idx`` (see :meth:`ReferralNetwork.csr`)."""
+    src = idx.get_indexer(e["source_npi"])
+    dst = idx.get_indexer(e["target_npi"])
+    w = pd.to_numeric(e[weight], errors="coerce").to_numpy(dtype="float64", na_value=0.0)
+    return CSRGraph.from_edges(np.asarray(idx), src, dst, w, weight)
+
+
+def networkx_view(phys: pd.DataFrame, e: pd.DataFrame, weight: str, attributes: bool) -> nx.DiGraph:
+    """The networkx view (see :meth:`ReferralNetwork.to_networkx`)."""
+    import networkx as nx
+
+    G = nx.DiGraph()
+    if attributes:
+        recs = phys.astype(object).where(phys.notna(), None).to_dict("records")
+        G.add_nodes_from((r["npi"], {k: v for k, v in r.items() if k != "npi"}) for r in recs)
+    else:
+        G.add_nodes_from(phys["npi"].tolist())
+    w = pd.to_numeric(e[weight], errors="coerce").fillna(0).astype(float).tolist()
+    cnt = e["count"].astype(object).where(e["count"].notna(), None).tolist()
+    pat = e["patients"].astype(object).where(e["patients"].notna(), None).tolist()
+    G.add_edges_from(
+        (s, t, {"weight": wi, "count": c, "patients": p})
+        for s, t, wi, c, p in zip(e["source_npi"], e["target_npi"], w, cnt, pat)
+    )
+    return G
+
+
+def networkx_frames(G: nx.Graph, weight: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """Physicians and flows of a networkx graph (see :meth:`ReferralNetwork.from_networkx`)."""
+    rows = [{"npi": n, **d} for n, d in G.nodes(data=True)]
+    phys = pd.DataFrame(rows) if rows else None
+    edges = []
+    directed = G.is_directed()
+    for s, t, d in G.edges(data=True):
+        c = d.get(weight, d.get("count", d.get("weight", 1)))
+        rec = {"source_npi": s, "target_npi": t, "count": c}
+        for k, v in d.items():
+            if k not in ("weight", weight, "count"):
+                rec[k] = v
+        edges.append(rec)
+        if not directed:
+            edges.append({**rec, "source_npi": t, "target_npi": s})
+    flows = pd.DataFrame(edges) if edges else None
+
+    return phys, flows
+
+
+def summary_series(net: ReferralNetwork) -> pd.Series:
+    """The figures of :meth:`ReferralNetwork.summary`."""
+    import scipy.sparse.csgraph as csg
+
+    g = net.csr()
+    n, m = g.n, g.m
+    if n:
+        ncomp, labels = csg.connected_components(g.matrix, directed=True, connection="weak")
+        largest = int(np.bincount(labels).max())
+    else:
+        ncomp, largest = 0, 0
+    a = g.matrix.copy()
+    a.data = np.ones_like(a.data)
+    a.setdiag(0)
+    a.eliminate_zeros()
+    m_nl = a.nnz
+    recip = float((a.multiply(a.T)).nnz / m_nl) if m_nl else float("nan")
+    deg = np.diff(a.indptr) + np.diff(np.asarray(a.tocsc().indptr))
+    f = net.flows
+    return pd.Series(
+        {
+            "physicians": n,
+            "practices": len(net.practices),
+            "flows": len(f),
+            "edges": m,
+            "total_volume": int(f["count"].sum()) if len(f) else 0,
+            "total_patients": int(f["patients"].sum()) if f["patients"].notna().any() else 0,
+            "density": m_nl / (n * (n - 1)) if n > 1 else float("nan"),
+            "weak_components": int(ncomp),
+            "largest_component": largest,
+            "reciprocity": recip,
+            "isolates": int((deg == 0).sum()),
+            "events": len(net.events),
+            "touchpoints": len(net.touchpoints),
+            "rejected_rows": int(sum(r.n_rejected_rows for r in net.ingest.values())),
+        },
+        dtype=object,
+    )
