@@ -51,7 +51,7 @@ except ImportError:  # running from a checkout without installing
 
 def make_events(n_events: int, n_patients: int, n_physicians: int, seed: int) -> pd.DataFrame:
     """Seeded synthetic encounters: 90 % within the patient's practice of 10."""
-    from refgraph._validate import npi_check_digit
+    from refgraph import npi_check_digit
 
     rng = np.random.default_rng(seed)
     npis = np.array([f"1{i:08d}" + str(npi_check_digit(f"1{i:08d}")) for i in range(n_physicians)])

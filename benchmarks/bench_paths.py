@@ -73,13 +73,12 @@ def _rss_kib() -> int:
 # --------------------------------------------------------------------------- data
 def make_data(folder: Path, n: int, n_queries: int, seed: int) -> None:
     from refgraph.datasets import synthetic_region
-    from refgraph.paths import _layers, _tie_graph, resolve_sources
+    from refgraph.paths import reach, resolve_sources
 
     t0 = time.perf_counter()
     net = synthetic_region(n, seed=seed, state=None)
     net.save(folder / "net", overwrite=True)
     print(f"generated {net} in {time.perf_counter() - t0:.1f} s", flush=True)
-    tg = _tie_graph(net)
     rng = np.random.default_rng(seed)
     phys = net.physicians
     sizes = phys["practice_id"].value_counts()
@@ -90,9 +89,8 @@ def make_data(folder: Path, n: int, n_queries: int, seed: int) -> None:
         if len(queries) >= n_queries:
             break
         src = phys.loc[phys["practice_id"] == pid, "npi"].tolist()
-        ids, c0 = resolve_sources(net, src)
-        g = _layers(net, tg, ids, c0, MAX_HOPS + 1).layers[MAX_HOPS]
-        ok = np.isfinite(g)
+        ids, _ = resolve_sources(net, src)
+        ok = reach(net, sources=src, max_hops=MAX_HOPS).to_numpy() > 0
         ok[ids] = False
         cand = np.flatnonzero(ok)
         if len(cand) < per_set:
@@ -107,13 +105,13 @@ def make_data(folder: Path, n: int, n_queries: int, seed: int) -> None:
 # --------------------------------------------------------------------------- workers
 def run_refgraph(data: Path, budget: float) -> dict[str, object]:
     from refgraph import load
-    from refgraph.paths import _tie_graph, intro_paths
+    from refgraph.paths import intro_paths, tie_matrix
 
     net = load(data / "net")
     queries = json.loads((data / "queries.json").read_text())
     rss0 = _rss_kib()
     t0 = time.perf_counter()
-    _tie_graph(net)
+    tie_matrix(net)  # builds (and caches on net) the tie table and its CSR
     setup = time.perf_counter() - t0
     times, costs = [], []
     for q in queries:

@@ -29,14 +29,14 @@ except ImportError:  # running from a checkout without installing
 import matplotlib.pyplot as plt  # noqa: E402
 
 from refgraph import geo  # noqa: E402
-from refgraph.geo._plots import (  # noqa: E402
+from refgraph.datasets import synthetic_region  # noqa: E402
+from refgraph.geo import (  # noqa: E402
     plot_catchment,
     plot_clusters,
     plot_flows,
     plot_practices,
     plot_regions,
 )
-from refgraph.datasets import synthetic_region  # noqa: E402
 
 log = logging.getLogger("make_geo_images")
 

@@ -227,8 +227,8 @@ def test_cli_targets_and_parser(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_plots_draw_what_they_say() -> None:
     import matplotlib.pyplot as plt
 
-    from refgraph.paths import intro_paths, intro_plan
-    from refgraph.paths._plots import plot_event_site, plot_intro_paths, plot_intro_plan
+    from refgraph.expansion import plot_event_site
+    from refgraph.paths import intro_paths, intro_plan, plot_intro_paths, plot_intro_plan
 
     net = _planner_net()
     res = intro_paths(net, A, sources=[H])

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from refgraph import ReferralNetwork, ValidationError, npi_check_digit
-from refgraph.centrality import pagerank
-from refgraph.centrality._plots import (
+from refgraph.centrality import (
+    pagerank,
     plot_communities,
     plot_measure_distribution,
     plot_top_k,

@@ -12,13 +12,16 @@ import pandas as pd
 import pytest
 
 from refgraph import ReferralNetwork, ValidationError
-from refgraph.geo import catchment, cluster, haversine_km, plurality_regions
-from refgraph.geo._plots import (
+from refgraph.geo import (
+    catchment,
+    cluster,
+    haversine_km,
     plot_catchment,
     plot_clusters,
     plot_flows,
     plot_practices,
     plot_regions,
+    plurality_regions,
 )
 
 

@@ -12,8 +12,7 @@ import pandas as pd
 import pytest
 
 from refgraph import ReferralNetwork, ValidationError, npi_check_digit
-from refgraph.tracking import funnel
-from refgraph.tracking._plots import plot_cohorts, plot_funnel, plot_trends
+from refgraph.tracking import funnel, plot_cohorts, plot_funnel, plot_trends
 
 
 def npi(i: int) -> str:

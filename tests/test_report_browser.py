@@ -3,8 +3,8 @@
 Checks that the images load, that a table sorts when its header is clicked
 (a real mouse click through the DevTools protocol), that nothing is logged
 to the console as an error, and that the page makes no network request
-(only ``file:`` and ``data:`` URLs). Saves a screenshot to
-``docs/images/report.png`` for the docs.
+(only ``file:`` and ``data:`` URLs), and takes screenshots (into a temporary
+folder: the tests never write ``docs/images/``).
 
 Skipped with a reason when Chromium or ``websocket-client`` is missing
 (``scripts/install-browser`` installs Chromium); with ``CI=true`` a skip fails
@@ -30,8 +30,6 @@ import pytest
 from refgraph.datasets import synthetic_region
 from refgraph.report import build
 
-ROOT = Path(__file__).resolve().parents[1]
-SCREENSHOT = ROOT / "docs" / "images" / "report.png"  # + report_map.png
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -239,14 +237,15 @@ def test_no_console_errors_and_no_network(loaded: CDP) -> None:
     assert all(u.startswith(("file:", "data:")) for u in urls), urls
 
 
-def test_screenshot(loaded: CDP) -> None:
+def test_screenshot(loaded: CDP, tmp_path: Path) -> None:
+    screenshot = tmp_path / "report.png"  # + report_map.png
     loaded.js("window.scrollTo(0, 0)")
     shot = loaded.send("Page.captureScreenshot", format="png")
     data = base64.b64decode(shot["data"])
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    SCREENSHOT.write_bytes(data)
-    assert SCREENSHOT.stat().st_size > 10_000
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    screenshot.write_bytes(data)
+    assert screenshot.stat().st_size > 10_000
     loaded.js("document.getElementById('map').scrollIntoView()")
     shot = loaded.send("Page.captureScreenshot", format="png")
-    SCREENSHOT.with_name("report_map.png").write_bytes(base64.b64decode(shot["data"]))
+    screenshot.with_name("report_map.png").write_bytes(base64.b64decode(shot["data"]))

@@ -17,7 +17,7 @@ __all__ = ["main"]
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .report._demo import run_demo
+    from .report import run_demo
 
     out = run_demo(Path(args.out), n_physicians=args.physicians, seed=args.seed)
     print(f"refgraph demo: report written to {out}")

@@ -15,16 +15,11 @@ if TYPE_CHECKING:
 
 from ._plotting import axes as _axes
 from ._plotting import mpl as _mpl
-from .centrality._plots import plot_communities, plot_measure_distribution, plot_top_k
-from .geo._plots import (
-    plot_catchment,
-    plot_clusters,
-    plot_flows,
-    plot_practices,
-    plot_regions,
-)
-from .paths._plots import plot_event_site, plot_intro_paths, plot_intro_plan
-from .tracking._plots import plot_cohorts, plot_funnel, plot_trends
+from .centrality import plot_communities, plot_measure_distribution, plot_top_k
+from .expansion import plot_event_site
+from .geo import plot_catchment, plot_clusters, plot_flows, plot_practices, plot_regions
+from .paths import plot_intro_paths, plot_intro_plan
+from .tracking import plot_cohorts, plot_funnel, plot_trends
 
 __all__ = [
     "plot_catchment",

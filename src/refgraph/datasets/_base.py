@@ -359,7 +359,7 @@ def surrogate_npi(node_id: int | np.ndarray, *, dataset: int = 0) -> Any:
     --------
     >>> surrogate_npi(1)
     '1000000012'
-    >>> from refgraph._validate import is_valid_npi
+    >>> from refgraph import is_valid_npi
     >>> is_valid_npi(surrogate_npi(246))
     True
     >>> surrogate_npi([0, 385], dataset=1).tolist()

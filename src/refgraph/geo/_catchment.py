@@ -15,6 +15,7 @@ import pandas as pd
 
 from .._errors import NotFoundError, ValidationError
 from ._markets import Unit, _hav, _phys_attr, _unit_col, unit_table
+from ._spatial import _spherical_mean
 
 if TYPE_CHECKING:
     from ..network import ReferralNetwork
@@ -162,8 +163,6 @@ def catchment(
         )
     mem = phys[phys["npi"].astype(str).isin(members)]
     if not np.isfinite(lat) or not np.isfinite(lon):
-        from . import _spherical_mean
-
         mlat = pd.to_numeric(mem["lat"], errors="coerce").to_numpy(float, na_value=np.nan)
         mlon = pd.to_numeric(mem["lon"], errors="coerce").to_numpy(float, na_value=np.nan)
         ok = np.isfinite(mlat) & np.isfinite(mlon)
@@ -173,8 +172,6 @@ def catchment(
         mu = unit_of.reindex(pd.Index(sorted(members), dtype="string")).dropna()
         loc = units.reindex(mu.to_numpy(dtype=object))[["lat", "lon"]].dropna()
         if len(loc):
-            from . import _spherical_mean
-
             lat, lon = _spherical_mean(loc["lat"].to_numpy(float), loc["lon"].to_numpy(float))
     e = net.edges(weight=weight)
     mine, other = (

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ValidationError
+from ._cluster import cluster_summary
 
 logger = logging.getLogger(__name__)
 
@@ -170,8 +171,6 @@ def _flows(net: Any, weight: str, max_flows: int | None) -> tuple[list[dict[str,
 
 
 def _clusters(df: pd.DataFrame, by: str) -> tuple[list[dict[str, Any]], int]:
-    from . import cluster_summary
-
     if by not in df.columns:
         raise ValidationError(f"by: column {by!r} not in the table; run refgraph.geo.cluster")
     summ = cluster_summary(df, by=by)

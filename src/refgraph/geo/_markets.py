@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
+from .._distance import haversine_km
 from .._errors import ValidationError
+from .._optional import require
+from ._cluster import _relabel
 
 if TYPE_CHECKING:
     from ..network import ReferralNetwork
@@ -29,8 +32,6 @@ Unit = Literal["zip", "practice"]
 
 
 def _hav(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> np.ndarray:
-    from . import haversine_km
-
     return np.asarray(haversine_km(lat1, lon1, lat2, lon2), dtype=float)
 
 
@@ -146,6 +147,7 @@ def _unit_flows(
 
 def _knn_adjacency(units: pd.DataFrame, k: int) -> list[set[int]]:
     """Symmetric k-nearest-neighbour adjacency (great circle) between located units."""
+    require("sklearn", "geo", purpose="market contiguity (k nearest neighbours)")
     from sklearn.neighbors import BallTree
 
     n = len(units)
@@ -560,6 +562,4 @@ def flow_communities(
 
 
 def _relabel_sizes(lab: np.ndarray) -> np.ndarray:
-    from . import _relabel
-
     return _relabel(lab)

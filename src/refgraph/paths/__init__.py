@@ -8,7 +8,8 @@ the cost ``-log p``. :func:`intro_paths` returns the ``k`` most probable
 simple paths of at most ``max_hops`` hops, each hop explained in words and
 numbers; :func:`best_introducers` ranks the physicians who would make the
 final introduction, and :func:`intro_plan` chooses whom to ask for a whole
-target list.
+target list. :func:`reach` gives the best path's probability to every
+physician at once, and :func:`tie_matrix` the tie strengths as a sparse matrix.
 
 Search. Warm paths are short, so instead of Yen's algorithm (``k`` Dijkstra
 runs per spur node, on the whole graph) the search is a best-first (A*)
@@ -41,55 +42,15 @@ References
 
 from __future__ import annotations
 
-import logging
-from typing import Any
-
-from .._distance import haversine_km  # noqa: F401  (re-exported: expansion imports it from here)
-from .._errors import NoPathError, NotFoundError, ValidationError  # noqa: F401
-from ._intro import (  # noqa: F401  (private names re-exported for existing importers)
-    IntroPaths,
-    _ago,
-    _build_result,
-    _check_int,
-    _hop_facts,
-    _introducer_frame,
-    _names,
-    _no_path,
-    _practice_info,
-    _prepare,
-    _Query,
-    best_introducers,
-    intro_paths,
-)
-from ._plan import (  # noqa: F401  (private names re-exported for existing importers)
-    IntroPlan,
-    expected_introductions,
-    greedy_asks,
-    intro_plan,
-)
-from ._search import (  # noqa: F401  (private names re-exported for existing importers)
-    _CACHE,
-    _competitor_mask,
-    _describe_region,
-    _layers,
-    _node,
-    _search,
-    _Start,
-    _tie_graph,
-    _TieGraph,
-    region_mask,
-    resolve_sources,
-)
-from ._ties import (  # noqa: F401
-    FACTORS,
-    TieFit,
-    TieWeights,
-    _tie_core,
-    fit_tie_strength,
-    tie_strength,
-)
-
-logger = logging.getLogger(__name__)
+from .._errors import NoPathError, NotFoundError, ValidationError  # noqa: F401  (also refgraph.*)
+from ._cli import cmd_intro
+from ._fit import fit_tie_strength
+from ._intro import IntroPaths, best_introducers, intro_paths
+from ._plan import IntroPlan, expected_introductions, greedy_asks, intro_plan
+from ._plots import plot_intro_paths, plot_intro_plan
+from ._reach import reach, tie_matrix
+from ._search import region_mask, resolve_sources
+from ._ties import FACTORS, TieFit, TieWeights, tie_strength
 
 __all__ = [
     "FACTORS",
@@ -99,37 +60,16 @@ __all__ = [
     "TieWeights",
     "best_introducers",
     "cmd_intro",
+    "expected_introductions",
     "fit_tie_strength",
+    "greedy_asks",
     "intro_paths",
     "intro_plan",
+    "plot_intro_paths",
+    "plot_intro_plan",
+    "reach",
+    "region_mask",
+    "resolve_sources",
+    "tie_matrix",
     "tie_strength",
 ]
-
-
-# ---------------------------------------------------------------------------- CLI
-def _load_network(path: str | None) -> Any:
-    import os
-
-    from ..network import load
-
-    path = path or os.environ.get("REFGRAPH_NETWORK")
-    if not path:
-        raise ValidationError("--network: no network folder given (or set REFGRAPH_NETWORK)")
-    return load(path)
-
-
-def cmd_intro(args: Any) -> int:
-    """``refgraph intro --to NPI [--from NPI ...] [--network PATH] [--k 5]``: print paths."""
-    import sys
-
-    net = _load_network(getattr(args, "network", None))
-    res = intro_paths(
-        net,
-        args.to,
-        sources=args.sources or None,
-        home=getattr(args, "home", None),
-        k=args.k,
-        max_hops=args.max_hops,
-    )
-    sys.stdout.write(res.table() + "\n")
-    return 0

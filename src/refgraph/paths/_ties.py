@@ -34,8 +34,6 @@ reciprocity factor.
 
 from __future__ import annotations
 
-import logging
-import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
@@ -44,10 +42,17 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ValidationError
+from ._tie_data import (
+    _as_of,
+    _colleague_pairs,
+    _dates,
+    _ids,
+    _node_context,
+    _read_ties,
+    _touchpoint_ties,
+)
 
-logger = logging.getLogger(__name__)
-
-__all__ = ["FACTORS", "TieFit", "TieWeights", "fit_tie_strength", "tie_strength"]
+__all__ = ["FACTORS", "TieFit", "TieWeights", "tie_strength"]
 
 #: Names of the tie-strength factors, in the order of :class:`TieWeights`.
 FACTORS: tuple[str, ...] = (
@@ -59,8 +64,6 @@ FACTORS: tuple[str, ...] = (
     "same_system",
     "logged",
 )
-
-_NPI_IN_TEXT = re.compile(r"(?<!\d)(\d{10})(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -176,101 +179,6 @@ class TieFit:
         return pd.Series(out, dtype=object)
 
 
-# ---------------------------------------------------------------------------- helpers
-def _dates(col: pd.Series) -> np.ndarray:
-    """A date column as datetime64[ns] (NaT for missing)."""
-    return np.asarray(pd.to_datetime(col, errors="coerce").to_numpy(dtype="datetime64[ns]"))
-
-
-def _as_of(net: Any, as_of: Any) -> pd.Timestamp | None:
-    if as_of is not None:
-        try:
-            return pd.Timestamp(as_of)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"as_of: expected a date, got {as_of!r}") from exc
-    cands = []
-    for col in (net.flows["period_end"], net.events["date"], net.touchpoints["date"]):
-        if len(col) and col.notna().any():
-            cands.append(pd.Timestamp(pd.to_datetime(col).max()))
-    return max(cands) if cands else None
-
-
-def _read_ties(ties: pd.DataFrame, idx: pd.Index) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    cols = list(ties.columns)
-    if {"npi_a", "npi_b"} <= set(cols):
-        ca, cb = "npi_a", "npi_b"
-    elif {"source_npi", "target_npi"} <= set(cols):
-        ca, cb = "source_npi", "target_npi"
-    else:
-        raise ValidationError(
-            f"ties: expected columns npi_a, npi_b (or source_npi, target_npi), got {cols}"
-        )
-    a = idx.get_indexer(ties[ca].astype("string"))
-    b = idx.get_indexer(ties[cb].astype("string"))
-    kind = ties["kind"].astype(str).tolist() if "kind" in cols else ["knows"] * len(ties)
-    ok = (a >= 0) & (b >= 0) & (a != b)
-    if (~ok).any():
-        logger.warning(
-            "ties: %d row(s) name unknown physicians or a self-tie; ignored", (~ok).sum()
-        )
-    return a[ok], b[ok], [k for k, o in zip(kind, ok) if o]
-
-
-def _touchpoint_ties(net: Any, idx: pd.Index) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Touchpoints whose notes name another physician's NPI ("introduced by 1234567893")."""
-    tp = net.touchpoints
-    if not len(tp) or tp["notes"].isna().all():
-        return np.empty(0, np.int64), np.empty(0, np.int64), []
-    notes = tp["notes"].astype("string").fillna("")
-    found = notes.str.findall(_NPI_IN_TEXT.pattern)
-    rows = [(i, m) for i, ms in enumerate(found.tolist()) for m in ms]
-    if not rows:
-        return np.empty(0, np.int64), np.empty(0, np.int64), []
-    who = idx.get_indexer(tp["npi"].astype("string").to_numpy()[[r[0] for r in rows]])
-    other = idx.get_indexer(pd.Index([r[1] for r in rows]))
-    kinds = tp["kind"].astype(str).to_numpy()[[r[0] for r in rows]]
-    ok = (who >= 0) & (other >= 0) & (who != other)
-    return who[ok], other[ok], [f"touchpoint: {k}" for k in kinds[ok]]
-
-
-def _colleague_pairs(net: Any, max_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """All pairs of physicians sharing a practice of at most ``max_size`` physicians."""
-    if max_size < 2:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    prac = net.physicians["practice_id"]
-    has = prac.notna().to_numpy(bool)
-    codes, _ = pd.factorize(prac)
-    ids = np.flatnonzero(has)
-    g = codes[ids]
-    sizes = np.bincount(g) if len(g) else np.zeros(0, np.int64)
-    keep = sizes[g] <= max_size
-    ids, g = ids[keep], g[keep]
-    order = np.argsort(g, kind="stable")
-    ids, g = ids[order], g[order]
-    a_parts, b_parts = [], []
-    for off in range(1, max_size):
-        if off >= len(g):
-            break
-        same = g[:-off] == g[off:]
-        a_parts.append(ids[:-off][same])
-        b_parts.append(ids[off:][same])
-    if not a_parts:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    return np.concatenate(a_parts), np.concatenate(b_parts)
-
-
-def _node_context(net: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Practice code and system code per physician (-1 when unknown)."""
-    phys, prac = net.physicians, net.practices
-    pcode, puniq = pd.factorize(phys["practice_id"])
-    sys_of = pd.Series(prac["system"].to_numpy(), index=prac["practice_id"].to_numpy())
-    sys_of = sys_of[~sys_of.index.duplicated()]
-    systems = pd.Series(puniq).map(sys_of) if len(puniq) else pd.Series([], dtype=object)
-    scode_u, _ = pd.factorize(systems)
-    scode = np.where(pcode >= 0, scode_u[np.maximum(pcode, 0)] if len(scode_u) else -1, -1)
-    return np.asarray(pcode), np.asarray(scode)
-
-
 # ---------------------------------------------------------------------------- main
 def tie_strength(
     net: Any,
@@ -353,34 +261,6 @@ def tie_strength(
         with_npis=True,
     )
     return frame
-
-
-def _npi_ints(values: Any) -> np.ndarray | None:
-    """10-digit NPI strings as int64 (None when some value is not all digits)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    try:
-        arr = pa.array(np.asarray(values, dtype=object), type=pa.string())
-        return np.asarray(pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError):
-        return None
-
-
-def _ids(net: Any, col: pd.Series) -> np.ndarray:
-    """Node ids of an NPI column (-1 for unknown), via integer search when possible."""
-
-    def build() -> tuple[np.ndarray, np.ndarray] | None:
-        k = _npi_ints(net.npis)
-        return None if k is None else (np.argsort(k), np.sort(k))
-
-    sorted_keys = net.cached_view(("refgraph.paths", "npi_ints"), build)
-    v = _npi_ints(col) if sorted_keys is not None and len(col) else None
-    if sorted_keys is None or v is None or not len(sorted_keys[1]):
-        return np.asarray(net.npis.get_indexer(pd.Index(col.astype("string"))), dtype=np.int64)
-    order, sk = sorted_keys
-    pos = np.minimum(np.searchsorted(sk, v), len(sk) - 1)
-    return np.where(sk[pos] == v, order[pos], -1).astype(np.int64)
 
 
 def _tie_core(
@@ -548,155 +428,3 @@ def _tie_core(
     out = pd.DataFrame(data)
     out.attrs["as_of"] = None if ref is None else str(ref.date())
     return out, a, b
-
-
-def _pair_factors(net: Any, ts: pd.DataFrame, a_npi: pd.Series, b_npi: pd.Series) -> np.ndarray:
-    """Factor matrix for arbitrary pairs (pairs absent from ``ts`` get 0 contact factors)."""
-    idx = net.npis
-    a = idx.get_indexer(pd.Index(a_npi.astype("string")))
-    b = idx.get_indexer(pd.Index(b_npi.astype("string")))
-    if ((a < 0) | (b < 0)).any():
-        raise ValidationError("labelled: some pairs name physicians not in the network")
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    ta = idx.get_indexer(pd.Index(ts["npi_a"]))
-    tb = idx.get_indexer(pd.Index(ts["npi_b"]))
-    n = len(idx)
-    key_ts = pd.Index(ta.astype(np.int64) * n + tb)
-    pos = key_ts.get_indexer(lo.astype(np.int64) * n + hi)
-    X = np.zeros((len(a), len(FACTORS)))
-    hit = pos >= 0
-    X[hit] = ts[list(FACTORS)].to_numpy("float64")[pos[hit]]
-    pcode, scode = _node_context(net)
-    same_p = (pcode[lo] >= 0) & (pcode[lo] == pcode[hi])
-    X[~hit, FACTORS.index("same_practice")] = same_p[~hit]
-    X[~hit, FACTORS.index("same_system")] = (
-        (~same_p) & (scode[lo] >= 0) & (scode[lo] == scode[hi])
-    )[~hit]
-    return X
-
-
-def fit_tie_strength(
-    net: Any,
-    labelled: pd.DataFrame,
-    *,
-    label: str = "label",
-    half_life_days: float = 180.0,
-    as_of: Any = None,
-    ties: pd.DataFrame | None = None,
-    test_size: float = 0.3,
-    C: float = 1.0,
-    seed: int = 0,
-) -> TieFit:
-    """Calibrate the tie-strength weights on labelled known relationships.
-
-    Fits a logistic regression of the label (1 = "they know each other well
-    enough to introduce", 0 = not) on the seven factors, so the fitted
-    coefficients are directly the weights of :func:`tie_strength`.
-
-    Parameters
-    ----------
-    net
-        The network the factors are computed on.
-    labelled
-        Pairs ``npi_a``, ``npi_b`` (or ``source_npi``, ``target_npi``) and a
-        0/1 ``label`` column. Pairs without any relationship in the network
-        are allowed (their contact factors are 0).
-    label
-        Name of the label column.
-    half_life_days, as_of, ties
-        As in :func:`tie_strength`.
-    test_size
-        Share of pairs held out (stratified) to report fit quality.
-    C
-        Inverse L2 regularisation strength of scikit-learn's
-        ``LogisticRegression``.
-    seed
-        Seed of the train/test split.
-
-    Returns
-    -------
-    TieFit
-        Fitted weights and held-out AUC, log-loss and Brier score.
-
-    Raises
-    ------
-    ValidationError
-        When labels are not 0/1 or only one class is present.
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd
-    >>> from refgraph import ReferralNetwork, npi_check_digit
-    >>> rng = np.random.default_rng(0)
-    >>> ids = [f"1{i:08d}" for i in range(100, 400)]
-    >>> ids = [p + str(npi_check_digit(p)) for p in ids]
-    >>> a, b = ids[::2], ids[1::2]
-    >>> counts = rng.integers(1, 40, len(a))
-    >>> net = ReferralNetwork.from_frames(flows=pd.DataFrame(
-    ...     {"source_npi": a, "target_npi": b, "count": counts}))
-    >>> lab = pd.DataFrame({"npi_a": a, "npi_b": b, "label": (counts > 15).astype(int)})
-    >>> fit = fit_tie_strength(net, lab)
-    >>> fit.auc > 0.9
-    True
-    """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
-    from sklearn.model_selection import train_test_split
-
-    cols = set(labelled.columns)
-    if {"npi_a", "npi_b"} <= cols:
-        ca, cb = "npi_a", "npi_b"
-    elif {"source_npi", "target_npi"} <= cols:
-        ca, cb = "source_npi", "target_npi"
-    else:
-        raise ValidationError(
-            "labelled: expected columns npi_a, npi_b (or source_npi, target_npi), "
-            f"got {sorted(cols)}"
-        )
-    if label not in cols:
-        raise ValidationError(f"label: column {label!r} not in labelled ({sorted(cols)})")
-    y = pd.to_numeric(labelled[label], errors="coerce").to_numpy("float64", na_value=np.nan)
-    if not np.isin(y, [0.0, 1.0]).all():
-        raise ValidationError(f"labelled[{label!r}]: expected only 0/1 labels")
-    if len(np.unique(y)) < 2:
-        raise ValidationError(f"labelled[{label!r}]: both classes (0 and 1) are needed to fit")
-    ts = tie_strength(net, half_life_days=half_life_days, as_of=as_of, ties=ties)
-    X = _pair_factors(net, ts, labelled[ca], labelled[cb])
-    y = y.astype(int)
-    n_min = int(min(np.bincount(y)))
-    if n_min >= 5 and 0 < test_size < 1:
-        Xtr, Xte, ytr, yte = train_test_split(
-            X, y, test_size=test_size, random_state=seed, stratify=y
-        )
-    else:
-        logger.warning("fit_tie_strength: too few labels to hold out; reporting in-sample fit")
-        Xtr, Xte, ytr, yte = X, X, y, y
-    model = LogisticRegression(C=C, max_iter=1000)
-    model.fit(Xtr, ytr)
-    p = model.predict_proba(Xte)[:, 1]
-    coef = model.coef_[0]
-    fitted = replace(
-        TieWeights(),
-        intercept=float(model.intercept_[0]),
-        **{f: float(c) for f, c in zip(FACTORS, coef)},
-    )
-    d = TieWeights()
-    z_def = d.intercept + Xte @ d.coefficients()
-    two = len(np.unique(yte)) > 1
-    res = TieFit(
-        weights=fitted,
-        auc=float(roc_auc_score(yte, p)) if two else float("nan"),
-        log_loss=float(log_loss(yte, p, labels=[0, 1])),
-        brier=float(brier_score_loss(yte, p)),
-        auc_default=float(roc_auc_score(yte, z_def)) if two else float("nan"),
-        n_train=len(ytr),
-        n_test=len(yte),
-    )
-    logger.info(
-        "fit_tie_strength: AUC %.3f (defaults %.3f), log-loss %.3f, Brier %.3f",
-        res.auc,
-        res.auc_default,
-        res.log_loss,
-        res.brier,
-    )
-    return res

@@ -23,9 +23,9 @@ are the events sound?             :func:`check_events`
 
 Events may hold one row per referral (``status`` = furthest stage reached) or
 one row per status change grouped by a ``referral_id`` column; see
-:func:`check_events` for what is rejected and why. Plots live in
-:mod:`refgraph.tracking._plots` (``plot_trends``, ``plot_funnel``,
-``plot_cohorts``).
+:func:`check_events` for what is rejected and why. The plots
+:func:`plot_trends`, :func:`plot_funnel` and :func:`plot_cohorts` return
+``(fig, ax)``; matplotlib is imported when one is called, not with this package.
 
 Examples
 --------
@@ -43,10 +43,14 @@ Examples
 
 from __future__ import annotations
 
-from ._alerts import at_risk, call_list, structural_alerts, trends
-from ._events import bucket, check_events, network_as_of
+from ._alerts import at_risk, call_list
+from ._events import check_events
 from ._funnel import NurturePlan, funnel, leakage, loyalty, nurture_plan, retention
 from ._lift import outreach_lift
+from ._periods import bucket, network_as_of
+from ._plots import plot_cohorts, plot_funnel, plot_trends
+from ._structural import structural_alerts
+from ._trends import trends
 
 __all__ = [
     "NurturePlan",
@@ -60,6 +64,9 @@ __all__ = [
     "network_as_of",
     "nurture_plan",
     "outreach_lift",
+    "plot_cohorts",
+    "plot_funnel",
+    "plot_trends",
     "retention",
     "structural_alerts",
     "trends",

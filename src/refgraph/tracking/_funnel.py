@@ -11,8 +11,17 @@ import pandas as pd
 
 from .._errors import ValidationError
 from ..network import ReferralNetwork
-from ._alerts import _days_param, at_risk
-from ._events import _BY, _day, _home_npis, _keys, _referrals, _stage_codes, check_events
+from ._alerts import at_risk
+from ._events import (
+    _competitor_npis,
+    _day,
+    _days_param,
+    _home_npis,
+    _referrals,
+    _stage_codes,
+    check_events,
+)
+from ._periods import _BY, _keys
 
 logger = logging.getLogger("refgraph.tracking")
 
@@ -220,39 +229,6 @@ def retention(
 
 
 # ---------------------------------------------------------------------- loyalty
-def _home_specialty(net: ReferralNetwork, mine: pd.Index, specialty: str | None) -> str:
-    if specialty is not None:
-        return specialty
-    spec = net.physicians.set_index("npi")["specialty"].reindex(mine).dropna()
-    if spec.empty:
-        raise ValidationError(
-            "specialty: the home physicians have no specialty in the physicians table; "
-            "pass specialty='cardiology' (for example)"
-        )
-    return str(spec.mode().iloc[0])
-
-
-def _competitor_npis(
-    net: ReferralNetwork,
-    mine: pd.Index,
-    specialty: str | None = None,
-    competitors: Any = None,
-) -> pd.Index:
-    """NPIs competing with ``mine``: named ones, else same or competing specialty."""
-    if competitors is not None:
-        return pd.Index(pd.Series(list(competitors), dtype="string")).difference(mine)
-    home_spec = _home_specialty(net, mine, specialty)
-    try:
-        from ..specialties import competing
-
-        specs = competing(home_spec)
-    except (ImportError, ValueError):  # unknown key: fall back on the exact specialty
-        specs = [home_spec]
-    phys = net.physicians
-    hit = phys.loc[phys["specialty"].isin(specs).to_numpy(dtype=bool, na_value=False), "npi"]
-    return pd.Index(hit.astype("string")).difference(mine)
-
-
 def _market(
     net: ReferralNetwork,
     home: Any,

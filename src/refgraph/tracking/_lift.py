@@ -13,8 +13,7 @@ from scipy import stats
 from .._errors import ValidationError
 from ..model import TOUCHPOINT_KINDS
 from ..network import ReferralNetwork
-from ._alerts import _days_param
-from ._events import _day, _days, _referrals
+from ._events import _day, _days, _days_param, _referrals
 
 logger = logging.getLogger("refgraph.tracking")
 

@@ -11,8 +11,9 @@ from .._errors import ValidationError
 from .._plotting import axes as _axes
 from ..network import ReferralNetwork
 from ._alerts import at_risk
-from ._events import _freq, _period_codes, _period_start, _referrals, bucket
+from ._events import _referrals
 from ._funnel import funnel
+from ._periods import _freq, _period_codes, _period_start, bucket
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

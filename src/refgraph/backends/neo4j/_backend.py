@@ -1,0 +1,250 @@
+"""The Neo4j backend class and :func:`connect`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from ..._errors import BackendError, ValidationError
+from ._connect import _new_driver
+from ._gds import _GdsMixin
+from ._read import _ReadMixin
+from ._schema import _Q
+from ._write import _WriteMixin
+from ._yen import _YenMixin
+
+if TYPE_CHECKING:
+    from neo4j import Driver
+
+    from ...network import ReferralNetwork
+
+
+class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
+    """The refgraph tables stored in a Neo4j database.
+
+    Parameters
+    ----------
+    uri
+        Bolt/Neo4j URI (``bolt://``, ``neo4j://``, ``neo4j+s://`` for Aura or a
+        cluster). Default: ``$NEO4J_URI``.
+    auth
+        ``(user, password)``. Default: ``$NEO4J_USER`` / ``$NEO4J_PASSWORD``.
+    driver
+        An existing :class:`neo4j.Driver` to use instead (not closed by
+        :meth:`close`).
+    database
+        Database name (default ``$NEO4J_DATABASE`` or the server default).
+    batch_size
+        Rows per ``UNWIND`` batch in writes.
+
+    Examples
+    --------
+    >>> from refgraph.backends.neo4j import Neo4jBackend
+    >>> db = Neo4jBackend("bolt://127.0.0.1:7687", auth=("neo4j", "secret"))  # doctest: +SKIP
+    >>> db.write(net)  # doctest: +SKIP
+    >>> same = db.read()  # doctest: +SKIP
+    """
+
+    name = "neo4j"
+
+    def __init__(
+        self,
+        uri: str | None = None,
+        auth: tuple[str, str] | None = None,
+        *,
+        driver: Driver | None = None,
+        database: str | None = None,
+        batch_size: int = 5000,
+        progress: bool | None = None,
+    ) -> None:
+        if batch_size < 1:
+            raise ValidationError(f"batch_size: expected a positive integer, got {batch_size!r}")
+        self.batch_size = int(batch_size)
+        self.database = database or os.environ.get("NEO4J_DATABASE") or None
+        self.progress = progress
+        self._owns_driver = driver is None
+        if driver is None:
+            driver, self._uri = _new_driver(uri, auth)
+        else:
+            self._uri = "<driver>"
+        self.driver = driver
+        self._gds: str | bool | None = False  # False = not probed yet
+
+    # ------------------------------------------------------------------ plumbing
+    def __repr__(self) -> str:
+        db = f", database={self.database!r}" if self.database else ""
+        return f"Neo4jBackend({self._uri}{db})"
+
+    def close(self) -> None:
+        """Close the driver (if this backend created it)."""
+        if self._owns_driver:
+            self.driver.close()
+
+    def __enter__(self) -> Neo4jBackend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ schema
+    def setup_schema(self) -> None:
+        """Create refgraph's uniqueness constraints and indexes (idempotent)."""
+        for q in _Q["constraints"]:
+            self._write(q)
+
+    def counts(self) -> dict[str, int]:
+        """Numbers of physicians, practices, flows, events and touchpoints stored."""
+        rec = self._read(_Q["counts"])[0]
+        return {k: int(v) for k, v in rec.items()}
+
+    # ------------------------------------------------------------------ write
+    def write(
+        self,
+        net: ReferralNetwork,
+        *,
+        on_batch: Callable[[str, int], None] | None = None,
+    ) -> dict[str, int]:
+        """Write (MERGE) every table of ``net``; safe to re-run.
+
+        Nodes are written before relationships; each batch is one managed
+        transaction. Running the same write twice, or again after an
+        interruption, leaves exactly one copy of every row.
+
+        Parameters
+        ----------
+        net
+            The network to store.
+        on_batch
+            Called as ``on_batch(what, n_rows)`` after each committed batch.
+
+        Returns
+        -------
+        dict
+            Rows written per table.
+        """
+        self.setup_schema()
+        return self._write_tables(net, on_batch)
+
+    # ------------------------------------------------------------------ read
+    def read(
+        self,
+        *,
+        specialty: str | Iterable[str] | None = None,
+        zips: Iterable[str] | None = None,
+        within_km: tuple[float, float, float] | None = None,
+        around: Iterable[str] | None = None,
+        hops: int = 1,
+        period: tuple[Any, Any] | None = None,
+    ) -> ReferralNetwork:
+        """Read the stored network (or a sub-network) back as a ReferralNetwork.
+
+        The result carries this backend in ``net.backend`` so analyses can be
+        pushed down to Graph Data Science.
+
+        Parameters
+        ----------
+        specialty, zips, within_km
+            Select physicians as :meth:`ReferralNetwork.select` does (the
+            filtering happens in Cypher).
+        around, hops
+            Select the physicians within ``hops`` referral steps (either
+            direction) of these NPIs.
+        period
+            Keep flows whose period overlaps ``(start, end)`` and events in it.
+        """
+        return self._read_network(
+            specialty=specialty,
+            zips=zips,
+            within_km=within_km,
+            around=around,
+            hops=hops,
+            period=period,
+        )
+
+    # ------------------------------------------------------------------ delete
+    def delete(self, *, npis: Iterable[str] | None = None, everything: bool = False) -> None:
+        """Delete physicians (with their flows) or everything refgraph stored.
+
+        Parameters
+        ----------
+        npis
+            Physicians to delete, with their flows, referral events and
+            touchpoints.
+        everything
+            Delete all refgraph nodes and relationships, in batches.
+        """
+        if npis is not None:
+            ids = [str(n) for n in npis]
+            for batch in self._batches(ids, "delete"):
+                self._write(_Q["delete_physicians"], ids=batch)
+        if everything:
+            while True:
+                got = self._read_write_count()
+                if got == 0:
+                    break
+
+    # ------------------------------------------------------------------ GDS
+    @property
+    def gds_version(self) -> str | None:
+        """Version of Graph Data Science on the server, or ``None`` if absent."""
+        if self._gds is False:
+            try:
+                self._gds = str(self._read(_Q["gds_version"])[0]["v"])
+            except BackendError:
+                self._gds = None
+        return self._gds  # type: ignore[return-value]
+
+    _PUSHED = frozenset({"pagerank", "betweenness", "louvain", "leiden", "degree", "intro_paths"})
+
+    def supports(self, algorithm: str) -> bool:
+        """Whether ``algorithm`` runs inside Neo4j (needs Graph Data Science)."""
+        return algorithm in self._PUSHED and self.gds_version is not None
+
+    def run(self, algorithm: str, net: ReferralNetwork, **options: Any) -> Any:
+        """Run an analysis in Graph Data Science on the physicians of ``net``.
+
+        The projection holds the physicians of ``net`` and one relationship
+        per referring pair with ``weight`` = summed flow column (``count`` by
+        default) and ``cost = 1 / weight``; it is dropped in ``finally``.
+        Results have the same shape as the in-memory functions:
+
+        - ``pagerank``: GDS scores are divided by their sum. GDS does not
+          redistribute the rank of physicians who refer to nobody, but since
+          networkx spreads it like the teleport vector, the two solutions are
+          proportional, so normalising gives networkx's answer (up to the
+          iteration tolerance).
+        - ``betweenness``: on ``cost``; normalised like networkx for directed
+          graphs (divided by ``(n-1)(n-2)``) when ``normalized=True``.
+        - ``louvain``/``leiden``: on the undirected projection (both
+          directions summed); community ids are relabelled ``0..c-1`` by size.
+        - ``degree``: in/out degree and strength.
+        - ``intro_paths``: GDS Yen on a layered copy of the tie graph; returns
+          the same :class:`~refgraph.paths.IntroPaths` as memory, or ``None``
+          (compute in memory) when equal-cost paths make the order ambiguous.
+          See :meth:`_intro_paths`.
+        """
+        if algorithm not in self._PUSHED:
+            raise ValidationError(f"algorithm: {algorithm!r} is not pushed down to GDS")
+        if algorithm == "intro_paths":
+            return self._intro_paths(net, **options)
+        return self._run_gds(algorithm, net, **options)
+
+
+def connect(target: str | Driver | Neo4jBackend | None = None, **kwargs: Any) -> Neo4jBackend:
+    """A :class:`Neo4jBackend` from a URI, a driver, an existing backend or env vars.
+
+    Examples
+    --------
+    >>> db = connect("neo4j+s://abc.databases.neo4j.io", auth=("neo4j", "pw"))  # doctest: +SKIP
+    >>> db = connect()  # NEO4J_URI, NEO4J_USER, NEO4J_PASSWORD  # doctest: +SKIP
+    """
+    if isinstance(target, Neo4jBackend):
+        return target
+    if target is None or isinstance(target, str):
+        return Neo4jBackend(target, **kwargs)
+    if hasattr(target, "session") and hasattr(target, "execute_query"):
+        return Neo4jBackend(driver=target, **kwargs)
+    raise ValidationError(
+        f"target: expected a URI, a neo4j.Driver or a Neo4jBackend, got {type(target).__name__}"
+    )

@@ -1,0 +1,109 @@
+"""Connecting to Neo4j: URI and credentials, the driver, sessions and transactions.
+
+:class:`_Connection` is the base of :class:`~refgraph.backends.neo4j.Neo4jBackend`
+(and of its mixins): it runs one statement per managed transaction (retried by
+the driver on transient errors) and turns driver errors into
+:class:`~refgraph.BackendError`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from ..._errors import BackendError, ValidationError
+from ..._optional import require
+
+if TYPE_CHECKING:
+    from neo4j import Driver, ManagedTransaction
+
+
+def _redact(uri: str) -> str:
+    """A URI without any ``user:password@`` part."""
+    if "@" in uri and "://" in uri:
+        scheme, rest = uri.split("://", 1)
+        return f"{scheme}://{rest.split('@', 1)[1]}"
+    return uri
+
+
+def _new_driver(uri: str | None, auth: tuple[str, str] | None) -> tuple[Driver, str]:
+    """A new driver for ``uri`` (default ``$NEO4J_URI``) and that URI without credentials.
+
+    ``auth`` defaults to ``$NEO4J_USER`` (else ``neo4j``) / ``$NEO4J_PASSWORD``.
+    """
+    require("neo4j", "neo4j", purpose="the Neo4j backend")
+    from neo4j import GraphDatabase
+
+    uri = uri or os.environ.get("NEO4J_URI")
+    if not uri:
+        raise ValidationError(
+            "uri: no Neo4j URI given and NEO4J_URI is not set "
+            "(e.g. bolt://127.0.0.1:7687 or neo4j+s://<id>.databases.neo4j.io)"
+        )
+    if auth is None and os.environ.get("NEO4J_PASSWORD") is not None:
+        auth = (os.environ.get("NEO4J_USER", "neo4j"), os.environ["NEO4J_PASSWORD"])
+    try:
+        driver = GraphDatabase.driver(uri, auth=auth)
+    except Exception as exc:  # driver raises ValueError/ConfigurationError
+        raise BackendError(
+            f"cannot create a Neo4j driver for {_redact(uri)}: {type(exc).__name__}"
+        ) from None
+    return driver, _redact(uri)
+
+
+class _Connection:
+    """Sessions, managed transactions and write batches over ``self.driver``."""
+
+    driver: Driver
+    database: str | None
+    batch_size: int
+    progress: bool | None
+
+    def _session(self) -> Any:
+        # Server notifications (e.g. "property key does not exist" on an empty
+        # store) are not errors for refgraph; keep them out of the user's log.
+        kwargs: dict[str, Any] = {"notifications_min_severity": "OFF"}
+        if self.database:
+            kwargs["database"] = self.database
+        return self.driver.session(**kwargs)
+
+    def _write(self, query: str, **params: Any) -> None:
+        def work(tx: ManagedTransaction) -> None:
+            tx.run(query, **params).consume()
+
+        try:
+            with self._session() as s:
+                s.execute_write(work)
+        except Exception as exc:
+            raise BackendError(f"Neo4j write failed: {type(exc).__name__}: {exc}") from exc
+
+    def _read(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        """Rows of a read query as dicts."""
+        return self._read_rows(query, lambda r: r.data(), params)
+
+    def _read_values(self, query: str, **params: Any) -> list[list[Any]]:
+        """Rows of a read query as value lists (cheaper to build than dicts)."""
+        return self._read_rows(query, lambda r: r.values(), params)
+
+    def _read_rows(self, query: str, row: Callable[[Any], Any], params: dict[str, Any]) -> Any:
+        def work(tx: ManagedTransaction) -> list[Any]:
+            return [row(r) for r in tx.run(query, **params)]
+
+        try:
+            with self._session() as s:
+                return s.execute_read(work)
+        except Exception as exc:
+            raise BackendError(f"Neo4j read failed: {type(exc).__name__}: {exc}") from exc
+
+    def _batches(self, rows: list[Any], what: str) -> Iterator[list[Any]]:
+        from ...config import config
+
+        show = config.progress if self.progress is None else self.progress
+        starts = range(0, len(rows), self.batch_size)
+        if show and len(rows) > 10 * self.batch_size:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc=f"neo4j {what}", unit="batch")
+        for i in starts:
+            yield rows[i : i + self.batch_size]

@@ -1,0 +1,137 @@
+"""Analyses pushed down to Neo4j Graph Data Science.
+
+PageRank, betweenness, Louvain (and Leiden) and degree run on a GDS projection
+of the physicians of a network, dropped again in ``finally``.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..._errors import BackendError
+from ._connect import _Connection
+from ._schema import _Q
+
+if TYPE_CHECKING:
+    from ...network import ReferralNetwork
+
+logger = logging.getLogger("refgraph.backends.neo4j")
+
+
+class _GdsMixin(_Connection):
+    """The GDS projections of :class:`~refgraph.backends.neo4j.Neo4jBackend`."""
+
+    def _run_gds(self, algorithm: str, net: ReferralNetwork, **options: Any) -> Any:
+        """:meth:`Neo4jBackend.run` for the algorithms other than ``intro_paths``."""
+        if algorithm == "degree" and options.get("patients_per_physician") is not None:
+            return None  # panel sizes live in memory
+        if algorithm == "louvain" and float(options.get("resolution") or 1.0) != 1.0:
+            return None  # GDS Louvain has no resolution parameter: compute in memory
+        if (
+            algorithm == "pagerank"
+            and isinstance(options.get("personalization"), dict)
+            and (len({float(v) for v in options["personalization"].values()}) > 1)
+        ):
+            return None  # GDS restarts uniformly on its source nodes
+        ids = [str(x) for x in net.npis]
+        weight = str(options.get("weight") or "count")
+        undirected = ["*"] if algorithm in ("louvain", "leiden") else []
+        graph = f"refgraph_{uuid.uuid4().hex}"
+        try:
+            self._write(
+                _Q["gds_project"], ids=ids, weight=weight, graph=graph, undirected=undirected
+            )
+            return self._run_projected(algorithm, graph, ids, options, net.npis)
+        finally:
+            try:
+                self._write(_Q["gds_drop"], graph=graph)
+            except BackendError:
+                logger.warning("could not drop GDS projection %s", graph)
+
+    def _run_projected(
+        self,
+        algorithm: str,
+        graph: str,
+        ids: list[str],
+        options: dict[str, Any],
+        index: pd.Index,
+    ) -> pd.DataFrame:
+        n = len(ids)
+        if algorithm == "pagerank":
+            config: dict[str, Any] = {
+                "relationshipWeightProperty": "weight",
+                "dampingFactor": float(options.get("alpha", 0.85)),
+                "maxIterations": int(options.get("max_iter", 1000)),
+                "tolerance": float(options.get("tol", 1e-12)),
+            }
+            pers = options.get("personalization")
+            if pers:
+                sources = [str(x) for x in pers]
+                rows = self._read(
+                    _Q["gds_pagerank_personal"], graph=graph, config=config, sources=sources
+                )
+            else:
+                rows = self._read(_Q["gds_pagerank"], graph=graph, config=config)
+            df = pd.DataFrame(rows, columns=["npi", "score"]).set_index("npi")
+            total = df["score"].sum()
+            out = pd.DataFrame({"pagerank": df["score"] / total if total else df["score"]})
+        elif algorithm == "betweenness":
+            config = {}
+            if options.get("weight") is not None:
+                config["relationshipWeightProperty"] = "cost"
+            if options.get("k") is not None:
+                config["samplingSize"] = int(options["k"])
+                if options.get("seed") is not None:
+                    config["samplingSeed"] = int(options["seed"])
+            rows = self._read(_Q["gds_betweenness"], graph=graph, config=config)
+            df = pd.DataFrame(rows, columns=["npi", "score"]).set_index("npi")
+            score = df["score"].astype(float)
+            if options.get("k") is not None and n:
+                score = score * (n / int(options["k"]))
+            if options.get("normalized", True) and n > 2:
+                score = score / ((n - 1) * (n - 2))
+            out = pd.DataFrame({"betweenness": score})
+        elif algorithm in ("louvain", "leiden"):
+            config = {"relationshipWeightProperty": "weight"}
+            if options.get("seed") is not None and algorithm == "leiden":
+                config["randomSeed"] = int(options["seed"])
+            if algorithm == "leiden" and options.get("resolution") is not None:
+                config["gamma"] = float(options["resolution"])
+            rows = self._read(_Q[f"gds_{algorithm}"], graph=graph, config=config)
+            df = pd.DataFrame(rows, columns=["npi", "community"]).set_index("npi")
+            sizes = df["community"].value_counts()
+            order = {c: i for i, c in enumerate(sizes.index)}
+            out = pd.DataFrame({"community": df["community"].map(order).astype("int64")})
+        else:  # degree: GDS for the directed counts, Cypher for partners and patients
+            cols = {}
+            for name, orient, w in (
+                ("in_degree", "REVERSE", None),
+                ("out_degree", "NATURAL", None),
+                ("in_strength", "REVERSE", "weight"),
+                ("out_strength", "NATURAL", "weight"),
+            ):
+                config = {"orientation": orient}
+                if w:
+                    config["relationshipWeightProperty"] = w
+                rows = self._read(_Q["gds_degree"], graph=graph, config=config)
+                frame = pd.DataFrame(rows, columns=["npi", "score"]).set_index("npi")
+                cols[name] = frame["score"].astype(float)
+            und = pd.DataFrame(
+                self._read(_Q["partners"], ids=ids), columns=["npi", "degree", "shared"]
+            ).set_index("npi")
+            out = pd.DataFrame(cols).reindex(pd.Index(ids, name="npi"))
+            out.insert(2, "degree", und["degree"].reindex(out.index).fillna(0).astype(float))
+            has_patients = bool(und["shared"].notna().any()) if len(und) else False
+            shared = und["shared"].reindex(out.index).astype(float)
+            if has_patients:
+                shared = shared.fillna(0.0)
+            out["shared_patients"] = shared
+            denom = out["shared_patients"].where(out["shared_patients"] > 0)
+            out["adjusted_degree"] = 100.0 * out["degree"] / denom
+        out = out.reindex(pd.Index(ids))
+        out.index = pd.Index(index, name="npi")
+        return out

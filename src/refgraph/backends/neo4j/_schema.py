@@ -1,0 +1,152 @@
+"""The graph schema of the Neo4j backend: labels, keys and every Cypher statement.
+
+Labels and relationship types come from this fixed whitelist; no user value is
+ever formatted into Cypher text, everything else is a query parameter.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Node label per table and the property that identifies a row (fixed whitelist).
+_LABELS: dict[str, tuple[str, str]] = {
+    "physicians": ("Physician", "npi"),
+    "practices": ("Practice", "practice_id"),
+    "events": ("ReferralEvent", "eid"),
+    "touchpoints": ("Touchpoint", "tid"),
+}
+_FLOW_KEY = ("period_start", "period_end", "provenance")
+
+#: Cypher statements. They are constants: the only variable parts are parameters.
+_Q: dict[str, Any] = {
+    "constraints": [
+        "CREATE CONSTRAINT refgraph_physician_npi IF NOT EXISTS "
+        "FOR (p:Physician) REQUIRE p.npi IS UNIQUE",
+        "CREATE CONSTRAINT refgraph_practice_id IF NOT EXISTS "
+        "FOR (o:Practice) REQUIRE o.practice_id IS UNIQUE",
+        "CREATE CONSTRAINT refgraph_event_id IF NOT EXISTS "
+        "FOR (e:ReferralEvent) REQUIRE e.eid IS UNIQUE",
+        "CREATE CONSTRAINT refgraph_touchpoint_id IF NOT EXISTS "
+        "FOR (t:Touchpoint) REQUIRE t.tid IS UNIQUE",
+        "CREATE CONSTRAINT refgraph_table_name IF NOT EXISTS "
+        "FOR (m:RefgraphTable) REQUIRE m.name IS UNIQUE",
+        "CREATE INDEX refgraph_physician_specialty IF NOT EXISTS "
+        "FOR (p:Physician) ON (p.specialty)",
+        "CREATE INDEX refgraph_physician_zip IF NOT EXISTS FOR (p:Physician) ON (p.zip)",
+    ],
+    "Physician": "UNWIND $rows AS r MERGE (n:Physician {npi: r.id}) SET n = r.props",
+    "Practice": "UNWIND $rows AS r MERGE (n:Practice {practice_id: r.id}) SET n = r.props",
+    "ReferralEvent": "UNWIND $rows AS r MERGE (n:ReferralEvent {eid: r.id}) SET n = r.props",
+    "Touchpoint": "UNWIND $rows AS r MERGE (n:Touchpoint {tid: r.id}) SET n = r.props",
+    "practices_at": (
+        "UNWIND $rows AS r MATCH (p:Physician {npi: r.npi}) "
+        "MATCH (o:Practice {practice_id: r.practice_id}) MERGE (p)-[:PRACTICES_AT]->(o)"
+    ),
+    "flows": (
+        "UNWIND $rows AS r MATCH (a:Physician {npi: r.s}) MATCH (b:Physician {npi: r.t}) "
+        "MERGE (a)-[f:REFERRED {key: r.key}]->(b) SET f = r.props"
+    ),
+    "meta": "MERGE (m:RefgraphTable {name: $name}) SET m.columns = $columns, m.dtypes = $dtypes",
+    "read_meta": "MATCH (m:RefgraphTable) RETURN m.name AS name, m.columns AS columns, "
+    "m.dtypes AS dtypes",
+    "read_Physician": "MATCH (n:Physician) WHERE $ids IS NULL OR n.npi IN $ids "
+    "RETURN properties(n) AS p",
+    "read_Practice": "MATCH (n:Practice) RETURN properties(n) AS p",
+    "read_ReferralEvent": "MATCH (n:ReferralEvent) WHERE $ids IS NULL OR "
+    "(n.source_npi IN $ids AND n.target_npi IN $ids) RETURN properties(n) AS p",
+    "read_Touchpoint": "MATCH (n:Touchpoint) WHERE $ids IS NULL OR n.npi IN $ids "
+    "RETURN properties(n) AS p",
+    "read_flows": (
+        "MATCH (a:Physician)-[f:REFERRED]->(b:Physician) "
+        "WHERE $ids IS NULL OR (a.npi IN $ids AND b.npi IN $ids) "
+        "RETURN a.npi AS source_npi, b.npi AS target_npi, properties(f) AS p"
+    ),
+    "read_flows_columns": (
+        "MATCH (a:Physician)-[f:REFERRED]->(b:Physician) "
+        "WHERE $ids IS NULL OR (a.npi IN $ids AND b.npi IN $ids) "
+        "RETURN a.npi AS source_npi, b.npi AS target_npi, [k IN $keys | f[k]] AS vals"
+    ),
+    "select": (
+        "MATCH (p:Physician) WHERE ($spec IS NULL OR p.specialty IN $spec) "
+        "AND ($zips IS NULL OR p.zip IN $zips) "
+        "AND ($lat IS NULL OR (p.lat IS NOT NULL AND point.distance("
+        "point({latitude: p.lat, longitude: p.lon}), point({latitude: $lat, longitude: $lon})"
+        ") <= $meters)) RETURN p.npi AS npi"
+    ),
+    "neighbours": (
+        "UNWIND $ids AS id MATCH (:Physician {npi: id})-[:REFERRED]-(q:Physician) "
+        "RETURN DISTINCT q.npi AS npi"
+    ),
+    "delete_batch": (
+        "MATCH (n) WHERE n:Physician OR n:Practice OR n:ReferralEvent OR n:Touchpoint "
+        "OR n:RefgraphTable WITH n LIMIT $limit DETACH DELETE n RETURN count(*) AS c"
+    ),
+    "delete_physicians": (
+        "UNWIND $ids AS id MATCH (n:Physician {npi: id}) "
+        "OPTIONAL MATCH (e:ReferralEvent) WHERE e.source_npi = id OR e.target_npi = id "
+        "OPTIONAL MATCH (t:Touchpoint {npi: id}) DETACH DELETE n, e, t"
+    ),
+    "counts": (
+        "CALL () { MATCH (n:Physician) RETURN count(n) AS physicians } "
+        "CALL () { MATCH (n:Practice) RETURN count(n) AS practices } "
+        "CALL () { MATCH ()-[r:REFERRED]->() RETURN count(r) AS flows } "
+        "CALL () { MATCH (n:ReferralEvent) RETURN count(n) AS events } "
+        "CALL () { MATCH (n:Touchpoint) RETURN count(n) AS touchpoints } "
+        "RETURN physicians, practices, flows, events, touchpoints"
+    ),
+    "gds_version": "RETURN gds.version() AS v",
+    "partners": (
+        "MATCH (p:Physician)-[r:REFERRED]-(q:Physician) WHERE p.npi IN $ids AND q.npi IN $ids "
+        "AND p <> q RETURN p.npi AS npi, count(DISTINCT q) AS degree, "
+        "CASE WHEN count(r.patients) = 0 THEN null ELSE sum(r.patients) END AS shared"
+    ),
+    "gds_project": (
+        "MATCH (s:Physician) WHERE s.npi IN $ids "
+        "OPTIONAL MATCH (s)-[r:REFERRED]->(t:Physician) WHERE t.npi IN $ids "
+        "WITH s, t, sum(coalesce(r[$weight], 0.0)) AS w "
+        "WITH s, t, CASE WHEN t IS NULL THEN NULL ELSE toFloat(w) END AS w "
+        "WITH gds.graph.project($graph, s, t, "
+        "{relationshipProperties: CASE WHEN t IS NULL THEN {} ELSE "
+        "{weight: w, cost: CASE WHEN w > 0 THEN 1.0 / w ELSE 1.0e12 END} END}, "
+        "{undirectedRelationshipTypes: $undirected}) AS g "
+        "RETURN g.nodeCount AS nodes, g.relationshipCount AS rels"
+    ),
+    "gds_drop": "CALL gds.graph.drop($graph, false) YIELD graphName RETURN graphName",
+    "gds_pagerank": (
+        "CALL gds.pageRank.stream($graph, $config) YIELD nodeId, score "
+        "RETURN gds.util.asNode(nodeId).npi AS npi, score"
+    ),
+    "gds_betweenness": (
+        "CALL gds.betweenness.stream($graph, $config) YIELD nodeId, score "
+        "RETURN gds.util.asNode(nodeId).npi AS npi, score"
+    ),
+    "gds_louvain": (
+        "CALL gds.louvain.stream($graph, $config) YIELD nodeId, communityId "
+        "RETURN gds.util.asNode(nodeId).npi AS npi, communityId AS community"
+    ),
+    "gds_leiden": (
+        "CALL gds.leiden.stream($graph, $config) YIELD nodeId, communityId "
+        "RETURN gds.util.asNode(nodeId).npi AS npi, communityId AS community"
+    ),
+    "gds_degree": (
+        "CALL gds.degree.stream($graph, $config) YIELD nodeId, score "
+        "RETURN gds.util.asNode(nodeId).npi AS npi, score"
+    ),
+    "gds_pagerank_personal": (
+        "OPTIONAL MATCH (p:Physician) WHERE p.npi IN $sources WITH collect(p) AS src "
+        "WITH $config AS c, src "
+        "CALL gds.pageRank.stream($graph, c {.*, sourceNodes: src}) YIELD nodeId, score "
+        "RETURN gds.util.asNode(nodeId).npi AS npi, score"
+    ),
+    # intro_paths: a projection built only from parameter lists of integer node ids
+    # (a layered copy of the tie graph, see Neo4jBackend._intro_paths).
+    "gds_project_arcs": (
+        "UNWIND range(0, size($s) - 1) AS i "
+        "WITH gds.graph.project($graph, $s[i], $t[i], {relationshipProperties: {cost: $c[i]}}) "
+        "AS g RETURN g.nodeCount AS nodes, g.relationshipCount AS rels"
+    ),
+    "gds_yens": (
+        "CALL gds.shortestPath.yens.stream($graph, $config) YIELD index, totalCost, nodeIds "
+        "RETURN index, totalCost, nodeIds ORDER BY index"
+    ),
+}

@@ -1,0 +1,187 @@
+"""Building the report folder: home practice, sections, page and manifest.
+
+Public through :mod:`refgraph.report` (:func:`build`, :func:`is_synthetic`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from .._errors import ValidationError
+from .._npi import is_valid_npi
+from ._blocks import SECTIONS, _Ctx, _Table
+from ._html import _render
+from ._sections import _run
+
+if TYPE_CHECKING:
+    from ..network import ReferralNetwork
+
+# Logs under the public module's name, as before the split.
+logger = logging.getLogger("refgraph.report")
+
+
+def is_synthetic(net: ReferralNetwork) -> bool:
+    """Whether the network holds synthetic data.
+
+    True when any table carries ``attrs["synthetic"]`` or any flow has
+    provenance ``"synthetic"`` (the marks :mod:`refgraph.datasets` sets).
+
+    Examples
+    --------
+    >>> from refgraph.datasets import synthetic_region
+    >>> is_synthetic(synthetic_region(50, seed=1))
+    True
+    """
+    if any(bool(df.attrs.get("synthetic")) for df in net.tables.values()):
+        return True
+    prov = net.flows["provenance"].astype("string").str.lower()
+    return bool((prov == "synthetic").fillna(False).any())
+
+
+# ---------------------------------------------------------------------------- home practice
+def _resolve_home(net: ReferralNetwork, home: Any) -> tuple[Any, str, pd.Index | None]:
+    """``(home as given to analyses, label, NPIs)``; chooses a practice when None."""
+    phys = net.physicians
+    pid = phys["practice_id"].astype("string")
+    if home is None:
+        known = phys[pid.notna().to_numpy(bool)]
+        if known.empty:
+            return None, "", None
+        owner = pd.Series(
+            known["practice_id"].astype(str).to_numpy(), index=known["npi"].astype(str).to_numpy()
+        )
+        e = net.edges()
+        sp = e["source_npi"].astype(str).map(owner).fillna("")
+        tp = e["target_npi"].astype(str).map(owner).fillna("")
+        keep = (tp != "") & (sp != tp)
+        inbound = e.loc[keep.to_numpy(bool), "count"].groupby(tp[keep].to_numpy()).sum()
+        if inbound.empty:
+            return None, "", None
+        kinds = net.practices.set_index(net.practices["practice_id"].astype(str))["kind"]
+        kind = kinds.reindex(inbound.index.astype(str)).astype("string")
+        is_group = kind.isin(["single_specialty_group", "multi_specialty_group"]).fillna(False)
+        groups = inbound[is_group.to_numpy(bool)]
+        choice = str((groups if len(groups) else inbound).idxmax())
+        label = (
+            f"practice {choice} (chosen automatically: the specialty group receiving the "
+            "most referrals from other practices; pass home= to choose)"
+        )
+        chosen = pd.Index(owner.index[owner.to_numpy() == choice], dtype="string")
+        return choice, label, chosen
+    items = [home] if isinstance(home, str) else [str(h) for h in home]
+    npis: list[str] = []
+    known_npis = set(phys["npi"].astype(str))
+    for h in items:
+        if is_valid_npi(h) and h in known_npis:
+            npis.append(h)
+            continue
+        hit = phys.loc[(pid == h).fillna(False).to_numpy(bool), "npi"].astype(str).tolist()
+        if not hit:
+            raise ValidationError(
+                f"home: {h!r} is neither an NPI nor a practice_id of this network"
+            )
+        npis.extend(hit)
+    label = ", ".join(items[:5]) + (" ..." if len(items) > 5 else "")
+    return home, label, pd.Index(pd.unique(pd.Series(npis, dtype="string")), dtype="string")
+
+
+# ---------------------------------------------------------------------------- public
+def build(
+    net: ReferralNetwork,
+    out: str | Path,
+    *,
+    title: str = "refgraph report",
+    home: str | Iterable[str] | None = None,
+    sections: Sequence[str] | None = None,
+    top: int = 25,
+    seed: int = 0,
+) -> Path:
+    """Write a self-contained HTML report folder about a referral network.
+
+    Parameters
+    ----------
+    net
+        The network.
+    out
+        Folder to write (created if needed; files of the same names are
+        replaced, other files are left alone).
+    title
+        Page title (HTML-escaped like every value shown).
+    home
+        The planner's own practice: an NPI, a practice id, or a list of them.
+        Used by the ``targets`` and ``at_risk`` sections (and starred on the
+        map). Default: the specialty group receiving the most referrals from
+        other practices.
+    sections
+        Keys of :data:`SECTIONS` to include, in page order (default: all).
+    top
+        Rows shown per table in the page (the CSVs hold every row).
+    seed
+        Seed of the randomised analyses (Louvain, sampled betweenness).
+
+    Returns
+    -------
+    pathlib.Path
+        The path of ``index.html``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from refgraph.datasets import synthetic_region
+    >>> net = synthetic_region(150, seed=2)
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     page = build(net, d, sections=["summary", "map"])
+    ...     sorted(p.name for p in page.parent.iterdir())
+    ['index.html', 'map.png', 'practices.csv', 'provenance.csv', 'report.json', 'summary.csv']
+
+    Raises
+    ------
+    ValidationError
+        On an unknown section key or a ``home`` that is not in the network.
+
+    Notes
+    -----
+    Every table is written to ``<name>.csv`` first and the page shows the
+    values read back from that file (exact value in the cell's
+    ``data-value``, rounded text for display), so every number in the page
+    is in a CSV. ``report.json`` lists the sections with their status
+    (``ok``, ``unavailable``, ``not_applicable``) and files.
+    """
+    keys = list(SECTIONS) if sections is None else [str(s) for s in sections]
+    bad = [k for k in keys if k not in SECTIONS]
+    if bad:
+        raise ValidationError(f"sections: unknown {bad}; expected some of {list(SECTIONS)}")
+    if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+        raise ValidationError(f"top: expected an integer >= 1, got {top!r}")
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    ctx = _Ctx(net=net, out=folder, top=top, seed=seed)
+    ctx.home, ctx.home_label, ctx.home_npis = _resolve_home(net, home)
+    synthetic = is_synthetic(net)
+    logger.info("report: %d sections into %s (synthetic=%s)", len(keys), folder, synthetic)
+    secs = [_run(k, ctx) for k in keys]
+    page = folder / "index.html"
+    page.write_text(_render(title, net, secs, synthetic), encoding="utf-8")
+    manifest = {
+        "title": title,
+        "synthetic": synthetic,
+        "home": ctx.home_label,
+        "sections": [
+            {
+                "key": s.key,
+                "status": s.status,
+                "reason": s.reason,
+                "files": [b.csv if isinstance(b, _Table) else b.png for b in s.blocks],
+            }
+            for s in secs
+        ],
+    }
+    (folder / "report.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    logger.info("report: wrote %s", page)
+    return page
