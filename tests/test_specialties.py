@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import itertools
+import json
 import re
 import time
+from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -12,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from refgraph._errors import ValidationError
+from refgraph import ValidationError
 from refgraph.specialties import (
     GROUPS,
     SPECIALTIES,
@@ -27,6 +31,9 @@ from refgraph.specialties import (
     specialty_table,
 )
 
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
 REQUIRED_KEYS = """
 family_medicine internal_medicine pediatrics general_practice geriatric_medicine urgent_care
 emergency_medicine nurse_practitioner physician_assistant obstetrics_gynecology cardiology
@@ -40,6 +47,25 @@ radiology pathology hospitalist critical_care sleep_medicine podiatry optometry 
 
 ALL_CODES = [(code, key) for key, s in SPECIALTIES.items() for code in s.taxonomy_codes]
 CODE_RE = re.compile(r"^[0-9]{3}[0-9A-Z]{6}X$")
+
+#: The package data read by refgraph.specialties (refgraph/specialties/data).
+DATA_FILES = (
+    "specialties.csv",
+    "taxonomy_codes.csv",
+    "synonyms.csv",
+    "taxonomy_prefix_fallback.csv",
+    "referral_affinity.json",
+    "competing_pairs.csv",
+    "physician_counts.csv",
+)
+
+
+def _data_file(name: str) -> Traversable:
+    return resources.files("refgraph.specialties") / "data" / name
+
+
+def _data_rows(name: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(_data_file(name).read_text(encoding="utf-8").splitlines()))
 
 
 # --- vocabulary -----------------------------------------------------------------------------
@@ -115,6 +141,34 @@ def test_primary_codes_first() -> None:
     assert SPECIALTIES["nurse_practitioner"].taxonomy_codes[0] == "363L00000X"
 
 
+# --- package data ---------------------------------------------------------------------------
+
+
+def test_data_files_ship() -> None:
+    data = resources.files("refgraph.specialties") / "data"
+    assert data.is_dir()
+    for name in DATA_FILES:
+        assert _data_file(name).is_file(), name
+    shipped = {f.name for f in data.iterdir() if f.is_file() and f.name != "README.md"}
+    assert shipped == set(DATA_FILES)  # a new data file must be listed here
+    json.loads(_data_file("referral_affinity.json").read_text(encoding="utf-8"))
+
+
+def test_data_files_hold_the_vocabulary() -> None:
+    # 62 specialties, 328 NUCC taxonomy codes (each listed once), 26 prefix fallbacks
+    specialties = _data_rows("specialties.csv")
+    codes = _data_rows("taxonomy_codes.csv")
+    assert [r["key"] for r in specialties] == list(SPECIALTIES)
+    assert len(SPECIALTIES) == 62
+    assert len(codes) == len(ALL_CODES) == len({c for c, _ in ALL_CODES}) == 328
+    assert [(r["code"], r["key"]) for r in codes] == ALL_CODES
+    synonyms = [(r["key"], r["synonym"]) for r in _data_rows("synonyms.csv")]
+    assert synonyms == [(k, y) for k, s in SPECIALTIES.items() for y in s.synonyms]
+    assert len(_data_rows("taxonomy_prefix_fallback.csv")) == 26
+    counted = {r["key"] for r in _data_rows("physician_counts.csv")}
+    assert counted | {"other"} == set(SPECIALTY_MIX)
+
+
 # --- taxonomy lookup ------------------------------------------------------------------------
 
 
@@ -149,13 +203,17 @@ def test_taxonomy_prefix_fallback() -> None:
 
 
 def test_prefix_fallbacks_agree_with_most_listed_codes() -> None:
-    from refgraph.specialties import _PREFIX_FALLBACK
-
-    for prefix, key in _PREFIX_FALLBACK.items():
+    fallback = {r["prefix"]: r["key"] for r in _data_rows("taxonomy_prefix_fallback.csv")}
+    assert fallback
+    for prefix, key in fallback.items():
         assert key in SPECIALTIES
+        assert specialty_from_taxonomy(f"{prefix}Z9999X") == key, prefix  # the table is used
         listed = [k for c, k in ALL_CODES if c.startswith(prefix)]
         assert listed, prefix
         assert listed.count(key) > len(listed) / 2, prefix
+    # no other classification falls back
+    for prefix in {c[:4] for c, _ in ALL_CODES} - set(fallback):
+        assert specialty_from_taxonomy(f"{prefix}Z9999X") is None, prefix
 
 
 # --- normalisation --------------------------------------------------------------------------
