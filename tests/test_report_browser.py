@@ -109,7 +109,11 @@ def browser() -> Iterator[CDP]:
         import websocket  # noqa: F401
     except ImportError:
         pytest.skip("websocket-client is not installed (pip install websocket-client)")
-    with tempfile.TemporaryDirectory(prefix="refgraph-chromium-") as profile:
+    # Chromium's helper processes can still write to the profile while it is removed
+    # (seen once: "Directory not empty: 'Default'"); the profile is scratch, not a result.
+    with tempfile.TemporaryDirectory(
+        prefix="refgraph-chromium-", ignore_cleanup_errors=True
+    ) as profile:
         proc = subprocess.Popen(
             [exe, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0", "about:blank"],
             stdout=subprocess.DEVNULL,
