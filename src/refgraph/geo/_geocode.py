@@ -132,6 +132,7 @@ def _resolve_geocoder(geocoder: Any, geocoder_kwargs: dict[str, Any] | None) -> 
         name = geocoder.lower()
         if name == OFFLINE:
             return OFFLINE, None
+        require("geopy", "geo", purpose="geocoding with a geopy service")
         from geopy.geocoders import get_geocoder_for_service
 
         try:
