@@ -40,6 +40,7 @@ LAYERS: list[set[str]] = [
         "refgraph._kernels",
         "refgraph._plotting",
         "refgraph._optional",
+        "refgraph._cli_network",
         "refgraph.backends",  # the port (Backend, pushdown); the adapters sit at the top
     },
     # readers and writers

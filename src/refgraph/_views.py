@@ -6,7 +6,8 @@ they read tables and never modify them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -123,3 +124,13 @@ def summary_series(net: ReferralNetwork) -> pd.Series:
         },
         dtype=object,
     )
+
+
+def display_names(net: Any, ids: Iterable[int]) -> list[str]:
+    """Display names of node ids (the NPI where the name is missing)."""
+    phys = net.physicians
+    out = []
+    for i in ids:
+        nm = phys["name"].iat[i]
+        out.append(str(nm) if pd.notna(nm) else str(phys["npi"].iat[i]))
+    return out

@@ -13,8 +13,9 @@ import pandas as pd
 
 from .._distance import haversine_km
 from .._errors import NoPathError
+from .._views import display_names as _names
 from ..paths import intro_paths, resolve_sources, tie_matrix
-from ._common import _distance_to, _home_ids, _my_specialty, _names, hid_list
+from ._common import _distance_to, _home_ids, _my_specialty, hid_list
 
 
 def outreach_brief(

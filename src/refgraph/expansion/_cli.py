@@ -10,28 +10,16 @@ from typing import Any
 
 import numpy as np
 
-from .._errors import ValidationError
+from .._cli_network import network_from_arg
 from ._briefs import outreach_brief
 from ._targets import rank_targets
-
-
-def _load_network(path: str | None) -> Any:
-    """The network saved at ``path`` (default ``$REFGRAPH_NETWORK``), as ``refgraph intro``."""
-    import os
-
-    from ..network import load
-
-    path = path or os.environ.get("REFGRAPH_NETWORK")
-    if not path:
-        raise ValidationError("--network: no network folder given (or set REFGRAPH_NETWORK)")
-    return load(path)
 
 
 def cmd_targets(args: Any) -> int:
     """``refgraph targets --network PATH --home NPI... --out DIR``: ranked targets + briefs."""
     import sys
 
-    net = _load_network(args.network)
+    net = network_from_arg(args.network)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     ranked = rank_targets(

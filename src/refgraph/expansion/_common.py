@@ -5,7 +5,6 @@ Private to :mod:`refgraph.expansion`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -91,13 +90,3 @@ def _distance_to(net: Any, ids: np.ndarray, to_ids: np.ndarray) -> np.ndarray:
 def hid_list(net: Any, hid: np.ndarray) -> list[str]:
     """NPIs of node ids."""
     return [str(x) for x in net.physicians["npi"].iloc[hid]]
-
-
-def _names(net: Any, ids: Iterable[int]) -> list[str]:
-    """Display names of node ids (the NPI when the name is missing)."""
-    phys = net.physicians
-    out = []
-    for i in ids:
-        nm = phys["name"].iat[i]
-        out.append(str(nm) if pd.notna(nm) else str(phys["npi"].iat[i]))
-    return out

@@ -13,8 +13,9 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ValidationError
+from .._views import display_names as _names
 from ..paths import region_mask, tie_matrix
-from ._common import _home_ids, _my_specialty, _names, _potential, _reach, hid_list
+from ._common import _home_ids, _my_specialty, _potential, _reach, hid_list
 
 
 @dataclass

@@ -8,29 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._errors import ValidationError
+from .._cli_network import network_from_arg
 from ._intro import intro_paths
 
 __all__ = ["cmd_intro"]
 
 
 # ---------------------------------------------------------------------------- CLI
-def _load_network(path: str | None) -> Any:
-    import os
-
-    from ..network import load
-
-    path = path or os.environ.get("REFGRAPH_NETWORK")
-    if not path:
-        raise ValidationError("--network: no network folder given (or set REFGRAPH_NETWORK)")
-    return load(path)
 
 
 def cmd_intro(args: Any) -> int:
     """``refgraph intro --to NPI [--from NPI ...] [--network PATH] [--k 5]``: print paths."""
     import sys
 
-    net = _load_network(getattr(args, "network", None))
+    net = network_from_arg(getattr(args, "network", None))
     res = intro_paths(
         net,
         args.to,

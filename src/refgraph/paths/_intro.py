@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import NoPathError, ValidationError
+from .._views import display_names as _names
 from ._search import (
     _CACHE,
     _competitor_mask,
@@ -112,15 +113,6 @@ def _hop_facts(net: Any, tg: _TieGraph, u: int, v: int) -> dict[str, Any]:
         "logged": bool(r["logged"] > 0),
         "explanation": ", ".join(words),
     }
-
-
-def _names(net: Any, ids: Iterable[int]) -> list[str]:
-    phys = net.physicians
-    out = []
-    for i in ids:
-        nm = phys["name"].iat[i]
-        out.append(str(nm) if pd.notna(nm) else str(phys["npi"].iat[i]))
-    return out
 
 
 @dataclass
