@@ -129,10 +129,7 @@ def test_partition_similarity_by_hand() -> None:
     # I = sum p_ij log(p_ij / (p_i p_j)); H(a) = log 2; H(b) = log 3
     p = np.array([[2, 1, 0], [0, 1, 2]]) / 6
     mi = sum(
-        p[i, j] * math.log(p[i, j] / (0.5 * (1 / 3)))
-        for i in range(2)
-        for j in range(3)
-        if p[i, j]
+        p[i, j] * math.log(p[i, j] / (0.5 * (1 / 3))) for i in range(2) for j in range(3) if p[i, j]
     )
     assert normalized_mutual_information(a, b) == pytest.approx(
         mi / (0.5 * (math.log(2) + math.log(3)))
@@ -239,7 +236,7 @@ def test_build_networks_rejects_what_it_cannot_build() -> None:
         build_networks(net, [Construction(window_days=30)])
     with pytest.raises(ValidationError, match="no network for window"):
         build_networks({30: net}, [Construction(window_days=90)])
-    with pytest.raises(ValidationError, match="needs? a window|need a window"):
+    with pytest.raises(ValidationError, match="need a window"):
         build_networks(visits([("p", a, 0), ("p", b, 3)]), [Construction()])
     with pytest.raises(ValidationError, match="source"):
         build_networks([1, 2], [Construction()])
@@ -457,7 +454,10 @@ def test_plot_shows_the_report_values() -> None:
     assert np.allclose(data[:, 1], comm)
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels == ["count>=0", "count>=3", "count>=6", "count>=0 (reseeded)"]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["pagerank\n(top_k_overlap)", "communities\n(ari)"]
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "pagerank\n(top_k_overlap)",
+        "communities\n(ari)",
+    ]
     fig2, ax2 = plot_sensitivity(rep, "spearman")
     assert np.ma.is_masked(ax2.images[0].get_array()[0, 1])  # no Spearman for communities
     with pytest.raises(ValidationError, match="metric"):

@@ -190,7 +190,11 @@ def _window_flows(
             raise ValidationError(
                 "window_days: encounters need a window in every construction, got None"
             )
-        flows = {w: flows_from_events(source, window_days=w, min_patients=0).table for w in windows}
+        flows: dict[int | None, pd.DataFrame] = {
+            w: flows_from_events(source, window_days=int(w), min_patients=0).table
+            for w in windows
+            if w is not None
+        }
         return flows, {}
     raise ValidationError(
         "source: expected claims-like encounters (a DataFrame with patient_id, npi, date), "
@@ -199,7 +203,11 @@ def _window_flows(
 
 
 def _carried(net: ReferralNetwork) -> dict[str, pd.DataFrame]:
-    return {"physicians": net.physicians, "practices": net.practices, "touchpoints": net.touchpoints}
+    return {
+        "physicians": net.physicians,
+        "practices": net.practices,
+        "touchpoints": net.touchpoints,
+    }
 
 
 def build_networks(

@@ -26,7 +26,9 @@ __all__ = [
 
 def _series(x: pd.Series, name: str) -> pd.Series:
     if not isinstance(x, pd.Series):
-        raise ValidationError(f"{name}: expected a pandas Series indexed by NPI, got {type(x).__name__}")
+        raise ValidationError(
+            f"{name}: expected a pandas Series indexed by NPI, got {type(x).__name__}"
+        )
     if x.index.has_duplicates:
         dup = x.index[x.index.duplicated()][:3].tolist()
         raise ValidationError(f"{name}: the index repeats {dup}; expected one value per physician")

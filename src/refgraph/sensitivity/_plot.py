@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -83,16 +83,28 @@ def plot_sensitivity(
         i, j = rows.index(_row_label(r)), measures.index(r.measure)
         data[i, j] = getattr(r, shown[r.measure])
     fig, ax = _axes(ax, figsize=(2.0 + 1.6 * len(measures), 1.2 + 0.45 * len(rows)))
-    image = ax.imshow(np.ma.masked_invalid(data), vmin=-1 if _signed(shown) else 0, vmax=1,
-                      cmap="viridis", aspect="auto")
+    image = ax.imshow(
+        np.ma.masked_invalid(data),
+        vmin=-1 if _signed(shown) else 0,
+        vmax=1,
+        cmap="viridis",
+        aspect="auto",
+    )
     ax.set_xticks(range(len(measures)), [f"{m}\n({shown[m]})" for m in measures])
     ax.set_yticks(range(len(rows)), rows)
     if annotate:
         for i in range(len(rows)):
             for j in range(len(measures)):
                 if np.isfinite(data[i, j]):
-                    ax.text(j, i, f"{data[i, j]:.2f}", ha="center", va="center",
-                            color="white" if data[i, j] < 0.6 else "black", fontsize=8)
+                    ax.text(
+                        j,
+                        i,
+                        f"{data[i, j]:.2f}",
+                        ha="center",
+                        va="center",
+                        color="white" if data[i, j] < 0.6 else "black",
+                        fontsize=8,
+                    )
     fig.colorbar(image, ax=ax, label="agreement with the reference")
     ref = report.attrs.get("reference")
     ax.set_title(title or (f"Agreement with {ref}" if ref else "Agreement with the reference"))
@@ -100,10 +112,9 @@ def plot_sensitivity(
     return fig, ax
 
 
-def _row_label(r: object) -> str:
-    kind = getattr(r, "kind")
-    label = str(getattr(r, "construction"))
-    return f"{label} (reseeded)" if kind == "reseeded" else label
+def _row_label(r: Any) -> str:
+    label = str(r.construction)
+    return f"{label} (reseeded)" if r.kind == "reseeded" else label
 
 
 def _signed(shown: dict[str, str]) -> bool:

@@ -294,7 +294,9 @@ def sensitivity_report(
     opts = dict(options or {})
     bad = [m for m in opts if m not in MEASURES]
     if bad:
-        raise ValidationError(f"options: unknown measure(s) {bad}; expected some of {list(MEASURES)}")
+        raise ValidationError(
+            f"options: unknown measure(s) {bad}; expected some of {list(MEASURES)}"
+        )
     nets = build_networks(source, constructions, physicians=physicians)
 
     def score(net: ReferralNetwork, measure: str, s: int) -> pd.Series:
@@ -312,7 +314,9 @@ def sensitivity_report(
             sampled = opts.get("betweenness", {}).get("k") is not None
             if m == "communities" or (m == "betweenness" and sampled):
                 again = score(nets[ref], m, seed + 1)
-                rows.append(_row(ref, nets[ref], m, "reseeded", _compare(m, ref_scores[m], again, k)))
+                rows.append(
+                    _row(ref, nets[ref], m, "reseeded", _compare(m, ref_scores[m], again, k))
+                )
     out = pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
     out["window_days"] = out["window_days"].astype("Int64")
     out.attrs.update({"reference": ref.label, "k": int(k), "seed": seed})
