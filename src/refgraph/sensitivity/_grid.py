@@ -183,8 +183,10 @@ def _window_flows(
             raise ValidationError(
                 f"window_days: no network for window(s) {missing}; the mapping has {list(nets)}"
             )
-        first = nets[windows[0]]
-        return {w: nets[w].flows for w in windows}, _carried(first)
+        carried = _carried(nets[windows[0]])
+        people = pd.concat([nets[w].physicians for w in windows], ignore_index=True)
+        carried["physicians"] = people.drop_duplicates("npi").reset_index(drop=True)
+        return {w: nets[w].flows for w in windows}, carried
     if isinstance(source, pd.DataFrame) and {"patient_id", "npi", "date"} <= set(source.columns):
         if any(w is None for w in windows):
             raise ValidationError(

@@ -174,8 +174,8 @@ def top_k_overlap(a: pd.Series, b: pd.Series, k: int) -> float:
 
 def _contingency(a: pd.Series, b: pd.Series) -> np.ndarray:
     x, y = _common(a, b)
-    _, xi = np.unique(x.astype(str), return_inverse=True)
-    _, yi = np.unique(y.astype(str), return_inverse=True)
+    xi, _ = pd.factorize(x)
+    yi, _ = pd.factorize(y)
     if len(x) == 0:
         return np.zeros((0, 0), dtype=np.int64)
     table = np.zeros((int(xi.max()) + 1, int(yi.max()) + 1), dtype=np.int64)

@@ -80,10 +80,8 @@ def _scores(
 
 
 def _nan_row() -> dict[str, float]:
-    return {
-        c: math.nan
-        for c in REPORT_COLUMNS[9:]  # every comparison column
-    }
+    first = REPORT_COLUMNS.index("n_common")  # the comparison columns follow it
+    return {c: math.nan for c in REPORT_COLUMNS[first:]}
 
 
 def _compare(measure: str, ref: pd.Series, other: pd.Series, k: int) -> dict[str, float]:
@@ -304,18 +302,19 @@ def sensitivity_report(
 
     ref_scores = {m: score(nets[ref], m, seed) for m in names}
     rows: list[dict[str, Any]] = []
+    sizes = {c: _size(net) for c, net in nets.items()}
     for c, net in nets.items():
         for m in names:
             got = ref_scores[m] if c == ref else score(net, m, seed)
             kind = "reference" if c == ref else "construction"
-            rows.append(_row(c, net, m, kind, _compare(m, ref_scores[m], got, k)))
+            rows.append(_row(c, sizes[c], m, kind, _compare(m, ref_scores[m], got, k)))
     if reseed:
         for m in names:
             sampled = opts.get("betweenness", {}).get("k") is not None
             if m == "communities" or (m == "betweenness" and sampled):
                 again = score(nets[ref], m, seed + 1)
                 rows.append(
-                    _row(ref, nets[ref], m, "reseeded", _compare(m, ref_scores[m], again, k))
+                    _row(ref, sizes[ref], m, "reseeded", _compare(m, ref_scores[m], again, k))
                 )
     out = pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
     out["window_days"] = out["window_days"].astype("Int64")
@@ -323,13 +322,18 @@ def sensitivity_report(
     return out
 
 
-def _row(
-    c: Construction, net: ReferralNetwork, measure: str, kind: str, stats: dict[str, float]
-) -> dict[str, Any]:
+def _size(net: ReferralNetwork) -> tuple[int, int]:
+    """Physician pairs with a tie, and physicians with at least one (self-ties aside)."""
     flows = net.flows
     pairs = flows.loc[flows["source_npi"] != flows["target_npi"], ["source_npi", "target_npi"]]
     pairs = pairs.drop_duplicates()
     connected = pd.unique(pd.concat([pairs["source_npi"], pairs["target_npi"]]))
+    return len(pairs), len(connected)
+
+
+def _row(
+    c: Construction, size: tuple[int, int], measure: str, kind: str, stats: dict[str, float]
+) -> dict[str, Any]:
     return {
         "construction": c.label,
         "kind": kind,
@@ -337,8 +341,8 @@ def _row(
         "rule": c.rule,
         "column": c.column,
         "min_value": float(c.min_value),
-        "n_ties": len(pairs),
-        "n_connected": len(connected),
+        "n_ties": size[0],
+        "n_connected": size[1],
         "measure": measure,
         **stats,
     }
