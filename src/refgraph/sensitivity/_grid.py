@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -263,19 +263,36 @@ def build_networks(
     [('30d, patients>=0', 1, 3), ('90d, patients>=0', 2, 3)]
     """
     constructions = list(constructions)
+    build = builder(source, constructions, physicians=physicians)
+    return {c: build(c) for c in constructions}
+
+
+def builder(
+    source: Any,
+    constructions: Sequence[Construction],
+    *,
+    physicians: pd.DataFrame | None = None,
+) -> Callable[[Construction], ReferralNetwork]:
+    """Prepare every window's flows once; return a function building one construction.
+
+    Building one network at a time lets a report hold only the reference's and
+    the current one (each a full copy of the flows it keeps).
+    """
+    constructions = list(constructions)
     if not constructions or not all(isinstance(c, Construction) for c in constructions):
         raise ValidationError("constructions: expected a non-empty list of Construction")
     windows = list(dict.fromkeys(c.window_days for c in constructions))
     flows, carried = _window_flows(source, windows)
     people = _universe(flows.values(), carried.get("physicians", physicians))
-    out: dict[Construction, ReferralNetwork] = {}
-    for c in constructions:
+
+    def build(c: Construction) -> ReferralNetwork:
         f = flows[c.window_days]
         kept = f[_kept(f, c)] if len(f) else f
-        out[c] = ReferralNetwork.from_frames(
+        return ReferralNetwork.from_frames(
             physicians=people,
             practices=carried.get("practices"),
             flows=kept.reset_index(drop=True),
             touchpoints=carried.get("touchpoints"),
         )
-    return out
+
+    return build

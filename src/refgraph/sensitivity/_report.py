@@ -14,7 +14,7 @@ from ..centrality import betweenness, pagerank
 from ..community import louvain
 from ..network import ReferralNetwork
 from ..paths import best_introducers
-from ._grid import Construction, build_networks, construction_grid
+from ._grid import Construction, builder, construction_grid
 from ._metrics import (
     adjusted_rand_index,
     normalized_mutual_information,
@@ -295,27 +295,28 @@ def sensitivity_report(
         raise ValidationError(
             f"options: unknown measure(s) {bad}; expected some of {list(MEASURES)}"
         )
-    nets = build_networks(source, constructions, physicians=physicians)
+    build = builder(source, constructions, physicians=physicians)
 
     def score(net: ReferralNetwork, measure: str, s: int) -> pd.Series:
         return _scores(net, measure, opts, s, k, target, sources)
 
-    ref_scores = {m: score(nets[ref], m, seed) for m in names}
+    ref_net = build(ref)
+    ref_scores = {m: score(ref_net, m, seed) for m in names}
     rows: list[dict[str, Any]] = []
-    sizes = {c: _size(net) for c, net in nets.items()}
-    for c, net in nets.items():
+    for c in constructions:  # one network at a time besides the reference
+        net = ref_net if c == ref else build(c)
+        size = _size(net)
         for m in names:
             got = ref_scores[m] if c == ref else score(net, m, seed)
             kind = "reference" if c == ref else "construction"
-            rows.append(_row(c, sizes[c], m, kind, _compare(m, ref_scores[m], got, k)))
+            rows.append(_row(c, size, m, kind, _compare(m, ref_scores[m], got, k)))
     if reseed:
+        size = _size(ref_net)
         for m in names:
             sampled = opts.get("betweenness", {}).get("k") is not None
             if m == "communities" or (m == "betweenness" and sampled):
-                again = score(nets[ref], m, seed + 1)
-                rows.append(
-                    _row(ref, sizes[ref], m, "reseeded", _compare(m, ref_scores[m], again, k))
-                )
+                again = score(ref_net, m, seed + 1)
+                rows.append(_row(ref, size, m, "reseeded", _compare(m, ref_scores[m], again, k)))
     out = pd.DataFrame(rows, columns=list(REPORT_COLUMNS))
     out["window_days"] = out["window_days"].astype("Int64")
     out.attrs.update({"reference": ref.label, "k": int(k), "seed": seed})
