@@ -468,3 +468,50 @@ def test_plot_shows_the_report_values() -> None:
 
     plt.close(fig)
     plt.close(fig2)
+
+
+def test_reseeded_rows_only_for_random_measures() -> None:
+    net = refgraph.datasets.synthetic_region(80, seed=4)
+    grid = construction_grid(min_counts=(0, 4), column="count")
+    exact = sensitivity_report(net, grid, measures=("pagerank", "betweenness", "communities"))
+    assert exact.loc[exact["kind"] == "reseeded", "measure"].tolist() == ["communities"]
+    sampled = sensitivity_report(
+        net, grid, measures=("betweenness",), options={"betweenness": {"k": 10}}
+    )
+    again = sampled[sampled["kind"] == "reseeded"]
+    assert again["measure"].tolist() == ["betweenness"]
+    # the reseeded row compares the reference with a second sample of its own betweenness
+    from refgraph.centrality import betweenness
+
+    ref = build_networks(net, grid[:1])[grid[0]]
+    b0 = betweenness(ref, k=10, seed=0)["betweenness"]
+    b1 = betweenness(ref, k=10, seed=1)["betweenness"]
+    assert again["spearman"].item() == pytest.approx(stats.spearmanr(b0, b1).statistic)
+    assert sensitivity_report(net, grid, measures="communities", reseed=False)["kind"].tolist() == [
+        "reference",
+        "construction",
+    ]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_metrics_do_not_depend_on_order_or_label_names(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    idx = [make_npi(i) for i in range(1, 31)]
+    x = pd.Series(rng.random(30), index=idx)
+    y = pd.Series(x.to_numpy() + rng.normal(0, 0.3, 30), index=idx)
+    p = pd.Series(rng.integers(0, 4, 30), index=idx)
+    q = pd.Series(rng.integers(0, 3, 30), index=idx)
+    perm = rng.permutation(30)
+    xs, ys, ps = x.iloc[perm], y.iloc[perm[::-1]], p.iloc[perm]
+    for method in ("spearman", "kendall"):
+        assert rank_correlation(xs, ys, method=method) == pytest.approx(
+            rank_correlation(x, y, method=method)
+        )
+        assert rank_correlation(x, y, method=method) == pytest.approx(
+            rank_correlation(y, x, method=method)
+        )
+    assert top_k_overlap(xs, ys, 7) == top_k_overlap(x, y, 7)
+    renamed = ps.map(lambda v: f"community-{v}")
+    for f in (adjusted_rand_index, normalized_mutual_information):
+        assert f(renamed, q) == pytest.approx(f(p, q))
+        assert f(p, q) == pytest.approx(f(q, p))
