@@ -70,6 +70,7 @@ API_MODULES = [
     ("refgraph.expansion", "Expansion: targets and event sites"),
     ("refgraph.geo", "Geography"),
     ("refgraph.tracking", "Referral tracking"),
+    ("refgraph.sensitivity", "Sensitivity to how the network was built"),
     ("refgraph.plot", "Plots"),
     ("refgraph.report", "HTML report"),
     ("refgraph.specialties", "Specialty vocabulary"),

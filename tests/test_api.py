@@ -42,7 +42,13 @@ def _public_objects() -> dict[int, str]:
 
 
 def test_api_lists_the_capabilities() -> None:
-    for mod in ("refgraph.centrality", "refgraph.paths", "refgraph.geo", "refgraph.tracking"):
+    for mod in (
+        "refgraph.centrality",
+        "refgraph.paths",
+        "refgraph.geo",
+        "refgraph.tracking",
+        "refgraph.sensitivity",
+    ):
         assert mod in API_MODULES
 
 

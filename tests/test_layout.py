@@ -56,7 +56,7 @@ LAYERS: list[set[str]] = [
         "refgraph.datasets",
     },
     # analyses built on other analyses
-    {"refgraph.expansion", "refgraph.plot"},
+    {"refgraph.expansion", "refgraph.plot", "refgraph.sensitivity"},
     # applications and adapters
     {
         "refgraph.report",
@@ -318,7 +318,7 @@ def test_importing_analyses_loads_no_driver_or_plotting() -> None:
         "import sys, refgraph\n"
         "import refgraph.centrality, refgraph.community, refgraph.influence, refgraph.paths\n"
         "import refgraph.expansion, refgraph.geo, refgraph.tracking, refgraph.datasets\n"
-        "import refgraph.plot, refgraph.backends\n"
+        "import refgraph.plot, refgraph.backends, refgraph.sensitivity\n"
         "print(sorted(m for m in ('neo4j', 'matplotlib', 'networkit', 'sklearn', 'geopy')"
         " if m in sys.modules))"
     )
