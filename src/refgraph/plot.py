@@ -19,6 +19,7 @@ from .centrality import plot_communities, plot_measure_distribution, plot_top_k
 from .expansion import plot_event_site
 from .geo import plot_catchment, plot_clusters, plot_flows, plot_practices, plot_regions
 from .paths import plot_intro_paths, plot_intro_plan
+from .sensitivity import plot_sensitivity
 from .tracking import plot_cohorts, plot_funnel, plot_trends
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "plot_measure_distribution",
     "plot_practices",
     "plot_regions",
+    "plot_sensitivity",
     "plot_top_k",
     "plot_trends",
 ]
