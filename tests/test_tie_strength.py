@@ -11,6 +11,7 @@ patient and 19% two.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -79,9 +80,7 @@ def test_auc_through_tie_strength_on_a_network() -> None:
     n = 6000
     ids = _npis(2 * n)
     k = _mandl_counts(rng, n)
-    flows = pd.DataFrame(
-        {"source_npi": ids[:n], "target_npi": ids[n:], "count": k, "patients": k}
-    )
+    flows = pd.DataFrame({"source_npi": ids[:n], "target_npi": ids[n:], "count": k, "patients": k})
     ts = tie_strength(ReferralNetwork.from_frames(flows=flows))
     assert len(ts) == n
     assert ts["strength"].to_numpy() == pytest.approx(W.shared_patient_curve(ts["patient_count"]))
@@ -219,6 +218,21 @@ def test_the_numbers_the_docs_quote() -> None:
     assert round(s({"patients": W.patients_logodds(9), "recency": 0.25}), 2) == 0.68
     assert round(s({"patients": W.patients_logodds(1), "logged": 1}), 2) == 0.96
     assert W.volume == 0.0 and W.same_system == 0.0 and W.intercept == 0.0
+    # no shared patients, same address: same hospital / different hospitals
+    same = W.no_sharing + W.hospital_logodds(True) + W.distance_logodds(0.0)
+    other = W.no_sharing + W.hospital_logodds(False) + W.distance_logodds(0.0)
+    assert round(float(_logistic(np.array(same))), 3) == 0.118
+    assert round(float(_logistic(np.array(other))), 3) == 0.012
+
+
+@pytest.mark.datasets
+def test_cms_sample_pairs_all_share_at_least_eleven(datasets_dir: Path) -> None:
+    """docs/tie-strength.md: the CMS sample sits on the extrapolated part of the curve."""
+    from refgraph.datasets import load_cms_sample
+
+    cms = load_cms_sample(datasets_dir / "cms-shared-patients-sample")
+    assert len(cms) == 200 and int(cms["bene_count"].min()) == 11
+    assert (W.shared_patient_curve(cms["bene_count"].to_numpy()) > 0.82).all()
 
 
 # ----------------------------------------------------------------------------- fitting

@@ -6,8 +6,8 @@ Public through :mod:`refgraph.paths`.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np

@@ -1,65 +1,35 @@
 """Tie strength: the probability that two physicians recognise a professional relationship.
 
-The default model is anchored on published survey and claims evidence where evidence
-exists, and says so where it does not (docs/tie-strength.md has the curve, the plot and
-a table of every parameter with its source):
+``logit(strength) = intercept + sum(weight_f * factor_f)`` over :data:`FACTORS`. The
+defaults are published evidence where it exists and labelled assumptions elsewhere;
+docs/tie-strength.md plots the curve and tables every parameter with its source.
 
-``logit(strength) = intercept + sum(weight_f * factor_f)`` over :data:`FACTORS`:
+Evidence. ``patients`` is the log-odds of a recognised relationship given ``k`` shared
+patients, ``a + b * log(k)``: through Barnett et al.'s (2011) 82% at nine shared patients,
+with the slope that gives their ROC AUC of 0.73 when counts are distributed as Mandl et
+al. (2014) report (54% of sharing pairs share one patient, 19% two; the ``k**-2`` tail
+beyond is assumed). Past nine the curve is extrapolated (``patients_cap=9`` stops it).
+``hospital`` and ``distance`` are log likelihood ratios from Landon et al. (2012): 96.0%
+of connected vs 69.2% of unconnected pairs share a hospital; offices 13.2 vs 24.2 miles
+apart on average (distances assumed exponential). They update only pairs with **no**
+shared patients: for the others the count already says they are connected, and applying
+Landon's ratios again would count the same evidence twice.
 
-==================  ===========================================================  ============
-factor              value                                                        basis
-==================  ===========================================================  ============
-``patients``        log-odds of a recognised relationship from shared patients   evidence
-                    ``k``: ``a + b * log(k)`` for ``k >= 1`` (Barnett et al.
-                    2011; extrapolated past 9), ``no_sharing`` for ``k = 0``     (assumption)
-``hospital``        log likelihood ratio of sharing a hospital, Landon et al.    evidence
-                    2012: ``log(.960/.692)`` same, ``log(.040/.308)`` different
-``distance``        log likelihood ratio of office distance (Landon's means      evidence +
-                    13.2 vs 24.2 miles, exponential distances assumed)           assumption
-``recency``         ``0.5 ** (days since last referral / half_life_days)``;      assumption
-                    enters as ``recency - 1`` (a current tie loses nothing)
-``reciprocity``     1 when referrals flow both ways                              assumption
-``same_practice``   1 when both work in the same practice                        assumption
-``same_system``     1 when their practices differ but share a hospital system    (off: 0)
-``logged``          1 for an explicit logged tie (knows / introduced-by)         assumption
-``volume``          ``1 - exp(-referrals / volume_scale)``                       (off: 0)
-==================  ===========================================================  ============
+Assumptions: the 5% prior of a pair with no shared patients (``no_sharing``), ``recency``
+(entering as ``recency - 1``), ``reciprocity``, ``same_practice``, ``logged``, one patient
+per referral when flows carry no patient count; ``same_system`` and ``volume`` are off
+(0) by default. Each is zero for the reference case, a current tie with only shared
+patients known, so there ``strength`` is exactly Barnett's calibrated curve; unknown
+facts (no date, no coordinates, no hospital) leave it alone. Terms add as independent
+evidence (naive Bayes), which overstates correlated evidence (a colleague is also near).
+Reading a recognised relationship as a willing introducer is itself an assumption.
 
-Evidence. Barnett et al. (2011) surveyed Boston physicians about physicians they did and
-did not share Medicare patients with: recognition rose with shared patients, up to 82% at
-nine, and the count as a test has ROC AUC 0.73. The default curve passes exactly through
-82% at nine and has the slope that gives AUC 0.73 when shared-patient counts follow
-Mandl et al. (2014): 54% of sharing pairs share one patient, 19% two, and a ``k**-2``
-tail beyond (the tail is an assumption). Barnett's figure ends at nine: above it the
-curve is an extrapolation (``patients_cap=9`` stops it at the evidence). Landon et al. (2012)
-found 96.0% of connected pairs at the same hospital versus 69.2% of unconnected pairs,
-and offices 13.2 versus 24.2 miles apart; their ratios update the odds of pairs the data
-show **no** shared patients for (for pairs with shared patients the count already says
-they are connected: applying Landon's ratios again would count the same evidence twice).
+Relationships are **undirected**: one row per unordered pair ``npi_a < npi_b``; the
+direction survives in ``referrals_ab`` / ``referrals_ba`` and in ``reciprocity``.
 
-What the number means. With only shared patients known (no logged tie, same practice,
-reciprocity or date), ``strength`` is Barnett's calibrated probability that the pair
-recognises a professional relationship. Every assumption term is zero for that
-reference case (a current, one-way tie): assumptions move a tie away from the evidence,
-never silently redefine it. Terms add on the log-odds scale as independent evidence
-(naive Bayes), which overstates correlated evidence (a same-practice colleague is also
-near). A path's probability multiplies hop strengths: reading a recognised relationship
-as a willing introducer is itself an assumption. :func:`fit_tie_strength` recalibrates
-every weight on your own labelled pairs, starting from these defaults.
-
-Relationships are **undirected**: an introduction can travel either way along a referral
-tie, so the table has one row per unordered pair ``npi_a < npi_b``; the direction
-survives in ``referrals_ab`` / ``referrals_ba`` and in the reciprocity factor.
-
-References
-----------
-.. [1] Barnett, M. L., Landon, B. E., O'Malley, A. J., Keating, N. L., Christakis, N. A.
-   (2011). Mapping physician networks with self-reported and administrative data.
-   Health Services Research 46(5), 1592-1609.
-.. [2] Landon, B. E., Keating, N. L., Barnett, M. L., et al. (2012). Variation in
-   patient-sharing networks of physicians across the United States. JAMA 308(3), 265-273.
-.. [3] Mandl, K. D., Olson, K. L., Mines, D., Liu, C., Tian, F. (2014). Provider
-   collaboration: cohesion, constellations, and shared patients. J Gen Intern Med 29(11).
+References: Barnett, Landon, O'Malley, Keating, Christakis (2011), Health Services
+Research 46(5):1592-1609; Landon, Keating, Barnett et al. (2012), JAMA 308(3):265-273;
+Mandl, Olson, Mines, Liu, Tian (2014), J Gen Intern Med 29(11):1499-1505.
 """
 
 from __future__ import annotations
@@ -243,7 +213,9 @@ class TieWeights:
         """
         pc, pu = self.hospital_share_connected, self.hospital_share_unconnected
         same = np.asarray(same, dtype=bool)
-        out = np.where(same, np.log(pc / pu), np.log((1.0 - pc) / (1.0 - pu)))
+        out = np.asarray(
+            np.where(same, np.log(pc / pu), np.log((1.0 - pc) / (1.0 - pu))), dtype="float64"
+        )
         return float(out) if out.ndim == 0 else out
 
     def distance_logodds(self, miles: Any) -> Any:
