@@ -88,7 +88,7 @@ class TieWeights:
     patients_intercept, patients_slope
         The shared-patient curve ``logit P = a + b * log(min(k, patients_cap))``
         (evidence: through Barnett et al.'s 82% at nine shared patients with the slope
-        that gives their AUC 0.73; see :func:`refgraph.paths._tie_data._barnett_curve`).
+        that gives their AUC 0.73; the fit is shown in docs/tie-strength.md).
     patients_cap
         Shared patients beyond which the curve stays flat. Default: none, the
         curve is extrapolated beyond Barnett et al.'s last point at nine (an
