@@ -115,29 +115,32 @@ def test_tie_strength_factors_by_hand() -> None:
     phys = pd.DataFrame({"npi": NPIS[:5], "practice_id": ["P1", "P2", "P3", "P3", "P3"]})
     net = ReferralNetwork.from_frames(physicians=phys, practices=practices, flows=flows)
     ts = tie_strength(net, half_life_days=180).set_index(["npi_a", "npi_b"])
+    w = TieWeights()
+    # Barnett curve through 82% at nine shared patients: logit = a + b log(k)
+    a, b = w.patients_intercept, w.patients_slope
+    assert a + b * math.log(9) == pytest.approx(math.log(0.82 / 0.18), abs=1e-3)
     r = ts.loc[(NPIS[0], NPIS[1])]
     assert r["volume"] == pytest.approx(1 - math.exp(-2))  # 20 referrals / scale 10
-    assert r["patients"] == pytest.approx(1 - math.exp(-1))  # 5 patients / scale 5
+    assert r["patient_count"] == 5 and r["patients"] == pytest.approx(a + b * math.log(5))
     assert r["recency"] == 1.0 and r["reciprocity"] == 1.0
     assert r["same_system"] == 1.0 and r["same_practice"] == 0.0
-    w = TieWeights()
-    z = (
-        w.intercept
-        + w.volume * r["volume"]
-        + w.patients * r["patients"]
-        + w.recency
-        + w.reciprocity
-        + w.same_system
-    )
+    assert r["hospital"] == 0.0  # shared patients already say they are connected
+    z = a + b * math.log(5) + 0.5  # + reciprocity (assumption weight 0.5)
     assert r["strength"] == pytest.approx(1 / (1 + math.exp(-z)))
     r2 = ts.loc[(NPIS[2], NPIS[3])]
     assert r2["recency"] == pytest.approx(0.5, abs=0.01)  # 180 days before as_of
     assert r2["same_practice"] == 1.0 and r2["days_since"] == 180
-    # colleagues of the small practice P3 are related without flows
+    z2 = a + 1.0 * (r2["recency"] - 1) + 4.0  # one shared patient, aged, colleagues
+    assert r2["strength"] == pytest.approx(1 / (1 + math.exp(-z2)))
+    # colleagues of the small practice P3 are related without flows; no referrals, so
+    # nothing to age (recency 1) and the no-sharing prior of 5% plus the colleague term
     r3 = ts.loc[(NPIS[2], NPIS[4])]
-    assert r3["volume"] == 0 and r3["same_practice"] == 1 and r3["recency"] == 0
-    for f in FACTORS:
+    assert r3["volume"] == 0 and r3["same_practice"] == 1 and r3["recency"] == 1
+    assert r3["patients"] == pytest.approx(math.log(0.05 / 0.95))
+    assert r3["strength"] == pytest.approx(1 / (1 + math.exp(-(math.log(0.05 / 0.95) + 4.0))))
+    for f in ("recency", "reciprocity", "same_practice", "same_system", "logged", "volume"):
         assert ts[f].between(0, 1).all()
+    assert set(FACTORS) <= set(ts.columns)
     assert ts["strength"].between(0, 1).all()
 
 

@@ -1,9 +1,13 @@
 """Warm-introduction paths: who can introduce me to Dr. X, by which path, and why.
 
-Relationships get a strength ``p`` in [0, 1] (:func:`tie_strength`, the
-probability that the tie would carry an introduction). A path from one of
-*my people* to the target succeeds with probability ``w(source) * prod(p)``
-(hops independent), so the most probable paths are the shortest paths under
+Relationships get a strength ``p`` in [0, 1] (:func:`tie_strength`): the
+probability that the two physicians recognise a professional relationship,
+calibrated on published survey and claims evidence (Barnett et al. 2011,
+Landon et al. 2012; docs/tie-strength.md) where it exists and labelled an
+assumption where it does not. Taking ``p`` as the chance that the hop carries
+an introduction is itself an assumption: a path from one of *my people* to
+the target then succeeds with probability ``w(source) * prod(p)`` (hops
+independent), so the most probable paths are the shortest paths under
 the cost ``-log p``. :func:`intro_paths` returns the ``k`` most probable
 simple paths of at most ``max_hops`` hops, each hop explained in words and
 numbers; :func:`best_introducers` ranks the physicians who would make the

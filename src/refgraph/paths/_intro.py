@@ -382,9 +382,9 @@ def intro_paths(
     >>> net = ReferralNetwork.from_frames(flows=flows)
     >>> res = intro_paths(net, dr_x, sources=[me], k=2)
     >>> [p[1] == a for p in res.paths["path"]], res.paths["probability"].round(3).tolist()
-    ([True, False], [0.293, 0.017])
+    ([True, False], [0.92, 0.098])
     >>> print(res.hops["explanation"].iloc[0])
-    40 referrals (40 sent, 0 received), undated, tie strength 0.55
+    40 referrals (40 sent, 0 received), undated, tie strength 0.97
 
     Notes
     -----

@@ -1,35 +1,35 @@
-"""Tie strength: the probability that a relationship would carry an introduction.
+"""Tie strength: the probability that two physicians recognise a professional relationship.
 
-The model is a logistic combination of seven factors, each scaled to [0, 1]:
+``logit(strength) = intercept + sum(weight_f * factor_f)`` over :data:`FACTORS`. The
+defaults are published evidence where it exists and labelled assumptions elsewhere;
+docs/tie-strength.md plots the curve and tables every parameter with its source.
 
-==================  ==========================================================  =======
-factor              definition                                                  default
-==================  ==========================================================  =======
-``volume``          ``1 - exp(-referrals / volume_scale)``, referrals both ways   2.5
-``patients``        ``1 - exp(-shared_patients / patients_scale)``                1.0
-``recency``         ``0.5 ** (days since last referral / half_life_days)``        1.5
-``reciprocity``     1 when referrals flow both ways                               1.0
-``same_practice``   1 when both work in the same practice                         2.0
-``same_system``     1 when their practices differ but share a hospital system     0.75
-``logged``          1 for an explicit logged tie (knows / introduced-by)          3.0
-==================  ==========================================================  =======
+Evidence. ``patients`` is the log-odds of a recognised relationship given ``k`` shared
+patients, ``a + b * log(k)``: through Barnett et al.'s (2011) 82% at nine shared patients,
+with the slope that gives their ROC AUC of 0.73 when counts are distributed as Mandl et
+al. (2014) report (54% of sharing pairs share one patient, 19% two; the ``k**-2`` tail
+beyond is assumed). Past nine the curve is extrapolated (``patients_cap=9`` stops it).
+``hospital`` and ``distance`` are log likelihood ratios from Landon et al. (2012): 96.0%
+of connected vs 69.2% of unconnected pairs share a hospital; offices 13.2 vs 24.2 miles
+apart on average (distances assumed exponential). They update only pairs with **no**
+shared patients: for the others the count already says they are connected, and applying
+Landon's ratios again would count the same evidence twice.
 
-``strength = 1 / (1 + exp(-(intercept + sum(weight * factor))))`` with
-``intercept = -3``. Rationale of the defaults: a relationship with nothing
-but a single old referral is weak (strength ~0.1), a busy, recent two-way
-referral tie or a colleague in the same group practice is strong (~0.8-0.95),
-and a logged "knows" tie alone (strength 0.5) is worth as much as a fresh
-referral relationship of ~10 referrals. The saturating transforms keep a
-physician with 2,000 referrals from counting 100 times more than one with 20:
-what matters for an introduction is that they know each other. Any weight can
-be overridden (``weights={"logged": 5}``), and :func:`fit_tie_strength`
-calibrates them on labelled known relationships.
+Assumptions: the 5% prior of a pair with no shared patients (``no_sharing``), ``recency``
+(entering as ``recency - 1``), ``reciprocity``, ``same_practice``, ``logged``, one patient
+per referral when flows carry no patient count; ``same_system`` and ``volume`` are off
+(0) by default. Each is zero for the reference case, a current tie with only shared
+patients known, so there ``strength`` is exactly Barnett's calibrated curve; unknown
+facts (no date, no coordinates, no hospital) leave it alone. Terms add as independent
+evidence (naive Bayes), which overstates correlated evidence (a colleague is also near).
+Reading a recognised relationship as a willing introducer is itself an assumption.
 
-Relationships are **undirected**: an introduction can travel either way along
-a referral tie (the referring physician and the specialist both know each
-other), so the table has one row per unordered pair ``npi_a < npi_b``; the
-direction survives in ``referrals_ab`` / ``referrals_ba`` and in the
-reciprocity factor.
+Relationships are **undirected**: one row per unordered pair ``npi_a < npi_b``; the
+direction survives in ``referrals_ab`` / ``referrals_ba`` and in ``reciprocity``.
+
+References: Barnett, Landon, O'Malley, Keating, Christakis (2011), Health Services
+Research 46(5):1592-1609; Landon, Keating, Barnett et al. (2012), JAMA 308(3):265-273;
+Mandl, Olson, Mines, Liu, Tian (2014), J Gen Intern Med 29(11):1499-1505.
 """
 
 from __future__ import annotations
@@ -43,67 +43,112 @@ import pandas as pd
 
 from .._errors import ValidationError
 from ._tie_data import (
+    LANDON_MEAN_MILES,
+    LANDON_SAME_HOSPITAL,
     _as_of,
     _colleague_pairs,
     _dates,
     _ids,
-    _node_context,
+    _pair_context,
     _read_ties,
     _touchpoint_ties,
 )
 
 __all__ = ["FACTORS", "TieFit", "TieWeights", "tie_strength"]
 
-#: Names of the tie-strength factors, in the order of :class:`TieWeights`.
+#: Names of the tie-strength factors: columns of the tie table and of the design
+#: matrix of :func:`fit_tie_strength`, each with a weight of the same name.
 FACTORS: tuple[str, ...] = (
-    "volume",
     "patients",
+    "hospital",
+    "distance",
     "recency",
     "reciprocity",
     "same_practice",
     "same_system",
     "logged",
+    "volume",
 )
+
+_LOGIT_5PCT = float(np.log(0.05 / 0.95))
 
 
 @dataclass(frozen=True)
 class TieWeights:
-    """Weights of the logistic tie-strength model (see the module notes).
+    """Parameters of the tie-strength model (see the module notes and docs/tie-strength.md).
 
     Parameters
     ----------
     intercept
-        Log-odds of a relationship with every factor at 0.
-    volume, patients, recency, reciprocity, same_practice, same_system, logged
-        Log-odds added per unit of each factor (factors lie in [0, 1]).
+        Log-odds added to every tie (0: none; fitted models use it).
+    patients, hospital, distance, recency, reciprocity, same_practice, same_system, logged, volume
+        Weight of each factor of :data:`FACTORS`. The evidence factors (``patients``,
+        ``hospital``, ``distance``) are log-odds or log likelihood ratios already, so
+        their weight 1 takes the publications at face value.
+    patients_intercept, patients_slope
+        The shared-patient curve ``logit P = a + b * log(min(k, patients_cap))``
+        (evidence: through Barnett et al.'s 82% at nine shared patients with the slope
+        that gives their AUC 0.73; the fit is shown in docs/tie-strength.md).
+    patients_cap
+        Shared patients beyond which the curve stays flat. Default: none, the
+        curve is extrapolated beyond Barnett et al.'s last point at nine (an
+        assumption that keeps 10 and 100 shared patients apart); 9 stops at the
+        evidence.
+    no_sharing
+        Log-odds of a relationship for a pair with no shared patients (assumption:
+        5%).
+    patients_per_referral
+        Patients counted per referral when the flows carry no patient count
+        (assumption: 1, an upper bound, since a patient may be referred twice).
+    hospital_share_connected, hospital_share_unconnected
+        Shares of connected and unconnected pairs based at the same hospital
+        (evidence: Landon et al. 2012, 96.0% and 69.2%).
+    miles_connected, miles_unconnected
+        Mean office distance of connected and unconnected pairs (evidence: Landon
+        et al. 2012, 13.2 and 24.2 miles); distances are assumed exponential.
+    distance_cap_miles
+        Distance beyond which the distance ratio stops falling (assumption: 50).
     volume_scale
-        Referrals at which the volume factor reaches ``1 - 1/e`` (63%).
-    patients_scale
-        Shared patients at which the patients factor reaches 63%.
+        Referrals at which the (off by default) volume factor reaches 63%.
     undated_recency
-        Recency factor of a relationship with referrals or a logged tie but
-        no date (half credit: we know of contact, not when).
+        Recency factor of a referral tie with no date (1: an unknown date, like every
+        unknown fact, leaves the evidence alone).
 
     Examples
     --------
     >>> w = TieWeights()
-    >>> round(w.strength({"volume": 1, "recency": 1, "reciprocity": 1}), 3)
-    0.881
+    >>> round(w.strength({"patients": w.patients_logodds(9)}), 2)  # Barnett: 82% at nine
+    0.82
+    >>> [round(float(p), 2) for p in w.shared_patient_curve([1, 2, 3, 5, 9, 40])]
+    [0.23, 0.42, 0.54, 0.69, 0.82, 0.97]
+    >>> round(w.strength({"patients": w.no_sharing, "logged": 1}), 2)  # a logged tie alone
+    0.83
     >>> TieWeights.from_any({"logged": 5.0}).logged
     5.0
     """
 
-    intercept: float = -3.0
-    volume: float = 2.5
+    intercept: float = 0.0
     patients: float = 1.0
-    recency: float = 1.5
-    reciprocity: float = 1.0
-    same_practice: float = 2.0
-    same_system: float = 0.75
-    logged: float = 3.0
+    hospital: float = 1.0
+    distance: float = 1.0
+    recency: float = 1.0
+    reciprocity: float = 0.5
+    same_practice: float = 4.0
+    same_system: float = 0.0
+    logged: float = 4.5
+    volume: float = 0.0
+    patients_intercept: float = -1.1857
+    patients_slope: float = 1.2298
+    patients_cap: float = float("inf")
+    no_sharing: float = _LOGIT_5PCT
+    patients_per_referral: float = 1.0
+    hospital_share_connected: float = LANDON_SAME_HOSPITAL[0]
+    hospital_share_unconnected: float = LANDON_SAME_HOSPITAL[1]
+    miles_connected: float = LANDON_MEAN_MILES[0]
+    miles_unconnected: float = LANDON_MEAN_MILES[1]
+    distance_cap_miles: float = 50.0
     volume_scale: float = 10.0
-    patients_scale: float = 5.0
-    undated_recency: float = 0.5
+    undated_recency: float = 1.0
 
     @classmethod
     def from_any(cls, weights: TieWeights | TieFit | Mapping[str, float] | None) -> TieWeights:
@@ -130,14 +175,89 @@ class TieWeights:
         """Factor weights as an array in :data:`FACTORS` order."""
         return np.array([getattr(self, f) for f in FACTORS], dtype="float64")
 
+    def patients_logodds(self, k: Any) -> Any:
+        """The ``patients`` factor for ``k`` shared patients (``no_sharing`` at 0).
+
+        Examples
+        --------
+        >>> round(TieWeights().patients_logodds(1), 4) == TieWeights().patients_intercept
+        True
+        """
+        k = np.asarray(k, dtype="float64")
+        kc = np.clip(k, 1.0, max(self.patients_cap, 1.0))
+        out = np.where(
+            k >= 1.0, self.patients_intercept + self.patients_slope * np.log(kc), self.no_sharing
+        )
+        return float(out) if out.ndim == 0 else out
+
+    def shared_patient_curve(self, k: Any) -> Any:
+        """Probability of a recognised relationship from ``k`` shared patients alone.
+
+        The calibrated curve (evidence terms only, nothing else known):
+        ``1 / (1 + exp(-(intercept + patients * patients_logodds(k))))``.
+        """
+        z = self.intercept + self.patients * np.asarray(self.patients_logodds(k))
+        out = 1.0 / (1.0 + np.exp(-z))
+        return float(out) if np.ndim(out) == 0 else out
+
+    def hospital_logodds(self, same: Any) -> Any:
+        """Log likelihood ratio of sharing (``True``) or not sharing a hospital.
+
+        Examples
+        --------
+        >>> w = TieWeights()
+        >>> round(float(np.exp(w.hospital_logodds(True))), 3)  # .960 / .692
+        1.387
+        >>> round(float(np.exp(w.hospital_logodds(False))), 3)  # .040 / .308
+        0.13
+        """
+        pc, pu = self.hospital_share_connected, self.hospital_share_unconnected
+        same = np.asarray(same, dtype=bool)
+        out = np.asarray(
+            np.where(same, np.log(pc / pu), np.log((1.0 - pc) / (1.0 - pu))), dtype="float64"
+        )
+        return float(out) if out.ndim == 0 else out
+
+    def distance_logodds(self, miles: Any) -> Any:
+        """Log likelihood ratio of an office distance (exponential distances, capped).
+
+        Examples
+        --------
+        >>> w = TieWeights()
+        >>> round(float(np.exp(w.distance_logodds(0.0))), 3)  # 24.2 / 13.2
+        1.833
+        >>> round(float(w.distance_logodds(17.6)), 1)  # break-even distance
+        0.0
+        """
+        mc, mu = self.miles_connected, self.miles_unconnected
+        d = np.minimum(np.asarray(miles, dtype="float64"), self.distance_cap_miles)
+        out = np.log(mu / mc) - d * (1.0 / mc - 1.0 / mu)
+        return float(out) if out.ndim == 0 else out
+
     def strength(self, factors: Mapping[str, float]) -> float:
-        """Strength of one relationship given its factor values (missing = 0)."""
-        z = self.intercept + sum(getattr(self, f) * float(factors.get(f, 0.0)) for f in FACTORS)
+        """Strength of one relationship given its factor values.
+
+        Missing factors take their neutral value: 1 for ``recency`` (a current tie),
+        0 for the others.
+        """
+        bad = sorted(set(factors) - set(FACTORS))
+        if bad:
+            raise ValidationError(f"factors: unknown name(s) {bad}; expected some of {FACTORS}")
+        x = {f: float(factors.get(f, 1.0 if f == "recency" else 0.0)) for f in FACTORS}
+        x["recency"] -= 1.0
+        z = self.intercept + sum(getattr(self, f) * x[f] for f in FACTORS)
         return float(1.0 / (1.0 + np.exp(-z)))
 
     def as_dict(self) -> dict[str, float]:
         """All fields as a plain dict."""
         return asdict(self)
+
+
+def _design(x: np.ndarray) -> np.ndarray:
+    """Factor values (columns in :data:`FACTORS` order) as the linear model's design matrix."""
+    out = np.array(x, dtype="float64", copy=True)
+    out[:, FACTORS.index("recency")] -= 1.0  # a current tie loses nothing
+    return out
 
 
 @dataclass(frozen=True)
@@ -151,7 +271,8 @@ class TieFit:
     auc, log_loss, brier
         Fit quality on the held-out pairs (in-sample when too few labels).
     auc_default
-        AUC of the default weights on the same held-out pairs, for comparison.
+        AUC of the starting weights (default: the published-evidence defaults) on
+        the same held-out pairs, for comparison.
     n_train, n_test
         Number of labelled pairs used to fit and to evaluate.
     """
@@ -189,7 +310,7 @@ def tie_strength(
     ties: pd.DataFrame | None = None,
     colleagues_max_size: int = 10,
 ) -> pd.DataFrame:
-    """Strength in [0, 1] of every relationship of the network (undirected pairs).
+    """Probability that each related pair recognises a professional relationship.
 
     A relationship is a pair of physicians with referral flows or events in
     either direction, an explicit logged tie, or a shared small practice.
@@ -225,31 +346,55 @@ def tie_strength(
     pandas.DataFrame
         One row per unordered pair: ``npi_a``, ``npi_b`` (``npi_a < npi_b``
         in node order), raw facts ``referrals_ab``, ``referrals_ba``,
-        ``shared_patients``, ``last_date``, ``days_since``, ``logged_kind``,
-        the factors ``volume``, ``patients``, ``recency``, ``reciprocity``,
-        ``same_practice``, ``same_system``, ``logged`` (each in [0, 1]),
-        ``logit`` and ``strength``.
+        ``shared_patients`` (NaN when the flows carry no patient count),
+        ``patient_count`` (the ``k`` of the curve: shared patients, else
+        referrals times ``patients_per_referral``), ``distance_miles``,
+        ``last_date``, ``date_from_events``, ``days_since``, ``logged_kind``,
+        the factors of :data:`FACTORS`, ``logit`` and ``strength``.
 
     Examples
     --------
+    Nine shared patients, nothing else known: Barnett et al.'s 82%.
+
     >>> import pandas as pd
     >>> from refgraph import ReferralNetwork
+    >>> one_way = pd.DataFrame({"source_npi": ["1234567893"], "target_npi": ["1003033051"],
+    ...                         "count": [12], "patients": [9]})
+    >>> round(float(tie_strength(ReferralNetwork.from_frames(flows=one_way))["strength"][0]), 2)
+    0.82
+
+    A current two-way tie adds the reciprocity assumption (+0.5 log-odds):
+
     >>> flows = pd.DataFrame({"source_npi": ["1234567893", "1003033051"],
     ...                       "target_npi": ["1003033051", "1234567893"],
     ...                       "count": [30, 5], "patients": [20, 4],
     ...                       "period_end": ["2024-12-31", "2024-12-31"]})
     >>> ts = tie_strength(ReferralNetwork.from_frames(flows=flows))
-    >>> ts[["referrals_ab", "referrals_ba", "reciprocity", "recency"]].to_numpy().tolist()
-    [[30.0, 5.0, 1.0, 1.0]]
+    >>> ts[["referrals_ab", "referrals_ba", "patient_count", "reciprocity", "recency"]
+    ...    ].to_numpy().tolist()
+    [[30.0, 5.0, 24.0, 1.0, 1.0]]
     >>> round(float(ts["strength"].iloc[0]), 3)
-    0.949
+    0.962
+
+    A colleague in the same small practice, with no referrals, and a logged
+    "knows" tie with nothing else (assumptions, see the module notes):
+
+    >>> phys = pd.DataFrame({"npi": ["1234567893", "1003033051", "1003000126"],
+    ...                      "practice_id": ["P1", "P1", None]})
+    >>> net = ReferralNetwork.from_frames(physicians=phys)
+    >>> knows = pd.DataFrame({"npi_a": ["1234567893"], "npi_b": ["1003000126"]})
+    >>> ts = tie_strength(net, ties=knows)
+    >>> ts[["same_practice", "logged"]].to_numpy().tolist()
+    [[1.0, 0.0], [0.0, 1.0]]
+    >>> ts["strength"].round(2).tolist()
+    [0.74, 0.83]
 
     Notes
     -----
-    See the module docstring for the factors, the defaults and their
-    rationale. The logistic form makes each weight a log-odds ratio, so
-    weights fitted by logistic regression (:func:`fit_tie_strength`) plug in
-    directly.
+    See the module docstring (and docs/tie-strength.md) for the factors, which
+    parameters are published evidence and which are assumptions. The logistic
+    form makes each weight a log-odds ratio, so weights fitted by logistic
+    regression (:func:`fit_tie_strength`) plug in directly.
     """
     frame, _, _ = _tie_core(
         net,
@@ -381,30 +526,42 @@ def _tie_core(
     last_dt = np.where(last == nat, np.datetime64("NaT", "ns").view(np.int64), last).view(
         "datetime64[ns]"
     )
-    pcode, scode = _node_context(net)
-    same_p = (pcode[a] >= 0) & (pcode[a] == pcode[b])
-    same_s = (~same_p) & (scode[a] >= 0) & (scode[a] == scode[b])
+    ctx = _pair_context(net, a, b)
+    miles = ctx["miles"]
     if ref is not None:
         age = (np.datetime64(ref.to_datetime64(), "ns") - last_dt) / np.timedelta64(1, "D")
         days: np.ndarray = np.where(np.isnat(last_dt), np.nan, np.maximum(age, 0.0))
     else:
         days = np.full(len(a), np.nan)
-    contact = (ab + ba > 0) | (logged > 0)
+    refs = ab + ba
+    # recency discounts referral evidence only: pairs without referrals have nothing to age
     recency = np.where(
-        np.isnan(days),
-        np.where(contact, w.undated_recency, 0.0),
-        0.5 ** (np.nan_to_num(days) / half_life_days),
+        refs > 0,
+        np.where(np.isnan(days), w.undated_recency, 0.5 ** (np.nan_to_num(days) / half_life_days)),
+        1.0,
     )
+    k = np.where(np.isnan(pat), refs * w.patients_per_referral, pat)
+    unshared = k < 1.0  # Landon's ratios update only pairs without shared patients
+    hospital = np.where(
+        unshared & ctx["hospital_known"],
+        np.asarray(w.hospital_logodds(ctx["same_hospital"]), "float64"),
+        0.0,
+    )
+    near = unshared & ~np.isnan(miles)
+    distance = np.where(near, np.asarray(w.distance_logodds(np.nan_to_num(miles)), "float64"), 0.0)
     fac = {
-        "volume": 1.0 - np.exp(-(ab + ba) / w.volume_scale),
-        "patients": 1.0 - np.exp(-np.nan_to_num(pat) / w.patients_scale),
+        "patients": np.asarray(w.patients_logodds(k), "float64").reshape(-1),
+        "hospital": hospital,
+        "distance": distance,
         "recency": recency,
         "reciprocity": ((ab > 0) & (ba > 0)).astype("float64"),
-        "same_practice": same_p.astype("float64"),
-        "same_system": same_s.astype("float64"),
+        "same_practice": ctx["same_practice"].astype("float64"),
+        "same_system": ctx["same_system"].astype("float64"),
         "logged": (logged > 0).astype("float64"),
+        "volume": 1.0 - np.exp(-refs / w.volume_scale),
     }
-    logit = w.intercept + sum(getattr(w, k) * v for k, v in fac.items())
+    x = _design(np.column_stack([fac[f] for f in FACTORS]) if len(a) else np.zeros((0, 9)))
+    logit = w.intercept + x @ w.coefficients()
     kind_arr = np.array([*kinds, None], dtype=object)[np.where(kind_i >= 0, kind_i, len(kinds))]
     data: dict[str, Any] = {}
     if with_npis:
@@ -416,6 +573,8 @@ def _tie_core(
             "referrals_ab": ab,
             "referrals_ba": ba,
             "shared_patients": pat,
+            "patient_count": k,
+            "distance_miles": miles,
             "last_date": last_dt,
             "date_from_events": np.asarray(last_ev != nat, dtype=bool),
             "days_since": days,
