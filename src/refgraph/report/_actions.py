@@ -64,10 +64,12 @@ def risk_words(row: Mapping[str, Any], recent_days: int = 90) -> str:
 
     Examples
     --------
-    >>> risk_words({"observed": 3, "expected": 10.0, "baseline": "seasonal",
-    ...             "p_drop": 0.0002, "days_since": 40, "status": "declining",
-    ...             "slope": -0.6})
-    'referrals down 70% against the same months last year (3 in the last 90 days, 10 expected), strong evidence; last referral 40 days before the data\\'s last date; trend falling (-0.6 a month)'
+    >>> print(risk_words({"observed": 3, "expected": 10.0, "baseline": "seasonal",
+    ...                   "p_drop": 0.0002, "days_since": 40, "status": "declining",
+    ...                   "slope": -0.6}))  # doctest: +NORMALIZE_WHITESPACE
+    referrals down 70% against the same months last year (3 in the last 90 days,
+    10 expected), strong evidence; last referral 40 days before the data's last date;
+    trend falling (-0.6 a month)
     """
     parts: list[str] = []
     obs = _num(row, "observed")
@@ -200,13 +202,22 @@ def _sec_actions(ctx: _Ctx, sec: _Section) -> None:
             )
     sec.html.append(
         '<div class="actions">'
-        + _list("Calls this week (referrers slipping away)", calls, "No referrer is flagged "
-                "at risk: nobody to call about a drop this week.")
-        + _list("People to meet (best new targets and who introduces you)", meets,
-                "No new target: no physician outside the home practice refers into its "
-                "specialty elsewhere.")
-        + _list("Thank-yous due (referrers sending more, or new)", thanks,
-                "No referrer is growing or new in the last 90 days.")
+        + _list(
+            "Calls this week (referrers slipping away)",
+            calls,
+            "No referrer is flagged at risk: nobody to call about a drop this week.",
+        )
+        + _list(
+            "People to meet (best new targets and who introduces you)",
+            meets,
+            "No new target: no physician outside the home practice refers into its "
+            "specialty elsewhere.",
+        )
+        + _list(
+            "Thank-yous due (referrers sending more, or new)",
+            thanks,
+            "No referrer is growing or new in the last 90 days.",
+        )
         + _list("Where to expand next", expand, "No candidate area with reachable potential.")
         + "</div>"
     )
@@ -253,8 +264,14 @@ def _sec_expansion(ctx: _Ctx, sec: _Section) -> None:
             reg,
             "expansion",
             "Candidate areas, most reachable potential first",
-            show=["rank", "reachable_potential", "potential", "mean_reach", "top_bridge",
-                  "top_organisation"],
+            show=[
+                "rank",
+                "reachable_potential",
+                "potential",
+                "mean_reach",
+                "top_bridge",
+                "top_organisation",
+            ],
             rows=10,
         )
     )
@@ -262,7 +279,12 @@ def _sec_expansion(ctx: _Ctx, sec: _Section) -> None:
     if len(order):
         order = order.set_index("step")
         sec.blocks.append(
-            _write_table(ctx, order, "expansion_order", "Outreach order", rows=10,
-                         show=["region", "name", "npi", "reason"])
+            _write_table(
+                ctx,
+                order,
+                "expansion_order",
+                "Outreach order",
+                rows=10,
+                show=["region", "name", "npi", "reason"],
+            )
         )
-

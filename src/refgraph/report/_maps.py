@@ -64,8 +64,9 @@ def community_map(net: ReferralNetwork, labels: pd.Series, big: list[Any]) -> An
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     ax.set_title("Communities (the nine largest in colour)")
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9, frameon=False,
-              markerscale=2)
+    ax.legend(
+        loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9, frameon=False, markerscale=2
+    )
     return fig
 
 
@@ -126,10 +127,27 @@ def _sec_map(ctx: _Ctx, sec: _Section) -> None:
         )
         if close:
             lon, lat = float(hp["lon"].median()), float(hp["lat"].median())
-            ax.scatter([lon], [lat], s=320, marker="*", color=_HOME, edgecolors="black",
-                       linewidths=1.0, zorder=5, label="home practice")
-            ax.annotate("home", (lon, lat), xytext=(8, 8), textcoords="offset points",
-                        fontsize=11, fontweight="bold", color=_HOME, zorder=6)
+            ax.scatter(
+                [lon],
+                [lat],
+                s=320,
+                marker="*",
+                color=_HOME,
+                edgecolors="black",
+                linewidths=1.0,
+                zorder=5,
+                label="home practice",
+            )
+            ax.annotate(
+                "home",
+                (lon, lat),
+                xytext=(8, 8),
+                textcoords="offset points",
+                fontsize=11,
+                fontweight="bold",
+                color=_HOME,
+                zorder=6,
+            )
         _equal_scale(ax, phys["lat"])
     axs[0].legend(loc="lower left", fontsize=8, markerscale=1.2, frameon=True, framealpha=0.85)
     if close:
@@ -149,7 +167,8 @@ def _sec_map(ctx: _Ctx, sec: _Section) -> None:
             "map",
             "map of practices, physicians and referral flows",
             "Points: physicians (primary care vs specialists); squares: practices (size grows "
-            "with headcount); lines: the 2,000 largest flows (500 in the close-up); star: the home practice. "
+            "with headcount); lines: the 2,000 largest flows (500 in the close-up); star: the "
+            "home practice. "
             "Equal-scale projection (no base map: the points are the geography).",
         )
     )

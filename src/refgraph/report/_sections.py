@@ -452,9 +452,9 @@ def _run(key: str, ctx: _Ctx) -> _Section:
         logger.info("report: section %s not applicable: %s", key, exc)
         return _Section(key, SECTIONS[key], status="not_applicable", reason=str(exc))
     tables = [b for b in sec.blocks if isinstance(b, _Table)]
-    if not (sec.blocks or sec.html) or (tables and len(tables) == len(sec.blocks) and not any(
-        t.n_rows for t in tables
-    )):
+    if not (sec.blocks or sec.html) or (
+        tables and len(tables) == len(sec.blocks) and not any(t.n_rows for t in tables)
+    ):
         sec.status = "empty"
         sec.reason = sec.reason or "the analysis returned no rows for this network"
     return sec
