@@ -389,3 +389,34 @@ def test_demo_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     )
     manifest = json.loads((out / "report.json").read_text())
     assert manifest["home"] == "SP00001"
+
+
+def test_progress_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from refgraph.config import config
+    from refgraph.report import _blocks
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    def run() -> str:
+        err = Tty()
+        monkeypatch.setattr(sys, "stderr", err)
+        bar = _blocks._Stages("report", 2)
+        bar.start("Communities")
+        bar.done()
+        bar.close()
+        return err.getvalue()
+
+    monkeypatch.delenv("CI", raising=False)
+    shown = run()
+    assert "report: Communities" in shown and "1/2" in shown
+    monkeypatch.setenv("CI", "true")
+    assert run() == ""
+    monkeypatch.delenv("CI")
+    with config(progress=False):
+        assert run() == ""
+    monkeypatch.setattr(Tty, "isatty", lambda self: False)
+    assert run() == ""

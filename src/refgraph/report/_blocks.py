@@ -244,3 +244,55 @@ def _names(net: ReferralNetwork) -> pd.DataFrame:
         index=pd.Index(phys["npi"].astype(str).to_numpy(), name="npi"),
     )
     return out
+
+
+class _Stages:
+    """A progress bar over named stages, on a terminal only.
+
+    Shown when :attr:`refgraph.config.config.progress` is on, stderr is a
+    terminal and ``$CI`` is not set; silent otherwise (files, pipes, CI logs).
+    The elapsed time ticks every second while a long stage runs.
+    """
+
+    def __init__(self, desc: str, total: int) -> None:
+        import os
+        import sys
+        import threading
+
+        from tqdm.auto import tqdm
+
+        from ..config import config
+
+        self.desc = desc
+        quiet = not config.progress or bool(os.environ.get("CI")) or not sys.stderr.isatty()
+        self.bar = tqdm(
+            total=total,
+            desc=desc,
+            unit="step",
+            disable=quiet,
+            leave=True,
+            file=sys.stderr,
+            bar_format="{desc} |{bar:20}| {n_fmt}/{total_fmt} [{elapsed}]",
+        )
+        self._stop = threading.Event()
+        if not quiet:
+            threading.Thread(target=self._tick, daemon=True).start()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(1.0):
+            self.bar.refresh()
+
+    def start(self, name: str) -> None:
+        """Say which stage runs now."""
+        self.bar.set_description_str(f"{self.desc}: {name:<36.36}")
+
+    def done(self) -> None:
+        """Count one stage as finished."""
+        self.bar.update(1)
+
+    def close(self) -> None:
+        """Close the bar (idempotent)."""
+        if not self._stop.is_set():
+            self._stop.set()
+            self.bar.set_description_str(f"{self.desc}: {'done':<36}")
+            self.bar.close()

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .._errors import ValidationError
 from .._npi import is_valid_npi
-from ._blocks import SECTIONS, _call, _Ctx, _need, _Table
+from ._blocks import SECTIONS, _call, _Ctx, _need, _Stages, _Table
 from ._html import _render
 from ._sections import _run
 
@@ -216,13 +216,21 @@ def build(
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     ctx = _Ctx(net=net, out=folder, top=top, seed=seed)
-    ctx.home, ctx.home_label, ctx.home_npis = _resolve_home(net, home)
-    synthetic = is_synthetic(net)
-    logger.info("report: %d sections into %s (synthetic=%s)", len(keys), folder, synthetic)
-    # the action page reads what the other sections found, so it is built last
-    built = {k: _run(k, ctx) for k in keys if k != "actions"}
-    if "actions" in keys:
-        built["actions"] = _run("actions", ctx)
+    bar = _Stages("report", len(keys) + 1)
+    try:
+        bar.start("choosing the home practice" if home is None else "home practice")
+        ctx.home, ctx.home_label, ctx.home_npis = _resolve_home(net, home)
+        bar.done()
+        synthetic = is_synthetic(net)
+        logger.info("report: %d sections into %s (synthetic=%s)", len(keys), folder, synthetic)
+        # the action page reads what the other sections found, so it is built last
+        built = {}
+        for k in [k for k in keys if k != "actions"] + (["actions"] if "actions" in keys else []):
+            bar.start(SECTIONS[k])
+            built[k] = _run(k, ctx)
+            bar.done()
+    finally:
+        bar.close()
     secs = [built[k] for k in keys]
     page = folder / "index.html"
     page.write_text(_render(title, net, secs, synthetic), encoding="utf-8")

@@ -6,6 +6,7 @@ import logging
 import shutil
 from pathlib import Path
 
+from ._blocks import _Stages
 from ._build import build
 
 logger = logging.getLogger(__name__)
@@ -62,14 +63,21 @@ def run_demo(
     from ..datasets import synthetic_region
 
     out = Path(out)
-    net = synthetic_region(n_physicians=n_physicians, seed=seed, events=True, touchpoints=True)
     created = not out.exists()
+    bar = _Stages("demo", 2)
     try:
+        bar.start(f"generating a synthetic region of {n_physicians:,} physicians")
+        net = synthetic_region(n_physicians=n_physicians, seed=seed, events=True, touchpoints=True)
+        bar.done()
+        bar.start("saving the network")
         out.mkdir(parents=True, exist_ok=True)
         net.save(out / "network", overwrite=True)
+        bar.done()
+        bar.close()
         title = f"refgraph demo: synthetic region ({n_physicians} physicians)"
         build(net, out, title=title, seed=seed, home=home)
     except BaseException:
+        bar.close()
         if created:  # leave nothing half-written behind
             shutil.rmtree(out, ignore_errors=True)
         raise
