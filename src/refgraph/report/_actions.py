@@ -144,9 +144,12 @@ def _sec_actions(ctx: _Ctx, sec: _Section) -> None:
     c = ctx.cache
     if ctx.home is None:
         raise _NotApplicable("no home practice: pass home= (an NPI or a practice id)")
+    spec = ""
+    if isinstance(c.get("targets"), pd.DataFrame) and c["targets"].attrs.get("specialty"):
+        spec = f" Its specialty: {c['targets'].attrs['specialty']}."
     sec.intro.append(
-        f"For {ctx.home_label}. Each line says why in words and links to its evidence further "
-        "down and to the CSV holding the exact values."
+        f"For {ctx.home_label}.{spec} Each line says why in words and links to its evidence "
+        "further down and to the CSV holding the exact values."
     )
     calls: list[str] = []
     risk = c.get("at_risk")
