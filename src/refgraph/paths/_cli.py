@@ -60,11 +60,15 @@ def _since(text: str, last: str) -> str:
 def _format(net: Any, res: IntroPaths) -> str:
     """The paths as text: every physician with name, NPI and specialty."""
     last = _as_of(net, None)
-    day = last.date().isoformat() if last is not None else "unknown"
+    day = last.date().isoformat() if last is not None else ""
     lines = [f"Introduction paths to {_who(net, res.target)}"]
-    lines.append(f"(times are counted back from the data's last date, {day})")
+    if day:
+        lines.append(f"(times are counted back from the data's last date, {day})")
     for p in res.paths.itertuples():
-        lines.append(f"{p.rank}. p={p.probability:.3f} ({p.probability:.0%} chance), {p.hops} hops")
+        lines.append(
+            f"{p.rank}. p={p.probability:.3f} ({p.probability:.0%} chance, {p.hops} hops)  "
+            + " -> ".join(map(str, p.names))
+        )
         lines.append("   " + " -> ".join(_who(net, str(n)) for n in p.path))
         for h in res.hops[res.hops["rank"] == p.rank].itertuples():
             lines.append(f"     {h.from_name} -> {h.to_name}: {_since(h.explanation, day)}")
