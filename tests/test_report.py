@@ -420,3 +420,48 @@ def test_progress_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
         assert run() == ""
     monkeypatch.setattr(Tty, "isatty", lambda self: False)
     assert run() == ""
+
+
+def test_default_home_skips_a_group_without_a_story(
+    tables: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    """The documented rule, checked by brute force: groups in order of referrals received
+    from other practices; the first with a named specialty, warm targets and a flagged
+    referrer. The busiest group is made an 'other' group so that it must be skipped."""
+    from refgraph.expansion import rank_targets
+    from refgraph.tracking import at_risk
+
+    t = {k: v.copy() for k, v in tables.items()}
+    phys, prac = t["physicians"], t["practices"]
+    owner = phys.set_index("npi")["practice_id"].astype(str)
+    f = t["flows"]
+    sp, tp = f["source_npi"].map(owner), f["target_npi"].map(owner)
+    inbound = f.loc[(sp != tp) & tp.notna(), "count"].groupby(tp).sum()
+    kinds = prac.set_index(prac["practice_id"].astype(str))["kind"]
+    groups = [
+        p
+        for p in inbound.sort_values(ascending=False, kind="stable").index
+        if kinds.get(p) in ("single_specialty_group", "multi_specialty_group")
+    ]
+    busiest = groups[0]
+    phys.loc[phys["practice_id"] == busiest, "specialty"] = "other"
+    net = ReferralNetwork.from_frames(**t)
+    expected = None
+    for p in groups[:12]:
+        npis = phys.loc[phys["practice_id"] == p, "npi"].tolist()
+        spec = phys.loc[phys["practice_id"] == p, "specialty"].value_counts().index[0]
+        if spec == "other":
+            continue
+        tg = rank_targets(net, home=npis, top=5)
+        ev = net.events[net.events["target_npi"].isin(npis)]
+        if not len(tg) or not (tg["reach"] > 0).any() or not len(ev):
+            continue
+        r = at_risk(ReferralNetwork.from_frames(physicians=phys, events=ev), with_trend=False)
+        if r["at_risk"].any():
+            expected = p
+            break
+    assert expected is not None and expected != busiest
+    build(net, tmp_path, sections=["targets", "at_risk"])
+    manifest = json.loads((tmp_path / "report.json").read_text())
+    assert manifest["home"].startswith(f"practice {expected} (chosen automatically")
+    assert {s["status"] for s in manifest["sections"]} == {"ok"}
