@@ -97,12 +97,18 @@ def risk_words(row: Mapping[str, Any], recent_days: int = 90) -> str:
     if str(row.get("status", "")) == "new" and obs is not None:
         parts.append(f"first referral within the last {recent_days} days, {obs:.0f} so far")
     if days is not None:
-        text = f"last referral {days:.0f} days before the data's last date"
+        when = (
+            "on the data's last date"
+            if days < 1
+            else f"{days:.0f} day{'s' if days >= 2 else ''} before the data's last date"
+        )
+        text = f"last referral {when}"
         gap = _num(row, "expected_gap_days")
         if gap is not None and gap > 0:
-            text += f" (about one every {gap:.0f} days expected"
+            text += f" (about one every {gap:.0f} days expected)"
             ps = _num(row, "q_silence", "p_silence")
-            text += f"; a silence this long: {evidence_words(ps)})" if ps is not None else ")"
+            if ps is not None and ps < 0.05:
+                text += f", a silence longer than usual: {evidence_words(ps)}"
         parts.append(text)
     trend = row.get("trend")
     slope = _num(row, "slope", "monthly_slope")

@@ -39,7 +39,7 @@ thead th[aria-sort="descending"]::after { content: " \\25BC"; color: var(--accen
 tbody tr:nth-child(even) { background: #fafbfd; }
 tbody tr.flag, tbody tr.flag:nth-child(even) { background: #fde8e4; }
 tbody tr.flag th { border-left: 4px solid #d4380d; }
-td.long { white-space: normal; min-width: 300px; max-width: 520px; }
+td.long, th.long { white-space: normal; min-width: 16em; max-width: 34em; }
 .empty { color: var(--muted); font-style: italic; }
 .actions { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr));
            gap: 12px 24px; }

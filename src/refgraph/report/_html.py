@@ -61,7 +61,7 @@ def _render_table(t: _Table) -> str:
         for i, (v, ty) in enumerate(zip(row, t.types)):
             tag = "th" if i == 0 else "td"
             scope = ' scope="row"' if i == 0 else ""
-            cls = ' class="num"' if ty == "num" else ' class="long"' if len(v) > 48 else ""
+            cls = ' class="num"' if ty == "num" else ' class="long"' if len(v) > 36 else ""
             text = _fmt(v, ty == "num", t.header[i])
             cells.append(f'<{tag}{scope}{cls} data-value="{_e(v)}">{_e(text)}</{tag}>')
         flag = ' class="flag"' if r < len(t.flagged) and t.flagged[r] else ""
