@@ -465,3 +465,16 @@ def test_default_home_skips_a_group_without_a_story(
     manifest = json.loads((tmp_path / "report.json").read_text())
     assert manifest["home"].startswith(f"practice {expected} (chosen automatically")
     assert {s["status"] for s in manifest["sections"]} == {"ok"}
+
+
+def test_action_page_without_events_says_why(
+    tables: dict[str, pd.DataFrame], tmp_path: Path
+) -> None:
+    t = {k: v for k, v in tables.items() if k not in ("events", "touchpoints")}
+    page = build(ReferralNetwork.from_frames(**t), tmp_path, sections=["actions", "at_risk"])
+    sec = {s["key"]: s for s in json.loads((tmp_path / "report.json").read_text())["sections"]}
+    assert sec["at_risk"]["status"] == "not_applicable"
+    block = _section(page, "actions")
+    assert block.count("not computed: see the at-risk referrers section below") == 2
+    # the other lists were not run either (their sections were not asked for)
+    assert sec["actions"]["status"] == "empty" and sec["actions"]["reason"]

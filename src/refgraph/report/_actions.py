@@ -74,7 +74,9 @@ def risk_words(row: Mapping[str, Any], recent_days: int = 90) -> str:
     parts: list[str] = []
     obs = _num(row, "observed")
     exp = _num(row, "expected")
-    ratio = _num(row, "ratio", "obs_exp", "observed_expected")
+    ratio = _num(
+        row, "ratio", "obs_exp", "obs_exp_ratio", "observed_expected", "observed_to_expected"
+    )
     if ratio is None and obs is not None and exp:
         ratio = obs / exp
     if ratio is not None:
@@ -209,25 +211,37 @@ def _sec_actions(ctx: _Ctx, sec: _Section) -> None:
                 f"({float(r['mean_reach']):.0%} average chance of a warm path to its "
                 "physicians)." + _link("expansion", "expansion.csv")
             )
+    # why a list is empty: the analysis found nothing, or it did not run (see its section)
+    ran = {k: isinstance(c.get(k), pd.DataFrame) for k in ("at_risk", "targets", "expansion")}
+    see = "not computed: see the {} section below for why."
     sec.html.append(
         '<div class="actions">'
         + _list(
             "Calls this week (referrers slipping away)",
             calls,
-            "No referrer is flagged at risk: nobody to call about a drop this week.",
+            "No referrer is flagged at risk: nobody to call about a drop this week."
+            if ran["at_risk"]
+            else see.format("at-risk referrers"),
         )
         + _list(
             "People to meet (best new targets and who introduces you)",
             meets,
-            "No new target: no physician outside the home practice refers into its "
-            "specialty elsewhere.",
+            "No new target." if ran["targets"] else see.format("warm-introduction targets"),
         )
         + _list(
             "Thank-yous due (referrers sending more, or new)",
             thanks,
-            "No referrer is growing or new in the last 90 days.",
+            "No referrer is growing or new in the last 90 days."
+            if ran["at_risk"]
+            else see.format("at-risk referrers"),
         )
-        + _list("Where to expand next", expand, "No candidate area with reachable potential.")
+        + _list(
+            "Where to expand next",
+            expand,
+            "No candidate area with reachable potential."
+            if ran["expansion"]
+            else see.format("where to expand next"),
+        )
         + "</div>"
     )
     if not (calls or meets or thanks or expand):
