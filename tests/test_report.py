@@ -358,7 +358,9 @@ def test_empty_section_says_why(
     assert "Nothing to show" in block and "cardiology" in block
 
 
-def test_tables_show_deciding_columns_and_flags(report: Path) -> None:
+def test_tables_show_deciding_columns_and_flags(
+    report: Path, tables: dict[str, pd.DataFrame]
+) -> None:
     page = _parse(report)
     by_csv = {t["csv"]: t for t in page.tables}
     risk = by_csv["at_risk.csv"]
@@ -372,8 +374,19 @@ def test_tables_show_deciding_columns_and_flags(report: Path) -> None:
     singles = int((comm["physicians"] == 1).sum())
     shown = by_csv["community_summary.csv"]["rows"]
     assert all(int(r[1]["value"]) > 1 for r in shown)
+    assert singles > 0  # the fixture has one-physician communities (38)
     if singles:
-        assert f"{singles} one-physician communities" in _section(report, "communities")
+        members = pd.read_csv(report.parent / "communities.csv", dtype={"npi": str})
+        alone = members.loc[
+            members["community"].isin(comm.loc[comm["physicians"] == 1, "community"]), "npi"
+        ]
+        f = tables["flows"]
+        linked = set(f["source_npi"].astype(str)) | set(f["target_npi"].astype(str))
+        assert len(alone) == singles
+        n_iso = int((~alone.isin(linked)).sum())
+        assert f"{singles} one-physician communities ({n_iso} of these physicians" in _section(
+            report, "communities"
+        )
 
 
 def test_demo_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

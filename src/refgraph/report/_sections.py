@@ -250,9 +250,12 @@ def _sec_communities(ctx: _Ctx, sec: _Section) -> None:
     )
     single = summ["physicians"] <= 1
     n_single = int(single.sum())
+    alone = lab[lab.isin(summ.index[single.to_numpy(bool)])].index.astype(str)
+    linked = set(e["source_npi"].astype(str)) | set(e["target_npi"].astype(str))
+    n_isolated = int(sum(1 for n in alone if n not in linked))
     note = (
-        f"Not listed: {n_single} one-physician communities ({n_single} physicians with no "
-        "referral tie strong enough to join a group); they are in community_summary.csv."
+        f"Not listed: {n_single} one-physician communities ({n_isolated} of these physicians "
+        "have no referral flow at all); they are in community_summary.csv and communities.csv."
         if n_single
         else ""
     )
