@@ -41,6 +41,7 @@ LAYERS: list[set[str]] = [
         "refgraph._plotting",
         "refgraph._optional",
         "refgraph._cli_network",
+        "refgraph._html",
         "refgraph.backends",  # the port (Backend, pushdown); the adapters sit at the top
     },
     # readers and writers

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ._errors import RefgraphError
+from ._errors import ValidationError as RefgraphValidationError
 
 __all__ = ["main"]
 
@@ -19,7 +20,13 @@ __all__ = ["main"]
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .report import run_demo
 
-    out = run_demo(Path(args.out), n_physicians=args.physicians, seed=args.seed)
+    if args.physicians < 2:
+        raise RefgraphValidationError(
+            f"--physicians: expected an integer >= 2, got {args.physicians}"
+        )
+    out = run_demo(
+        Path(args.out), n_physicians=args.physicians, seed=args.seed, home=args.home or None
+    )
     print(f"refgraph demo: report written to {out}")
     print(f"open {out / 'index.html'} in a browser")
     return 0
@@ -51,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="refgraph-demo", help="report folder (default: %(default)s)")
     d.add_argument("--physicians", type=int, default=3000, help="size (default: %(default)s)")
     d.add_argument("--seed", type=int, default=7, help="random seed (default: %(default)s)")
+    d.add_argument(
+        "--home",
+        action="append",
+        metavar="NPI_OR_PRACTICE",
+        help="home practice of the report (repeatable; default: chosen so that every section "
+        "has content)",
+    )
     d.set_defaults(func=_cmd_demo)
 
     i = sub.add_parser("info", help="summarise a saved network folder")

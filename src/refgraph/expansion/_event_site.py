@@ -73,6 +73,16 @@ class EventSite:
     max_travel_km: float
     exact: bool
 
+    def _repr_html_(self) -> str:
+        """Notebook display: the chosen sites and the invitees (escaped HTML)."""
+        from .._html import result_html
+
+        return result_html(
+            "Event site",
+            [("max travel km", self.max_travel_km), ("optimal", self.exact)],
+            [("chosen sites", self.sites, None), ("invitees", self.invitees, None)],
+        )
+
 
 def event_site(
     net: Any,

@@ -46,6 +46,16 @@ class ExpansionPlan:
     organisations: pd.DataFrame
     order: pd.DataFrame
 
+    def _repr_html_(self) -> str:
+        """Notebook display: regions best first and the outreach order (escaped HTML)."""
+        from .._html import result_html
+
+        return result_html(
+            "Expansion plan",
+            [("regions", len(self.regions)), ("steps", len(self.order))],
+            [("regions, best first", self.regions, None), ("outreach order", self.order, None)],
+        )
+
 
 def _regions(candidates: Any, net: Any) -> dict[str, Any]:
     if isinstance(candidates, str):

@@ -159,6 +159,19 @@ class IntroPaths:
                 lines.append(f"     {h.from_name} -> {h.to_name}: {h.explanation}")
         return "\n".join(lines)
 
+    def _repr_html_(self) -> str:
+        """Notebook display: the paths with names and the explained hops (escaped HTML)."""
+        from .._html import result_html
+
+        return result_html(
+            f"Introduction paths to {self.target}",
+            [("paths", len(self.paths)), ("best probability", self.paths["probability"].max())],
+            [
+                ("paths, best first", self.paths, ["rank", "probability", "hops", "names"]),
+                ("hops", self.hops, ["rank", "hop", "from_name", "to_name", "explanation"]),
+            ],
+        )
+
 
 def _build_result(
     net: Any,

@@ -49,6 +49,20 @@ class IntroPlan:
     guarantee: str
     candidates: pd.DataFrame
 
+    def _repr_html_(self) -> str:
+        """Notebook display: the asks in order and the targets (escaped HTML)."""
+        from .._html import result_html
+
+        return result_html(
+            "Introduction plan",
+            [
+                ("asks", len(self.asks)),
+                ("expected introductions", self.expected),
+                ("guarantee", self.guarantee),
+            ],
+            [("asks, in order", self.asks, None), ("targets", self.targets, None)],
+        )
+
 
 def expected_introductions(asks: Iterable[tuple[str, str, float]]) -> float:
     """Expected number of introduced targets of a set of asks (probabilistic OR per target).

@@ -299,6 +299,17 @@ class TieFit:
         out.update({f: getattr(self.weights, f) for f in FACTORS})
         return pd.Series(out, dtype=object)
 
+    def _repr_html_(self) -> str:
+        """Notebook display: fit quality and coefficients (escaped HTML)."""
+        from .._html import result_html
+
+        s = self.summary()
+        return result_html(
+            "Tie-strength fit",
+            [("AUC", self.auc), ("default AUC", self.auc_default), ("test pairs", self.n_test)],
+            [("fit and coefficients", s.to_frame("value"), None)],
+        )
+
 
 # ---------------------------------------------------------------------------- main
 def tie_strength(

@@ -13,6 +13,9 @@ Sections (in order; ``sections=`` picks a subset):
 ===============  =============================================================
 key              content
 ===============  =============================================================
+``actions``      this week's actions in words: calls, people to meet and their
+                 introducer, thank-yous, where to expand; each line links to
+                 its evidence and CSV
 ``summary``      network summary (:meth:`ReferralNetwork.summary`), provenance
 ``sources``      top referral sources and, with events, their monthly trend
 ``influence``    PageRank and betweenness (:mod:`refgraph.centrality`)
@@ -20,13 +23,16 @@ key              content
 ``map``          practices, physicians and strongest flows on a map
 ``targets``      warm-introduction targets (:mod:`refgraph.expansion`) and the
                  best introduction path to the first few (:mod:`refgraph.paths`)
+``expansion``    candidate ZIP codes by reachable potential
+                 (:func:`refgraph.expansion.expansion_plan`)
 ``at_risk``      referrers at risk of being lost (:func:`refgraph.tracking.at_risk`)
 ===============  =============================================================
 
 A section whose analysis module is missing from this version of refgraph is
 kept in the page with a "not available in this version" note; a section that
-does not apply to the data (no events, no coordinates) says why. No section
-ever shows made-up numbers.
+does not apply to the data (no events, no coordinates) says why, and so does
+a section that applies but finds nothing (status ``empty``). No section ever
+shows made-up numbers.
 """
 
 from . import _blocks

@@ -37,6 +37,18 @@ thead th::after { content: " \\2195"; color: #9aa3b5; font-size: 11px; }
 thead th[aria-sort="ascending"]::after { content: " \\25B2"; color: var(--accent); }
 thead th[aria-sort="descending"]::after { content: " \\25BC"; color: var(--accent); }
 tbody tr:nth-child(even) { background: #fafbfd; }
+tbody tr.flag, tbody tr.flag:nth-child(even) { background: #fde8e4; }
+tbody tr.flag th { border-left: 4px solid #d4380d; }
+td.long, th.long { white-space: normal; min-width: 16em; max-width: 34em; }
+.empty { color: var(--muted); font-style: italic; }
+.actions { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr));
+           gap: 12px 24px; }
+.action h3 { font-size: 16px; margin: 10px 0 4px; }
+.action ol { margin: 0; padding-left: 22px; }
+.action li { margin: 4px 0; }
+.ev { color: var(--muted); font-size: 13px; white-space: nowrap; }
+section[data-status="empty"] h2::after { content: " (nothing to show)"; color: var(--muted);
+                                         font-size: 14px; font-weight: normal; }
 footer { color: var(--muted); font-size: 13px; padding: 16px 20px 32px; }
 """
 

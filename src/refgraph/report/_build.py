@@ -15,7 +15,7 @@ import pandas as pd
 
 from .._errors import ValidationError
 from .._npi import is_valid_npi
-from ._blocks import SECTIONS, _Ctx, _Table
+from ._blocks import SECTIONS, _call, _Ctx, _need, _Stages, _Table
 from ._html import _render
 from ._sections import _run
 
@@ -66,11 +66,14 @@ def _resolve_home(net: ReferralNetwork, home: Any) -> tuple[Any, str, pd.Index |
         kinds = net.practices.set_index(net.practices["practice_id"].astype(str))["kind"]
         kind = kinds.reindex(inbound.index.astype(str)).astype("string")
         is_group = kind.isin(["single_specialty_group", "multi_specialty_group"]).fillna(False)
-        groups = inbound[is_group.to_numpy(bool)]
-        choice = str((groups if len(groups) else inbound).idxmax())
+        groups = inbound[is_group.to_numpy(bool)].sort_values(ascending=False, kind="stable")
+        rest = inbound[~is_group.to_numpy(bool)].sort_values(ascending=False, kind="stable")
+        order = [str(p) for p in list(groups.index) + list(rest.index)]
+        choice, rank, why = _choose_home(net, order, owner)
         label = (
-            f"practice {choice} (chosen automatically: the specialty group receiving the "
-            "most referrals from other practices; pass home= to choose)"
+            f"practice {choice} (chosen automatically: of the specialty groups in order of "
+            f"referrals received from other practices, number {rank} is the first {why}; "
+            "pass home= or --home to choose)"
         )
         chosen = pd.Index(owner.index[owner.to_numpy() == choice], dtype="string")
         return choice, label, chosen
@@ -89,6 +92,51 @@ def _resolve_home(net: ReferralNetwork, home: Any) -> tuple[Any, str, pd.Index |
         npis.extend(hit)
     label = ", ".join(items[:5]) + (" ..." if len(items) > 5 else "")
     return home, label, pd.Index(pd.unique(pd.Series(npis, dtype="string")), dtype="string")
+
+
+#: Candidate homes tried, in order, before falling back to the first.
+_HOME_TRIES = 12
+
+
+def _story(net: ReferralNetwork, npis: list[str]) -> bool:
+    """Whether a home gives every section content: warm targets and a flagged referrer."""
+    from ._blocks import _Unavailable
+
+    specs = net.physicians.loc[
+        net.physicians["npi"].astype(str).isin(npis).to_numpy(bool), "specialty"
+    ].dropna()
+    if not len(specs) or str(specs.value_counts().index[0]) in ("other", "unknown", ""):
+        return False
+    try:
+        (rank_targets,) = _need("expansion", "rank_targets")
+        t = _call(rank_targets, net, home=npis, top=5)
+        if not len(t) or ("reach" in t.columns and not (t["reach"] > 0).any()):
+            return False
+    except _Unavailable:
+        pass
+    ev = net.events
+    if len(ev):
+        mine = ev["target_npi"].astype(str).isin(npis).to_numpy(bool)
+        if not mine.any():
+            return False
+        try:
+            (at_risk,) = _need("tracking", "at_risk")
+            view = type(net)._from_valid_tables({**net.tables, "events": ev[mine]})
+            r = _call(at_risk, view, with_trend=False)
+            if "at_risk" in r.columns and not r["at_risk"].any():
+                return False
+        except _Unavailable:
+            pass
+    return True
+
+
+def _choose_home(net: ReferralNetwork, order: list[str], owner: pd.Series) -> tuple[str, int, str]:
+    """The first of ``order`` whose sections all have content (see :func:`build`)."""
+    for rank, pid in enumerate(order[:_HOME_TRIES], start=1):
+        npis = owner.index[owner.to_numpy() == pid].astype(str).tolist()
+        if _story(net, npis):
+            return pid, rank, "whose warm-introduction targets and at-risk referrers are non-empty"
+    return order[0], 1, f"(none of the first {_HOME_TRIES} gives every section content)"
 
 
 # ---------------------------------------------------------------------------- public
@@ -115,9 +163,14 @@ def build(
         Page title (HTML-escaped like every value shown).
     home
         The planner's own practice: an NPI, a practice id, or a list of them.
-        Used by the ``targets`` and ``at_risk`` sections (and starred on the
-        map). Default: the specialty group receiving the most referrals from
-        other practices.
+        Used by the ``actions``, ``targets``, ``expansion`` and ``at_risk``
+        sections (and starred on the map). Default: the specialty groups (then
+        the other practices) are taken in order of referrals received from
+        other practices, and the first of the first twelve whose most common
+        specialty is a named one, with warm-introduction targets and, when the
+        network has events, at least one flagged at-risk referrer, is chosen
+        (the first when none qualifies); the page and ``report.json`` say which
+        and why.
     sections
         Keys of :data:`SECTIONS` to include, in page order (default: all).
     top
@@ -151,7 +204,8 @@ def build(
     values read back from that file (exact value in the cell's
     ``data-value``, rounded text for display), so every number in the page
     is in a CSV. ``report.json`` lists the sections with their status
-    (``ok``, ``unavailable``, ``not_applicable``) and files.
+    (``ok``, ``empty``, ``unavailable``, ``not_applicable``; every status but
+    ``ok`` comes with a ``reason``) and files.
     """
     keys = list(SECTIONS) if sections is None else [str(s) for s in sections]
     bad = [k for k in keys if k not in SECTIONS]
@@ -162,10 +216,22 @@ def build(
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     ctx = _Ctx(net=net, out=folder, top=top, seed=seed)
-    ctx.home, ctx.home_label, ctx.home_npis = _resolve_home(net, home)
-    synthetic = is_synthetic(net)
-    logger.info("report: %d sections into %s (synthetic=%s)", len(keys), folder, synthetic)
-    secs = [_run(k, ctx) for k in keys]
+    bar = _Stages("report", len(keys) + 1)
+    try:
+        bar.start("choosing the home practice" if home is None else "home practice")
+        ctx.home, ctx.home_label, ctx.home_npis = _resolve_home(net, home)
+        bar.done()
+        synthetic = is_synthetic(net)
+        logger.info("report: %d sections into %s (synthetic=%s)", len(keys), folder, synthetic)
+        # the action page reads what the other sections found, so it is built last
+        built = {}
+        for k in [k for k in keys if k != "actions"] + (["actions"] if "actions" in keys else []):
+            bar.start(SECTIONS[k])
+            built[k] = _run(k, ctx)
+            bar.done()
+    finally:
+        bar.close()
+    secs = [built[k] for k in keys]
     page = folder / "index.html"
     page.write_text(_render(title, net, secs, synthetic), encoding="utf-8")
     manifest = {

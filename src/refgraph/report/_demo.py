@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
 
+from ._blocks import _Stages
 from ._build import build
 
 logger = logging.getLogger(__name__)
@@ -12,7 +14,9 @@ logger = logging.getLogger(__name__)
 __all__ = ["run_demo"]
 
 
-def run_demo(out: Path, *, n_physicians: int = 3000, seed: int = 7) -> Path:
+def run_demo(
+    out: Path, *, n_physicians: int = 3000, seed: int = 7, home: str | list[str] | None = None
+) -> Path:
     """Build the synthetic demo region and write a small report folder.
 
     The folder holds ``network/`` (the saved network) and the HTML report of
@@ -29,6 +33,10 @@ def run_demo(out: Path, *, n_physicians: int = 3000, seed: int = 7) -> Path:
         Number of physicians of the synthetic region.
     seed
         Seed of the synthetic region and of the randomised analyses.
+    home
+        The home practice of the report (an NPI, a practice id or a list);
+        default: chosen so that every section has content (see
+        :func:`refgraph.report.build`).
 
     Returns
     -------
@@ -42,12 +50,35 @@ def run_demo(out: Path, *, n_physicians: int = 3000, seed: int = 7) -> Path:
     ...     folder = run_demo(Path(d), n_physicians=200, seed=1)
     ...     (folder / "index.html").is_file(), (folder / "network").is_dir()
     (True, True)
+
+    A bad size is refused before anything is written:
+
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     try:
+    ...         run_demo(Path(d) / "demo", n_physicians=0)
+    ...     except ValueError as exc:
+    ...         print(exc, "|", (Path(d) / "demo").exists())
+    n_physicians: expected an integer >= 2, got 0 | False
     """
     from ..datasets import synthetic_region
 
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    net = synthetic_region(n_physicians=n_physicians, seed=seed, events=True, touchpoints=True)
-    net.save(out / "network", overwrite=True)
-    build(net, out, title=f"refgraph demo: synthetic region ({n_physicians} physicians)", seed=seed)
+    created = not out.exists()
+    bar = _Stages("demo", 2)
+    try:
+        bar.start(f"generating a synthetic region of {n_physicians:,} physicians")
+        net = synthetic_region(n_physicians=n_physicians, seed=seed, events=True, touchpoints=True)
+        bar.done()
+        bar.start("saving the network")
+        out.mkdir(parents=True, exist_ok=True)
+        net.save(out / "network", overwrite=True)
+        bar.done()
+        bar.close()
+        title = f"refgraph demo: synthetic region ({n_physicians} physicians)"
+        build(net, out, title=title, seed=seed, home=home)
+    except BaseException:
+        bar.close()
+        if created:  # leave nothing half-written behind
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     return out

@@ -18,15 +18,27 @@ if TYPE_CHECKING:
 _INT = re.compile(r"^-?\d+$")
 
 
-def _fmt(value: str, numeric: bool) -> str:
-    """Display text of a CSV cell (the exact value stays in ``data-value``)."""
+_PVALUE = re.compile(r"^(p|q)(_|$)|_p$|p_value")
+
+
+def _fmt(value: str, numeric: bool, column: str = "") -> str:
+    """Display text of a CSV cell (the exact value stays in ``data-value``).
+
+    p- and q-values read ``< 0.001`` below one in a thousand, else 3 decimals.
+    """
     if not numeric or value == "":
         return value
+    if _PVALUE.search(column):
+        p = float(value)
+        if np.isfinite(p):
+            return "< 0.001" if p < 0.001 else f"{p:.3f}"
     if _INT.match(value):
         return f"{int(value):,}"
     x = float(value)
     if not np.isfinite(x):
         return value
+    if x.is_integer() and abs(x) < 1e15:
+        return f"{int(x):,}"
     return f"{x:,.1f}" if abs(x) >= 1000 else f"{x:.4g}"
 
 
@@ -37,26 +49,35 @@ def _e(x: Any) -> str:
 
 def _render_table(t: _Table) -> str:
     shown = len(t.rows)
-    more = f"first {shown} of {t.n_rows} rows; " if shown < t.n_rows else f"{t.n_rows} rows; "
+    more = f"first {shown} of {t.n_rows} rows" if shown < t.n_rows else f"{t.n_rows} rows"
+    if t.n_columns > len(t.header):
+        more += f", {len(t.header)} of {t.n_columns} columns"
     head = "".join(
         f'<th scope="col" data-type="{ty}">{_e(h)}</th>' for h, ty in zip(t.header, t.types)
     )
     body = []
-    for row in t.rows:
+    for r, row in enumerate(t.rows):
         cells = []
         for i, (v, ty) in enumerate(zip(row, t.types)):
             tag = "th" if i == 0 else "td"
             scope = ' scope="row"' if i == 0 else ""
-            cls = ' class="num"' if ty == "num" else ""
-            cells.append(
-                f'<{tag}{scope}{cls} data-value="{_e(v)}">{_e(_fmt(v, ty == "num"))}</{tag}>'
-            )
-        body.append("<tr>" + "".join(cells) + "</tr>")
+            cls = ' class="num"' if ty == "num" else ' class="long"' if len(v) > 36 else ""
+            text = _fmt(v, ty == "num", t.header[i])
+            cells.append(f'<{tag}{scope}{cls} data-value="{_e(v)}">{_e(text)}</{tag}>')
+        flag = ' class="flag"' if r < len(t.flagged) and t.flagged[r] else ""
+        body.append(f"<tr{flag}>" + "".join(cells) + "</tr>")
+    stem = t.csv.removesuffix(".csv")
+    note = f'<p class="note">{_e(t.note)}</p>' if t.note else ""
+    if not t.rows:
+        return (
+            f'<p class="empty" id="t-{_e(stem)}">{_e(t.caption)}: no rows '
+            f'(<a href="{_e(t.csv)}">{_e(t.csv)}</a>).</p>{note}'
+        )
     return (
-        f'<div class="table-wrap"><table class="sortable" data-csv="{_e(t.csv)}">'
-        f'<caption>{_e(t.caption)} — {more}all values in <a href="{_e(t.csv)}">{_e(t.csv)}</a>'
+        f'<div class="table-wrap" id="t-{_e(stem)}"><table class="sortable" data-csv="{_e(t.csv)}">'
+        f'<caption>{_e(t.caption)} — {more}; all values in <a href="{_e(t.csv)}">{_e(t.csv)}</a>'
         "; click a column to sort</caption>"
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>{note}"
     )
 
 
@@ -69,14 +90,18 @@ def _render_section(s: _Section) -> str:
         )
     elif s.status == "not_applicable":
         parts.append(f'<p class="unavailable"><strong>Not applicable:</strong> {_e(s.reason)}</p>')
+    elif s.status == "empty":
+        parts.append(f'<p class="unavailable"><strong>Nothing to show:</strong> {_e(s.reason)}</p>')
     parts.extend(f'<p class="note">{_e(p)}</p>' for p in s.intro)
+    parts.extend(s.html)
     for b in s.blocks:
         if isinstance(b, _Table):
             parts.append(_render_table(b))
         else:
             parts.append(
-                f'<figure><img src="{_e(b.png)}" alt="{_e(b.alt)}" width="{b.width}" '
-                f'height="{b.height}"><figcaption>{_e(b.caption)} '
+                f'<figure id="f-{_e(b.png.removesuffix(".png"))}"><img src="{_e(b.png)}" '
+                f'alt="{_e(b.alt)}" width="{b.width}" height="{b.height}">'
+                f"<figcaption>{_e(b.caption)} "
                 f'(<a href="{_e(b.png)}">{_e(b.png)}</a>)</figcaption></figure>'
             )
     parts.append("</section>")

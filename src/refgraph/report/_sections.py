@@ -11,19 +11,23 @@ import pandas as pd
 
 from .._errors import RefgraphError, ValidationError
 from ..network import ReferralNetwork
+from ._actions import _sec_actions, _sec_expansion
 from ._blocks import (
     SECTIONS,
     _call,
     _Ctx,
+    _Empty,
     _names,
     _need,
     _NotApplicable,
     _score,
     _Section,
+    _Table,
     _Unavailable,
     _write_png,
     _write_table,
 )
+from ._maps import _sec_map
 
 # Logs under the public module's name, as before the split.
 logger = logging.getLogger("refgraph.report")
@@ -109,7 +113,13 @@ def _sec_sources(ctx: _Ctx, sec: _Section) -> None:
             "excludes 0."
         )
     sec.blocks.append(
-        _write_table(ctx, top, "top_sources", "Physicians sending the most referrals")
+        _write_table(
+            ctx,
+            top,
+            "top_sources",
+            "Physicians sending the most referrals",
+            show=["name", "specialty", "referrals_sent", "trend", "monthly_slope", "targets"],
+        )
     )
     if len(net.events):
         try:
@@ -117,7 +127,10 @@ def _sec_sources(ctx: _Ctx, sec: _Section) -> None:
         except _Unavailable as exc:
             sec.intro.append(f"Trend plot: {exc}.")
             return
-        fig, _ = _call(plot_trends, net, sources=top.index[:5].tolist())
+        from .._plotting import axes as _axes
+
+        _, ax = _axes(None, (10.0, 4.5))
+        fig, _ = _call(plot_trends, net, sources=top.index[:5].tolist(), ax=ax)
         sec.blocks.append(
             _write_png(
                 ctx,
@@ -150,10 +163,18 @@ def _sec_influence(ctx: _Ctx, sec: _Section) -> None:
         + (" and estimated from 500 sampled sources." if k else ", exactly.")
         + " See refgraph.centrality for the definitions."
     )
-    sec.blocks.append(_write_table(ctx, df, "influence", "Physicians ranked by PageRank"))
+    sec.blocks.append(
+        _write_table(
+            ctx,
+            df,
+            "influence",
+            "Physicians ranked by PageRank",
+            show=["name", "specialty", "pagerank_rank", "betweenness_rank", "pagerank"],
+        )
+    )
     from .._plotting import axes
 
-    fig, ax = axes(None, (6.5, 4.5))
+    fig, ax = axes(None, (9.0, 5.0))
     ok = df[(df["pagerank"] > 0) & (df["betweenness"] > 0)]
     ax.scatter(ok["pagerank"], ok["betweenness"], s=8, alpha=0.6, color="#2f4b8f", linewidths=0)
     ax.set_xscale("log")
@@ -227,89 +248,52 @@ def _sec_communities(ctx: _Ctx, sec: _Section) -> None:
         f"{len(summ)} communities (Louvain, refgraph.community.louvain, seed {ctx.seed}). "
         "internal_share: share of the referrals sent by members that stay in the community."
     )
-    sec.blocks.append(
-        _write_table(ctx, summ, "community_summary", "Communities, largest first", rows=50)
+    single = summ["physicians"] <= 1
+    n_single = int(single.sum())
+    alone = lab[lab.isin(summ.index[single.to_numpy(bool)])].index.astype(str)
+    linked = set(e["source_npi"].astype(str)) | set(e["target_npi"].astype(str))
+    n_isolated = int(sum(1 for n in alone if n not in linked))
+    note = (
+        f"Not listed: {n_single} one-physician communities ({n_isolated} of these physicians "
+        "have no referral flow at all); they are in community_summary.csv and communities.csv."
+        if n_single
+        else ""
     )
-    sec.blocks.append(_write_table(ctx, members.sort_values("community"), "communities", "Members"))
-    if net.physicians["lat"].notna().any():
-        from ..plot import plot_map
-
-        big = summ.index[:9].astype(str)
-        shown = lab.astype(str).where(lab.astype(str).isin(big), "other")
-        phys2 = net.physicians.copy()
-        phys2["community_label"] = (
-            phys2["npi"].astype(str).map(shown).fillna("other").map(lambda c: f"community {c}")
+    # sorted largest first, so the page's first rows are the groups of two or more
+    tab = _write_table(
+        ctx,
+        summ,
+        "community_summary",
+        "Communities, largest first",
+        rows=min(50, int((~single).sum()) or 50),
+        show=["physicians", "top_specialty", "internal_share", "practices", "volume_in"],
+        note=note,
+    )
+    sec.blocks.append(tab)
+    sec.blocks.append(
+        _write_table(
+            ctx,
+            members.sort_values("community"),
+            "communities",
+            "Members",
+            show=["name", "specialty", "community", "practice_id"],
         )
-        view = type(net)._from_valid_tables({**net.tables, "physicians": phys2})
-        fig, _ = plot_map(view, color_by="community_label", max_flows=1500, title="Communities")
+    )
+    if net.physicians["lat"].notna().any():
+        from ._maps import community_map
+
+        big = [c for c in summ.index[~single.to_numpy(bool)][:9]]
+        fig = community_map(net, lab, big)
         sec.blocks.append(
             _write_png(
                 ctx,
                 fig,
                 "communities",
                 "map of physicians coloured by community",
-                "Physicians coloured by community (the nine largest; the rest as 'other').",
+                "Physicians coloured by community (the nine largest; the rest in grey as "
+                "'other', drawn underneath).",
             )
         )
-
-
-def _sec_map(ctx: _Ctx, sec: _Section) -> None:
-    from ..plot import plot_map
-
-    net = ctx.net
-    phys = net.physicians
-    if not phys["lat"].notna().any():
-        raise _NotApplicable("no physician has coordinates (lat/lon)")
-    fig, ax = plot_map(net, title="Physicians, practices and the strongest referral flows")
-    pr = net.practices
-    pid = phys["practice_id"].astype("string")
-    size = pid.value_counts()
-    owner = pd.Series(pid.to_numpy(), index=phys["npi"].astype(str).to_numpy())
-    e = net.edges()
-    inbound = e["count"].groupby(e["target_npi"].astype(str).map(owner).to_numpy()).sum()
-    table = pd.DataFrame(
-        {
-            "name": pr["name"].to_numpy(),
-            "kind": pr["kind"].to_numpy(),
-            "physicians": size.reindex(pr["practice_id"]).fillna(0).astype("int64").to_numpy(),
-            "referrals_received": inbound.reindex(pr["practice_id"].astype(str))
-            .fillna(0)
-            .astype("int64")
-            .to_numpy(),
-            "lat": pr["lat"].to_numpy(),
-            "lon": pr["lon"].to_numpy(),
-        },
-        index=pd.Index(pr["practice_id"].astype(str).to_numpy(), name="practice_id"),
-    ).sort_values("referrals_received", ascending=False)
-    has = table["lat"].notna() & table["lon"].notna()
-    if has.any():
-        t = table[has]
-        ax.scatter(
-            t["lon"],
-            t["lat"],
-            s=12 + 60 * np.sqrt(t["physicians"] / max(1, t["physicians"].max())),
-            marker="s",
-            facecolors="none",
-            edgecolors="#b03030",
-            linewidths=0.8,
-            zorder=3,
-            label="practice",
-        )
-        ax.legend(loc="best", fontsize=8, markerscale=1.5, frameon=False)
-    if ctx.home_npis is not None and len(ctx.home_npis):
-        hp = phys[phys["npi"].astype(str).isin(ctx.home_npis.astype(str)).to_numpy(bool)]
-        ax.scatter(hp["lon"], hp["lat"], s=90, marker="*", color="#e0a800", zorder=4)
-    sec.blocks.append(
-        _write_png(
-            ctx,
-            fig,
-            "map",
-            "map of practices, physicians and referral flows",
-            "Points: physicians (primary care vs specialists); red squares: practices (size "
-            "grows with headcount); lines: the 2,000 largest flows; star: the home practice.",
-        )
-    )
-    sec.blocks.append(_write_table(ctx, table, "practices", "Practices by referrals received"))
 
 
 def _sec_targets(ctx: _Ctx, sec: _Section) -> None:
@@ -329,8 +313,22 @@ def _sec_targets(ctx: _Ctx, sec: _Section) -> None:
         df.index.name = "npi"
     if "name" not in df.columns and df.index.name == "npi":
         df = _names(net).join(df, how="inner").loc[df.index.astype(str)]
+    if df.empty:
+        spec = res.attrs.get("specialty", "the home specialty")
+        raise _Empty(
+            f"no physician outside the home practice sends referrals in {spec} (and its "
+            "substitutes) to other practices; choose another home (home= / --home)"
+        )
+    df.index = pd.Index(df.index.astype(str), name=df.index.name)
+    ctx.cache["targets"] = df
     sec.blocks.append(
-        _write_table(ctx, df, "targets", "Physicians to meet next (refgraph.expansion)")
+        _write_table(
+            ctx,
+            df,
+            "targets",
+            "Physicians to meet next (refgraph.expansion)",
+            show=["name", "specialty", "competitor_volume", "reach", "distance_km", "score"],
+        )
     )
     try:
         (intro_paths,) = _need("paths", "intro_paths")
@@ -340,30 +338,49 @@ def _sec_targets(ctx: _Ctx, sec: _Section) -> None:
     from .._errors import NoPathError
 
     rows = []
+    who = _names(net)
     for target in [str(t) for t in df.index[:5]]:
+        row = {"target": _label(who, target), "target_npi": target}
         try:
             r = _call(intro_paths, net, target, home=mine, k=1)
         except (NoPathError, ValidationError) as exc:
-            rows.append({"target": target, "probability": np.nan, "path": f"no path ({exc})"})
+            rows.append({**row, "probability": np.nan, "path": f"no path ({exc})"})
             continue
         if len(r):
             b = r.best
             rows.append(
                 {
-                    "target": target,
+                    **row,
                     "probability": float(b["probability"]),
                     "hops": int(b["hops"]),
-                    "introducer": b["introducer"],
+                    "introducer": _label(who, str(b["introducer"])),
                     "path": " > ".join(map(str, b["names"])),
+                    "introducer_npi": str(b["introducer"]),
+                    "path_npis": " > ".join(map(str, b["path"])),
                 }
             )
     if rows:
         paths = pd.DataFrame(rows).set_index("target")
+        ctx.cache["intro_paths"] = paths.set_index("target_npi")
         sec.blocks.append(
             _write_table(
-                ctx, paths, "intro_paths", "Best warm-introduction path to the first five targets"
+                ctx,
+                paths,
+                "intro_paths",
+                "Best warm-introduction path to the first five targets",
+                show=["introducer", "probability", "hops", "path"],
             )
         )
+
+
+def _label(who: pd.DataFrame, npi: str) -> str:
+    """``name (NPI, specialty)`` of a physician, the NPI alone when unknown."""
+    if npi not in who.index:
+        return npi
+    r = who.loc[npi]
+    name = r["name"] if isinstance(r["name"], str) and r["name"] else npi
+    spec = f", {r['specialty']}" if isinstance(r["specialty"], str) and r["specialty"] else ""
+    return f"{name} ({npi}{spec})"
 
 
 def _sec_at_risk(ctx: _Ctx, sec: _Section) -> None:
@@ -383,22 +400,40 @@ def _sec_at_risk(ctx: _Ctx, sec: _Section) -> None:
         sec.intro.append("Referrals to any physician of the network (no home practice).")
     r = _call(at_risk, view)
     r.index = pd.Index(r.index.astype(str), name="npi")
-    df = _names(net).join(r, how="inner").sort_values("score", ascending=False)
+    df = _names(net).join(r, how="inner")
+    order = [c for c in ("at_risk", "score") if c in df.columns]
+    if order:
+        df = df.sort_values(order, ascending=False, kind="stable")
+    from ._actions import risk_words
+
+    df.insert(2, "reason", [risk_words(row) for row in df.to_dict("records")])
+    ctx.cache["at_risk"] = df
     n_risk = int(df["at_risk"].sum()) if "at_risk" in df.columns else 0
     sec.intro.append(
         f"{n_risk} of {len(df)} active referrers are at risk (refgraph.tracking.at_risk: recent "
         "90 days against a seasonal or trailing baseline, plus unusual silence)."
     )
-    sec.blocks.append(_write_table(ctx, df, "at_risk", "Referrers by risk score (highest first)"))
+    sec.blocks.append(
+        _write_table(
+            ctx,
+            df,
+            "at_risk",
+            "Referrers, flagged (highlighted) first, then by risk score",
+            show=["name", "status", "reason", "q_drop", "p_drop", "score"],
+            flag="at_risk" if "at_risk" in df.columns else None,
+        )
+    )
 
 
 _BUILDERS: dict[str, Callable[[_Ctx, _Section], None]] = {
+    "actions": _sec_actions,
     "summary": _sec_summary,
     "sources": _sec_sources,
     "influence": _sec_influence,
     "communities": _sec_communities,
     "map": _sec_map,
     "targets": _sec_targets,
+    "expansion": _sec_expansion,
     "at_risk": _sec_at_risk,
 }
 
@@ -411,7 +446,18 @@ def _run(key: str, ctx: _Ctx) -> _Section:
     except _Unavailable as exc:
         logger.warning("report: section %s not available: %s", key, exc)
         return _Section(key, SECTIONS[key], status="unavailable", reason=str(exc))
+    except _Empty as exc:
+        logger.info("report: section %s is empty: %s", key, exc)
+        sec.status, sec.reason = "empty", str(exc)
+        sec.blocks = [b for b in sec.blocks if not (isinstance(b, _Table) and b.n_rows == 0)]
+        return sec
     except (_NotApplicable, RefgraphError) as exc:
         logger.info("report: section %s not applicable: %s", key, exc)
         return _Section(key, SECTIONS[key], status="not_applicable", reason=str(exc))
+    tables = [b for b in sec.blocks if isinstance(b, _Table)]
+    if not (sec.blocks or sec.html) or (
+        tables and len(tables) == len(sec.blocks) and not any(t.n_rows for t in tables)
+    ):
+        sec.status = "empty"
+        sec.reason = sec.reason or "the analysis returned no rows for this network"
     return sec
