@@ -189,12 +189,10 @@ def test_trend_label_is_the_same_in_table_trends_and_plot(mixed: ReferralNetwork
     assert len(common) == len(tr)
     assert (tr.loc[common, "trend"] == risk.loc[common, "status"]).all()
     assert set(risk["status"]) >= {"declining", "lost", "growing", "new", "stable"}
-    sources = risk.index[:6].tolist() + [NPIS[7], NPIS[8], NPIS[20]]
+    sources = [*risk.index[:6].tolist(), NPIS[7], NPIS[8], NPIS[20]]
     _fig, ax = plot_trends(mixed, sources=sources, as_of=AS_OF)
     labels = dict(ln.get_label().rsplit(" (", 1) for ln in ax.get_lines())
-    assert {k: v.rstrip(")") for k, v in labels.items()} == {
-        s: tr.loc[s, "trend"] for s in sources
-    }
+    assert {k: v.rstrip(")") for k, v in labels.items()} == {s: tr.loc[s, "trend"] for s in sources}
     plt.close("all")
 
 

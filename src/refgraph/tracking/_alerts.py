@@ -7,10 +7,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
 from .._errors import ValidationError
 from ..network import ReferralNetwork
-from ._events import _YEAR, _as_of, _days_param, _referrals
 from ._change import _check, _score
+from ._events import _YEAR, _as_of, _days_param, _referrals
 from ._trends import _ols_trends
 
 logger = logging.getLogger("refgraph.tracking")
@@ -62,6 +63,12 @@ def at_risk(
         a larger value (bursty sources, e.g. 1.5) makes the drop and rise
         tests beta-binomial (negative-binomial counts) and widens the ratio
         interval.
+    season
+        How the baseline allows for seasons: ``"market"`` (default) -- the
+        source's whole history before the recent window, days weighted by a
+        calendar-month index pooled over all sources; ``"own"`` -- the
+        source's own same window last year (fewer referrals, less power);
+        ``"none"`` -- its whole history at a flat rate.
 
     Returns
     -------
@@ -72,8 +79,11 @@ def at_risk(
         * ``observed`` -- referrals in the recent window;
         * ``baseline`` (``"seasonal"`` or ``"trailing"``),
           ``baseline_referrals`` and ``baseline_days`` -- what the baseline
-          window saw and how long it was;
-        * ``expected`` = baseline_referrals x recent days / baseline_days;
+          window saw and how long it was, ``season_factor`` (busyness of a
+          recent day over a baseline day) and ``last_year`` (referrals in the
+          same window last year, NaN without that history);
+        * ``expected`` = baseline_referrals x recent days / baseline_days x
+          season_factor;
         * ``ratio`` = observed / expected, with ``ratio_ci_low`` and
           ``ratio_ci_high`` (``1 - alpha`` exact interval): 0.3 reads
           "down 70%"; ``drop`` = max(0, 1 - ratio);
@@ -91,24 +101,32 @@ def at_risk(
     Examples
     --------
     A source that referred every Monday for two years and went silent 64
-    days ago is flagged: 4 referrals in the last 90 days against 13 in the
-    same 90 days last year, down 69%:
+    days ago is flagged: 4 referrals in the last 90 days where its 91
+    referrals of the 639 days before predict 12.8, down 69% (exact 95%
+    interval: down 17% to 92%):
 
     >>> import pandas as pd
     >>> from refgraph import ReferralNetwork
     >>> days = pd.date_range("2023-01-02", "2024-11-01", freq="7D")
     >>> ev = pd.DataFrame({"date": days, "source_npi": "1234567893",
     ...                    "target_npi": "1003033051", "status": "seen"})
-    >>> r = at_risk(ReferralNetwork.from_frames(events=ev), as_of="2024-12-31")
-    >>> row = r.loc["1234567893"]
-    >>> int(row["observed"]), float(row["expected"]), int(row["days_since"])
-    (4, 13.0, 64)
-    >>> round(float(row["ratio"]), 2), round(float(row["p_drop"]), 4)
-    (0.31, 0.0245)
+    >>> net = ReferralNetwork.from_frames(events=ev)
+    >>> row = at_risk(net, as_of="2024-12-31").loc["1234567893"]
+    >>> int(row["observed"]), int(row["baseline_referrals"]), int(row["baseline_days"])
+    (4, 91, 639)
+    >>> round(float(row["expected"]), 1), round(float(row["ratio"]), 2)
+    (12.8, 0.31)
     >>> round(float(row["ratio_ci_low"]), 2), round(float(row["ratio_ci_high"]), 2)
-    (0.07, 0.99)
-    >>> row["status"]
-    'declining'
+    (0.08, 0.83)
+    >>> round(float(row["p_drop"]), 4), int(row["days_since"]), row["status"]
+    (0.0065, 64, 'declining')
+
+    Against its own same 90 days last year only (13 referrals), the test is
+    Binomial(17, 1/2) and the interval wider:
+
+    >>> own = at_risk(net, as_of="2024-12-31", season="own").loc["1234567893"]
+    >>> float(own["expected"]), round(float(own["p_drop"]), 4), own["status"]
+    (13.0, 0.0245, 'declining')
 
     Notes
     -----
@@ -117,34 +135,48 @@ def at_risk(
     left out of every baseline (it is what makes the source exist, not a
     sample of its rate).
 
-    * **Baseline.** When its history covers the same window one year earlier
-      (first referral at least 365 + R - 1 days before *A*), the baseline *B*
-      is the referrals of that window (``baseline_days`` = R): a
-      **seasonal** baseline, so a dip the source also had last year is
-      expected. Otherwise a **trailing** baseline: the referrals of days
-      R..364 before *A* that its history covers.
+    * **Baseline** (``season="market"``, default). *B* = its referrals in
+      the days R .. H-1 before *A* (H = age of its first referral day, at
+      most ``lookback``). Each day weighs by a calendar-month index of the
+      referral rate pooled over all tested sources (referrals over
+      source-days per month, outside the recent window, shrunk towards 1 by
+      50 pseudo-referrals a month); the recent window's share of the
+      weighted days is *w* and ``season_factor`` its weight per day over the
+      baseline's. ``baseline`` says ``"seasonal"`` when the history covers
+      the same window last year (first referral at least 365 + R - 1 days
+      before *A*), else ``"trailing"``.
+    * **Baseline** (``season="own"``): with that coverage, the referrals of
+      the same window last year (``baseline_days`` = R; **seasonal**);
+      otherwise a **trailing** baseline, days R..364 before *A*.
+      ``season="none"``: the market baseline with every day weighing 1.
     * **Drop and rise tests.** If the daily rate did not change,
-      ``O | O + B = n ~ Binomial(n, R / (R + baseline_days))`` exactly (the
+      ``O | O + B = n ~ Binomial(n, w)`` exactly (the
       conditional test for two Poisson counts [1]_), whatever the rate:
       the baseline's own noise is accounted for. ``p_drop`` = P(X <= O),
       ``p_rise`` = P(X >= O). With ``dispersion`` = :math:`\\phi > 1` the
       counts are negative binomial of type 1 and the conditional law is
       beta-binomial with shape parameters ``n w / (phi - 1)`` and
-      ``n (1 - w) / (phi - 1)``, w the recent share of the days.
+      ``n (1 - w) / (phi - 1)``.
     * **Ratio interval.** Clopper-Pearson [2]_ limits of the binomial share,
       mapped to the rate ratio (counts divided by ``dispersion``).
-    * **Silence.** *d* = days since the last referral. With a seasonal
-      baseline, *K* = referral days in the same *d* days last year (capped at
-      365): with no referral day now, ``p_silence`` = 0.5 ** K (each referral
-      day of the two spans is equally likely to be this year's). With a
-      trailing baseline, the chance that the source's *N* later referral
-      days, spread at random over its history of *H* days, all miss the last
-      *d*: C(H - d, N) / C(H, N). Counting days, not referrals, keeps a burst
-      of same-day referrals from counting as many.
+    * **Silence.** *d* = days since the last referral. The chance that the
+      source's *N* later referral days, spread at random over its *H* days of
+      history (seasonally weighted), all miss the last *d*: C(H - d, N) /
+      C(H, N) (gamma functions for weighted days). With ``season="own"`` and
+      a seasonal baseline instead: *K* = referral days in the same *d* days
+      last year (capped at 365), ``p_silence`` = 0.5 ** K (each referral day
+      of the two spans is equally likely to be this year's). Counting days,
+      not referrals, keeps a burst of same-day referrals from counting as
+      many.
     * **status**: ``new`` (first referral in the recent window, never
       tested); ``declining`` when (q_drop < alpha and drop >= min_drop) or
       q_silence < alpha, ``lost`` when that holds and O = 0; ``growing``
-      when q_rise < alpha and O >= (1 + min_drop) E; else ``stable``.
+      when q_rise < alpha and O >= (1 + min_drop) E; else ``stable``. With
+      the market or no season and a history covering the same window last
+      year (``last_year`` referrals), a drop also needs O <= (1 - min_drop)
+      x last_year, a rise O >= (1 + min_drop) x last_year and a silence one
+      referral day in the same span last year: a source with a season of
+      its own is not flagged for it (these conditions only remove flags).
       :func:`trends` and :func:`plot_trends` show the same status.
     * **score** = severity x annual_referrals, with severity = max(drop,
       1 - expected_gap / days_since), expected_gap = R / E and
@@ -160,7 +192,8 @@ def at_risk(
     Over-dispersed sources (referrals in bursts) get p-values that are too
     small with ``dispersion=1``; set it from their variance-to-mean ratio.
     A steady trend over years (growth or decline) is not removed: the
-    seasonal baseline compares with last year's level.
+    baseline is the source's average level over the lookback. The market
+    index assumes the sources share one calendar shape.
 
     References
     ----------
@@ -180,7 +213,14 @@ def at_risk(
     r = _referrals(net, targets=False)
     A = _as_of(r, as_of)
     sc = _score(
-        r, A, R, L, alpha=alpha, min_drop=min_drop, adjust=adjust, dispersion=dispersion,
+        r,
+        A,
+        R,
+        L,
+        alpha=alpha,
+        min_drop=min_drop,
+        adjust=adjust,
+        dispersion=dispersion,
         season=season,
     )
     ns = len(r.sources)
@@ -282,7 +322,7 @@ def call_list(
     ...                    "target_npi": "1003033051", "status": "seen"})
     >>> cl = call_list(ReferralNetwork.from_frames(events=ev), as_of="2024-12-31")
     >>> print(cl["reason"].iloc[0])  # doctest: +NORMALIZE_WHITESPACE
-    4 referrals in the last 90 days vs 12.7 expected (-68%);
+    4 referrals in the last 90 days vs 12.8 expected (-69%);
     no referral for 64 days (usually one every 7 days)
     """
     risk = at_risk(net, as_of=as_of, with_trend=False, **kwargs)

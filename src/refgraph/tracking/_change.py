@@ -166,7 +166,11 @@ def _month_of_age(A: int, L: int) -> np.ndarray:
 
 
 def _season_weights(
-    src: np.ndarray, age: np.ndarray, lo: int, hi: np.ndarray, tested: np.ndarray,
+    src: np.ndarray,
+    age: np.ndarray,
+    lo: int,
+    hi: np.ndarray,
+    tested: np.ndarray,
     month: np.ndarray,
 ) -> np.ndarray:
     """Calendar-month index of the pooled referral rate (mean about 1), one weight per day.
@@ -301,7 +305,9 @@ def _score(
     )
     lost = flag & (obs == 0)
     growing = tested & ~flag & (q_rise < alpha) & (obs >= (1 + min_drop) * expected) & own_rise
-    status = np.select([new, lost, flag, growing], ["new", "lost", "declining", "growing"], "stable")
+    status = np.select(
+        [new, lost, flag, growing], ["new", "lost", "declining", "growing"], "stable"
+    )
     return _Score(
         active, obs, base, base_days, expected, seasonal, factor,
         np.where(covers, last_year, np.nan), p_drop, p_rise, p_silence,

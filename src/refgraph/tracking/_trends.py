@@ -79,9 +79,9 @@ def trends(
 
     Examples
     --------
-    Monthly counts 1 to 6: the slope is 1 referral a month per month, and the
-    last 90 days (15 referrals) against the 6 of the 90 days before (a
-    trailing baseline, the source is six months old) test as growing:
+    Monthly counts 1 to 6: the straight line climbs one referral a month per
+    month, but the 11 referrals of the last 90 days against the 9 of the 91
+    days before them are no significant rise, so the label is ``stable``:
 
     >>> import pandas as pd
     >>> from refgraph import ReferralNetwork
@@ -91,9 +91,9 @@ def trends(
     ...                    "status": "referred"})
     >>> t = trends(ReferralNetwork.from_frames(events=ev), as_of="2024-06-30", periods=6)
     >>> t[["mean", "slope", "se", "trend"]]
-                mean  slope   se    trend
+                mean  slope   se   trend
     source_npi
-    1234567893   3.5    1.0  0.0  growing
+    1234567893   3.5    1.0  0.0  stable
 
     Notes
     -----
