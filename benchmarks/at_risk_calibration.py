@@ -19,7 +19,7 @@ day with default settings unless the implementation says otherwise):
 * ``seasonal null`` -- the same rates times a monthly shape (summer and December
   dips) repeated each year;
 * ``over-dispersed null`` -- steady rates, negative-binomial day counts with variance
-  twice the mean;
+  twice the mean (the ``dispersion='estimate'`` row shows the option made for it);
 * ``planted drop`` -- 50 sources at 2 referrals a week, 10 of which fall to 30% for
   the last 90 days: recall over the 10, false flags among the other 40;
 * ``synthetic region`` -- :func:`refgraph.datasets.synthetic_region` (1,500
@@ -46,10 +46,16 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 SEASON = np.array([1.05, 1.05, 1.08, 1.02, 1.00, 0.95, 0.86, 0.90, 1.00, 1.05, 0.98, 0.84])
 SCENARIOS = ("steady null", "seasonal null", "over-dispersed null", "planted drop")
-IMPLS = {
-    "before (Poisson test, known baseline)": ("baseline", {}),
-    "after, default (season='market')": ("current", {}),
-    "after, season='own'": ("current", {"season": "own"}),
+ALL = (*SCENARIOS, "synthetic region")
+IMPLS = {  # label: (code, keyword arguments of at_risk, scenarios)
+    "before (Poisson test, known baseline)": ("baseline", {}, ALL),
+    "after, default (season='market')": ("current", {}, ALL),
+    "after, season='own'": ("current", {"season": "own"}, ALL),
+    "after, dispersion='estimate'": (
+        "current",
+        {"dispersion": "estimate"},
+        ("steady null", "over-dispersed null", "planted drop"),
+    ),
 }
 
 
@@ -164,17 +170,15 @@ def main() -> None:
     if args.worker:
         print(json.dumps(_worker(args.worker, args.runs, json.loads(args.kwargs))))
         return
-    rows, syn = [], []
+    rows: list[tuple[str, str, dict]] = []
+    syn: list[tuple[str, str, dict]] = []
     with tempfile.TemporaryDirectory() as tmp:
         srcs = {"baseline": _baseline_src(args.baseline, Path(tmp)), "current": ROOT / "src"}
-        for label, (impl, kw) in IMPLS.items():
-            for sc in SCENARIOS:
-                res = _run(srcs[impl], sc, args.runs, kw)
-                rows.append((label, sc, res))
+        for label, (impl, kw, scenarios) in IMPLS.items():
+            for sc in scenarios:
+                res = _run(srcs[impl], sc, 1 if sc == "synthetic region" else args.runs, kw)
+                (syn if sc == "synthetic region" else rows).append((label, sc, res))
                 print(label, sc, res, flush=True)
-            res = _run(srcs[impl], "synthetic region", 1, kw)
-            syn.append((label, res))
-            print(label, "synthetic region", res, flush=True)
     lines = [
         "# at_risk calibration: false flags under the null and recall, before and after",
         "",
@@ -208,7 +212,7 @@ def main() -> None:
         "| trends: growing |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for label, res in syn:
+    for label, _sc, res in syn:
         lines.append(
             f"| {label} | {res['sources']} | {_pct(res['at_risk share'])} | "
             f"{_pct(res['growing share'])} | {_pct(res['trends declining share'])} | "

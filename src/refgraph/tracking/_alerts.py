@@ -29,7 +29,7 @@ def at_risk(
     min_drop: float = 0.3,
     with_trend: bool = True,
     adjust: str = "bh",
-    dispersion: float = 1.0,
+    dispersion: float | str = 1.0,
     season: str = "market",
 ) -> pd.DataFrame:
     """Score every active referral source for the risk of losing it.
@@ -62,7 +62,9 @@ def at_risk(
         Variance-to-mean ratio of a source's counts: 1 (default) is Poisson;
         a larger value (bursty sources, e.g. 1.5) makes the drop and rise
         tests beta-binomial (negative-binomial counts) and widens the ratio
-        interval.
+        interval. ``"estimate"`` pools it from the sources' weekly counts
+        before the recent window (Pearson statistic over degrees of freedom,
+        at least 1); the value used is in ``result.attrs["dispersion"]``.
     season
         How the baseline allows for seasons: ``"market"`` (default) -- the
         source's whole history before the recent window, days weighted by a
@@ -276,6 +278,7 @@ def at_risk(
     out = out.sort_values(["at_risk", "score"], ascending=[False, False], kind="stable")
     out.attrs["as_of"] = pd.Timestamp(np.datetime64(A, "D"))
     out.attrs["rejected"] = r.rejected
+    out.attrs["dispersion"] = sc.dispersion
     n_flag = int(out["at_risk"].sum())
     logger.info(
         "at_risk: %d of %d active sources flagged as of %s",

@@ -12,11 +12,13 @@ The tests condition on what the baseline saw, so its own noise is accounted for:
   two Poisson counts, Przyborowski & Wilenski 1940); with a dispersion
   :math:`\\phi > 1` (negative binomial of type 1, variance :math:`\\phi` x mean) the
   conditional law is beta-binomial.
-* **silence** -- with a seasonal baseline, the referral days of the same span last
-  year against none this year (each day is equally likely to fall in either year
-  under the null: ``p = 0.5 ** K``); with a trailing baseline, the chance that ``N``
-  referral days spread at random over the source's history all miss the last ``d``
-  days (hypergeometric).
+* **silence** -- the chance that ``N`` referral days spread at random over the
+  source's history (days weighted by the season index) all miss the last ``d`` days
+  (hypergeometric); with ``season="own"`` and a year of history, the referral days of
+  the same span last year against none this year (each day is equally likely to fall
+  in either year under the null: ``p = 0.5 ** K``).
+* **season index** -- referrals over source-days per calendar month, pooled over the
+  sources outside the recent window (:func:`_season_weights`).
 """
 
 from __future__ import annotations
@@ -128,17 +130,48 @@ class _Score:
     last_day: np.ndarray
     s_sorted: np.ndarray  # distinct (source, referral day) pairs of the lookback
     d_sorted: np.ndarray
+    dispersion: float  # the variance-to-mean ratio the tests used
 
 
-def _check(alpha: float, min_drop: float, adjust: str, dispersion: float) -> None:
+def _check(alpha: float, min_drop: float, adjust: str, dispersion: float | str) -> None:
     if not 0 < alpha < 1:
         raise ValidationError(f"alpha: expected a number in (0, 1), got {alpha!r}")
     if not 0 <= min_drop < 1:
         raise ValidationError(f"min_drop: expected a number in [0, 1), got {min_drop!r}")
     if adjust not in ("bh", "none"):
         raise ValidationError(f"adjust: expected 'bh' or 'none', got {adjust!r}")
+    if dispersion == "estimate":
+        return
     if not (isinstance(dispersion, (int, float)) and 1.0 <= float(dispersion) < 1e6):
-        raise ValidationError(f"dispersion: expected a number >= 1, got {dispersion!r}")
+        raise ValidationError(
+            f"dispersion: expected a number >= 1 or 'estimate', got {dispersion!r}"
+        )
+
+
+def _estimate_dispersion(
+    src: np.ndarray, age: np.ndarray, lo: int, hi: np.ndarray, tested: np.ndarray
+) -> float:
+    """Pooled variance-to-mean ratio of the sources' weekly counts before the recent window.
+
+    Pearson's statistic of the full weeks (ages ``lo`` .. ``hi[s] - 1``) of every tested
+    source around its own mean, summed over sources and divided by the summed degrees of
+    freedom (weeks - 1); at least 1. Seasons and real changes in the history add to it,
+    so it errs towards wider tests.
+    """
+    weeks = np.where(tested, np.maximum(hi - lo, 0) // 7, 0)
+    use = tested[src] & (age >= lo) & ((age - lo) // 7 < weeks[src])
+    ns, k = len(hi), int(weeks.max(initial=0))
+    if k < 2:
+        return 1.0
+    y = np.bincount(src[use] * k + (age[use] - lo) // 7, minlength=ns * k).reshape(ns, k)
+    valid = np.arange(k)[None, :] < weeks[:, None]
+    mean = y.sum(axis=1) / np.maximum(weeks, 1)
+    ok = (weeks >= 2) & (mean > 0)
+    if not ok.any():
+        return 1.0
+    dev = np.where(valid, (y - mean[:, None]) ** 2, 0.0).sum(axis=1)
+    chi2 = (dev[ok] / mean[ok]).sum()
+    return max(1.0, float(chi2 / (weeks[ok] - 1).sum()))
 
 
 def _sorted_days(
@@ -208,14 +241,13 @@ def _score(
     alpha: float,
     min_drop: float,
     adjust: str,
-    dispersion: float,
+    dispersion: float | str,
     season: str = "market",
 ) -> _Score:
     """Counts, calibrated tests, q-values and the status of every source as of day ``A``."""
     _check(alpha, min_drop, adjust, dispersion)
     if season not in ("market", "own", "none"):
         raise ValidationError(f"season: expected 'market', 'own' or 'none', got {season!r}")
-    dispersion = float(dispersion)
     ns = len(r.sources)
     age_all = A - r.day
     inwin = (age_all >= 0) & (age_all < L)
@@ -275,15 +307,19 @@ def _score(
         t_b = np.where(base_days > 0, wcum[a_f] - wcum[R], 0.0)
         d_idx = np.minimum(d_since, a_f).astype(np.int64)
         p_silence = _silence_uniform(wcum[a_f], n_days, wcum[d_idx])
+    tested = active & ~new & (t_b > 0)
+    if dispersion == "estimate":
+        phi = _estimate_dispersion(src, age, R, a_f, tested)
+    else:
+        phi = float(dispersion)
     with np.errstate(divide="ignore", invalid="ignore"):
         expected = np.where(t_b > 0, base * t_o / t_b, 0.0)
         w = np.where(t_b > 0, t_o / (t_o + t_b), 0.0)
         factor = np.where(t_b > 0, (t_o / R) / (t_b / base_days), np.nan)
-    p_drop, p_rise, ci_lo, ci_hi = _rate_ratio(obs, base, w, alpha, dispersion)
+    p_drop, p_rise, ci_lo, ci_hi = _rate_ratio(obs, base, w, alpha, phi)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.where(expected > 0, obs / expected, np.nan)
         drop = np.where(expected > 0, np.clip(1 - obs / expected, 0, 1), 0.0)
-    tested = active & ~new & (t_b > 0)
     p_drop, p_rise, p_silence = (np.where(tested, p, 1.0) for p in (p_drop, p_rise, p_silence))
     if adjust == "bh":
         # drop and silence are one family (either flags a source), so the share of
@@ -312,7 +348,7 @@ def _score(
         active, obs, base, base_days, expected, seasonal, factor,
         np.where(covers, last_year, np.nan), p_drop, p_rise, p_silence,
         q_drop, q_rise, q_silence, ratio, ci_lo, ci_hi, drop, new, status, flag,
-        first_day, last_day, s_sorted, d_sorted,
+        first_day, last_day, s_sorted, d_sorted, phi,
     )  # fmt: skip
 
 
