@@ -152,12 +152,21 @@ def test_dispersion_option_calibrates_overdispersed_sources() -> None:
     n = 1500
     poisson = at_risk(net, as_of=AS_OF, adjust="none", with_trend=False)
     nb = at_risk(net, as_of=AS_OF, adjust="none", with_trend=False, dispersion=2.0)
+    est = at_risk(net, as_of=AS_OF, adjust="none", with_trend=False, dispersion="estimate")
     # the Poisson test is too eager on bursty counts, the beta-binomial one is not
     assert (poisson["p_drop"] <= 0.05).sum() > bound(n)
     assert (nb["p_drop"] <= 0.05).sum() <= bound(n)
+    assert (est["p_drop"] <= 0.05).sum() <= bound(n)
+    assert (est["p_rise"] <= 0.05).sum() <= bound(n)
+    # the pooled estimate finds the planted variance-to-mean ratio
+    assert est.attrs["dispersion"] == pytest.approx(2.0, abs=0.1)
+    assert poisson.attrs["dispersion"] == 1.0
     nb = nb.reindex(poisson.index)
     width = poisson["ratio_ci_high"] - poisson["ratio_ci_low"]
     assert (nb["ratio_ci_high"] - nb["ratio_ci_low"] >= width).all()
+    # on Poisson counts the estimate stays at (about) 1, so nothing changes
+    plain = at_risk(big_null(rng, 300), as_of=AS_OF, with_trend=False, dispersion="estimate")
+    assert plain.attrs["dispersion"] == pytest.approx(1.0, abs=0.05)
 
 
 def test_ratio_interval_covers_the_true_ratio() -> None:
