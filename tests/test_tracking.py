@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from refgraph import ReferralNetwork, ValidationError, npi_check_digit
 from refgraph.tracking import (
@@ -268,7 +269,9 @@ def test_trends_hand_computed_slope() -> None:
     # residuals: fitted 1.3, 2.1, 2.9, 3.7 -> -0.3, 0.9, -0.9, 0.3; s2 = 1.8/2; Sxx = 5
     assert row["se"] == pytest.approx(math.sqrt(0.9 / 5))
     assert row["ci_low"] == pytest.approx(0.8 - 4.302652729911275 * math.sqrt(0.18))
-    assert row["trend"] == "flat"
+    # the label is the calibrated status of at_risk: 9 referrals in the last 90 days
+    # against none in the 26 days after the first one is no significant rise
+    assert row["trend"] == "stable"
 
 
 @pytest.fixture
@@ -282,42 +285,86 @@ def season_net() -> ReferralNetwork:
 
 
 def test_seasonal_dip_with_covering_history_is_not_flagged(season_net: ReferralNetwork) -> None:
-    r = at_risk(season_net, as_of="2024-08-31")
+    r = at_risk(season_net, as_of="2024-08-31", season="own")
     s = r.loc[npi(1)]
     # recent 90 days (2024-06-03..08-31): Jun/Jul/Aug 10 and 20 -> 6 referrals;
-    # the same window a year earlier (2023-06-04..09-01) also held 6; the 9 months
-    # before each window held 72 each, so g = 1 and expected = 6.
+    # the same window a year earlier (2023-06-04..09-01) also held 6: expected = 6
     assert s["observed"] == 6
     assert s["baseline"] == "seasonal"
+    assert (s["baseline_referrals"], s["baseline_days"]) == (6, 90)
     assert s["expected"] == pytest.approx(6.0)
-    assert s["drop"] == 0.0
+    assert s["ratio"] == 1.0 and s["drop"] == 0.0
+    # conditional test: 6 of 12 referrals in the recent half, Binomial(12, 1/2)
+    assert s["p_drop"] == pytest.approx(stats.binom.cdf(6, 12, 0.5))
     assert s["days_since"] == 11
-    assert s["p_silence"] == pytest.approx(math.exp(-6 / 90 * 11))
+    # no referral day in the same 11 days last year either: no evidence of silence
+    assert s["p_silence"] == 1.0
     assert s["status"] == "stable" and not s["at_risk"]
-    # without last year's season the same dip looks like a drop: trailing rate
-    # 72 referrals in 275 days -> 72 * 90 / 275 expected
+    # without last year's season the same dip looks like a drop: trailing baseline of
+    # days 90..364 before as_of without the first referral day (2023-09-02, 1 referral):
+    # 71 referrals in 274 days
     short = r.loc[npi(2)]
     assert short["baseline"] == "trailing"
-    assert short["expected"] == pytest.approx(72 * 90 / 275)
+    assert (short["baseline_referrals"], short["baseline_days"]) == (71, 274)
+    assert short["expected"] == pytest.approx(71 * 90 / 274)
+    assert short["p_drop"] == pytest.approx(stats.binom.cdf(6, 77, 90 / 364))
     assert short["at_risk"]
+    # the default seasonal index is pooled over the sources: in this tiny log it does
+    # not know npi(1)'s own summer, but the same window last year vetoes the flag
+    d = at_risk(season_net, as_of="2024-08-31")
+    assert d.loc[npi(1), "last_year"] == 6
+    assert d.loc[npi(1), "status"] == "stable"
+
+
+def test_default_baseline_is_the_whole_history_with_a_season_index() -> None:
+    # one weekly source, 2023-01-02 .. 2024-12-30; as of 2024-12-31 with season="none":
+    # 13 Mondays in the last 90 days against the 91 - 1 after the first one before them
+    dates = pd.date_range("2023-01-02", "2024-12-30", freq="7D")
+    net = ReferralNetwork.from_frames(events=log(dates, npi(1)))
+    r = at_risk(net, as_of="2024-12-31", season="none").loc[npi(1)]
+    assert r["observed"] == 13
+    assert r["baseline_referrals"] == len(dates) - 13 - 1
+    assert r["baseline_days"] == 729 - 90  # days 90 .. 728 before as_of
+    assert r["expected"] == pytest.approx((len(dates) - 14) * 90 / 639)
+    assert r["p_drop"] == pytest.approx(stats.binom.cdf(13, len(dates) - 1, 90 / 729))
+    assert r["season_factor"] == 1.0
+    # the pooled index of one steady source: counts per calendar month over
+    # source-days, shrunk towards 1 by 50 pseudo-referrals: close to 1
+    m = at_risk(net, as_of="2024-12-31").loc[npi(1)]
+    assert m["season_factor"] == pytest.approx(1.0, abs=0.05)
+    assert m["status"] == "stable"
+    with pytest.raises(ValidationError, match="season"):
+        at_risk(net, season="yearly")
+    with pytest.raises(ValidationError, match="dispersion"):
+        at_risk(net, dispersion=0.5)
 
 
 def test_cadence_break_is_flagged(season_net: ReferralNetwork) -> None:
-    r = at_risk(season_net, as_of="2024-08-31")
+    r = at_risk(season_net, as_of="2024-08-31", season="own")
     c = r.loc[npi(3)]
-    # Mondays: 4 in 2024-06-03..06-24, 13 in 2023-06-04..09-01, 39 vs 39 before -> g = 1
+    # Mondays: 4 in 2024-06-03..06-24, 13 in 2023-06-04..09-01
     assert c["observed"] == 4
     assert c["expected"] == pytest.approx(13.0)
     assert c["days_since"] == 68
     assert c["usual_gap_days"] == 7
     assert c["expected_gap_days"] == pytest.approx(90 / 13)
-    assert c["p_silence"] == pytest.approx(math.exp(-13 / 90 * 68))
+    assert c["p_drop"] == pytest.approx(stats.binom.cdf(4, 17, 0.5))
+    # silence: Mondays in the same 68 days last year (2023-06-26 .. 2023-09-01)
+    span = pd.date_range("2023-06-26", "2023-09-01")
+    k = int((span.day_of_week == 0).sum())
+    assert c["p_silence"] == pytest.approx(0.5**k)
     assert c["p_drop"] < 0.05 and c["p_silence"] < 0.05
     assert c["status"] == "declining" and c["at_risk"]
     assert c["drop"] == pytest.approx(1 - 4 / 13)
+    # exact 95% interval of the ratio: Clopper-Pearson limits of 4 of 17, as odds
+    lo, hi = stats.beta.ppf([0.025, 0.975], [4, 5], [14, 13])
+    assert c["ratio_ci_low"] == pytest.approx(lo / (1 - lo))
+    assert c["ratio_ci_high"] == pytest.approx(hi / (1 - hi))
     assert c["score"] == pytest.approx((1 - (90 / 13) / 68) * 13 * 365 / 90)
     assert r.loc[npi(4), "status"] == "lost"
     assert r.loc[npi(5), "status"] == "new" and not r.loc[npi(5), "at_risk"]
+    d = at_risk(season_net, as_of="2024-08-31")  # default: the same three verdicts
+    assert d.loc[[npi(3), npi(4), npi(5)], "status"].tolist() == ["declining", "lost", "new"]
     cl = call_list(season_net, as_of="2024-08-31")
     assert npi(3) in cl.index and npi(4) in cl.index
     assert npi(1) not in cl.index and npi(5) not in cl.index

@@ -108,9 +108,9 @@ def _sec_sources(ctx: _Ctx, sec: _Section) -> None:
         tr = tr[keep].rename(columns={"mean": "monthly_mean", "slope": "monthly_slope"})
         top = top.join(tr, how="left")
         sec.intro.append(
-            "Trend: least-squares slope of monthly referral counts over the last 12 complete "
-            "months (refgraph.tracking.trends); 'declining'/'growing' when its 95% interval "
-            "excludes 0."
+            "Trend: the seasonally adjusted status of refgraph.tracking.at_risk (the last 90 "
+            "days against the source's history, calibrated tests), the same label as the plot; "
+            "the slope is the least-squares fit of the last 12 complete months (descriptive)."
         )
     sec.blocks.append(
         _write_table(

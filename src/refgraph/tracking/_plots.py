@@ -54,7 +54,9 @@ def plot_trends(
     Returns
     -------
     fig, ax
-        One line per source (label = NPI and status); at-risk sources get a
+        One line per source (label = NPI and its ``status`` from
+        :func:`~refgraph.tracking.at_risk`, the same word as the ``trend``
+        column of :func:`~refgraph.tracking.trends`); at-risk sources get a
         red ``x`` on their last point, in a collection labelled ``"alert"``.
 
     Examples
