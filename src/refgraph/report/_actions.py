@@ -67,7 +67,7 @@ def risk_words(row: Mapping[str, Any], recent_days: int = 90) -> str:
     >>> print(risk_words({"observed": 3, "expected": 10.0, "baseline": "seasonal",
     ...                   "p_drop": 0.0002, "days_since": 40, "status": "declining",
     ...                   "slope": -0.6}))  # doctest: +NORMALIZE_WHITESPACE
-    referrals down 70% against the same months last year (3 in the last 90 days,
+    referrals down 70% against its usual rate, adjusted for the season (3 in the last 90 days,
     10 expected), strong evidence; last referral 40 days before the data's last date;
     trend falling (-0.6 a month)
     """
@@ -81,7 +81,7 @@ def risk_words(row: Mapping[str, Any], recent_days: int = 90) -> str:
         ratio = obs / exp
     if ratio is not None:
         against = (
-            "the same months last year"
+            "its usual rate, adjusted for the season"
             if str(row.get("baseline", "")) == "seasonal"
             else "its usual rate over the past year"
         )
