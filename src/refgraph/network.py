@@ -520,7 +520,7 @@ class ReferralNetwork:
         pathlib.Path
             The folder written.
         """
-        from .io.tables import save_network
+        from .io import save_network
 
         return save_network(self, path, overwrite=overwrite)
 
@@ -595,6 +595,6 @@ def load(path: str | Path) -> ReferralNetwork:
     ...     load(net.save(d + "/net")) == net
     True
     """
-    from .io.tables import load_network
+    from .io import load_network
 
     return load_network(path)
