@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import refgraph
-from refgraph import NotFoundError, RefgraphError, ReferralNetwork, ValidationError
+from refgraph import NotFoundError, ReferralNetwork, RefgraphError, ValidationError
 from refgraph.datasets import synthetic_region
 
 TABLE_FILES = ("physicians", "practices", "flows", "events", "touchpoints", "rejected")
@@ -222,10 +222,10 @@ def test_foreign_folders(tmp_path: Path) -> None:
     other = tmp_path / "other"
     other.mkdir()
     pd.DataFrame({"a": [1]}).to_parquet(other / "flows.parquet")
-    with pytest.raises(ValidationError, match="not a refgraph network folder: .* no refgraph"):
+    with pytest.raises(ValidationError, match=r"not a refgraph network folder: .* no refgraph"):
         refgraph.load(other)
     (tmp_path / "file.parquet").write_bytes(b"PAR1")
-    with pytest.raises(ValidationError, match="not a refgraph network folder: .* is a file"):
+    with pytest.raises(ValidationError, match=r"not a refgraph network folder: .* is a file"):
         refgraph.load(tmp_path / "file.parquet")
     with pytest.raises(NotFoundError, match="does not exist"):
         refgraph.load(tmp_path / "nowhere")
