@@ -45,6 +45,13 @@ MAX_HOPS = 10
 MAX_K = 1000
 
 
+def _show(value: Any) -> str:
+    """``repr`` of a value as the caller wrote it (numpy scalars as plain numbers)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
 def _range(kind: str, minimum: Any, maximum: Any, open_min: bool, open_max: bool) -> str:
     lo, hi = ("(" if open_min else "["), (")" if open_max else "]")
     if minimum is not None and maximum is not None:
@@ -84,10 +91,10 @@ def check_int(
     if ok and isinstance(value, float | np.floating):
         ok = math.isfinite(value) and float(value).is_integer()
     if not ok:
-        raise ValidationError(f"{name}: expected {what}, got {value!r}")
+        raise ValidationError(f"{name}: expected {what}, got {_show(value)}")
     v = int(value)
     if (minimum is not None and v < minimum) or (maximum is not None and v > maximum):
-        raise ValidationError(f"{name}: expected {what}, got {value!r}")
+        raise ValidationError(f"{name}: expected {what}, got {_show(value)}")
     return v
 
 
@@ -117,7 +124,7 @@ def check_float(
     """
     what = _range("a finite number", minimum, maximum, open_min, open_max)
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise ValidationError(f"{name}: expected {what}, got {value!r}")
+        raise ValidationError(f"{name}: expected {what}, got {_show(value)}")
     v = float(value)
     bad = not math.isfinite(v)
     if minimum is not None:
@@ -125,7 +132,7 @@ def check_float(
     if maximum is not None:
         bad |= v >= maximum if open_max else v > maximum
     if bad:
-        raise ValidationError(f"{name}: expected {what}, got {value!r}")
+        raise ValidationError(f"{name}: expected {what}, got {_show(value)}")
     return v
 
 

@@ -413,7 +413,7 @@ def katz(
         bound = min(float(a.sum(axis=0).max(initial=0)), float(a.sum(axis=1).max(initial=0)))
         alpha = 0.9 / bound if bound > 0 else 0.1
     alpha = check_float(alpha, "alpha", minimum=0, open_min=True)
-    beta = check_float(beta, "beta")
+    beta = check_float(beta, "beta", minimum=0, open_min=True)
     at = sp.csr_array(a.T)
     x = np.zeros(n)
     for _ in range(int(max_iter)):
