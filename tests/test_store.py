@@ -205,6 +205,32 @@ def test_manifest_rows_that_lie(net_a: ReferralNetwork, tmp_path: Path) -> None:
         refgraph.load(folder)
 
 
+def test_manifest_columns_that_lie(
+    net_a: ReferralNetwork, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = net_a.save(tmp_path / "net")
+    path = folder / "refgraph.json"
+    good = json.loads(path.read_text())
+    bad = json.loads(path.read_text())
+    bad["files"]["flows"]["columns"][0][0] = "from_npi"
+    path.write_text(json.dumps(bad))
+    with pytest.raises(ValidationError, match=r"flows\.parquet has the columns \['source_npi'"):
+        refgraph.load(folder)
+    # a dtype that differs while the file is byte for byte the one saved (another pandas
+    # reading it differently) is reported in the log, not refused
+    bad = json.loads(json.dumps(good))
+    bad["files"]["flows"]["columns"][2][1] = "float64"
+    path.write_text(json.dumps(bad))
+    with caplog.at_level("WARNING", logger="refgraph.io._store"):
+        assert same(refgraph.load(folder), net_a)
+    assert "flows.parquet: dtypes read differently than saved: count: Int64" in caplog.text
+    # without a checksum the dtype must match
+    del bad["files"]["flows"]["sha256"]
+    path.write_text(json.dumps(bad))
+    with pytest.raises(ValidationError, match=r"flows\.parquet dtypes differ from .*count: Int64"):
+        refgraph.load(folder)
+
+
 def test_damaged_parquet(net_a: ReferralNetwork, tmp_path: Path) -> None:
     folder = net_a.save(tmp_path / "net")
     f = data_dir(folder) / "physicians.parquet"
