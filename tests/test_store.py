@@ -397,24 +397,35 @@ SAVE_BIG = textwrap.dedent(
 def test_killed_at_random_moments(net_a: ReferralNetwork, tmp_path: Path) -> None:
     big = synthetic_region(800, seed=3, events=True)
     source = big.save(tmp_path / "source")
+    t = time.perf_counter()
+    big.save(tmp_path / "timing")
+    one_save = time.perf_counter() - t
     target = net_a.save(tmp_path / "target")
-    outcomes = set()
-    for delay in (0.0, 0.05, 0.15, 0.3, 0.5, 0.8):
+    outcomes = []
+    # moments spread over the first two saves of the loop; None: as soon as the
+    # manifest has changed (the first save is through, the second one under way)
+    for frac in (0.0, 0.1, 0.3, 0.6, 0.9, 1.3, 1.8, None):
         with subprocess.Popen(
             [sys.executable, "-c", SAVE_BIG, str(source), str(target)],
             stdout=subprocess.PIPE,
             text=True,
         ) as proc:
+            before = (target / "refgraph.json").read_bytes()
             assert proc.stdout is not None and proc.stdout.readline().strip() == "loaded"
-            time.sleep(delay)
+            if frac is None:
+                while (target / "refgraph.json").read_bytes() == before:
+                    time.sleep(0.001)
+            else:
+                time.sleep(frac * one_save)
             proc.send_signal(signal.SIGKILL)
             proc.wait()
         back = refgraph.load(target)
         assert same(back, big) or same(back, net_a)
-        outcomes.add("new" if same(back, big) else "old")
-        if "new" in outcomes:
+        outcomes.append("new" if same(back, big) else "old")
+        if outcomes[-1] == "new":
             net_a.save(target, overwrite=True)  # start from the old network again
-    assert outcomes == {"old", "new"}
+    # killed at once the old network is there; killed after the swap the new one is
+    assert outcomes[0] == "old" and outcomes[-1] == "new", outcomes
 
 
 ALTERNATE = textwrap.dedent(
