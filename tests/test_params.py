@@ -163,6 +163,18 @@ CASES: list[Case] = [
         "max_hops: expected an integer in",
     ),
     (
+        "resolve_sources unknown",
+        lambda n, w: P.resolve_sources(n, {w["home"]: 1.0, UNKNOWN: 0.5}),
+        NotFoundError,
+        rf"sources: \['{UNKNOWN}'\] not a physician of this network",
+    ),
+    (
+        "SpatialIndex.within_km",
+        lambda n, w: G.SpatialIndex(n).within_km([40.0, 40.0], [-70.0, 200.0], 5),
+        ValidationError,
+        r"lon: expected a finite number in \[-180, 180\], got 200.0",
+    ),
+    (
         "reach unknown home",
         lambda n, w: P.reach(n, home=UNKNOWN),
         NotFoundError,
