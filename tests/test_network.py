@@ -139,8 +139,12 @@ def test_save_load_round_trip(small: ReferralNetwork, tmp_path: Path) -> None:
     (tmp_path / "other").mkdir()
     with pytest.raises(ValidationError, match="not a saved refgraph"):
         small.save(tmp_path / "other", overwrite=True)
-    with pytest.raises(NotFoundError):
+    with pytest.raises(
+        ValidationError, match=r"not a refgraph network folder: .* no refgraph\.json"
+    ):
         refgraph.load(tmp_path / "other")
+    with pytest.raises(NotFoundError, match="does not exist"):
+        refgraph.load(tmp_path / "nothing")
 
 
 def test_rejects_survive_round_trip(tmp_path: Path) -> None:

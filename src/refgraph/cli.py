@@ -1,12 +1,18 @@
-"""The ``refgraph`` command line: ``demo``, ``info``.
+"""The ``refgraph`` command line: ``demo``, ``info``, ``intro``, ``targets``, ``report``.
 
-Errors are printed as one clear line (no traceback) and exit with status 2.
+Every refgraph error (:class:`~refgraph.RefgraphError`: bad input, a parameter out
+of range, an unknown NPI, a damaged network folder) and every file error
+(:class:`OSError`) is printed as one line on stderr, ``refgraph <command>: error:
+<message>``, and the command exits with status 2, as argparse does for bad
+arguments. ``--debug`` (or the environment variable ``REFGRAPH_DEBUG=1``) lets the
+error propagate with its traceback instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,10 +39,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from .network import load
+    from ._cli_network import network_from_arg
 
-    net = load(args.path)
-    print(net)
+    net = network_from_arg(args.path)
+    print(f"{args.path}: {net}")
     s = net.summary()
     width = max(len(k) for k in s.index)
     for k, v in s.items():
@@ -52,6 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Physician referral networks: ingest, influence, warm introductions.",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    p.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the traceback of an error (also: REFGRAPH_DEBUG=1)",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     d = sub.add_parser("demo", help="build the synthetic demo region and write a report folder")
@@ -89,14 +100,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 1
+    debug = args.debug or os.environ.get("REFGRAPH_DEBUG", "") not in ("", "0")
     try:
         return int(args.func(args))
+    except BrokenPipeError:  # the reader of our output went away (| head): stop quietly
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), sys.stdout.fileno())
+        return 141
     except (RefgraphError, OSError) as exc:
-        print(f"refgraph {args.command}: error: {exc}", file=sys.stderr)
+        if debug:
+            raise
+        print(f"refgraph {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:  # pragma: no cover
         print("refgraph: interrupted", file=sys.stderr)
         return 130
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message of ``exc`` on one line (an OSError without text names its class)."""
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

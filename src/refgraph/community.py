@@ -27,6 +27,7 @@ from ._kernels import (
     strength_matrix,
     symmetric,
 )
+from ._params import check_float, check_int
 from .backends import pushdown
 
 if TYPE_CHECKING:
@@ -49,10 +50,7 @@ def _canonical(labels: np.ndarray) -> np.ndarray:
 
 
 def _check_resolution(resolution: float) -> float:
-    r = float(resolution)
-    if not r >= 0 or not np.isfinite(r):
-        raise ValidationError(f"resolution: expected a finite number >= 0, got {resolution!r}")
-    return r
+    return check_float(resolution, "resolution", minimum=0)
 
 
 def _labels_vector(
@@ -222,10 +220,10 @@ def louvain(
     .. [2] Staudt CL, Meyerhenke H. Engineering parallel algorithms for
        community detection in massive networks. IEEE TPDS 2016;27(1):171-184.
     """
+    resolution = _check_resolution(resolution)
     res = pushdown(net, "louvain", seed=seed, resolution=resolution, weight=weight)
     if res is not None:
         return res
-    resolution = _check_resolution(resolution)
     seed = resolve_seed(seed)
     n = len(net.npis)
     if n == 0:
@@ -321,12 +319,13 @@ def leiden(
        guaranteeing well-connected communities. Scientific Reports
        2019;9:5233.
     """
+    iterations = check_int(iterations, "iterations", minimum=1)
+    resolution = _check_resolution(resolution)
     res = pushdown(
         net, "leiden", seed=seed, resolution=resolution, weight=weight, iterations=iterations
     )
     if res is not None:
         return res
-    resolution = _check_resolution(resolution)
     seed = resolve_seed(seed)
     if not have_networkit():  # pragma: no cover - networkit is a dependency
         raise ImportError("leiden needs NetworKit: pip install networkit")
@@ -403,6 +402,7 @@ def community_summary(
     --------
     louvain, modularity
     """
+    top = check_int(top, "top", minimum=0)
     labels = pd.Series(
         communities["community"] if isinstance(communities, pd.DataFrame) else communities
     )

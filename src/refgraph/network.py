@@ -505,22 +505,22 @@ class ReferralNetwork:
 
     # ------------------------------------------------------------------ persist
     def save(self, path: str | Path, *, overwrite: bool = False) -> Path:
-        """Save the network losslessly as a folder of Parquet files.
+        """Save the network losslessly and atomically as a folder of Parquet files.
 
         Parameters
         ----------
         path
-            Folder to create. It holds one Parquet file per table, the
-            rejects and a ``refgraph.json`` manifest.
+            Folder to create: the tables, the rejects and a checked manifest
+            (:func:`refgraph.io.save_network`, docs page "Parquet folder").
         overwrite
-            Replace an existing refgraph folder.
+            Replace the network saved there; readers see the old or the new.
 
         Returns
         -------
         pathlib.Path
             The folder written.
         """
-        from .io.tables import save_network
+        from .io import save_network
 
         return save_network(self, path, overwrite=overwrite)
 
@@ -582,7 +582,7 @@ class ReferralNetwork:
 
 
 def load(path: str | Path) -> ReferralNetwork:
-    """Load a network saved with :meth:`ReferralNetwork.save`.
+    """Load a network saved with :meth:`ReferralNetwork.save`; damage raises ValidationError.
 
     Examples
     --------
@@ -595,6 +595,6 @@ def load(path: str | Path) -> ReferralNetwork:
     ...     load(net.save(d + "/net")) == net
     True
     """
-    from .io.tables import load_network
+    from .io import load_network
 
     return load_network(path)

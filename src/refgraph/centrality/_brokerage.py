@@ -16,10 +16,10 @@ from .._kernels import (
     binary,
     frame,
     masked_product,
-    node_ids,
     strength_matrix,
     symmetric,
 )
+from .._params import check_npis_in_network
 
 if TYPE_CHECKING:
     from ..network import ReferralNetwork
@@ -175,8 +175,8 @@ def bridges(
     """
     a = strength_matrix(net, weight)
     n = a.shape[0]
-    mi = node_ids(net, mine, name="mine")
-    ci = node_ids(net, competitor, name="competitor")
+    mi = check_npis_in_network(net, mine, "mine")
+    ci = check_npis_in_network(net, competitor, "competitor")
     in_m = np.zeros(n)
     in_m[mi] = 1.0
     in_c = np.zeros(n)

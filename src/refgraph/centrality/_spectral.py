@@ -12,31 +12,22 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from .._errors import ValidationError
 from .._kernels import (
     ConvergenceError,
     frame,
     node_vector,
     strength_matrix,
 )
+from .._params import check_float, check_int
 from ..backends import pushdown
 
 if TYPE_CHECKING:
     from ..network import ReferralNetwork
 
 
-def _check_prob(value: float, name: str, *, open_right: bool = True) -> float:
-    v = float(value)
-    if not (0.0 < v < 1.0 if open_right else 0.0 < v <= 1.0):
-        raise ValidationError(f"{name}: expected a number in (0, 1), got {value!r}")
-    return v
-
-
 def _check_iter(tol: float, max_iter: int) -> None:
-    if not tol > 0:
-        raise ValidationError(f"tol: expected a positive number, got {tol!r}")
-    if int(max_iter) < 1:
-        raise ValidationError(f"max_iter: expected a positive int, got {max_iter!r}")
+    check_float(tol, "tol", minimum=0, open_min=True)
+    check_int(max_iter, "max_iter", minimum=1)
 
 
 # -------------------------------------------------------------------------------------- pagerank
@@ -162,6 +153,8 @@ def pagerank(
     .. [1] Brin S, Page L. The anatomy of a large-scale hypertextual Web
        search engine. Computer Networks and ISDN Systems 1998;30:107-117.
     """
+    alpha = check_float(alpha, "alpha", minimum=0, maximum=1, open_min=True, open_max=True)
+    _check_iter(tol, max_iter)
     res = pushdown(
         net,
         "pagerank",
@@ -173,8 +166,6 @@ def pagerank(
     )
     if res is not None:
         return res
-    alpha = _check_prob(alpha, "alpha")
-    _check_iter(tol, max_iter)
     n = len(net.npis)
     if n == 0:
         return frame(net, {"pagerank": np.zeros(0)})
@@ -421,8 +412,8 @@ def katz(
     if alpha is None:
         bound = min(float(a.sum(axis=0).max(initial=0)), float(a.sum(axis=1).max(initial=0)))
         alpha = 0.9 / bound if bound > 0 else 0.1
-    if not alpha > 0:
-        raise ValidationError(f"alpha: expected a positive number, got {alpha!r}")
+    alpha = check_float(alpha, "alpha", minimum=0, open_min=True)
+    beta = check_float(beta, "beta", minimum=0, open_min=True)
     at = sp.csr_array(a.T)
     x = np.zeros(n)
     for _ in range(int(max_iter)):

@@ -13,6 +13,7 @@ import pandas as pd
 
 from .._distance import haversine_km
 from .._errors import NoPathError
+from .._params import MAX_HOPS, check_int, check_npi_in_network
 from .._views import display_names as _names
 from ..paths import intro_paths, resolve_sources, tie_matrix
 from ._common import _distance_to, _home_ids, _my_specialty, hid_list
@@ -59,11 +60,9 @@ def outreach_brief(
 
     hid = _home_ids(net, home)
     spec = _my_specialty(net, hid, specialty)
-    t = int(net.npis.get_indexer(pd.Index([str(target)], dtype="string"))[0])
-    if t < 0:
-        from .._errors import NotFoundError
-
-        raise NotFoundError(f"target: {target!r} is not a physician of this network")
+    t = check_npi_in_network(net, target, "target")
+    top = check_int(top, "top", minimum=0)
+    check_int(max_hops, "max_hops", minimum=1, maximum=MAX_HOPS)
     phys = net.physicians
     prac = net.practices.set_index("practice_id") if len(net.practices) else None
     row = phys.iloc[t]

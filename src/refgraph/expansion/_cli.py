@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._cli_network import network_from_arg
+from .._params import check_int
 from ._briefs import outreach_brief
 from ._targets import rank_targets
 
@@ -25,7 +26,7 @@ def cmd_targets(args: Any) -> int:
     ranked = rank_targets(
         net, home=args.home, top=getattr(args, "top", 50), max_hops=getattr(args, "max_hops", 3)
     )
-    n_briefs = min(getattr(args, "briefs", 10), len(ranked))
+    n_briefs = min(check_int(getattr(args, "briefs", 10), "--briefs", minimum=0), len(ranked))
     briefs = [outreach_brief(net, t, home=args.home) for t in ranked.index[:n_briefs]]
     table = ranked.copy()
     table["best_path"] = None

@@ -12,21 +12,12 @@ import pandas as pd
 
 from .._distance import haversine_km
 from .._errors import ValidationError
+from .._params import check_npis_in_network
 from ..paths import reach
 
 
 def _home_ids(net: Any, home: Any) -> np.ndarray:
-    if home is None:
-        raise ValidationError("home: expected the NPIs of my practice's physicians, got None")
-    lst = [home] if isinstance(home, str) else [str(h) for h in home]
-    if not lst:
-        raise ValidationError("home: expected at least one NPI")
-    ids = np.asarray(net.npis.get_indexer(pd.Index(lst, dtype="string")))
-    if (ids < 0).any():
-        from .._errors import NotFoundError
-
-        raise NotFoundError(f"home: {[lst[i] for i in np.flatnonzero(ids < 0)[:3]]} not found")
-    return np.unique(ids)
+    return np.unique(check_npis_in_network(net, home, "home"))
 
 
 def _my_specialty(net: Any, home_ids: np.ndarray, specialty: str | None) -> str:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .._distance import haversine_km
 from .._errors import ValidationError
+from .._params import check_float, check_int, check_latlon
 from ..paths import region_mask
 
 logger = logging.getLogger(__name__)
@@ -140,10 +141,9 @@ def event_site(
     fallback achieves at least ``1 - 1/e`` of the best coverage (coverage is
     monotone submodular; Nemhauser, Wolsey and Fisher 1978).
     """
-    if not max_travel_km > 0:
-        raise ValidationError(f"max_travel_km: expected a positive number, got {max_travel_km!r}")
-    if isinstance(p, bool) or not isinstance(p, int) or p < 1:
-        raise ValidationError(f"p: expected an integer >= 1, got {p!r}")
+    max_travel_km = check_float(max_travel_km, "max_travel_km", minimum=0, open_min=True)
+    p = check_int(p, "p", minimum=1)
+    max_combinations = check_int(max_combinations, "max_combinations", minimum=0)
     phys = net.physicians
     lat = phys["lat"].to_numpy("float64", na_value=np.nan)
     lon = phys["lon"].to_numpy("float64", na_value=np.nan)
@@ -262,8 +262,11 @@ def _candidate_sites(net: Any, inv: np.ndarray, candidates: Any) -> pd.DataFrame
             },
             index=pd.Index(candidates.index, name="site"),
         )
-        return out.dropna(subset=["lat", "lon"])
-    pts = [(float(a), float(b)) for a, b in candidates]
+        out = out.dropna(subset=["lat", "lon"])
+        for site, a, b in zip(out.index, out["lat"], out["lon"]):
+            check_latlon(a, b, f"candidates[{site!r}]")
+        return out
+    pts = [check_latlon(a, b, f"candidates[{i}]") for i, (a, b) in enumerate(candidates)]
     return pd.DataFrame(
         {
             "name": [f"{a:.4f},{b:.4f}" for a, b in pts],

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ValidationError
+from .._params import MAX_HOPS, check_int
 from .._views import display_names as _names
 from ..paths import region_mask, tie_matrix
 from ._common import _home_ids, _my_specialty, _potential, _reach, hid_list
@@ -124,6 +125,8 @@ def expansion_plan(
     (practices and hospital systems) add up the scores of their physicians.
     """
     hid = _home_ids(net, current)
+    check_int(max_hops, "max_hops", minimum=0, maximum=MAX_HOPS)
+    top_bridges = check_int(top_bridges, "top_bridges", minimum=1)
     spec = _my_specialty(net, hid, specialty)
     pot = _potential(net, hid, spec)["competitor_volume"].to_numpy()
     reach = _reach(net, sources, hid_list(net, hid), max_hops, weights)

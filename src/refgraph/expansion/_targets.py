@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._params import MAX_HOPS, check_int
 from ..paths import region_mask
 from ._common import _distance_to, _home_ids, _my_specialty, _potential, _reach, hid_list
 
@@ -88,6 +89,9 @@ def rank_targets(
     approach is and how far they would send patients.
     """
     hid = _home_ids(net, home)
+    check_int(max_hops, "max_hops", minimum=0, maximum=MAX_HOPS)
+    if top is not None:
+        top = check_int(top, "top", minimum=1)
     spec = _my_specialty(net, hid, specialty)
     pot = _potential(net, hid, spec)
     n = net.n_physicians

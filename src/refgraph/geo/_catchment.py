@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import NotFoundError, ValidationError
+from .._params import check_float
 from ._markets import Unit, _hav, _phys_attr, _unit_col, unit_table
 from ._spatial import _spherical_mean
 
@@ -139,8 +140,7 @@ def catchment(
     is the smallest number of units holding the share; the radius is the
     distance to the farthest unit needed when units are added by distance.
     """
-    if not 0 < share <= 1:
-        raise ValidationError(f"share: expected a number in (0, 1], got {share!r}")
+    share = check_float(share, "share", minimum=0, maximum=1, open_min=True)
     if direction not in ("in", "out"):
         raise ValidationError(f"direction: expected 'in' or 'out', got {direction!r}")
     phys = net.physicians

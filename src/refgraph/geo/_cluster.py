@@ -15,6 +15,7 @@ import pandas as pd
 from .._distance import EARTH_RADIUS_KM, haversine_km
 from .._errors import ValidationError
 from .._optional import require
+from .._params import check_int
 from ._spatial import _check_km, _coords, _spherical_mean, _table, project_km
 
 logger = logging.getLogger("refgraph.geo")
@@ -115,7 +116,7 @@ def cluster(
 
             eps_km = 5.0 if eps_km is None else eps_km
             eps = _check_km(eps_km, "eps_km", strict=True) / EARTH_RADIUS_KM
-            _check_int(min_samples, "min_samples")
+            check_int(min_samples, "min_samples", minimum=1)
             model = DBSCAN(
                 eps=eps, min_samples=int(min_samples), metric="haversine", algorithm="ball_tree"
             )
@@ -124,9 +125,9 @@ def cluster(
             require("sklearn", "geo", purpose="geo.cluster")
             from sklearn.cluster import HDBSCAN
 
-            _check_int(min_samples, "min_samples")
+            check_int(min_samples, "min_samples", minimum=1)
             mcs = int(min_cluster_size or min_samples)
-            _check_int(mcs, "min_cluster_size", minimum=2)
+            check_int(mcs, "min_cluster_size", minimum=2)
             eps = _check_km(0.0 if eps_km is None else eps_km, "eps_km") / EARTH_RADIUS_KM
             # HDBSCAN has no sample weights: cluster every point
             Xall = np.radians(pts)
@@ -146,7 +147,7 @@ def cluster(
 
             if n_clusters is None:
                 raise ValidationError("n_clusters: required with method='kmeans'")
-            _check_int(n_clusters, "n_clusters")
+            check_int(n_clusters, "n_clusters", minimum=1)
             k = min(int(n_clusters), len(uniq))
             xy = project_km(uniq[:, 0], uniq[:, 1])
             rs = config.seed if seed is None else seed
@@ -171,12 +172,6 @@ def cluster(
         int((~ok).sum()),
     )
     return out
-
-
-def _check_int(value: Any, name: str, *, minimum: int = 1) -> int:
-    if isinstance(value, bool) or int(value) != value or value < minimum:
-        raise ValidationError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def cluster_summary(

@@ -20,6 +20,7 @@ import pandas as pd
 
 from .._errors import ValidationError
 from .._optional import require
+from .._params import check_float, check_int
 from ..config import config
 from ._geocache import GeocodeCache, _resolve_cache, normalize_address
 
@@ -317,10 +318,9 @@ def geocode(
     """
     if not isinstance(table, pd.DataFrame):
         raise ValidationError(f"table: expected a pandas DataFrame, got {type(table).__name__}")
-    if min_delay_seconds < 0:
-        raise ValidationError(f"min_delay_seconds: expected >= 0, got {min_delay_seconds}")
-    if int(max_retries) != max_retries or max_retries < 0:
-        raise ValidationError(f"max_retries: expected an integer >= 0, got {max_retries!r}")
+    min_delay_seconds = check_float(min_delay_seconds, "min_delay_seconds", minimum=0)
+    max_retries = check_int(max_retries, "max_retries", minimum=0)
+    error_wait_seconds = check_float(error_wait_seconds, "error_wait_seconds", minimum=0)
     name, inst = _resolve_geocoder(geocoder, geocoder_kwargs)
     queries = _queries(table, address_columns)
     out = table.copy()

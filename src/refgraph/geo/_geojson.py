@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ValidationError
+from .._params import check_int
 from ._cluster import cluster_summary
 
 logger = logging.getLogger(__name__)
@@ -140,7 +141,8 @@ def _points(df: pd.DataFrame, layer: str | None = None) -> tuple[list[dict[str, 
 def _flows(net: Any, weight: str, max_flows: int | None) -> tuple[list[dict[str, Any]], int]:
     e = net.edges(weight=weight)
     if max_flows is not None:
-        e = e.sort_values(weight, ascending=False, kind="stable").head(int(max_flows))
+        max_flows = check_int(max_flows, "max_flows", minimum=0)
+        e = e.sort_values(weight, ascending=False, kind="stable").head(max_flows)
     phys = net.physicians.drop_duplicates("npi").set_index("npi")
     lat = pd.to_numeric(phys["lat"], errors="coerce")
     lon = pd.to_numeric(phys["lon"], errors="coerce")

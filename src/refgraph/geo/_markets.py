@@ -18,6 +18,7 @@ import pandas as pd
 from .._distance import haversine_km
 from .._errors import ValidationError
 from .._optional import require
+from .._params import check_float, check_int
 from ._cluster import _relabel
 
 if TYPE_CHECKING:
@@ -347,6 +348,7 @@ def plurality_regions(
        of Medicare hospitalisations, contiguity adjustment).
     """
     col = _unit_col(unit)
+    k_neighbors = check_int(k_neighbors, "k_neighbors", minimum=1)
     unit_of, units = unit_table(net, unit=unit)
     hub_of = unit_of if hub is None else _phys_attr(net, hub).astype("string")
     f = _unit_flows(net, unit_of, hub_of, weight)
@@ -500,6 +502,12 @@ def flow_communities(
 
     from ..config import config
 
+    k_neighbors = check_int(k_neighbors, "k_neighbors", minimum=1)
+    if max_km is not None:
+        max_km = check_float(max_km, "max_km", minimum=0)
+    if decay_km is not None:
+        decay_km = check_float(decay_km, "decay_km", minimum=0, open_min=True)
+    resolution = check_float(resolution, "resolution", minimum=0)
     unit_of, units = unit_table(net, unit=unit)
     f = _unit_flows(net, unit_of, unit_of, weight)
     f = f[f["src"] != f["dst"]]
@@ -518,8 +526,6 @@ def flow_communities(
         keep &= np.nan_to_num(d, nan=np.inf) <= float(max_km)
     w = und["w"].to_numpy(float)
     if decay_km is not None:
-        if decay_km <= 0:
-            raise ValidationError(f"decay_km: expected a positive distance, got {decay_km}")
         w = w * np.exp(-np.nan_to_num(d, nan=np.inf) / float(decay_km))
         keep &= w > 0
     und = und[keep].assign(w=w[keep])

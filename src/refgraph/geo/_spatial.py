@@ -15,6 +15,7 @@ import pandas as pd
 from .._distance import EARTH_RADIUS_KM, haversine_km
 from .._errors import ValidationError
 from .._optional import require
+from .._params import check_float, check_int, check_latlon
 
 if TYPE_CHECKING:
     from sklearn.neighbors import BallTree
@@ -63,13 +64,8 @@ def _coords(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _check_km(value: float, name: str, *, strict: bool = False) -> float:
-    v = float(value)
-    if not np.isfinite(v) or v < 0 or (strict and v == 0):
-        raise ValidationError(
-            f"{name}: expected a {'positive' if strict else 'non-negative'} "
-            f"distance in km, got {value!r}"
-        )
-    return v
+    """A distance in km: finite and >= 0 (> 0 when ``strict``)."""
+    return check_float(value, name, minimum=0, open_min=strict)
 
 
 # ----------------------------------------------------------------------------- distances
@@ -203,8 +199,8 @@ class SpatialIndex:
         la, lo = np.broadcast_arrays(np.asarray(lat, dtype=float), np.asarray(lon, dtype=float))
         scalar = la.ndim == 0
         q = np.column_stack([la.ravel(), lo.ravel()])
-        if not np.isfinite(q).all():
-            raise ValidationError("lat, lon: query coordinates must be finite numbers")
+        for a, b in q:
+            check_latlon(a, b)
         return np.radians(q), scalar
 
     def within_km(self, lat: Any, lon: Any, km: float) -> pd.DataFrame:
@@ -222,9 +218,7 @@ class SpatialIndex:
 
     def nearest(self, lat: Any, lon: Any, k: int = 1) -> pd.DataFrame:
         """The ``k`` nearest rows to each query point, with ``distance_km`` and ``rank``."""
-        if int(k) != k or k < 1:
-            raise ValidationError(f"k: expected an integer >= 1, got {k!r}")
-        k = min(int(k), len(self.rows))
+        k = min(check_int(k, "k", minimum=1), len(self.rows))
         q, scalar = self._query_points(lat, lon)
         if k == 0:
             return self._result([np.empty(0, int)] * len(q), [np.empty(0)] * len(q), scalar)
@@ -331,7 +325,7 @@ def project_km(lat: Any, lon: Any, *, center: tuple[float, float] | None = None)
         m = v.mean(axis=0)
         p0, l0 = np.arctan2(m[2], np.hypot(m[0], m[1])), np.arctan2(m[1], m[0])
     else:
-        p0, l0 = np.radians(center[0]), np.radians(center[1])
+        p0, l0 = np.radians(check_latlon(center[0], center[1], "center"))
     cosc = np.sin(p0) * np.sin(la) + np.cos(p0) * np.cos(la) * np.cos(lo - l0)
     c = np.arccos(np.clip(cosc, -1.0, 1.0))
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -1,11 +1,11 @@
 """Readers and writers: tables, CMS and DocGraph files, directories, claims, graph formats."""
 
+from ._store import load_network, save_network
 from .claims import flows_from_events
 from .cms import iter_cms_shared_patients, read_cms_shared_patients, read_docgraph_hop
 from .directory import read_directory
 from .formats import to_csv, to_gexf, to_graphml
 from .tables import (
-    load_network,
     read_events,
     read_flows,
     read_network,
@@ -13,7 +13,6 @@ from .tables import (
     read_practices,
     read_table,
     read_touchpoints,
-    save_network,
 )
 
 __all__ = [

@@ -1,10 +1,8 @@
-"""Reading and writing refgraph tables: CSV, Parquet, pandas, saved networks."""
+"""Reading refgraph tables: CSV, Parquet, pandas."""
 
 from __future__ import annotations
 
-import json
 import logging
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -21,7 +19,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "load_network",
     "read_events",
     "read_flows",
     "read_network",
@@ -29,10 +26,7 @@ __all__ = [
     "read_practices",
     "read_table",
     "read_touchpoints",
-    "save_network",
 ]
-
-_FORMAT_VERSION = 1
 
 Source: TypeAlias = str | Path | pd.DataFrame
 
@@ -156,68 +150,3 @@ def read_network(
     }
     frames = {k: (_read_any(v, k) if v is not None else None) for k, v in given.items()}
     return ReferralNetwork.from_frames(**frames, strict=strict)
-
-
-def save_network(net: ReferralNetwork, path: str | Path, *, overwrite: bool = False) -> Path:
-    """Write a network as a folder of Parquet files plus a manifest.
-
-    The write goes to a temporary sibling folder first and is moved into
-    place at the end, so a failed save never leaves a half-written network.
-    """
-    path = Path(path)
-    if path.exists():
-        if not overwrite:
-            raise ValidationError(f"path: {str(path)!r} exists; pass overwrite=True to replace it")
-        if not (path / "refgraph.json").exists():
-            raise ValidationError(
-                f"path: {str(path)!r} exists and is not a saved refgraph network; refusing to "
-                "overwrite it"
-            )
-    tmp = path.with_name(path.name + ".tmp-refgraph")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    manifest: dict[str, Any] = {"format": "refgraph", "version": _FORMAT_VERSION, "tables": {}}
-    for name, df in net.tables.items():
-        df.to_parquet(tmp / f"{name}.parquet", index=False)
-        manifest["tables"][name] = len(df)
-    rej = net.rejected
-    rej.to_parquet(tmp / "rejected.parquet", index=False)
-    manifest["rejected"] = len(rej)
-    (tmp / "refgraph.json").write_text(json.dumps(manifest, indent=2))
-    if path.exists():
-        shutil.rmtree(path)
-    tmp.rename(path)
-    return path
-
-
-def load_network(path: str | Path) -> ReferralNetwork:
-    """Load a folder written by :func:`save_network`."""
-    from .._validate import IngestResult
-    from ..network import ReferralNetwork
-
-    path = Path(path)
-    manifest_path = path / "refgraph.json"
-    if not manifest_path.exists():
-        raise NotFoundError(
-            f"path: {str(path)!r} is not a saved refgraph network (no refgraph.json)"
-        )
-    manifest = json.loads(manifest_path.read_text())
-    if manifest.get("version", 0) > _FORMAT_VERSION:
-        raise ValidationError(
-            f"{str(path)!r} was written by a newer refgraph (format {manifest['version']})"
-        )
-    tables = {}
-    for name in TABLES:
-        f = path / f"{name}.parquet"
-        tables[name] = pd.read_parquet(f) if f.exists() else None
-    net = ReferralNetwork._from_valid_tables(tables)
-    rej_path = path / "rejected.parquet"
-    if rej_path.exists():
-        rej = pd.read_parquet(rej_path)
-        for name, part in rej.groupby("table", sort=False):
-            part = part.drop(columns="table").reset_index(drop=True)
-            net.ingest[str(name)] = IngestResult(
-                net.tables[str(name)], part, 0, 0, notes=["loaded from disk"]
-            )
-    return net

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import NoPathError, ValidationError
+from .._params import MAX_HOPS, MAX_K, check_float, check_int
 from .._views import display_names as _names
 from ._search import (
     _CACHE,
@@ -233,9 +234,10 @@ def _build_result(
 
 # ---------------------------------------------------------------------------- public
 def _check_int(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValidationError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)
+    """:func:`refgraph._params.check_int`, capped as the path search needs (kept for the
+    Neo4j Yen pushdown, which imports it)."""
+    cap = MAX_HOPS if name == "max_hops" else MAX_K if name in ("k", "top") else None
+    return check_int(value, name, minimum=minimum, maximum=cap)
 
 
 @dataclass
@@ -267,8 +269,7 @@ def _prepare(
     ties: pd.DataFrame | None,
 ) -> _Query:
     hops = _check_int(max_hops, "max_hops", 1)
-    if not 0.0 <= float(min_strength) <= 1.0:
-        raise ValidationError(f"min_strength: expected a number in [0, 1], got {min_strength!r}")
+    min_strength = check_float(min_strength, "min_strength", minimum=0, maximum=1)
     t = _node(net, target, "target")
     tg = _tie_graph(net, weights=weights, half_life_days=half_life_days, as_of=as_of, ties=ties)
     src, c0 = resolve_sources(net, sources, home)
@@ -352,11 +353,14 @@ def intro_paths(
         at one of them and never pass through another one (a path through
         one of my people is reported from that person).
     home
-        My practice's physicians (used when ``sources`` is not given).
+        My practice's physicians (used when ``sources`` is not given); each
+        must be in the network.
     k
-        Number of paths.
+        Number of paths, 1 to 1,000 (:data:`refgraph._params.MAX_K`: a
+        larger ``k`` would let the search enumerate every simple path).
     max_hops
-        Maximum number of physician-to-physician hops.
+        Maximum number of physician-to-physician hops, 1 to 10
+        (:data:`refgraph._params.MAX_HOPS`).
     exclude
         NPIs that must not appear on a path.
     exclude_competitors_of
@@ -471,7 +475,7 @@ def best_introducers(
     of my own people when they know the target directly). Each introducer
     is scored by the probability of their best path (exact: the search keeps
     the cheapest path per introducer). Parameters as in :func:`intro_paths`;
-    ``top`` is the number of introducers.
+    ``top`` is the number of introducers (1 to 1,000).
 
     Returns
     -------

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .._errors import NoPathError
-from ._intro import _check_int, best_introducers
+from .._params import MAX_K, check_int
+from ._intro import best_introducers
 from ._ties import (
     TieFit,
     TieWeights,
@@ -185,8 +186,9 @@ def intro_plan(
     .. [2] Fisher, M. L., Nemhauser, G. L., Wolsey, L. A. (1978). An analysis of
        approximations for maximizing submodular set functions II. Math. Prog. Study 8.
     """
-    budget = _check_int(budget, "budget", 0)
-    cap = _check_int(capacity_per_introducer, "capacity_per_introducer", 1)
+    budget = check_int(budget, "budget", minimum=0)
+    cap = check_int(capacity_per_introducer, "capacity_per_introducer", minimum=1)
+    check_int(candidates_per_target, "candidates_per_target", minimum=1, maximum=MAX_K)
     tlist = [str(t) for t in ([targets] if isinstance(targets, str) else targets)]
     names = dict(zip(net.physicians["npi"].astype(str), net.physicians["name"].astype(object)))
     cand: list[tuple[str, str, float]] = []

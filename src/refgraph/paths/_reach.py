@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._intro import _check_int
+from .._params import MAX_HOPS, check_int
 from ._search import _layers, _tie_graph, resolve_sources
 from ._ties import TieFit, TieWeights
 
@@ -106,7 +106,9 @@ def reach(
     sources, home
         My people, as in :func:`intro_paths`.
     max_hops
-        Maximum number of physician-to-physician hops (0: my people only).
+        Maximum number of physician-to-physician hops, 0 (my people only)
+        to 10 (:data:`refgraph._params.MAX_HOPS`; each hop is one array
+        over all physicians).
     weights, half_life_days, as_of, ties
         Tie-strength model (:func:`tie_strength`).
 
@@ -137,7 +139,7 @@ def reach(
     layers the exact path search uses as its heuristic (see
     :mod:`refgraph.paths`).
     """
-    hops = _check_int(max_hops, "max_hops", 0)
+    hops = check_int(max_hops, "max_hops", minimum=0, maximum=MAX_HOPS)
     tg = _tie_graph(net, weights=weights, half_life_days=half_life_days, as_of=as_of, ties=ties)
     src, c0 = resolve_sources(net, sources, home)
     g = _layers(net, tg, src, c0, hops + 1).layers[hops]

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from .._distance import haversine_km
-from .._errors import NotFoundError, ValidationError
+from .._errors import ValidationError
+from .._params import check_float, check_latlon, check_npi_in_network, check_npis_in_network
 from ._ties import (
     TieWeights,
     _tie_core,
@@ -203,9 +204,8 @@ def region_mask(net: Any, region: Any) -> np.ndarray:
             m &= np.array(phys[col].isin(vals).fillna(False).to_numpy(bool))
         return m
     if isinstance(region, tuple) and len(region) == 3 and all(isinstance(x, Real) for x in region):
-        lat, lon, km = (float(x) for x in region)
-        if km < 0:
-            raise ValidationError(f"region: radius must be >= 0 km, got {km}")
+        lat, lon = check_latlon(region[0], region[1], "region")
+        km = check_float(region[2], "region.km", minimum=0)
         d = haversine_km(
             lat,
             lon,
@@ -246,10 +246,7 @@ def _competitor_mask(net: Any, who: str) -> tuple[np.ndarray, str]:
 
 
 def _node(net: Any, npi: Any, what: str) -> int:
-    i = int(net.npis.get_indexer(pd.Index([str(npi)]))[0])
-    if i < 0:
-        raise NotFoundError(f"{what}: {npi!r} is not a physician of this network")
-    return i
+    return check_npi_in_network(net, npi, what)
 
 
 def resolve_sources(
@@ -262,6 +259,8 @@ def resolve_sources(
     when given, else every physician with a logged touchpoint (my team's
     existing contacts).
     """
+    if home is not None:
+        check_npis_in_network(net, home, "home")
     if sources is None:
         if home is not None:
             sources = [home] if isinstance(home, str) else list(home)
@@ -285,10 +284,7 @@ def resolve_sources(
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValidationError(f"sources[{items[i][0]!r}]: weight must be in (0, 1], got {ws[i]}")
-    ids = np.asarray(net.npis.get_indexer(pd.Index([npi for npi, _ in items], dtype="string")))
-    if (ids < 0).any():
-        missing = [items[i][0] for i in np.flatnonzero(ids < 0)[:3]]
-        raise NotFoundError(f"sources: {missing} not physicians of this network")
+    ids = check_npis_in_network(net, [npi for npi, _ in items], "sources")
     order = np.lexsort((-ws, ids))
     ids, ws = ids[order], ws[order]
     first = np.r_[True, ids[1:] != ids[:-1]]
