@@ -21,6 +21,7 @@ import refgraph.community as CM
 import refgraph.expansion as X
 import refgraph.geo as G
 import refgraph.paths as P
+import refgraph.tracking as T
 from refgraph import NotFoundError, ReferralNetwork, ValidationError
 from refgraph._params import MAX_HOPS, MAX_K, check_float, check_int, check_latlon
 from refgraph.datasets import synthetic_region
@@ -626,3 +627,28 @@ def test_check_latlon(lat: float, lon: float, bad: str | None) -> None:
     else:
         with pytest.raises(ValidationError, match=f"^x.{bad}: expected a finite number in"):
             check_latlon(lat, lon, "x")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda net: T.leakage(net, home=UNKNOWN),
+        lambda net: T.loyalty(net, home=UNKNOWN),
+        lambda net: T.structural_alerts(net, home=UNKNOWN),
+    ],
+    ids=["tracking.leakage", "tracking.loyalty", "structural_alerts"],
+)
+def test_unknown_home_is_not_found_not_total_leakage(
+    net: ReferralNetwork, call: Callable[[ReferralNetwork], Any]
+) -> None:
+    # A valid NPI that is not in the network used to give "100% leakage".
+    with pytest.raises(NotFoundError, match=UNKNOWN):
+        call(net)
+
+
+def test_report_unknown_home_is_not_found(net: ReferralNetwork, tmp_path: Any) -> None:
+    from refgraph import report
+
+    with pytest.raises(NotFoundError, match=UNKNOWN):
+        report.build(net, tmp_path / "r", home=UNKNOWN)
+    assert not (tmp_path / "r" / "index.html").exists()

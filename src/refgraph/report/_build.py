@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .._errors import ValidationError
+from .._errors import NotFoundError, ValidationError
 from .._npi import is_valid_npi
 from ._blocks import SECTIONS, _call, _Ctx, _need, _Stages, _Table
 from ._html import _render
@@ -85,6 +85,8 @@ def _resolve_home(net: ReferralNetwork, home: Any) -> tuple[Any, str, pd.Index |
             npis.append(h)
             continue
         hit = phys.loc[(pid == h).fillna(False).to_numpy(bool), "npi"].astype(str).tolist()
+        if not hit and is_valid_npi(h):
+            raise NotFoundError(f"home: [{h!r}] not a physician of this network")
         if not hit:
             raise ValidationError(
                 f"home: {h!r} is neither an NPI nor a practice_id of this network"

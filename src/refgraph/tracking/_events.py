@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._errors import ValidationError
+from .._errors import NotFoundError, ValidationError
 from .._npi import is_valid_npi
 from .._validate import (
     IngestResult,
@@ -381,6 +381,8 @@ def _home_npis(net: ReferralNetwork, home: Any) -> pd.Index:
     for h in items:
         h = str(h)
         if is_valid_npi(h):
+            if h not in net.npis:
+                raise NotFoundError(f"home: [{h!r}] not a physician of this network")
             out.append(h)
             continue
         hit = phys.loc[(phys["practice_id"] == h).to_numpy(dtype=bool, na_value=False), "npi"]

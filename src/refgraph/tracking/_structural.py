@@ -108,6 +108,8 @@ def structural_alerts(
         "detail",
     ]
     empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
+    if home is not None:
+        _home_npis(net, home)  # an unknown home is an error even with nothing to alert
     r = _referrals(net)
     if not len(r):
         return empty
