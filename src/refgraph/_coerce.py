@@ -94,6 +94,12 @@ def _coerce_count(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]
     fractional = np.isfinite(fl) & (np.floor(fl) != fl)
     negative = np.isfinite(fl) & (fl < 0)
     too_big = np.isfinite(fl) & (fl > float(MAX_COUNT))
+    edge = np.flatnonzero(np.isfinite(fl) & (fl == float(MAX_COUNT)))
+    for i in edge:  # float64 rounds 2**53 + 1 to 2**53: decide exactly on the text
+        try:
+            too_big[i] = int(str(values.iloc[i]).strip()) > MAX_COUNT
+        except ValueError:
+            pass
     infinite = np.isinf(fl)
     bad = unparsable | negative | fractional | too_big | infinite
     reason = np.where(
