@@ -44,28 +44,47 @@ def make_files(d: Path, rows: int, seed: int = 0) -> None:
     pair = bene + rng.geometric(0.02, rows)
     same = rng.binomial(pair, 0.05)
     flows = pd.DataFrame(
-        {"source_npi": src, "target_npi": dst, "count": pair, "patients": bene,
-         "period_start": "2015-01-01", "period_end": "2015-12-31"}
+        {
+            "source_npi": src,
+            "target_npi": dst,
+            "count": pair,
+            "patients": bene,
+            "period_start": "2015-01-01",
+            "period_end": "2015-12-31",
+        }
     )
     flows.to_csv(d / f"flows_{rows}.csv", index=False)
     pd.DataFrame({"a": src, "b": dst, "p": pair, "n": bene, "s": same}).to_csv(
         d / f"cms_{rows}.txt", header=False, index=False
     )
     pd.DataFrame(
-        {"from_npi": src, "to_npi": dst, "patient_count": bene, "transaction_count": pair,
-         "average_day_wait": rng.random(rows) * 30, "std_day_wait": rng.random(rows) * 9}
+        {
+            "from_npi": src,
+            "to_npi": dst,
+            "patient_count": bene,
+            "transaction_count": pair,
+            "average_day_wait": rng.random(rows) * 30,
+            "std_day_wait": rng.random(rows) * 9,
+        }
     ).to_csv(d / f"hop_{rows}.csv", index=False)
     pd.DataFrame(
-        {"NPI": npis, "Entity Type Code": "1", "Provider First Name": "ADA",
-         "Provider Last Name (Legal Name)": "OKAFOR",
-         "Provider Business Practice Location Address Postal Code": "021141234",
-         "Healthcare Provider Taxonomy Code_1": "207RC0000X",
-         "Healthcare Provider Primary Taxonomy Switch_1": "Y"}
+        {
+            "NPI": npis,
+            "Entity Type Code": "1",
+            "Provider First Name": "ADA",
+            "Provider Last Name (Legal Name)": "OKAFOR",
+            "Provider Business Practice Location Address Postal Code": "021141234",
+            "Healthcare Provider Taxonomy Code_1": "207RC0000X",
+            "Healthcare Provider Primary Taxonomy Switch_1": "Y",
+        }
     ).sample(rows, replace=True, random_state=seed).to_csv(d / f"dir_{rows}.csv", index=False)
     days = pd.Timestamp("2015-01-01") + pd.to_timedelta(rng.integers(0, 365, rows), unit="D")
     pd.DataFrame(
-        {"patient_id": rng.integers(0, rows // 8, rows), "npi": src,
-         "date": days.strftime("%Y-%m-%d")}
+        {
+            "patient_id": rng.integers(0, rows // 8, rows),
+            "npi": src,
+            "date": days.strftime("%Y-%m-%d"),
+        }
     ).to_csv(d / f"enc_{rows}.csv", index=False)
 
 
@@ -109,9 +128,19 @@ def main() -> None:
         for _ in range(args.repeat):  # interleaved, so load on the machine hits both alike
             for label, src in srcs.items():
                 run = subprocess.run(
-                    [sys.executable, __file__, "--case", kind, "--dir", str(args.dir),
-                     "--rows", str(args.rows)],
-                    check=True, capture_output=True, text=True,
+                    [
+                        sys.executable,
+                        __file__,
+                        "--case",
+                        kind,
+                        "--dir",
+                        str(args.dir),
+                        "--rows",
+                        str(args.rows),
+                    ],
+                    check=True,
+                    capture_output=True,
+                    text=True,
                     env={**os.environ, "PYTHONPATH": src},
                 )
                 times[label].append(json.loads(run.stdout))

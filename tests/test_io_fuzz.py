@@ -42,7 +42,7 @@ FUZZ = settings(
 )
 
 NPIS = [f"1{i:08d}{npi_check_digit(f'1{i:08d}')}" for i in range(1, 13)]
-NAMES = ["OKAFOR, ADA", "Müller, José", "Ørsted \"Hans\"", "Nguyễn, Lan", "O'Brien, Ann"]
+NAMES = ["OKAFOR, ADA", "Müller, José", 'Ørsted "Hans"', "Nguyễn, Lan", "O'Brien, Ann"]
 ZIPS = [("10001", 40.75, -74.0), ("02114", 42.36, -71.07), ("60601", 41.88, -87.62)]
 
 idx = st.integers(min_value=0, max_value=len(NPIS) - 1)
@@ -76,8 +76,20 @@ damage_op = st.one_of(
         st.just("line"),
         st.floats(0, 1),
         st.sampled_from(
-            [b"   ", b"", b"1,2", b'1234567893,"oops', b"a,b,c,d,e,f,g,h", b"\xff\xfe\x00",
-             b"\xe9t\xe9", b",,,,", b'"', b"\t\t", b"\r", b"1003033051,1234567893,x,1,0"]
+            [
+                b"   ",
+                b"",
+                b"1,2",
+                b'1234567893,"oops',
+                b"a,b,c,d,e,f,g,h",
+                b"\xff\xfe\x00",
+                b"\xe9t\xe9",
+                b",,,,",
+                b'"',
+                b"\t\t",
+                b"\r",
+                b"1003033051,1234567893,x,1,0",
+            ]
         ),
     ),
     st.tuples(st.just("delete"), st.floats(0, 1), st.integers(1, 20)),
@@ -181,8 +193,16 @@ def physician_rows(draw: Any) -> list[list[Any]]:
     for i in draw(st.lists(idx, max_size=10)):
         z, lat, lon = draw(st.sampled_from(ZIPS))
         swap = draw(st.booleans())
-        rows.append([NPIS[i], draw(st.sampled_from(NAMES)), "cardiology", z,
-                     lon if swap else lat, lat if swap else lon])
+        rows.append(
+            [
+                NPIS[i],
+                draw(st.sampled_from(NAMES)),
+                "cardiology",
+                z,
+                lon if swap else lat,
+                lat if swap else lon,
+            ]
+        )
     return rows
 
 
@@ -212,8 +232,14 @@ def test_fuzz_read_cms(
 @FUZZ
 @given(rows=flow_rows(), damage_ops=ops, comp=compression)
 def test_fuzz_read_docgraph_hop(tmp_path: Path, rows: Any, damage_ops: Any, comp: str) -> None:
-    header = ["from_npi", "to_npi", "transaction_count", "patient_count",
-              "average_day_wait", "std_day_wait"]
+    header = [
+        "from_npi",
+        "to_npi",
+        "transaction_count",
+        "patient_count",
+        "average_day_wait",
+        "std_day_wait",
+    ]
     rows = [[*r, 3.5, 1.25] for r in rows]
     raw = damage(_csv(header, rows).encode(), damage_ops)
     path, text = _write(tmp_path, "hop.csv", raw, comp)
@@ -223,10 +249,15 @@ def test_fuzz_read_docgraph_hop(tmp_path: Path, rows: Any, damage_ops: Any, comp
 @FUZZ
 @given(rows=physician_rows(), damage_ops=ops, comp=compression)
 def test_fuzz_read_directory(tmp_path: Path, rows: Any, damage_ops: Any, comp: str) -> None:
-    header = ["NPI", "Entity Type Code", "Provider Last Name (Legal Name)",
-              "Provider First Name", "Provider Business Practice Location Address Postal Code",
-              "Healthcare Provider Taxonomy Code_1",
-              "Healthcare Provider Primary Taxonomy Switch_1"]
+    header = [
+        "NPI",
+        "Entity Type Code",
+        "Provider Last Name (Legal Name)",
+        "Provider First Name",
+        "Provider Business Practice Location Address Postal Code",
+        "Healthcare Provider Taxonomy Code_1",
+        "Healthcare Provider Primary Taxonomy Switch_1",
+    ]
     body = [[r[0], "1", r[1].split(",")[0], "X", r[3] + "1234", "207RC0000X", "Y"] for r in rows]
     raw = damage(_csv(header, body).encode(), damage_ops)
     path, text = _write(tmp_path, "npidata.csv", raw, comp)
@@ -235,9 +266,7 @@ def test_fuzz_read_directory(tmp_path: Path, rows: Any, damage_ops: Any, comp: s
 
 @FUZZ
 @given(
-    enc=st.lists(
-        st.tuples(st.integers(0, 3), idx, st.integers(0, 40)), max_size=15
-    ),
+    enc=st.lists(st.tuples(st.integers(0, 3), idx, st.integers(0, 40)), max_size=15),
     damage_ops=ops,
     comp=compression,
     style=st.sampled_from(["iso", "us", "tz"]),
@@ -260,11 +289,13 @@ def test_fuzz_claims_encounters(
 
 
 @FUZZ
-@given(rows=flow_rows(), cut=st.floats(0, 1), flips=st.lists(st.tuples(st.floats(0, 1),
-       st.integers(0, 255)), max_size=4), truncate=st.booleans())
-def test_fuzz_parquet(
-    tmp_path: Path, rows: Any, cut: float, flips: Any, truncate: bool
-) -> None:
+@given(
+    rows=flow_rows(),
+    cut=st.floats(0, 1),
+    flips=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 255)), max_size=4),
+    truncate=st.booleans(),
+)
+def test_fuzz_parquet(tmp_path: Path, rows: Any, cut: float, flips: Any, truncate: bool) -> None:
     df = pd.DataFrame(rows, columns=["source_npi", "target_npi", "count", "patients"])
     df = df.astype({"source_npi": "string", "target_npi": "string"})
     path = tmp_path / "flows.parquet"

@@ -266,17 +266,23 @@ def test_bare_numbers_and_out_of_range_dates_are_rejected_with_reasons() -> None
 def test_duplicate_flows_cannot_overflow() -> None:
     big = 2**52 + 1
     flows = pd.DataFrame(
-        {"source_npi": [NPI_A] * 3 + [NPI_B], "target_npi": [NPI_B] * 3 + [NPI_C],
-         "count": [big, big, 1, 5]}
+        {
+            "source_npi": [NPI_A] * 3 + [NPI_B],
+            "target_npi": [NPI_B] * 3 + [NPI_C],
+            "count": [big, big, 1, 5],
+        }
     )
     res = validate_table(flows, "flows")
     assert res.table["count"].tolist() == [5]  # never a wrapped, negative sum
     assert res.rejected["row"].tolist() == [0, 1, 2]
-    assert set(res.rejected["reason"]) == {"sum of duplicate flows exceeds 9007199254740992 (2**53)"}
+    assert set(res.rejected["reason"]) == {
+        "sum of duplicate flows exceeds 9007199254740992 (2**53)"
+    }
     assert res.n_accepted_rows + res.n_rejected_rows == 4
     # sums that reach int64 overflow in numpy are caught too
-    huge = pd.DataFrame({"source_npi": [NPI_A] * 2000, "target_npi": [NPI_B] * 2000,
-                         "count": [2**53] * 2000})
+    huge = pd.DataFrame(
+        {"source_npi": [NPI_A] * 2000, "target_npi": [NPI_B] * 2000, "count": [2**53] * 2000}
+    )
     out = validate_table(huge, "flows")
     assert len(out.table) == 0 and out.n_rejected_rows == 2000
     # below the bound the sum is exact
@@ -286,8 +292,11 @@ def test_duplicate_flows_cannot_overflow() -> None:
 
 def test_counts_beyond_the_bound_and_booleans_are_rejected() -> None:
     flows = pd.DataFrame(
-        {"source_npi": [NPI_A, NPI_A, NPI_B], "target_npi": [NPI_B, NPI_C, NPI_C],
-         "count": ["9007199254740993", "99999999999999999999", "7"]}
+        {
+            "source_npi": [NPI_A, NPI_A, NPI_B],
+            "target_npi": [NPI_B, NPI_C, NPI_C],
+            "count": ["9007199254740993", "99999999999999999999", "7"],
+        }
     )
     res = validate_table(flows, "flows")
     assert res.table["count"].tolist() == [7]
@@ -307,8 +316,12 @@ def test_counts_beyond_the_bound_and_booleans_are_rejected() -> None:
 
 def test_same_day_count_above_count_is_rejected() -> None:
     flows = pd.DataFrame(
-        {"source_npi": [NPI_A, NPI_B], "target_npi": [NPI_B, NPI_C], "count": [10, 10],
-         "same_day_count": ["3", "11"]}
+        {
+            "source_npi": [NPI_A, NPI_B],
+            "target_npi": [NPI_B, NPI_C],
+            "count": [10, 10],
+            "same_day_count": ["3", "11"],
+        }
     )
     res = validate_table(flows, "flows")
     assert res.table["same_day_count"].tolist() == [3]

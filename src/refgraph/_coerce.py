@@ -189,7 +189,10 @@ def _parse_date_text(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         use_both = both_ok & (not conflict)
         day_first = only_day_first | (use_both & day_first_col)
         month_first = only_month_first | (use_both & (not day_first_col))
-        for day, month, mask in ((parts[0], parts[2], day_first), (parts[2], parts[0], month_first)):
+        for day, month, mask in (
+            (parts[0], parts[2], day_first),
+            (parts[2], parts[0], month_first),
+        ):
             iso_text = year + "-" + month.fillna("") + "-" + day.fillna("") + time
             parse(mask, "ISO8601", iso_text)
         if conflict:
@@ -233,7 +236,7 @@ def _coerce_date(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
             u_arr[~blank] = got
             u_reason[~blank] = why
         arr = np.append(u_arr, np.datetime64("NaT"))[codes]
-        reasons = np.append(u_reason, None)[codes]
+        reasons = np.append(u_reason, np.array([None], dtype=object))[codes]
     lo, hi = np.datetime64(_NS_MIN.to_datetime64(), "us"), np.datetime64(_NS_MAX, "us")
     outside = ~np.isnat(arr) & ((arr < lo) | (arr > hi))
     reasons[outside] = "date outside 1677-09-22..2262-04-11"

@@ -122,4 +122,3 @@ def load_source(
     if infer:
         frame = _infer_numeric(frame, set(text_columns))
     return Loaded(frame, chunk.rows, chunk.rejects, chunk.n_lines)
-

@@ -32,7 +32,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -74,7 +74,7 @@ class TextFile:
     chunks: Iterator[TextChunk]
 
 
-def _raw_stream(path: Path) -> IO[bytes]:
+def _raw_stream(path: Path) -> Any:
     """The decompressed bytes of ``path`` (compression told by magic bytes, then name)."""
     with open(path, "rb") as f:
         magic = f.read(10)
@@ -86,7 +86,7 @@ def _raw_stream(path: Path) -> IO[bytes]:
     if magic[:6] == b"\xfd7zXZ\x00":
         return lzma.open(path, "rb")
     if name.endswith((".zst", ".lz4")):
-        return pa.input_stream(str(path), compression="detect")  # type: ignore[return-value]
+        return pa.input_stream(str(path), compression="detect")
     for suffix, kind in ((".gz", "gzip"), (".bz2", "bzip2"), (".xz", "xz")):
         if name.endswith(suffix) and magic:
             raise ValidationError(f"{path.name}: named {suffix} but is not {kind} data")
@@ -191,9 +191,7 @@ def open_text(
     if not first_block.strip():
         raise ValidationError(f"{path.name}: the file is empty (no header and no data lines)")
     starts, lengths = _line_lengths(first_block)
-    i0 = next(
-        i for i, (s, n) in enumerate(zip(starts, lengths)) if first_block[s : s + n].strip()
-    )
+    i0 = next(i for i, (s, n) in enumerate(zip(starts, lengths)) if first_block[s : s + n].strip())
     head_line = first_block[starts[i0] : starts[i0] + lengths[i0]]
     head = _decode_header(path, head_line)
     if delimiter is None:
@@ -243,7 +241,9 @@ def read_text(path: Path, **kwargs: Any) -> tuple[list[str], TextChunk]:
     if not parts:
         empty = _frame([[] for _ in f.names], f.names)
         return f.names, TextChunk(empty, np.empty(0, np.int64), empty_rejects(), 0)
-    frame = pd.concat([p.frame for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].frame
+    frame = (
+        pd.concat([p.frame for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].frame
+    )
     rows = np.concatenate([p.rows for p in parts])
     rej = [p.rejects for p in parts if len(p.rejects)]
     rejects = pd.concat(rej, ignore_index=True) if rej else empty_rejects()
@@ -274,7 +274,9 @@ def _parse_block(
     nonempty = lengths > 0
     n_lines = int(nonempty.sum())
     if n_lines == 0:
-        return TextChunk(_frame([[] for _ in names], names), np.empty(0, np.int64), empty_rejects(), 0)
+        return TextChunk(
+            _frame([[] for _ in names], names), np.empty(0, np.int64), empty_rejects(), 0
+        )
     unique_names = [f"c{i}" for i in range(len(names))]
     try:
         table = pacsv.read_csv(
@@ -291,7 +293,9 @@ def _parse_block(
         table = None
     if table is not None and table.num_rows == n_lines and _no_blank_rows(block, starts, lengths):
         frame = _to_frame(table, names)
-        return TextChunk(frame, np.arange(row0, row0 + n_lines, dtype=np.int64), empty_rejects(), n_lines)
+        return TextChunk(
+            frame, np.arange(row0, row0 + n_lines, dtype=np.int64), empty_rejects(), n_lines
+        )
     return _parse_lines(block, starts, lengths, names, delimiter, null_values, row0, line0)
 
 

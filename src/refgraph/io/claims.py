@@ -23,10 +23,10 @@ from refgraph._errors import NotFoundError, ValidationError
 from .._coerce import _parse_date_text
 from .._npi import _normalise_npis
 from .._validate import IngestResult, empty_rejects, strict_error
-from ._sources import Loaded, read_parquet_file
-from ._text import read_text
 from ._claims_pairs import FLOW_COLUMNS as FLOW_COLUMNS  # re-exported: documented here before
 from ._claims_pairs import _flows
+from ._sources import Loaded, read_parquet_file
+from ._text import read_text
 
 logger = logging.getLogger(__name__)
 
@@ -352,7 +352,8 @@ def _day_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         arr = s.to_numpy()
         nat = np.isnat(arr)
         day = np.where(nat, 0, arr.astype("datetime64[D]").astype(np.int64))
-        reason = np.where(nat, "missing date", None).astype(object)
+        reason = np.full(len(arr), None, dtype=object)
+        reason[nat] = "missing date"
         return day, reason
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     if len(uniques) == 0:

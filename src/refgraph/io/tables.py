@@ -13,8 +13,8 @@ import pandas as pd
 
 from .._errors import NotFoundError, ValidationError
 from .._validate import IngestResult, strict_error, validate_table
-from ._sources import Loaded, load_source
 from ..model import SCHEMAS, TABLES
+from ._sources import Loaded, load_source
 
 if TYPE_CHECKING:
     from ..network import ReferralNetwork
@@ -98,9 +98,7 @@ def read_table(
         if unknown:
             raise ValidationError(f"columns: {unknown} not in the input; it has {list(df.columns)}")
         df = df.rename(columns=dict(columns))
-    res = validate_table(
-        df, table, strict=False, row_numbers=loaded.rows, **kwargs
-    )
+    res = validate_table(df, table, strict=False, row_numbers=loaded.rows, **kwargs)
     res = loaded.finish(res)
     if strict and len(res.rejected):
         raise strict_error(table, res.rejected, res.n_input)
