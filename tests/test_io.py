@@ -325,3 +325,10 @@ def test_extra_columns_of_a_csv_are_inferred_as_numbers(tmp_path: Path) -> None:
     assert t["weight"].tolist() == [3, 7] and t["weight"].dtype == "int64"
     assert t["label"].tolist() == ["x", "y"]
     assert t["ratio"].iloc[0] == 0.5 and np.isnan(t["ratio"].iloc[1])
+
+
+def test_directory_with_duplicated_columns_is_one_error(tmp_path: Path) -> None:
+    p = tmp_path / "npidata.csv"
+    p.write_text(f"NPI,NPI,Provider First Name\n{A_NPI},{A_NPI},ADA\n")
+    with pytest.raises(ValidationError, match=r"directory: duplicated column names \['NPI'\]"):
+        refgraph.read_directory(p)

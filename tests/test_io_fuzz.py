@@ -17,6 +17,7 @@ import bz2
 import csv
 import gzip
 import io
+import os
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +35,9 @@ from refgraph.io import (
     read_physicians,
 )
 
+# REFGRAPH_FUZZ_EXAMPLES raises the number of examples for a longer local run.
 FUZZ = settings(
-    max_examples=50,
+    max_examples=int(os.environ.get("REFGRAPH_FUZZ_EXAMPLES", "50")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     database=None,

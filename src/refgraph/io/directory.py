@@ -116,6 +116,9 @@ def read_directory(
     loaded = load_source(source, "directory", null_values=("",), infer=False)
     df = loaded.frame.reset_index(drop=True)
     rows = loaded.rows if loaded.rows is not None else np.arange(len(df), dtype=np.int64)
+    if df.columns.duplicated().any():
+        dup = list(df.columns[df.columns.duplicated()])
+        raise ValidationError(f"directory: duplicated column names {dup}")
     lower = {str(c).strip().lower(): c for c in df.columns}
     if "npi" not in lower:
         raise ValidationError(f"source: a directory needs an NPI column; got {list(df.columns)}")
