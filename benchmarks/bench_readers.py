@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -24,7 +25,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-CASES = ("read_flows_csv", "read_cms", "read_docgraph_hop", "read_directory", "claims_csv")
+CASES = (
+    "read_flows_csv",
+    "read_cms",
+    "read_docgraph_hop",
+    "read_directory",
+    "claims_csv",
+    "claims_placeholder",
+)
 
 
 def make_files(d: Path, rows: int, seed: int = 0) -> None:
@@ -104,6 +112,25 @@ def _case(kind: str, d: Path, rows: int) -> float:
         from refgraph.io import flows_from_events
 
         flows_from_events(d / f"enc_{rows}.csv", min_patients=0)
+    elif kind == "claims_placeholder":
+        # one placeholder patient id with 8000 encounters over 1000 NPIs and 30 days
+        # (about 25 million pairs in a 30-day window); peak memory is the figure
+        from refgraph import npi_check_digit
+        from refgraph.io import flows_from_events
+
+        rng = np.random.default_rng(0)
+        npis = [f"1{i:08d}{npi_check_digit(f'1{i:08d}')}" for i in range(1, 1001)]
+        n = 8000
+        days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 30, n), unit="D")
+        enc = pd.DataFrame(
+            {
+                "patient_id": "UNKNOWN",
+                "npi": [npis[i] for i in rng.integers(0, 1000, n)],
+                "date": days,
+            }
+        )
+        t0 = time.perf_counter()
+        flows_from_events(enc, min_patients=0)
     return time.perf_counter() - t0
 
 
@@ -113,18 +140,22 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=Path("/tmp/refgraph-bench-readers"))
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--case")
+    ap.add_argument("--cases", nargs="*", default=list(CASES))
     ap.add_argument("--baseline", type=Path, help="a src folder with the code before the change")
     args = ap.parse_args()
     if args.case:
-        print(json.dumps(_case(args.case, args.dir, args.rows)))
+        seconds = _case(args.case, args.dir, args.rows)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps([seconds, peak]))
         return
     make_files(args.dir, args.rows)
     srcs = {"after": str(Path(__file__).resolve().parents[1] / "src")}
     if args.baseline:
         srcs = {"before": str(args.baseline), **srcs}
     out: dict[str, dict[str, float]] = {k: {} for k in srcs}
-    for kind in CASES:
+    for kind in args.cases:
         times: dict[str, list[float]] = {k: [] for k in srcs}
+        peaks: dict[str, float] = {}
         for _ in range(args.repeat):  # interleaved, so load on the machine hits both alike
             for label, src in srcs.items():
                 run = subprocess.run(
@@ -143,11 +174,14 @@ def main() -> None:
                     text=True,
                     env={**os.environ, "PYTHONPATH": src},
                 )
-                times[label].append(json.loads(run.stdout))
+                seconds, peak = json.loads(run.stdout)
+                times[label].append(seconds)
+                peaks[label] = max(peaks.get(label, 0.0), peak)
         line = f"{kind:20s}"
         for label in srcs:
             out[label][kind] = round(min(times[label]), 3)
-            line += f" {label} {min(times[label]):7.3f} s"
+            out[label][kind + "_peak_mib"] = round(peaks[label])
+            line += f" {label} {min(times[label]):7.3f} s {peaks[label]:6.0f} MiB"
         if args.baseline:
             line += f"  ratio {min(times['after']) / min(times['before']):.2f}"
         print(line, flush=True)
