@@ -90,16 +90,19 @@ def strict_error(what: str, rejected: pd.DataFrame, n_input: int) -> ValidationE
     )
 
 
+_EMPTY_REJECTS = pd.DataFrame(
+    {
+        "row": pd.Series([], dtype="int64"),
+        "column": pd.Series([], dtype="string"),
+        "value": pd.Series([], dtype="string"),
+        "reason": pd.Series([], dtype="string"),
+    }
+)
+
+
 def empty_rejects() -> pd.DataFrame:
-    """An empty rejects table with the right dtypes."""
-    return pd.DataFrame(
-        {
-            "row": pd.Series([], dtype="int64"),
-            "column": pd.Series([], dtype="string"),
-            "value": pd.Series([], dtype="string"),
-            "reason": pd.Series([], dtype="string"),
-        }
-    )
+    """An empty rejects table with the right dtypes (a new frame each call)."""
+    return _EMPTY_REJECTS.copy()
 
 
 def _as_text(values: Iterable[Any]) -> list[str]:

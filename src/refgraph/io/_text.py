@@ -28,6 +28,7 @@ import bz2
 import csv
 import gzip
 import lzma
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -184,15 +185,20 @@ def open_text(
     first_block = b""
     for block in blocks:
         first_block = block
-        if block.strip():
+        if not block.isspace():
             break
     if first_block.startswith(b"\xef\xbb\xbf"):
         first_block = first_block[3:]
-    if not first_block.strip():
+    if not first_block or first_block.isspace():
         raise ValidationError(f"{path.name}: the file is empty (no header and no data lines)")
-    starts, lengths = _line_lengths(first_block)
-    i0 = next(i for i, (s, n) in enumerate(zip(starts, lengths)) if first_block[s : s + n].strip())
-    head_line = first_block[starts[i0] : starts[i0] + lengths[i0]]
+    # the first line with something other than white space
+    i0, start = 0, 0
+    while True:
+        end = first_block.index(b"\n", start)
+        if end > start and not first_block[start:end].isspace():
+            break
+        i0, start = i0 + 1, end + 1
+    head_line = first_block[start:end].removesuffix(b"\r")
     head = _decode_header(path, head_line)
     if delimiter is None:
         delimiter = "\t" if head.count("\t") > head.count(",") else ","
@@ -205,8 +211,7 @@ def open_text(
     line0 = i0  # physical 0-based line index of the first line of the body
     if has_header:
         names = fields
-        body = first_block[starts[i0] + lengths[i0] :]
-        body = body[body.find(b"\n") + 1 :]
+        body = first_block[end + 1 :]
         line0 = i0 + 1
     else:
         n = len(fields)
@@ -270,9 +275,13 @@ def _parse_block(
     line0: int,
 ) -> TextChunk:
     """Parse one block of whole lines; fall back to line-by-line on any parse failure."""
-    starts, lengths = _line_lengths(block)
-    nonempty = lengths > 0
-    n_lines = int(nonempty.sum())
+    starts: np.ndarray | None = None
+    lengths: np.ndarray | None = None
+    if b"\n\n" in block or b"\n\r\n" in block or block.startswith((b"\n", b"\r\n")):
+        starts, lengths = _line_lengths(block)  # some empty lines: count the others
+        n_lines = int((lengths > 0).sum())
+    else:
+        n_lines = block.count(b"\n")
     if n_lines == 0:
         return TextChunk(
             _frame([[] for _ in names], names), np.empty(0, np.int64), empty_rejects(), 0
@@ -291,25 +300,19 @@ def _parse_block(
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         table = None
-    if table is not None and table.num_rows == n_lines and _no_blank_rows(block, starts, lengths):
+    if (
+        table is not None
+        and table.num_rows == n_lines
+        # with one column a line of spaces is a valid row to pyarrow
+        and (len(names) > 1 or not re.search(rb"(?m)^[ \t]+\r?$", block))
+    ):
         frame = _to_frame(table, names)
         return TextChunk(
             frame, np.arange(row0, row0 + n_lines, dtype=np.int64), empty_rejects(), n_lines
         )
+    if starts is None or lengths is None:
+        starts, lengths = _line_lengths(block)
     return _parse_lines(block, starts, lengths, names, delimiter, null_values, row0, line0)
-
-
-def _no_blank_rows(block: bytes, starts: np.ndarray, lengths: np.ndarray) -> bool:
-    """True unless some non-empty line holds only spaces/tabs (pyarrow would keep it)."""
-    a = np.frombuffer(block, dtype=np.uint8)
-    first = a[starts[lengths > 0]]
-    maybe = (first == 32) | (first == 9)
-    if not maybe.any():
-        return True
-    for s, n in zip(starts[lengths > 0][maybe], lengths[lengths > 0][maybe]):
-        if not block[s : s + n].strip():
-            return False
-    return True
 
 
 def _parse_lines(
