@@ -278,7 +278,7 @@ def validate_table(
                 rej.add(cnt.isna().to_numpy() & ~bad, col.name, raw_values, "missing count")
             out[col.name] = cnt
         elif col.kind == "float":
-            num = pd.to_numeric(raw.where(~_bool_values(raw), None), errors="coerce")
+            num = pd.to_numeric(_without_bools(raw), errors="coerce")
             fl = num.to_numpy(dtype="float64", na_value=np.nan)
             present = raw.notna().to_numpy()
             if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
@@ -286,7 +286,7 @@ def validate_table(
             rej.add(present & np.isnan(fl), col.name, raw_values, "not a number")
             out[col.name] = pd.Series(fl, dtype="float64")
         elif col.kind in ("lat", "lon"):
-            num = pd.to_numeric(raw.where(~_bool_values(raw), None), errors="coerce")
+            num = pd.to_numeric(_without_bools(raw), errors="coerce")
             fl = num.to_numpy(dtype="float64", na_value=np.nan)
             present = raw.notna().to_numpy()
             if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
@@ -424,6 +424,12 @@ def validate_table(
         if strict:
             raise strict_error(table, rejected, n)
     return res
+
+
+def _without_bools(raw: pd.Series) -> pd.Series:
+    """``raw`` with booleans made missing (a boolean is not a number here)."""
+    bools = _bool_values(raw)
+    return raw.where(~bools, None) if bools.any() else raw
 
 
 def _empty_column(kind: str, n: int) -> pd.Series:
