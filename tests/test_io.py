@@ -332,3 +332,18 @@ def test_directory_with_duplicated_columns_is_one_error(tmp_path: Path) -> None:
     p.write_text(f"NPI,NPI,Provider First Name\n{A_NPI},{A_NPI},ADA\n")
     with pytest.raises(ValidationError, match=r"directory: duplicated column names \['NPI'\]"):
         refgraph.read_directory(p)
+
+
+def test_nul_byte_line_and_bz2_xz_text(tmp_path: Path) -> None:
+    import bz2
+    import lzma
+
+    body = (FLOWS_HEAD + f"{A_NPI},{B_NPI},10,3\n{A_NPI},{C_NPI},\x007,1\n").encode()
+    for name, data in (
+        ("f.csv", body),
+        ("f.csv.bz2", bz2.compress(body)),
+        ("f.csv.xz", lzma.compress(body)),
+    ):
+        res = refgraph.read_flows(_flows_file(tmp_path, data, name))
+        assert len(res.table) == 1
+        assert _line_rejects(res) == {1: "line 3: holds a NUL byte"}

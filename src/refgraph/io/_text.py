@@ -303,6 +303,7 @@ def _parse_block(
     if (
         table is not None
         and table.num_rows == n_lines
+        and b"\x00" not in block  # pyarrow keeps NUL bytes inside fields
         # with one column a line of spaces is a valid row to pyarrow
         and (len(names) > 1 or not re.search(rb"(?m)^[ \t]+\r?$", block))
     ):

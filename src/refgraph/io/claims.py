@@ -145,14 +145,24 @@ def flows_from_events(
 
     Rows are rejected, with the NPI reasons of
     :func:`refgraph._validate.validate_table`, for a missing or invalid NPI,
-    for a missing or unparseable date, and for a missing (null or blank)
-    patient id.
+    for a missing, unparseable or ambiguous date (one day/month order per
+    column, as for every refgraph table), and for a missing (null or blank)
+    patient id. In a CSV file, a line that cannot be split into the header's
+    fields is rejected with column ``"<line>"``; a file that cannot be read
+    at all raises :class:`~refgraph.ValidationError`.
+
+    One patient id with many encounters (a placeholder such as ``UNKNOWN``)
+    pairs all of them with each other. Pairs are compacted to distinct
+    (physician pair, patient, same-day) cells as they are made, so memory
+    stays linear in the input plus the distinct cells, and ``notes`` names
+    how many ids have more than 1,000 encounters (and more than one per day
+    of the observed period) and the share of pairs they produced.
 
     The computation is vectorised: encounters are encoded as integers,
     sorted by (patient, day, NPI), and for lag k = 1, 2, ... every encounter
     is compared with the k-th next one of the same patient until no
-    encounter has a partner within the window at that lag; pairs are then
-    aggregated with a single integer sort.
+    encounter has a partner within the window at that lag; the pairs of the
+    lags are counted with integer sorts as they accumulate.
 
     References
     ----------

@@ -176,6 +176,14 @@ def read_cms_shared_patients(
     is kept; ``year`` becomes ``period_start``/``period_end`` (Jan 1–Dec 31);
     ``provenance`` is ``"cms-pspp:<window>d"``.
 
+    Damaged input: a line that cannot be split into the expected fields
+    (wrong number of fields, unbalanced quote, not UTF-8, only spaces) is a
+    rejects row with column ``"<line>"``, its text and its line number, and
+    reading goes on; a byte-order mark is ignored; header names from the CMS
+    documentation (``Initial Physician NPI``, ``Shared Count``, ...) are
+    mapped. An empty file or truncated/damaged compressed data raises one
+    :class:`~refgraph.ValidationError` naming the file.
+
     Parameters
     ----------
     path
@@ -258,7 +266,8 @@ def read_docgraph_hop(
     average_day_wait, std_day_wait`` (header optional). Mapping:
     ``from_npi -> source_npi``, ``to_npi -> target_npi``,
     ``transaction_count -> count``, ``patient_count -> patients``; the wait
-    columns are kept.
+    columns are kept. Damaged lines and unreadable files are handled as in
+    :func:`read_cms_shared_patients`.
 
     Examples
     --------
