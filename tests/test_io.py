@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -147,3 +148,202 @@ def test_table_readers_csv_parquet(tmp_path: Path) -> None:
         refgraph.read_physicians(tmp_path / "p.xlsx")
     with pytest.raises(ValidationError, match="columns"):
         refgraph.read_physicians(df, columns={"NPI": "npi"})
+
+
+# ----------------------------------------------------------------------------- damaged input
+# (issue 13: one bad line never sinks a file; an unreadable file is one ValidationError)
+
+A_NPI, B_NPI, C_NPI = "1234567893", "1003033051", "1154584084"
+FLOWS_HEAD = "source_npi,target_npi,count,patients\n"
+
+
+def _flows_file(tmp_path: Path, body: bytes, name: str = "flows.csv") -> Path:
+    p = tmp_path / name
+    p.write_bytes(body)
+    return p
+
+
+def _line_rejects(res) -> dict[int, str]:
+    rej = res.rejected[res.rejected["column"] == "<line>"]
+    return dict(zip(rej["row"].tolist(), rej["reason"].tolist()))
+
+
+def test_bad_lines_become_rejects_and_reading_goes_on(tmp_path: Path) -> None:
+    body = (
+        FLOWS_HEAD
+        + f"{A_NPI},{B_NPI},10,3\n"
+        + f"{A_NPI},{C_NPI},7\n"  # too few fields
+        + "   \n"  # only spaces
+        + f"{B_NPI},{C_NPI},4,2,9\n"  # too many fields
+        + f'{B_NPI},"{A_NPI},5,1\n'  # unbalanced quote
+        + "\n"  # empty: skipped, not a data line
+        + f"{C_NPI},{A_NPI},6,2\n"
+    ).encode() + f"{C_NPI},{B_NPI},\xe9,1\n".encode("latin-1")  # not UTF-8
+    res = refgraph.read_flows(_flows_file(tmp_path, body))
+    assert sorted(zip(res.table["source_npi"], res.table["target_npi"])) == sorted(
+        [(A_NPI, B_NPI), (C_NPI, A_NPI)]
+    )
+    assert res.n_input == 7
+    assert res.n_accepted_rows + res.n_rejected_rows == 7
+    reasons = _line_rejects(res)
+    assert reasons == {
+        1: "line 3: expected 4 fields, found 3",
+        2: "line 4: blank line (only spaces)",
+        3: "line 5: expected 4 fields, found 5",
+        4: "line 6: cannot split into fields (unexpected end of data)",
+        6: "line 9: not valid UTF-8 (byte 0xe9 at 22)",
+    }
+    raw = res.rejected.set_index("row")["value"]
+    assert raw[1] == f"{A_NPI},{C_NPI},7"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"\n", "the file is empty"),
+        (b"  \n\n", "the file is empty"),
+        ("source_npi,count\n1,2\n".encode("utf-16"), "UTF-16"),
+        (b"\x00\x01\x02binary", "not a text file"),
+    ],
+)
+def test_unreadable_text_file_is_one_validation_error(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    p = _flows_file(tmp_path, content)
+    with pytest.raises(ValidationError, match=message) as err:
+        refgraph.read_flows(p)
+    assert "flows.csv" in str(err.value)
+
+
+def test_truncated_and_fake_gzip(tmp_path: Path) -> None:
+    rows = "".join(f"{A_NPI},{B_NPI},{i},1\n" for i in range(1, 3000))
+    data = gzip.compress((FLOWS_HEAD + rows).encode())
+    cut = _flows_file(tmp_path, data[: len(data) // 2], "flows.csv.gz")
+    with pytest.raises(ValidationError, match=r"flows\.csv\.gz: cannot read the file"):
+        refgraph.read_flows(cut)
+    fake = _flows_file(tmp_path, (FLOWS_HEAD + rows).encode(), "plain.csv.gz")
+    with pytest.raises(ValidationError, match=r"plain\.csv\.gz: named \.gz but is not gzip"):
+        refgraph.read_flows(fake)
+    # gzip data without the .gz name is recognised by its magic bytes
+    ok = _flows_file(tmp_path, data, "really-gzip.csv")
+    assert refgraph.read_flows(ok).n_input == 2999
+
+
+def test_corrupt_parquet_is_one_validation_error(tmp_path: Path) -> None:
+    p = tmp_path / "flows.parquet"
+    pd.DataFrame({"source_npi": [A_NPI], "target_npi": [B_NPI], "count": [3]}).to_parquet(p)
+    data = p.read_bytes()
+    p.write_bytes(data[: len(data) - 20])
+    with pytest.raises(ValidationError, match=r"flows\.parquet: cannot read the Parquet file"):
+        refgraph.read_flows(p)
+    p.write_bytes(b"PAR1 not really")
+    with pytest.raises(ValidationError, match="cannot read the Parquet file"):
+        refgraph.read_flows(p)
+
+
+def test_bom_cms_file_and_documented_header_aliases(tmp_path: Path) -> None:
+    head = "Initial Physician NPI,Secondary Physician NPI,Shared Count,Number Unique Beneficiaries,"
+    head += "Number Same Day Visits\n"
+    body = f"{A_NPI},{B_NPI},40,12,3\n{B_NPI},{C_NPI},25,11,0\n"
+    p = tmp_path / "pspp_days30.csv"
+    p.write_bytes(b"\xef\xbb\xbf" + (head + body).encode())
+    net = refgraph.read_cms_shared_patients(p, year=2014)
+    f = net.flows.sort_values("count", ascending=False)
+    assert f[["count", "patients", "same_day_count"]].values.tolist() == [[40, 12, 3], [25, 11, 0]]
+    # a BOM on a headerless file too
+    q = tmp_path / "raw_days30.txt"
+    q.write_bytes(b"\xef\xbb\xbf" + body.encode())
+    assert refgraph.read_cms_shared_patients(q, year=2014).n_flows == 2
+
+
+def test_cms_same_day_count_above_count_and_bad_year(tmp_path: Path) -> None:
+    p = tmp_path / "pspp_days30.txt"
+    p.write_text(f"{A_NPI},{B_NPI},40,12,3\n{B_NPI},{C_NPI},25,11,26\n")
+    net = refgraph.read_cms_shared_patients(p, year=2014)
+    assert net.n_flows == 1
+    assert net.rejected["reason"].tolist() == [
+        "more same-day pairs than pairs (same_day_count > count)"
+    ]
+    for bad in (14, True, "2014", 99999):
+        with pytest.raises(ValidationError, match="year: expected a 4-digit calendar year"):
+            refgraph.read_cms_shared_patients(p, year=bad)
+    q = tmp_path / "with_year_days30.csv"
+    q.write_text(
+        "npi1,npi2,pair_count,bene_count,year\n"
+        f"{A_NPI},{B_NPI},40,12,2014\n{B_NPI},{C_NPI},25,11,20x4\n"
+    )
+    net = refgraph.read_cms_shared_patients(q)
+    assert net.n_flows == 1
+    assert net.rejected[["row", "column", "reason"]].values.tolist() == [
+        [1, "period_end", "unparseable date"],
+        [1, "period_start", "unparseable date"],
+    ]
+
+
+def test_hop_directory_and_network_keep_line_rejects(tmp_path: Path) -> None:
+    hop = tmp_path / "hop.csv"
+    hop.write_text(
+        "from_npi,to_npi,patient_count,transaction_count,average_day_wait,std_day_wait\n"
+        f"{A_NPI},{B_NPI},11,25,14.2,9.1\n{A_NPI},{C_NPI},11\n"
+    )
+    net = refgraph.read_docgraph_hop(hop)
+    assert net.n_flows == 1
+    assert _line_rejects(net.ingest["flows"]) == {1: "line 3: expected 6 fields, found 3"}
+
+    d = tmp_path / "npidata.csv"
+    d.write_bytes(
+        b"NPI,Entity Type Code,Provider Last Name (Legal Name),Provider First Name\n"
+        + f"{A_NPI},1,OKAFOR,ADA\n{B_NPI},1,M\u00dcLLER\n".encode()
+        + f"{C_NPI},1,M\u00dcLLER,JOS\u00c9\n".encode("latin-1")
+    )
+    res = refgraph.read_directory(d)
+    assert res.table["name"].tolist() == ["OKAFOR, ADA"]
+    assert res.n_input == 3 and res.n_rejected_rows == 2
+    assert _line_rejects(res) == {
+        1: "line 3: expected 4 fields, found 3",
+        2: "line 4: not valid UTF-8 (byte 0xdc at 14)",
+    }
+
+    flows = _flows_file(tmp_path, (FLOWS_HEAD + f"{A_NPI},{B_NPI},10,3\n1,2\n").encode())
+    net = refgraph.read_network(flows=flows)
+    assert net.n_flows == 1
+    assert net.rejected[["table", "row", "column"]].values.tolist() == [["flows", 1, "<line>"]]
+    ing = net.ingest["flows"]
+    assert ing.n_accepted_rows + ing.n_rejected_rows == ing.n_input == 2
+
+
+def test_extra_columns_of_a_csv_are_inferred_as_numbers(tmp_path: Path) -> None:
+    p = _flows_file(
+        tmp_path,
+        (
+            "source_npi,target_npi,count,weight,label,ratio\n"
+            f"{A_NPI},{B_NPI},10,3,x,0.5\n{B_NPI},{C_NPI},4,7,y,\n"
+        ).encode(),
+    )
+    t = refgraph.read_flows(p).table
+    assert t["weight"].tolist() == [3, 7] and t["weight"].dtype == "int64"
+    assert t["label"].tolist() == ["x", "y"]
+    assert t["ratio"].iloc[0] == 0.5 and np.isnan(t["ratio"].iloc[1])
+
+
+def test_directory_with_duplicated_columns_is_one_error(tmp_path: Path) -> None:
+    p = tmp_path / "npidata.csv"
+    p.write_text(f"NPI,NPI,Provider First Name\n{A_NPI},{A_NPI},ADA\n")
+    with pytest.raises(ValidationError, match=r"directory: duplicated column names \['NPI'\]"):
+        refgraph.read_directory(p)
+
+
+def test_nul_byte_line_and_bz2_xz_text(tmp_path: Path) -> None:
+    import bz2
+    import lzma
+
+    body = (FLOWS_HEAD + f"{A_NPI},{B_NPI},10,3\n{A_NPI},{C_NPI},\x007,1\n").encode()
+    for name, data in (
+        ("f.csv", body),
+        ("f.csv.bz2", bz2.compress(body)),
+        ("f.csv.xz", lzma.compress(body)),
+    ):
+        res = refgraph.read_flows(_flows_file(tmp_path, data, name))
+        assert len(res.table) == 1
+        assert _line_rejects(res) == {1: "line 3: holds a NUL byte"}

@@ -202,3 +202,160 @@ def test_conservation_on_messy_frames(table: str, data: st.DataObject) -> None:
     np.testing.assert_array_equal(
         res.table.columns[: len(SCHEMAS[table].names)], SCHEMAS[table].names
     )
+
+
+# ----------------------------------------------------------------------------- issue 13
+NPI_A, NPI_B, NPI_C = "1234567893", "1003033051", "1154584084"
+NPI_D = "135630101" + str(npi_check_digit("135630101"))
+
+
+def _events(dates: list) -> pd.DataFrame:
+    n = len(dates)
+    return pd.DataFrame(
+        {"date": dates, "source_npi": [NPI_A] * n, "target_npi": [NPI_B] * n, "status": "seen"}
+    )
+
+
+def test_mixed_offsets_keep_the_local_date_and_time_as_written() -> None:
+    res = validate_table(
+        _events(["2024-03-01T23:00:00-05:00", "2024-03-01T08:00:00+09:00", "2024-03-01T12:00Z"]),
+        "events",
+    )
+    assert len(res.rejected) == 0
+    assert res.table["date"].astype(str).tolist() == [
+        "2024-03-01 23:00:00",
+        "2024-03-01 08:00:00",
+        "2024-03-01 12:00:00",
+    ]
+    aware = pd.Series(pd.to_datetime(["2024-03-01 23:00"]).tz_localize("US/Eastern"))
+    got = validate_table(_events(list(aware)), "events").table["date"]
+    assert got.iloc[0] == pd.Timestamp("2024-03-01 23:00")  # not 2 March (UTC)
+
+
+@pytest.mark.parametrize(
+    ("dates", "expected", "rejected"),
+    [
+        # one value can only be day-first: the whole column is day-first
+        (["01/02/2024", "13/02/2024"], ["2024-02-01", "2024-02-13"], []),
+        # one value can only be month-first: the whole column is month-first
+        (["01/02/2024", "02/13/2024"], ["2024-01-02", "2024-02-13"], []),
+        # no evidence: month-first (US convention), on every row alike
+        (["01/02/2024", "03/04/24"], ["2024-01-02", "2024-03-04"], []),
+        # evidence both ways: the values that fit both orders are ambiguous
+        (["01/02/2024", "13/02/2024", "02/13/2024"], [None, "2024-02-13", "2024-02-13"], [0]),
+    ],
+)
+def test_one_day_month_order_per_column(dates, expected, rejected) -> None:
+    res = validate_table(_events(dates), "events")
+    assert res.rejected["row"].tolist() == rejected
+    if rejected:
+        assert res.rejected["reason"].iloc[0].startswith("ambiguous date")
+    got = res.table["date"].dt.strftime("%Y-%m-%d").tolist()
+    assert got == [e for e in expected if e is not None]
+
+
+def test_bare_numbers_and_out_of_range_dates_are_rejected_with_reasons() -> None:
+    res = validate_table(_events(["20240105", "45123", "2300-01-01", "5 Jan 2024"]), "events")
+    assert res.table["date"].dt.strftime("%Y-%m-%d").tolist() == ["2024-01-05", "2024-01-05"]
+    assert res.rejected["reason"].tolist() == [
+        "unparseable date",
+        "date outside 1677-09-22..2262-04-11",
+    ]
+
+
+def test_duplicate_flows_cannot_overflow() -> None:
+    big = 2**52 + 1
+    flows = pd.DataFrame(
+        {
+            "source_npi": [NPI_A] * 3 + [NPI_B],
+            "target_npi": [NPI_B] * 3 + [NPI_C],
+            "count": [big, big, 1, 5],
+        }
+    )
+    res = validate_table(flows, "flows")
+    assert res.table["count"].tolist() == [5]  # never a wrapped, negative sum
+    assert res.rejected["row"].tolist() == [0, 1, 2]
+    assert set(res.rejected["reason"]) == {
+        "sum of duplicate flows exceeds 9007199254740992 (2**53)"
+    }
+    assert res.n_accepted_rows + res.n_rejected_rows == 4
+    # sums that reach int64 overflow in numpy are caught too
+    huge = pd.DataFrame(
+        {"source_npi": [NPI_A] * 2000, "target_npi": [NPI_B] * 2000, "count": [2**53] * 2000}
+    )
+    out = validate_table(huge, "flows")
+    assert len(out.table) == 0 and out.n_rejected_rows == 2000
+    # below the bound the sum is exact
+    ok = validate_table(flows.iloc[[0, 2, 3]], "flows")
+    assert sorted(ok.table["count"].tolist()) == [5, big + 1]
+
+
+def test_counts_beyond_the_bound_and_booleans_are_rejected() -> None:
+    flows = pd.DataFrame(
+        {
+            "source_npi": [NPI_A, NPI_A, NPI_B],
+            "target_npi": [NPI_B, NPI_C, NPI_C],
+            "count": ["9007199254740993", "99999999999999999999", "7"],
+        }
+    )
+    res = validate_table(flows, "flows")
+    assert res.table["count"].tolist() == [7]
+    assert res.rejected["reason"].tolist() == ["count too large"] * 2
+    bools = pd.DataFrame(
+        {"source_npi": [NPI_A, NPI_B], "target_npi": [NPI_B, NPI_C], "count": [True, False]}
+    )
+    res = validate_table(bools, "flows")
+    assert len(res.table) == 0
+    assert set(res.rejected["reason"]) == {"a boolean (True/False) is not a count"}
+    mixed = bools.astype({"count": object})
+    mixed.loc[1, "count"] = 4
+    res = validate_table(mixed, "flows")
+    assert res.table["count"].tolist() == [4]
+    assert res.rejected["row"].tolist() == [0]
+
+
+def test_same_day_count_above_count_is_rejected() -> None:
+    flows = pd.DataFrame(
+        {
+            "source_npi": [NPI_A, NPI_B],
+            "target_npi": [NPI_B, NPI_C],
+            "count": [10, 10],
+            "same_day_count": ["3", "11"],
+        }
+    )
+    res = validate_table(flows, "flows")
+    assert res.table["same_day_count"].tolist() == [3]
+    assert res.rejected[["row", "column"]].values.tolist() == [[1, "same_day_count"]]
+
+
+def test_coordinates_far_from_their_zip_are_rejected() -> None:
+    phys = pd.DataFrame(
+        {
+            "npi": [NPI_A, NPI_B, NPI_C, NPI_D],
+            "zip": ["10001", "10001", "02114", "00000"],
+            "lat": [40.75, -74.0, 34.05, 10.0],  # ok, swapped, Los Angeles, unknown ZIP
+            "lon": [-74.0, 40.75, -118.24, 10.0],
+        }
+    )
+    res = validate_table(phys, "physicians")
+    assert res.table["npi"].tolist() == [NPI_A, NPI_D]
+    reasons = dict(zip(res.rejected["row"], res.rejected["reason"]))
+    assert reasons[1].endswith("lat and lon look swapped")
+    assert "from the centroid of ZIP 10001 (more than 500 km)" in reasons[1]
+    assert "ZIP 02114" in reasons[2] and "swapped" not in reasons[2]
+    # the distance in the reason is the great-circle distance to the centroid
+    from refgraph.geo import haversine_km, zip_centroids
+
+    c = zip_centroids().loc["02114"]
+    expect = haversine_km(34.05, -118.24, float(c["lat"]), float(c["lon"]))
+    assert f"{expect:,.0f} km" in reasons[2]
+
+
+def test_adding_flows_that_would_overflow_raises() -> None:
+    from refgraph import ReferralNetwork
+
+    net = ReferralNetwork.from_frames(
+        flows=pd.DataFrame({"source_npi": [NPI_A], "target_npi": [NPI_B], "count": [2**53]})
+    )
+    with pytest.raises(ValidationError, match="cannot add these flows: sum of duplicate flows"):
+        net.add_flows(pd.DataFrame({"source_npi": [NPI_A], "target_npi": [NPI_B], "count": [1]}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 
 import numpy as np
@@ -30,20 +31,44 @@ def _coerce_zip(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return out, present & ~ok
 
 
+BOOL_COUNT = "a boolean (True/False) is not a count"
+
+
 def _coerce_count(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
-    """Non-negative whole numbers as nullable Int64, with a reason per bad value."""
+    """Non-negative whole numbers up to :data:`MAX_COUNT` as nullable Int64, with reasons.
+
+    Booleans (a bool column, or ``True``/``False`` among objects) are rejected:
+    ``True`` is not a referral count.
+    """
+    bools = _bool_values(values)
+    if bools.any():
+        keep = values.where(~bools, None) if values.dtype == object else None
+        if keep is None:  # a whole bool column
+            n = len(values)
+            out = pd.Series(pd.array([pd.NA] * n, dtype="Int64"), index=values.index)
+            return out, bools, np.full(n, BOOL_COUNT, dtype=object)
+        cnt, bad, reason = _coerce_count(keep)
+        reason = np.where(bools, BOOL_COUNT, reason)
+        return cnt, bad | bools, reason
     if pd.api.types.is_integer_dtype(values.dtype) and not pd.api.types.is_bool_dtype(values.dtype):
         if isinstance(values.dtype, np.dtype):  # plain numpy integers: no missing values
             arr = values.to_numpy()
             negative = arr < 0
-            too_big = arr > 2**53
+            too_big = arr > MAX_COUNT
             bad = negative | too_big
             reason = np.where(negative, "negative count", "count too large")
-            out = pd.Series(pd.array(arr, dtype="Int64"), index=values.index)
+            if bad.any():
+                arr = np.where(bad, 0, arr)
+            out = pd.Series(pd.array(arr.astype(np.int64), dtype="Int64"), index=values.index)
             return (out.where(~bad) if bad.any() else out), bad, reason
+        if str(values.dtype) == "UInt64":
+            big = (values > MAX_COUNT).fillna(False).to_numpy(dtype=bool)
+            if big.any():
+                ints = values.where(~big).astype("Int64")
+                return ints, big, np.full(len(values), "count too large", dtype=object)
         ints = values.astype("Int64")
         negative = (ints < 0).fillna(False).to_numpy(dtype=bool)
-        too_big = (ints > 2**53).fillna(False).to_numpy(dtype=bool)
+        too_big = (ints > MAX_COUNT).fillna(False).to_numpy(dtype=bool)
         bad = negative | too_big
         reason = np.where(negative, "negative count", "count too large")
         return ints.where(~bad), bad, reason
@@ -68,7 +93,13 @@ def _coerce_count(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]
     unparsable = present & np.isnan(fl)
     fractional = np.isfinite(fl) & (np.floor(fl) != fl)
     negative = np.isfinite(fl) & (fl < 0)
-    too_big = np.isfinite(fl) & (fl > 2.0**53)
+    too_big = np.isfinite(fl) & (fl > float(MAX_COUNT))
+    edge = np.flatnonzero(np.isfinite(fl) & (fl == float(MAX_COUNT)))
+    for i in edge:  # float64 rounds 2**53 + 1 to 2**53: decide exactly on the text
+        try:
+            too_big[i] = int(str(values.iloc[i]).strip()) > MAX_COUNT
+        except ValueError:
+            pass
     infinite = np.isinf(fl)
     bad = unparsable | negative | fractional | too_big | infinite
     reason = np.where(
@@ -87,31 +118,196 @@ def _coerce_count(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]
 _NS_MIN = pd.Timestamp("1677-09-22")
 _NS_MAX = pd.Timestamp("2262-04-11")
 
+#: Largest accepted count (2**53, the largest integer a float64 holds exactly);
+#: larger values, and sums of duplicate flows that would exceed it, are rejected.
+MAX_COUNT = 2**53
 
-def _coerce_date(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Parse dates; unparseable, bare numbers and out-of-range dates are flagged."""
+# ----------------------------------------------------------------------------- dates
+# One policy per column (see docs/concepts.md, "Dates and time zones"):
+# - a time-zone offset is dropped and the local date and time are kept as written;
+# - ISO 8601 (``2024-03-01``, ``2024-03-01T10:00``) and ``YYYYMMDD`` are read as such;
+# - numeric ``a/b/yyyy`` (also ``.`` or ``-``) is read with one order per column:
+#   day-first when some value can only be day-first (a > 12) and none can only be
+#   month-first (b > 12), otherwise month-first (the US convention); when a
+#   column has values of both kinds, the values that fit both orders are rejected
+#   as ambiguous;
+# - text with a month name and a 4-digit year (``5 Jan 2024``) is read as written;
+# - anything else, including bare numbers, is rejected.
+_TIME = r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)"
+_TZ_RE = r"^(.*\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d{1,9})?)?)\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)$"
+_ISO_RE = rf"^\d{{4}}-\d{{1,2}}-\d{{1,2}}{_TIME}?$"
+_NUM_RE = rf"^(\d{{1,2}})([/.-])(\d{{1,2}})\2(\d{{4}}|\d{{2}})({_TIME}?)$"
+_MONTHS = r"(?i)\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b"
+
+AMBIGUOUS_DATE = "ambiguous date: the column has both day-first and month-first dates"
+
+
+def _parse_date_text(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Parse text dates with one policy for the column.
+
+    ``values`` holds distinct non-blank strings. Returns ``datetime64[us]``
+    values (NaT where rejected) and a reason per value (``None`` when parsed).
+    """
+    text = values.astype("string").str.strip()
+    text = text.str.replace(_TZ_RE, r"\1", regex=True)
+    n = len(text)
+    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+    reason = np.full(n, "unparseable date", dtype=object)
+
+    def parse(mask: np.ndarray, fmt: str, src: pd.Series | None = None) -> None:
+        if not mask.any():
+            return
+        part = (text if src is None else src)[mask]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            got = pd.to_datetime(part, format=fmt, errors="coerce")
+        arr = np.asarray(got.to_numpy(dtype="datetime64[us]"))
+        ok = ~np.isnat(arr)
+        idx = np.flatnonzero(mask)
+        out[idx[ok]] = arr[ok]
+        reason[idx[ok]] = None
+
+    iso = text.str.fullmatch(_ISO_RE).fillna(False).to_numpy(dtype=bool)
+    parse(iso, "ISO8601")
+    compact = text.str.fullmatch(r"\d{8}").fillna(False).to_numpy(dtype=bool)
+    parse(compact, "%Y%m%d")
+    parts = text.str.extract(_NUM_RE)
+    num = parts[0].notna().to_numpy(dtype=bool)
+    if num.any():
+        a = pd.to_numeric(parts[0], errors="coerce").to_numpy(dtype=float, na_value=0)
+        b = pd.to_numeric(parts[2], errors="coerce").to_numpy(dtype=float, na_value=0)
+        only_day_first = num & (a > 12) & (b <= 12)
+        only_month_first = num & (b > 12) & (a <= 12)
+        both_ok = num & (a <= 12) & (b <= 12)
+        conflict = only_day_first.any() and only_month_first.any()
+        day_first_col = only_day_first.any() and not only_month_first.any()
+        yy = parts[3].fillna("")
+        short = yy.str.len() == 2
+        century = np.where(pd.to_numeric(yy, errors="coerce").fillna(0) < 69, "20", "19")
+        year = yy.where(~short, pd.Series(century, index=yy.index) + yy)  # strptime's %y pivot
+        time = parts[4].fillna("").str.replace(",", ".", regex=False)
+        use_both = both_ok & (not conflict)
+        day_first = only_day_first | (use_both & day_first_col)
+        month_first = only_month_first | (use_both & (not day_first_col))
+        for day, month, mask in (
+            (parts[0], parts[2], day_first),
+            (parts[2], parts[0], month_first),
+        ):
+            iso_text = year + "-" + month.fillna("") + "-" + day.fillna("") + time
+            parse(mask, "ISO8601", iso_text)
+        if conflict:
+            reason[both_ok] = AMBIGUOUS_DATE
+    rest = ~(iso | compact | num)
+    if rest.any():
+        has_month = text.str.contains(_MONTHS, regex=True).fillna(False).to_numpy(dtype=bool)
+        has_year = text.str.contains(r"(?<!\d)\d{4}(?!\d)", regex=True).fillna(False)
+        parse(rest & has_month & has_year.to_numpy(dtype=bool), "mixed")
+    return out, reason
+
+
+def _coerce_date(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Parse a date column with one policy (see :func:`_parse_date_text`).
+
+    Returns naive ``datetime64[ns]`` values, the mask of rejected values and
+    a reason per value. Time-zone-aware values keep their local date and
+    time (the offset is dropped, not converted to UTC); dates outside the
+    nanosecond range 1677-09-22..2262-04-11 are rejected.
+    """
+    n = len(values)
+    reasons = np.full(n, None, dtype=object)
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         out = values
         if getattr(out.dt, "tz", None) is not None:
-            out = out.dt.tz_convert("UTC").dt.tz_localize(None)
-        bad = ((out < _NS_MIN) | (out > _NS_MAX)).fillna(False).to_numpy(dtype=bool)
-        return out.where(~bad).astype("datetime64[ns]"), bad
-    text = values.astype("string").str.strip()
-    present = values.notna().to_numpy() & (text.fillna("") != "").to_numpy()
-    # bare numbers other than YYYYMMDD are not dates (dateutil would guess a day)
-    digits = text.str.fullmatch(r"[+-]?\d+(\.\d+)?").fillna(False).to_numpy(dtype=bool)
-    yyyymmdd = text.str.fullmatch(r"\d{8}").fillna(False).to_numpy(dtype=bool)
-    numeric = digits & ~yyyymmdd
-    text = text.where(~numeric, pd.NA)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
-        if (present & ~numeric & parsed.isna().to_numpy()).any():
-            retry = pd.to_datetime(text, errors="coerce", format="mixed")
-            parsed = parsed.fillna(retry)
-    if getattr(parsed.dt, "tz", None) is not None:
-        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-    out_of_range = ((parsed < _NS_MIN) | (parsed > _NS_MAX)).fillna(False).to_numpy(dtype=bool)
-    parsed = parsed.where(~out_of_range)
-    bad = present & parsed.isna().to_numpy()
-    return parsed.astype("datetime64[ns]"), bad
+            out = out.dt.tz_localize(None)
+        arr = np.asarray(out.to_numpy(dtype="datetime64[us]"))
+    elif n and _bool_values(values).any():
+        arr = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+        present = values.notna().to_numpy(dtype=bool)
+        reasons[present] = "unparseable date"
+        return pd.Series(arr.astype("datetime64[ns]")), present, reasons
+    else:
+        codes, uniques = pd.factorize(values.astype("string"), use_na_sentinel=True)
+        u = pd.Series(uniques, dtype="string").str.strip()
+        blank = (u == "").to_numpy(dtype=bool, na_value=True)
+        u_arr = np.full(len(u), np.datetime64("NaT"), dtype="datetime64[us]")
+        u_reason = np.full(len(u), None, dtype=object)
+        if (~blank).any():
+            got, why = _parse_date_text(u[~blank].reset_index(drop=True))
+            u_arr[~blank] = got
+            u_reason[~blank] = why
+        arr = np.append(u_arr, np.datetime64("NaT"))[codes]
+        reasons = np.append(u_reason, np.array([None], dtype=object))[codes]
+    lo, hi = np.datetime64(_NS_MIN.to_datetime64(), "us"), np.datetime64(_NS_MAX, "us")
+    outside = ~np.isnat(arr) & ((arr < lo) | (arr > hi))
+    reasons[outside] = "date outside 1677-09-22..2262-04-11"
+    arr = np.where(outside, np.datetime64("NaT"), arr)
+    bad = np.asarray(reasons != None, dtype=bool)  # noqa: E711 - elementwise
+    return pd.Series(arr.astype("datetime64[ns]")), bad, reasons
+
+
+def _bool_values(values: pd.Series) -> np.ndarray:
+    """Mask of values that are booleans (a bool dtype, or Python/numpy bools in objects)."""
+    if pd.api.types.is_bool_dtype(values.dtype):
+        return values.notna().to_numpy(dtype=bool)
+    if values.dtype == object:
+        return np.fromiter(
+            (isinstance(v, (bool, np.bool_)) for v in values.to_numpy(dtype=object)),
+            dtype=bool,
+            count=len(values),
+        )
+    return np.zeros(len(values), dtype=bool)
+
+
+# ----------------------------------------------------------------------------- ZIP vs coordinates
+#: Largest accepted distance (km) between a row's lat/lon and the centroid of
+#: its ZIP code. The largest US ZIP areas (rural Alaska, Nevada) are a few
+#: hundred km across; a swapped lat/lon or a sign error is thousands of km off.
+ZIP_MAX_KM = 500.0
+
+
+@functools.lru_cache(maxsize=1)
+def _zip_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted 5-digit ZIP codes and their centroids from the ``zipcodes`` package."""
+    import zipcodes
+
+    rows = zipcodes.list_all()
+    z = np.array([r["zip_code"] for r in rows], dtype=object)
+    lat = pd.to_numeric(pd.Series([r.get("lat") for r in rows]), errors="coerce").to_numpy()
+    lon = pd.to_numeric(pd.Series([r.get("long") for r in rows]), errors="coerce").to_numpy()
+    order = np.argsort(z, kind="stable")
+    z, lat, lon = z[order], lat[order], lon[order]
+    first = np.ones(len(z), dtype=bool)
+    first[1:] = z[1:] != z[:-1]
+    return z[first].astype(str), lat[first], lon[first]
+
+
+def _zip_mismatch(zips: pd.Series, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """A reason per row whose lat/lon lies more than :data:`ZIP_MAX_KM` from its ZIP centroid.
+
+    Rows without a ZIP, without both coordinates or with a ZIP the
+    ``zipcodes`` package does not know are not checked (reason ``None``).
+    """
+    from ._distance import haversine_km
+
+    n = len(zips)
+    reasons = np.full(n, None, dtype=object)
+    has = zips.notna().to_numpy(dtype=bool) & ~np.isnan(lat) & ~np.isnan(lon)
+    if not has.any():
+        return reasons
+    table_zip, table_lat, table_lon = _zip_table()
+    idx = np.flatnonzero(has)
+    z = zips.to_numpy(dtype=object)[idx].astype(str)
+    pos = np.searchsorted(table_zip, z).clip(0, len(table_zip) - 1)
+    known = table_zip[pos] == z
+    idx, pos = idx[known], pos[known]
+    clat, clon = table_lat[pos], table_lon[pos]
+    d = haversine_km(lat[idx], lon[idx], clat, clon)
+    far = d > ZIP_MAX_KM
+    swapped = haversine_km(lon[idx], lat[idx], clat, clon) <= ZIP_MAX_KM
+    for i, dist, sw, zc in zip(idx[far], d[far], swapped[far], z[known][far]):
+        hint = "; lat and lon look swapped" if sw else ""
+        reasons[i] = (
+            f"lat/lon is {dist:,.0f} km from the centroid of ZIP {zc} "
+            f"(more than {ZIP_MAX_KM:g} km){hint}"
+        )
+    return reasons

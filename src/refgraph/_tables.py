@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ._errors import ValidationError
 from ._validate import validate_table
 from .model import SCHEMAS
 
@@ -65,5 +66,11 @@ def appended_table(name: str, old: pd.DataFrame, new_rows: pd.DataFrame) -> pd.D
         return merged.reset_index()
     if name == "flows":
         both = pd.concat([old, new_rows], ignore_index=True)
-        return validate_table(both, "flows", duplicates="aggregate").table
+        res = validate_table(both, "flows", duplicates="aggregate")
+        if len(res.rejected):  # only a sum past MAX_COUNT can reject valid rows here
+            raise ValidationError(
+                f"flows: cannot add these flows: {res.rejected['reason'].iloc[0]}",
+                rejected=res.rejected,
+            )
+        return res.table
     return pd.concat([old, new_rows], ignore_index=True)

@@ -16,7 +16,14 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._coerce import _coerce_count, _coerce_date, _coerce_zip
+from ._coerce import (
+    MAX_COUNT,
+    _bool_values,
+    _coerce_count,
+    _coerce_date,
+    _coerce_zip,
+    _zip_mismatch,
+)
 from ._errors import ValidationError
 from ._npi import _normalise_npis
 from .model import SCHEMAS, Column, Schema
@@ -83,16 +90,19 @@ def strict_error(what: str, rejected: pd.DataFrame, n_input: int) -> ValidationE
     )
 
 
+_EMPTY_REJECTS = pd.DataFrame(
+    {
+        "row": pd.Series([], dtype="int64"),
+        "column": pd.Series([], dtype="string"),
+        "value": pd.Series([], dtype="string"),
+        "reason": pd.Series([], dtype="string"),
+    }
+)
+
+
 def empty_rejects() -> pd.DataFrame:
-    """An empty rejects table with the right dtypes."""
-    return pd.DataFrame(
-        {
-            "row": pd.Series([], dtype="int64"),
-            "column": pd.Series([], dtype="string"),
-            "value": pd.Series([], dtype="string"),
-            "reason": pd.Series([], dtype="string"),
-        }
-    )
+    """An empty rejects table with the right dtypes (a new frame each call)."""
+    return _EMPTY_REJECTS.copy()
 
 
 def _as_text(values: Iterable[Any]) -> list[str]:
@@ -182,7 +192,9 @@ def validate_table(
     extra_kinds
         Checks for columns outside the schema, e.g. ``{"same_day_count":
         "count", "average_day_wait": "float"}``; such columns are coerced
-        and bad values rejected like canonical ones.
+        and bad values rejected like canonical ones. A flows column
+        ``same_day_count`` is always checked as a count, and rows with
+        ``same_day_count > count`` are rejected.
 
     Returns
     -------
@@ -238,9 +250,12 @@ def validate_table(
     src = df.reset_index(drop=True)
     out: dict[str, Any] = {}
 
+    extra_kinds = dict(extra_kinds or {})
+    if table == "flows" and "same_day_count" in src.columns:
+        extra_kinds.setdefault("same_day_count", "count")
     extra_cols = tuple(
         Column(name, kind)  # type: ignore[arg-type]
-        for name, kind in (extra_kinds or {}).items()
+        for name, kind in extra_kinds.items()
         if name in src.columns
     )
     for col in (*schema.columns, *extra_cols):
@@ -263,7 +278,7 @@ def validate_table(
                 rej.add(cnt.isna().to_numpy() & ~bad, col.name, raw_values, "missing count")
             out[col.name] = cnt
         elif col.kind == "float":
-            num = pd.to_numeric(raw, errors="coerce")
+            num = pd.to_numeric(_without_bools(raw), errors="coerce")
             fl = num.to_numpy(dtype="float64", na_value=np.nan)
             present = raw.notna().to_numpy()
             if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
@@ -271,7 +286,7 @@ def validate_table(
             rej.add(present & np.isnan(fl), col.name, raw_values, "not a number")
             out[col.name] = pd.Series(fl, dtype="float64")
         elif col.kind in ("lat", "lon"):
-            num = pd.to_numeric(raw, errors="coerce")
+            num = pd.to_numeric(_without_bools(raw), errors="coerce")
             fl = num.to_numpy(dtype="float64", na_value=np.nan)
             present = raw.notna().to_numpy()
             if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
@@ -289,8 +304,8 @@ def validate_table(
             )
             out[col.name] = pd.Series(np.where(outside, np.nan, fl), dtype="float64")
         elif col.kind == "date":
-            dates, bad = _coerce_date(raw)
-            rej.add(bad, col.name, raw_values, "unparseable date")
+            dates, bad, why = _coerce_date(raw)
+            rej.add(bad, col.name, raw_values, why)
             if col.required:
                 rej.add(dates.isna().to_numpy() & ~bad, col.name, raw_values, "missing date")
             out[col.name] = dates
@@ -322,6 +337,12 @@ def validate_table(
     if table == "physicians":
         _fill_specialty(result)
 
+    if table in ("physicians", "practices") and {"zip", "lat", "lon"} <= set(src.columns):
+        far = _zip_mismatch(
+            result["zip"], result["lat"].to_numpy(float), result["lon"].to_numpy(float)
+        )
+        rej.add((far != None) & ~rej.bad, "lat", result["lat"], far)  # noqa: E711
+
     if table in ("flows", "events") and self_referrals == "reject":
         same = (result["source_npi"] == result["target_npi"]).fillna(False).to_numpy().astype(bool)
         rej.add(
@@ -348,6 +369,14 @@ def validate_table(
                 result["patients"],
                 "more patients than referrals (patients > count)",
             )
+        if "same_day_count" in extra_kinds and "same_day_count" in result.columns:
+            over = (result["same_day_count"] > result["count"]).fillna(False)
+            rej.add(
+                over.to_numpy(dtype=bool) & ~rej.bad,
+                "same_day_count",
+                result["same_day_count"],
+                "more same-day pairs than pairs (same_day_count > count)",
+            )
 
     good = ~rej.bad
     accepted = result.loc[good]
@@ -371,7 +400,19 @@ def validate_table(
                 )
                 accepted = accepted.loc[~dup]
                 n_accepted_rows -= int(dup.sum())
-        else:  # aggregate flows
+        else:  # aggregate flows, rejecting groups whose sums would pass MAX_COUNT
+            over = _overflowing_groups(accepted)
+            if over.any():
+                mask = np.zeros(n, dtype=bool)
+                mask[np.flatnonzero(good)[over]] = True
+                rej.add(
+                    mask,
+                    "count",
+                    result["count"],
+                    f"sum of duplicate flows exceeds {MAX_COUNT} (2**53)",
+                )
+                accepted = accepted.loc[~over]
+                n_accepted_rows -= int(over.sum())
             accepted = _aggregate_flows(accepted)
 
     rejected = rej.frame()
@@ -383,6 +424,12 @@ def validate_table(
         if strict:
             raise strict_error(table, rejected, n)
     return res
+
+
+def _without_bools(raw: pd.Series) -> pd.Series:
+    """``raw`` with booleans made missing (a boolean is not a number here)."""
+    bools = _bool_values(raw)
+    return raw.where(~bools, None) if bools.any() else raw
 
 
 def _empty_column(kind: str, n: int) -> pd.Series:
@@ -421,6 +468,58 @@ def _fill_specialty(result: pd.DataFrame) -> None:
     result["specialty"] = pd.array(out, dtype="string")
 
 
+_FLOW_KEY = ["source_npi", "target_npi", "period_start", "period_end", "provenance"]
+
+
+def _summed_columns(flows: pd.DataFrame) -> list[str]:
+    extras = [c for c in flows.columns if c not in (*_FLOW_KEY, "count", "patients")]
+    return [c for c in extras if c.endswith("_count") and pd.api.types.is_numeric_dtype(flows[c])]
+
+
+def _overflowing_groups(flows: pd.DataFrame) -> np.ndarray:
+    """Rows of duplicate-flow groups whose summed counts would exceed :data:`MAX_COUNT`.
+
+    The sums are taken in float64 first: below 2**62 the int64 sum is exact
+    and decides; at or above it the group is over the bound either way.
+    """
+    dup = flows.duplicated(subset=_FLOW_KEY, keep=False).to_numpy(dtype=bool)
+    out = np.zeros(len(flows), dtype=bool)
+    if not dup.any():
+        return out
+    part = flows.loc[dup]
+    cols = ["count", "patients", *_summed_columns(flows)]
+    largest = max(float(part[c].max()) if part[c].notna().any() else 0.0 for c in cols)
+    if largest * len(part) <= MAX_COUNT:  # no group can reach the bound: skip the group-by
+        return out
+    keys = [part[k] for k in _FLOW_KEY]
+    fsum = part[cols].astype("float64").groupby(keys, dropna=False).transform("sum")
+    huge = (fsum >= 2.0**62).to_numpy().any(axis=1)
+    safe = part[cols].astype("Int64")
+    if huge.any():  # avoid a wrapping int64 sum; these groups are over the bound anyway
+        safe.iloc[np.flatnonzero(huge)] = 0
+    isum = safe.groupby(keys, dropna=False).transform("sum")
+    over = huge | (isum > MAX_COUNT).fillna(False).to_numpy(dtype=bool).any(axis=1)
+    out[np.flatnonzero(dup)] = over
+    return out
+
+
+def add_line_rejects(res: IngestResult, lines: pd.DataFrame, n_lines: int) -> IngestResult:
+    """``res`` with the rejects of unreadable lines added and ``n_input`` set to ``n_lines``.
+
+    ``lines`` is a rejects table of lines the reader could not split into
+    fields (column ``"<line>"``); ``res`` covers the others.
+    """
+    if len(lines):
+        res.rejected = (
+            pd.concat([res.rejected, lines], ignore_index=True)
+            .sort_values(["row", "column"], kind="stable")
+            .reset_index(drop=True)
+        )
+    res.n_input = n_lines
+    assert res.n_accepted_rows + res.n_rejected_rows == n_lines, "row accounting broken"
+    return res
+
+
 def _aggregate_flows(flows: pd.DataFrame) -> pd.DataFrame:
     """Merge flows that share source, target, period and provenance.
 
@@ -429,7 +528,7 @@ def _aggregate_flows(flows: pd.DataFrame) -> pd.DataFrame:
     (numeric extras named like counts are summed too). Only the duplicated
     keys go through the group-by, so the common case stays fast.
     """
-    key = ["source_npi", "target_npi", "period_start", "period_end", "provenance"]
+    key = _FLOW_KEY
     dup = flows.duplicated(subset=key, keep=False).to_numpy(dtype=bool)
     if not dup.any():
         return flows
@@ -437,7 +536,7 @@ def _aggregate_flows(flows: pd.DataFrame) -> pd.DataFrame:
     g = part.groupby(key, dropna=False, sort=False)
     sums = g[["count", "patients"]].sum(min_count=1)
     extras = [c for c in flows.columns if c not in (*key, "count", "patients")]
-    summed = [c for c in extras if c.endswith("_count") and pd.api.types.is_numeric_dtype(part[c])]
+    summed = _summed_columns(flows)
     pieces = [sums]
     if summed:
         pieces.append(g[summed].sum(min_count=1))

@@ -20,10 +20,13 @@ import pandas as pd
 
 from refgraph._errors import NotFoundError, ValidationError
 
+from .._coerce import _parse_date_text
 from .._npi import _normalise_npis
 from .._validate import IngestResult, empty_rejects, strict_error
 from ._claims_pairs import FLOW_COLUMNS as FLOW_COLUMNS  # re-exported: documented here before
 from ._claims_pairs import _flows
+from ._sources import Loaded, read_parquet_file
+from ._text import read_text
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +36,6 @@ __all__ = ["EVENT_COLUMNS", "flows_from_events"]
 EVENT_COLUMNS: tuple[str, ...] = ("patient_id", "npi", "date")
 
 _REDACTED = "<redacted>"
-_OK, _MISSING, _UNPARSEABLE = 0, 1, 2
 
 
 def flows_from_events(
@@ -143,14 +145,24 @@ def flows_from_events(
 
     Rows are rejected, with the NPI reasons of
     :func:`refgraph._validate.validate_table`, for a missing or invalid NPI,
-    for a missing or unparseable date, and for a missing (null or blank)
-    patient id.
+    for a missing, unparseable or ambiguous date (one day/month order per
+    column, as for every refgraph table), and for a missing (null or blank)
+    patient id. In a CSV file, a line that cannot be split into the header's
+    fields is rejected with column ``"<line>"``; a file that cannot be read
+    at all raises :class:`~refgraph.ValidationError`.
+
+    One patient id with many encounters (a placeholder such as ``UNKNOWN``)
+    pairs all of them with each other. Pairs are compacted to distinct
+    (physician pair, patient, same-day) cells as they are made, so memory
+    stays linear in the input plus the distinct cells, and ``notes`` names
+    how many ids have more than 1,000 encounters (and more than one per day
+    of the observed period) and the share of pairs they produced.
 
     The computation is vectorised: encounters are encoded as integers,
     sorted by (patient, day, NPI), and for lag k = 1, 2, ... every encounter
     is compared with the k-th next one of the same patient until no
-    encounter has a partner within the window at that lag; pairs are then
-    aggregated with a single integer sort.
+    encounter has a partner within the window at that lag; the pairs of the
+    lags are counted with integer sorts as they accumulate.
 
     References
     ----------
@@ -191,16 +203,27 @@ def flows_from_events(
     if not isinstance(strict, (bool, np.bool_)):
         raise ValidationError(f"strict: expected True or False, got {strict!r}")
 
-    df = _load_events(events)
-    n = len(df)
+    loaded = _load_events(events)
+    df = loaded.frame
+    rows = loaded.rows if loaded.rows is not None else np.arange(len(df), dtype=np.int64)
 
     patient, patient_missing = _patient_codes(df["patient_id"])
     npi, npi_vocab, npi_raw, npi_reason_of = _npi_codes(df["npi"])
     npi_bad = npi < 0
-    day, date_status = _day_numbers(df["date"])
+    day, date_reason = _day_numbers(df["date"])
+    date_bad = date_reason != None  # noqa: E711 - elementwise on an object array
 
-    rejected = _rejects(df, patient_missing, npi_bad, npi_reason_of[npi_raw[npi_bad]], date_status)
-    valid = ~patient_missing & ~npi_bad & (date_status == _OK)
+    rejected = _rejects(
+        df, rows, patient_missing, npi_bad, npi_reason_of[npi_raw[npi_bad]], date_reason
+    )
+    if loaded.rejects is not None and len(loaded.rejects):
+        rejected = (
+            pd.concat([rejected, loaded.rejects], ignore_index=True)
+            .sort_values(["row", "column"], kind="stable")
+            .reset_index(drop=True)
+        )
+    n = len(df) if loaded.n_lines is None else loaded.n_lines
+    valid = ~patient_missing & ~npi_bad & ~date_bad
     n_accepted = int(valid.sum())
     if len(rejected):
         n_rej = int(rejected["row"].nunique())
@@ -236,21 +259,21 @@ def _check_int(name: str, value: Any, *, minimum: int, what: str) -> int:
     return int(value)
 
 
-def _load_events(events: Any) -> pd.DataFrame:
-    """Return the required columns of ``events`` as a DataFrame."""
+def _load_events(events: Any) -> Loaded:
+    """The required columns of ``events`` as a frame (files: with line rejects)."""
     cols = list(EVENT_COLUMNS)
     if isinstance(events, pd.DataFrame):
         if events.columns.duplicated().any():
             dup = list(events.columns[events.columns.duplicated()])
             raise ValidationError(f"events: duplicated column names {dup}")
         _require(list(events.columns))
-        return events[cols].reset_index(drop=True)
+        return Loaded(events[cols].reset_index(drop=True))
 
     import pyarrow as pa
 
     if isinstance(events, pa.Table):
         _require(events.column_names)
-        return events.select(cols).to_pandas()
+        return Loaded(events.select(cols).to_pandas())
     if isinstance(events, (str, os.PathLike)):
         path = Path(events)
         if not path.is_file():
@@ -259,21 +282,20 @@ def _load_events(events: Any) -> pd.DataFrame:
         if name.endswith((".parquet", ".pq")):
             import pyarrow.parquet as pq
 
-            _require(pq.read_schema(path).names)
-            return pq.read_table(path, columns=cols).to_pandas()
+            try:
+                names = pq.read_schema(path).names
+            except (pa.ArrowException, OSError) as exc:
+                raise ValidationError(
+                    f"{path.name}: cannot read the Parquet file (damaged or not Parquet?): {exc}"
+                ) from exc
+            _require(names)
+            return Loaded(read_parquet_file(path, columns=cols))
         if ".csv" in name:
-            import pyarrow.csv as pacsv
-
-            header = pd.read_csv(path, nrows=0)
-            _require(list(header.columns))
-            table = pacsv.read_csv(
-                path,
-                convert_options=pacsv.ConvertOptions(
-                    include_columns=cols,
-                    column_types={c: pa.string() for c in cols},
-                ),
-            )
-            return table.to_pandas()
+            names, chunk = read_text(path, header=True)
+            if len(set(names)) != len(names):
+                raise ValidationError(f"events: duplicated column names in {path.name}: {names}")
+            _require(names)
+            return Loaded(chunk.frame[cols], chunk.rows, chunk.rejects, chunk.n_lines)
         raise ValidationError(f"events: expected a .csv or .parquet file, got {path.name!r}")
     raise ValidationError(
         "events: expected a pandas DataFrame, a pyarrow Table or a path to a .csv or "
@@ -325,7 +347,14 @@ def _npi_codes(
 
 
 def _day_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Days since 1970-01-01 per row and a status code (ok/missing/unparseable)."""
+    """Days since 1970-01-01 per row and a reason per rejected row (``None`` when usable).
+
+    Text dates follow the one date policy of refgraph
+    (:func:`refgraph._coerce._parse_date_text`): one day/month order per
+    column, time-zone offsets dropped so that the local calendar day as
+    written is kept. Only distinct values are parsed.
+    """
+    n = len(values)
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
         s = values
         if getattr(s.dt, "tz", None) is not None:
@@ -333,68 +362,39 @@ def _day_numbers(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         arr = s.to_numpy()
         nat = np.isnat(arr)
         day = np.where(nat, 0, arr.astype("datetime64[D]").astype(np.int64))
-        status = np.where(nat, _MISSING, _OK).astype(np.int8)
-        return day, status
+        reason = np.full(len(arr), None, dtype=object)
+        reason[nat] = "missing date"
+        return day, reason
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     if len(uniques) == 0:
-        return np.zeros(len(values), np.int64), np.full(len(values), _MISSING, np.int8)
-    u_day, u_status = _parse_days(pd.Series(uniques, dtype=object))
-    day = np.append(u_day, 0)[codes]
-    status = np.append(u_status, _MISSING).astype(np.int8)[codes]
-    return day, status
-
-
-def _parse_days(u: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Parse distinct date values (object Series) to day numbers and status."""
+        return np.zeros(n, np.int64), np.full(n, "missing date", dtype=object)
+    u = pd.Series(uniques, dtype=object)
     text = u.astype("string").str.strip()
-    present = (text.notna() & (text != "")).to_numpy(dtype=bool, na_value=False)
-    parsed = _to_naive_datetime(text.where(present, pd.NA), "ISO8601")
-    retry = present & parsed.isna().to_numpy()
-    if retry.any():
-        again = _to_naive_datetime(text[retry], "mixed")
-        parsed = parsed.copy()
-        parsed[retry] = again.to_numpy()
-    nat = parsed.isna().to_numpy()
-    arr = parsed.to_numpy()
-    day = np.where(nat, 0, arr.astype("datetime64[D]").astype(np.int64))
-    status = np.where(~present, _MISSING, np.where(nat, _UNPARSEABLE, _OK))
-    return day.astype(np.int64), status.astype(np.int8)
-
-
-def _to_naive_datetime(text: pd.Series, fmt: str) -> pd.Series:
-    """Parse strings to naive datetimes; aware values keep their wall time."""
-    try:
-        out = pd.to_datetime(text, format=fmt, errors="coerce")
-    except (ValueError, TypeError, OverflowError):  # e.g. mixed UTC offsets
-        stamps = [_one_timestamp(v) for v in text.to_numpy(dtype=object, na_value=None)]
-        return pd.Series(np.array(stamps, dtype="datetime64[s]"), index=text.index)
-    if getattr(out.dt, "tz", None) is not None:
-        out = out.dt.tz_localize(None)
-    return out
-
-
-def _one_timestamp(value: Any) -> np.datetime64:
-    """One value to a naive second-resolution datetime64 (NaT when unparseable)."""
-    nat = np.datetime64("NaT", "s")
-    if value is None:
-        return nat
-    try:
-        ts = pd.Timestamp(value)
-    except (ValueError, TypeError, OverflowError):
-        return nat
-    if ts is pd.NaT:
-        return nat
-    if ts.tzinfo is not None:
-        ts = ts.tz_localize(None)
-    return ts.to_datetime64().astype("datetime64[s]")
+    blank = (text.isna() | (text == "")).to_numpy(dtype=bool, na_value=True)
+    flag = np.array([isinstance(v, (bool, np.bool_)) for v in uniques], dtype=bool)
+    u_day = np.zeros(len(u), dtype=np.int64)
+    u_reason = np.full(len(u), "missing date", dtype=object)
+    u_reason[flag & ~blank] = "unparseable date"
+    todo = ~blank & ~flag
+    if todo.any():
+        parsed, why = _parse_date_text(text[todo].reset_index(drop=True))
+        ok = ~np.isnat(parsed)
+        days = np.zeros(len(parsed), dtype=np.int64)
+        days[ok] = parsed[ok].astype("datetime64[D]").astype(np.int64)
+        u_day[todo] = days
+        u_reason[todo] = why
+    day = np.append(u_day, 0)[codes]
+    reason = np.append(u_reason, "missing date").astype(object)[codes]
+    return day, reason
 
 
 def _rejects(
     df: pd.DataFrame,
+    rows: np.ndarray,  # data-row number of each frame row
     patient_missing: np.ndarray,
     npi_bad: np.ndarray,
     npi_reason: np.ndarray,  # one reason per bad NPI row, in row order
-    date_status: np.ndarray,
+    date_reason: np.ndarray,  # None where the date is usable
 ) -> pd.DataFrame:
     parts = []
 
@@ -407,7 +407,7 @@ def _rejects(
         parts.append(
             pd.DataFrame(
                 {
-                    "row": idx.astype("int64"),
+                    "row": rows[idx].astype("int64"),
                     "column": pd.array([column] * len(idx), dtype="string"),
                     "value": pd.array(values, dtype="string"),
                     "reason": pd.array([str(r) for r in reasons], dtype="string"),
@@ -425,10 +425,10 @@ def _rejects(
     if npi_bad.any():
         idx = np.flatnonzero(npi_bad)
         add(npi_bad, "npi", _as_text(df["npi"].iloc[idx]), npi_reason)
-    for status, reason in ((_MISSING, "missing date"), (_UNPARSEABLE, "unparseable date")):
-        mask = date_status == status
-        if mask.any():
-            add(mask, "date", _as_text(df["date"].iloc[np.flatnonzero(mask)]), reason)
+    date_bad = date_reason != None  # noqa: E711
+    if date_bad.any():
+        idx = np.flatnonzero(date_bad)
+        add(date_bad, "date", _as_text(df["date"].iloc[idx]), date_reason[idx])
     if not parts:
         return empty_rejects()
     out = pd.concat(parts, ignore_index=True)

@@ -7,13 +7,17 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from .._errors import NotFoundError, ValidationError
-from .._validate import IngestResult, empty_rejects, strict_error, validate_table
+from .._validate import (
+    IngestResult,
+    add_line_rejects,
+    empty_rejects,
+    strict_error,
+    validate_table,
+)
+from ._text import TextChunk, TextFile, open_text
 
 if TYPE_CHECKING:
     from ..network import ReferralNetwork
@@ -48,15 +52,6 @@ def _norm(name: str) -> str:
     return _ALIASES.get(n, n.replace(" ", "_"))
 
 
-def _open(path: Path) -> pa.NativeFile:
-    return pa.input_stream(str(path), compression="detect")
-
-
-def _first_line(path: Path) -> str:
-    with _open(path) as f:
-        return f.read(4096).decode("utf-8", errors="replace").splitlines()[0]
-
-
 def _window_from_name(path: Path) -> int | None:
     name = path.name.lower()
     for pattern in (r"days?[_-]?(\d+)", r"(\d+)[_-]?days?"):
@@ -66,30 +61,18 @@ def _window_from_name(path: Path) -> int | None:
     return None
 
 
-def _batches(path: Path, expected: list[str], block_size: int) -> tuple[list[str], Any]:
-    """Stream record batches of a delimited file, header or not, NPIs as text."""
-    first = _first_line(path)
-    delim = "\t" if first.count("\t") > first.count(",") else ","
-    fields = [f.strip().strip('"') for f in first.split(delim)]
-    has_header = not fields[0].isdigit()
-    if has_header:
-        names = [_norm(f) for f in fields]
-        read = pacsv.ReadOptions(block_size=block_size)
-    else:
-        if len(fields) > len(expected):
-            names = expected + [f"extra_{i}" for i in range(len(fields) - len(expected))]
-        else:
-            names = expected[: len(fields)]
-        read = pacsv.ReadOptions(column_names=names, block_size=block_size)
-    # Everything is read as text and coerced by the validator, so that one bad
-    # value late in a multi-GB file becomes a reject, not a parse failure.
-    types = {n: pa.string() for n in names}
-    conv = pacsv.ConvertOptions(column_types=types, strings_can_be_null=True)
-    parse = pacsv.ParseOptions(delimiter=delim)
-    reader = pacsv.open_csv(
-        _open(path), read_options=read, parse_options=parse, convert_options=conv
-    )
-    return names, reader
+def _open_file(path: Path, expected: list[str], block_size: int) -> TextFile:
+    """Open a delimited file, header or not; header names go through the documented aliases."""
+    f = open_text(path, expected=expected, header=None, block_size=block_size)
+    if f.header:
+        f.names = [_norm(n.strip('"')) for n in f.names]
+    return f
+
+
+def _chunk_frame(chunk: TextChunk, names: list[str]) -> pd.DataFrame:
+    df = chunk.frame
+    df.columns = pd.Index(names, dtype=object)
+    return df
 
 
 def iter_cms_shared_patients(
@@ -110,7 +93,12 @@ def iter_cms_shared_patients(
     if not path.exists():
         raise NotFoundError(f"path: CMS file {str(path)!r} does not exist")
     window = _check_window(window_days, path)
-    names, reader = _batches(path, CMS_COLUMNS, block_size)
+    if year is not None and (
+        isinstance(year, bool) or not isinstance(year, int) or not 1000 <= year <= 9999
+    ):
+        raise ValidationError(f"year: expected a 4-digit calendar year, got {year!r}")
+    text = _open_file(path, CMS_COLUMNS, block_size)
+    names = text.names
     rename = {
         "npi1": "source_npi",
         "npi2": "target_npi",
@@ -122,10 +110,8 @@ def iter_cms_shared_patients(
         raise ValidationError(
             f"{path.name}: not a CMS shared-patient file; missing columns {missing}, got {names}"
         )
-    offset = 0
-    for batch in reader:
-        df = batch.to_pandas(types_mapper=_types_mapper).rename(columns=rename)
-        n = len(df)
+    for chunk in text.chunks:
+        df = _chunk_frame(chunk, names).rename(columns=rename)
         if "window_days" in df.columns:
             wd = pd.to_numeric(df["window_days"], errors="coerce")
             if window is not None and (wd.dropna() != window).any():
@@ -139,27 +125,21 @@ def iter_cms_shared_patients(
         yr = df.pop("year") if "year" in df.columns else None
         if yr is None and year is not None:
             yr = pd.Series(year, index=df.index)
-        if yr is not None:
-            y = pd.to_numeric(yr, errors="coerce").astype("Int64")
-            df["period_start"] = pd.to_datetime(y.astype("string") + "-01-01", errors="coerce")
-            df["period_end"] = pd.to_datetime(y.astype("string") + "-12-31", errors="coerce")
+        if yr is not None:  # a bad year becomes an unparseable period_start: a reject
+            y = yr.astype("string").str.strip()
+            y = y.where(y.str.fullmatch(r"\d{4}").fillna(False), "year " + y.fillna(""))
+            df["period_start"] = y + "-01-01"
+            df["period_end"] = y + "-12-31"
         df["provenance"] = f"cms-pspp:{window}d" if window else "cms-pspp"
         res = validate_table(
             df,
             "flows",
             duplicates="aggregate",
             self_referrals=self_referrals,  # type: ignore[arg-type]
-            row_numbers=np.arange(offset, offset + n),
+            row_numbers=chunk.rows,
             extra_kinds={"same_day_count": "count"},
         )
-        offset += n
-        yield res
-
-
-def _types_mapper(t: pa.DataType) -> Any:
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return pd.StringDtype()
-    return None
+        yield add_line_rejects(res, chunk.rejects, chunk.n_lines)
 
 
 def _check_window(window_days: int | None, path: Path) -> int | None:
@@ -195,6 +175,14 @@ def read_cms_shared_patients(
     ``pair_count -> count``, ``bene_count -> patients``; ``same_day_count``
     is kept; ``year`` becomes ``period_start``/``period_end`` (Jan 1–Dec 31);
     ``provenance`` is ``"cms-pspp:<window>d"``.
+
+    Damaged input: a line that cannot be split into the expected fields
+    (wrong number of fields, unbalanced quote, not UTF-8, only spaces) is a
+    rejects row with column ``"<line>"``, its text and its line number, and
+    reading goes on; a byte-order mark is ignored; header names from the CMS
+    documentation (``Initial Physician NPI``, ``Shared Count``, ...) are
+    mapped. An empty file or truncated/damaged compressed data raises one
+    :class:`~refgraph.ValidationError` naming the file.
 
     Parameters
     ----------
@@ -252,7 +240,13 @@ def _assemble(parts: list[IngestResult], *, strict: bool, what: str, cls: Any) -
             ["source_npi", "target_npi", "period_start", "period_end", "provenance"]
         ).any()
     ):
-        flows = validate_table(flows, "flows", duplicates="aggregate").table
+        merged = validate_table(flows, "flows", duplicates="aggregate")
+        if len(merged.rejected):
+            raise ValidationError(
+                f"{what}: flows repeated in different blocks sum to more than 2**53; "
+                f"first: {merged.rejected['reason'].iloc[0]}"
+            )
+        flows = merged.table
     net = cls._from_valid_tables({"flows": flows})
     accepted = sum(p.n_accepted_rows for p in parts)
     net.ingest["flows"] = IngestResult(net.flows, rej, n_in, accepted)
@@ -272,7 +266,8 @@ def read_docgraph_hop(
     average_day_wait, std_day_wait`` (header optional). Mapping:
     ``from_npi -> source_npi``, ``to_npi -> target_npi``,
     ``transaction_count -> count``, ``patient_count -> patients``; the wait
-    columns are kept.
+    columns are kept. Damaged lines and unreadable files are handled as in
+    :func:`read_cms_shared_patients`.
 
     Examples
     --------
@@ -290,7 +285,8 @@ def read_docgraph_hop(
     path = Path(path)
     if not path.exists():
         raise NotFoundError(f"path: DocGraph file {str(path)!r} does not exist")
-    names, reader = _batches(path, HOP_COLUMNS, block_size)
+    text = _open_file(path, HOP_COLUMNS, block_size)
+    names = text.names
     missing = [c for c in ("from_npi", "to_npi", "transaction_count") if c not in names]
     if missing:
         raise ValidationError(
@@ -303,19 +299,15 @@ def read_docgraph_hop(
         "patient_count": "patients",
     }
     parts = []
-    offset = 0
-    for batch in reader:
-        df = batch.to_pandas(types_mapper=_types_mapper).rename(columns=rename)
+    for chunk in text.chunks:
+        df = _chunk_frame(chunk, names).rename(columns=rename)
         df["provenance"] = provenance
-        n = len(df)
-        parts.append(
-            validate_table(
-                df,
-                "flows",
-                duplicates="aggregate",
-                row_numbers=np.arange(offset, offset + n),
-                extra_kinds={"average_day_wait": "float", "std_day_wait": "float"},
-            )
+        res = validate_table(
+            df,
+            "flows",
+            duplicates="aggregate",
+            row_numbers=chunk.rows,
+            extra_kinds={"average_day_wait": "float", "std_day_wait": "float"},
         )
-        offset += n
+        parts.append(add_line_rejects(res, chunk.rejects, chunk.n_lines))
     return _assemble(parts, strict=strict, what=path.name, cls=ReferralNetwork)

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .._errors import NotFoundError, ValidationError
+from .._errors import ValidationError
 from .._validate import IngestResult, validate_table
+from ._sources import load_source
 
 __all__ = ["read_directory"]
 
@@ -83,7 +84,11 @@ def read_directory(
     Parameters
     ----------
     source
-        Path to a CSV/Parquet file or a DataFrame.
+        Path to a CSV/Parquet file or a DataFrame. Text files are read as
+        :func:`refgraph.io.read_table` reads them: a line that cannot be
+        split into the header's fields is a rejects row (column
+        ``"<line>"``), a file that cannot be read at all raises one
+        :class:`~refgraph.ValidationError`.
     include_organizations
         Keep organisation NPIs (entity type 2). By default they are rejected
         with the reason "organisation NPI".
@@ -108,16 +113,12 @@ def read_directory(
     >>> res.table[["npi", "name", "zip", "specialty"]].values.tolist()
     [['1234567893', 'OKAFOR, ADA', '02114', 'cardiology']]
     """
-    if isinstance(source, pd.DataFrame):
-        df = source.reset_index(drop=True)
-    else:
-        path = Path(source)
-        if not path.exists():
-            raise NotFoundError(f"source: directory file {str(path)!r} does not exist")
-        if path.suffix.lower() in (".parquet", ".pq"):
-            df = pd.read_parquet(path)
-        else:
-            df = pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""])
+    loaded = load_source(source, "directory", null_values=("",), infer=False)
+    df = loaded.frame.reset_index(drop=True)
+    rows = loaded.rows if loaded.rows is not None else np.arange(len(df), dtype=np.int64)
+    if df.columns.duplicated().any():
+        dup = list(df.columns[df.columns.duplicated()])
+        raise ValidationError(f"directory: duplicated column names {dup}")
     lower = {str(c).strip().lower(): c for c in df.columns}
     if "npi" not in lower:
         raise ValidationError(f"source: a directory needs an NPI column; got {list(df.columns)}")
@@ -148,11 +149,11 @@ def read_directory(
     if "entity_type" in out.columns:
         et = out["entity_type"].astype("string").str.strip()
         org_rows = (et == "2").fillna(False).to_numpy(dtype=bool)
-    res = validate_table(out.loc[~org_rows], "physicians", row_numbers=np.flatnonzero(~org_rows))
+    res = validate_table(out.loc[~org_rows], "physicians", row_numbers=rows[~org_rows])
     if org_rows.any() and not include_organizations:
         from .._validate import _Rejects
 
-        rj = _Rejects(np.arange(len(df)))
+        rj = _Rejects(rows)
         rj.add(
             org_rows,
             "entity_type",
@@ -166,7 +167,8 @@ def read_directory(
         )
         res.n_input = len(df)
     elif org_rows.any():
-        res = validate_table(out, "physicians")
+        res = validate_table(out, "physicians", row_numbers=rows)
+    res = loaded.finish(res)
     if strict and len(res.rejected):
         raise ValidationError(
             f"directory: {res.n_rejected_rows} of {res.n_input} rows rejected; first: "

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import pandas as pd
 
 from .._errors import NotFoundError, ValidationError
-from .._validate import IngestResult, validate_table
+from .._validate import IngestResult, strict_error, validate_table
 from ..model import SCHEMAS, TABLES
+from ._sources import Loaded, load_source
 
 if TYPE_CHECKING:
     from ..network import ReferralNetwork
@@ -31,25 +32,10 @@ __all__ = [
 Source: TypeAlias = str | Path | pd.DataFrame
 
 
-def _read_any(source: Source, table: str) -> pd.DataFrame:
-    """Read a CSV/Parquet path or pass a DataFrame through (NPI-like columns as text)."""
-    if isinstance(source, pd.DataFrame):
-        return source
-    path = Path(source)
-    if not path.exists():
-        raise NotFoundError(f"{table}: file {str(path)!r} does not exist")
-    text_cols = {c.name for c in SCHEMAS[table].columns if c.kind in ("npi", "zip", "str")}
-    suffixes = "".join(path.suffixes).lower()
-    if ".parquet" in suffixes or ".pq" in suffixes:
-        return pd.read_parquet(path)
-    if any(s in suffixes for s in (".csv", ".txt", ".tsv")):
-        sep = "\t" if ".tsv" in suffixes else ","
-        head = pd.read_csv(path, sep=sep, nrows=0)
-        dtype = {c: "string" for c in head.columns if c in text_cols or "npi" in c.lower()}
-        return pd.read_csv(path, sep=sep, dtype=dtype, keep_default_na=True)
-    raise ValidationError(
-        f"{table}: cannot tell the format of {str(path)!r}; expected .csv, .tsv, .txt or .parquet"
-    )
+def _read_any(source: Source, table: str) -> Loaded:
+    """Load a CSV/TSV/TXT/Parquet path (text read tolerantly) or pass a DataFrame through."""
+    text_cols = {c.name for c in SCHEMAS[table].columns}
+    return load_source(source, table, text_columns=text_cols)
 
 
 def read_table(
@@ -65,7 +51,14 @@ def read_table(
     Parameters
     ----------
     source
-        A path to a ``.csv``/``.tsv``/``.parquet`` file, or a DataFrame.
+        A path to a ``.csv``/``.tsv``/``.txt``/``.parquet`` file (text may be
+        gzip, bz2 or xz compressed), or a DataFrame. Text is read with every
+        column as text; a line that cannot be split into the header's fields
+        (wrong number of fields, unbalanced quote, not UTF-8, only spaces)
+        becomes a rejects row with column ``"<line>"``, its text and its
+        line number, and reading goes on. A file that cannot be read at all
+        (empty, damaged compression, corrupt Parquet, UTF-16) raises one
+        :class:`~refgraph.ValidationError` naming the file.
     table
         ``physicians``, ``practices``, ``flows``, ``events`` or ``touchpoints``.
     columns
@@ -92,13 +85,18 @@ def read_table(
     """
     if table not in SCHEMAS:
         raise ValidationError(f"table: expected one of {list(TABLES)}, got {table!r}")
-    df = _read_any(source, table)
+    loaded = _read_any(source, table)
+    df = loaded.frame
     if columns:
         unknown = [c for c in columns if c not in df.columns]
         if unknown:
             raise ValidationError(f"columns: {unknown} not in the input; it has {list(df.columns)}")
         df = df.rename(columns=dict(columns))
-    return validate_table(df, table, strict=strict, **kwargs)
+    res = validate_table(df, table, strict=False, row_numbers=loaded.rows, **kwargs)
+    res = loaded.finish(res)
+    if strict and len(res.rejected):
+        raise strict_error(table, res.rejected, res.n_input)
+    return res
 
 
 def read_physicians(source: Source, **kwargs: Any) -> IngestResult:
@@ -148,5 +146,8 @@ def read_network(
         "events": events,
         "touchpoints": touchpoints,
     }
-    frames = {k: (_read_any(v, k) if v is not None else None) for k, v in given.items()}
-    return ReferralNetwork.from_frames(**frames, strict=strict)
+    results = {k: read_table(v, k, strict=strict) for k, v in given.items() if v is not None}
+    net = ReferralNetwork._from_valid_tables({k: r.table for k, r in results.items()})
+    net.ingest.update(results)
+    return net
+

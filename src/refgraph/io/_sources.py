@@ -1,0 +1,124 @@
+"""One way to load a table source (path or frame) for every reader, with line-level rejects."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from .._errors import NotFoundError, ValidationError
+from .._validate import IngestResult, add_line_rejects
+from ._text import NULL_VALUES, read_text
+
+__all__ = ["Loaded", "load_source", "read_parquet_file"]
+
+_PARQUET_ERRORS = (
+    pa.ArrowException,
+    OSError,
+    EOFError,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    UnicodeDecodeError,
+    zlib.error,
+)
+
+
+@dataclass
+class Loaded:
+    """A source as a frame, with the data-row number of each frame row and line rejects."""
+
+    frame: pd.DataFrame
+    rows: np.ndarray | None = None  # None: rows are 0..n-1
+    rejects: pd.DataFrame | None = None
+    n_lines: int | None = None  # None: len(frame)
+
+    def finish(self, res: IngestResult) -> IngestResult:
+        """Add the line rejects to ``res`` and set ``n_input`` to the number of data lines."""
+        if self.rejects is None or self.n_lines is None:
+            return res
+        return add_line_rejects(res, self.rejects, self.n_lines)
+
+
+def read_parquet_file(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """``pandas.read_parquet`` with every read failure as one :class:`ValidationError`."""
+    try:
+        return pd.read_parquet(path, columns=columns)
+    except _PARQUET_ERRORS as exc:
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ValidationError(
+            f"{path.name}: cannot read the Parquet file (damaged or not Parquet?): {msg}"
+        ) from exc
+
+
+def _is_parquet(path: Path) -> bool:
+    suffixes = "".join(path.suffixes).lower()
+    return ".parquet" in suffixes or ".pq" in suffixes
+
+
+def _infer_numeric(frame: pd.DataFrame, keep_text: set[str]) -> pd.DataFrame:
+    """Extra columns that are all numbers become numeric, as ``pandas.read_csv`` would."""
+    for i, name in enumerate(list(frame.columns)):
+        lname = str(name).lower()
+        if name in keep_text or any(t in lname for t in ("npi", "zip", "id", "code")):
+            continue
+        col = frame.iloc[:, i]
+        present = col.notna()
+        if not present.any():
+            continue
+        num = pd.to_numeric(col, errors="coerce")
+        if num[present].isna().any():
+            continue
+        arr = num.to_numpy(dtype="float64", na_value=np.nan)
+        if not present.all() or not np.all(np.floor(arr) == arr) or np.abs(arr).max() > 2**53:
+            frame.isetitem(i, pd.Series(arr, index=frame.index))
+        else:
+            frame.isetitem(i, pd.Series(arr.astype(np.int64), index=frame.index))
+    return frame
+
+
+def load_source(
+    source: Any,
+    what: str,
+    *,
+    text_columns: set[str] | frozenset[str] = frozenset(),
+    null_values: tuple[str, ...] = NULL_VALUES,
+    infer: bool = True,
+) -> Loaded:
+    """Load a DataFrame, a Parquet file or a delimited text file.
+
+    Text files are read with :func:`refgraph.io._text.read_text`: every
+    column as text, bad lines as rejects. Columns outside ``text_columns``
+    that are all numbers are made numeric when ``infer`` is true.
+    """
+    if isinstance(source, pd.DataFrame):
+        return Loaded(source)
+    if not isinstance(source, (str, Path)):
+        raise ValidationError(
+            f"{what}: expected a path or a pandas DataFrame, got {type(source).__name__}"
+        )
+    path = Path(source)
+    if not path.exists():
+        raise NotFoundError(f"{what}: file {str(path)!r} does not exist")
+    if path.is_dir():
+        raise ValidationError(f"{what}: {str(path)!r} is a folder, not a file")
+    if _is_parquet(path):
+        return Loaded(read_parquet_file(path))
+    suffixes = "".join(path.suffixes).lower()
+    if not any(s in suffixes for s in (".csv", ".txt", ".tsv")):
+        raise ValidationError(
+            f"{what}: cannot tell the format of {str(path)!r}; expected .csv, .tsv, .txt or "
+            ".parquet (optionally .gz/.bz2/.xz compressed)"
+        )
+    delimiter = "\t" if ".tsv" in suffixes else None
+    _, chunk = read_text(path, header=True, delimiter=delimiter, null_values=null_values)
+    frame = chunk.frame
+    if infer:
+        frame = _infer_numeric(frame, set(text_columns))
+    return Loaded(frame, chunk.rows, chunk.rejects, chunk.n_lines)

@@ -1,0 +1,381 @@
+"""Tolerant reading of delimited text files: every line is accepted or rejected with a reason.
+
+Every reader of refgraph that takes a CSV/TSV/TXT file (optionally gzip, bz2 or
+xz compressed) goes through :func:`open_text`. The file is read in blocks of
+whole lines; each block is parsed by pyarrow's CSV parser (all columns as text)
+and only a block that the fast parser refuses is re-read line by line, so a
+clean file costs one pyarrow pass and a damaged line costs one rejects row.
+
+Rules (see ``docs/formats``):
+
+- one record per line; a quoted field may not hold a line break;
+- empty lines are skipped and are not data lines; a line of only spaces is
+  rejected;
+- a UTF-8 byte-order mark is ignored; a line that is not valid UTF-8, has the
+  wrong number of fields or an unbalanced quote is rejected with its 1-based
+  line number in the reason, and reading continues;
+- a file that cannot be read at all (empty, damaged or truncated compressed
+  data, UTF-16, binary) raises one :class:`~refgraph.ValidationError` naming
+  the file.
+
+Row numbers (``row`` in rejects) count data lines from 0, header and empty
+lines excluded, so ``accepted + rejected == data lines``.
+"""
+
+from __future__ import annotations
+
+import bz2
+import csv
+import gzip
+import lzma
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from .._errors import ValidationError
+from .._validate import empty_rejects
+
+__all__ = ["LINE", "TextChunk", "TextFile", "open_text", "read_text"]
+
+#: ``column`` of rejects that concern a whole line.
+LINE = "<line>"
+
+#: Values read as missing (pyarrow's defaults).
+NULL_VALUES: tuple[str, ...] = tuple(pacsv.ConvertOptions().null_values)
+
+_READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, pa.ArrowException, ValueError)
+_MAX_SHOWN = 200  # characters of a rejected line kept in ``value``
+
+
+@dataclass
+class TextChunk:
+    """Parsed lines of one block: text columns, their data-row numbers, line rejects."""
+
+    frame: pd.DataFrame
+    rows: np.ndarray
+    rejects: pd.DataFrame
+    n_lines: int
+
+
+@dataclass
+class TextFile:
+    """An opened delimited file: its column names and an iterator of chunks."""
+
+    names: list[str]
+    header: bool
+    delimiter: str
+    chunks: Iterator[TextChunk]
+
+
+def _raw_stream(path: Path) -> Any:
+    """The decompressed bytes of ``path`` (compression told by magic bytes, then name)."""
+    with open(path, "rb") as f:
+        magic = f.read(10)
+    name = path.name.lower()
+    if magic[:2] == b"\x1f\x8b":
+        return gzip.open(path, "rb")
+    if magic[:3] == b"BZh" and magic[4:10] == b"1AY&SY":
+        return bz2.open(path, "rb")
+    if magic[:6] == b"\xfd7zXZ\x00":
+        return lzma.open(path, "rb")
+    if name.endswith((".zst", ".lz4")):
+        return pa.input_stream(str(path), compression="detect")
+    for suffix, kind in ((".gz", "gzip"), (".bz2", "bzip2"), (".xz", "xz")):
+        if name.endswith(suffix) and magic:
+            raise ValidationError(f"{path.name}: named {suffix} but is not {kind} data")
+    return open(path, "rb")
+
+
+def _fail(path: Path, exc: BaseException) -> ValidationError:
+    what = str(exc).strip() or type(exc).__name__
+    return ValidationError(
+        f"{path.name}: cannot read the file (damaged or truncated compressed data?): {what}"
+    )
+
+
+def _blocks(path: Path, block_size: int) -> Iterator[bytes]:
+    """Blocks of whole lines (each ends with a newline) of the decompressed file."""
+    try:
+        stream = _raw_stream(path)
+    except _READ_ERRORS as exc:
+        if isinstance(exc, ValidationError):
+            raise
+        raise _fail(path, exc) from exc
+    rest = b""
+    with stream:
+        while True:
+            try:
+                data = stream.read(block_size)
+            except _READ_ERRORS as exc:
+                raise _fail(path, exc) from exc
+            if not data:
+                break
+            data = rest + data
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                rest = data
+                continue
+            rest = data[cut + 1 :]
+            yield data[: cut + 1]
+    if rest:
+        yield rest + b"\n"
+
+
+def _line_lengths(block: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Start offsets and lengths (without ``\\n``/``\\r\\n``) of the lines of a block."""
+    a = np.frombuffer(block, dtype=np.uint8)
+    ends = np.flatnonzero(a == 10)
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    lengths = ends - starts
+    cr = lengths > 0
+    cr[cr] = a[ends[cr] - 1] == 13
+    return starts, lengths - cr
+
+
+def _decode_header(path: Path, line: bytes) -> str:
+    if line.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ValidationError(f"{path.name}: the file is UTF-16 text; save it as UTF-8")
+    if b"\x00" in line:
+        raise ValidationError(f"{path.name}: not a text file (its first line holds NUL bytes)")
+    try:
+        return line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            f"{path.name}: the first line is not UTF-8 text ({exc.reason} at byte "
+            f"{exc.start}); save the file as UTF-8"
+        ) from exc
+
+
+def open_text(
+    path: Path,
+    *,
+    expected: list[str] | None = None,
+    header: bool | None = True,
+    delimiter: str | None = None,
+    null_values: tuple[str, ...] = NULL_VALUES,
+    block_size: int = 64 << 20,
+) -> TextFile:
+    """Open a delimited file for tolerant reading.
+
+    Parameters
+    ----------
+    path
+        The file (plain, gzip, bz2 or xz).
+    expected
+        Column names of a headerless file (``header=False`` or detected).
+    header
+        ``True``: the first non-empty line is the header; ``None``: a header
+        unless the first field is all digits (CMS/DocGraph files).
+    delimiter
+        ``","`` or ``"\\t"``; default: the more frequent one in the first line.
+    null_values
+        Field texts read as missing.
+    block_size
+        Bytes of decompressed text parsed at a time.
+    """
+    blocks = _blocks(path, block_size)
+    first_block = b""
+    for block in blocks:
+        first_block = block
+        if not block.isspace():
+            break
+    if first_block.startswith(b"\xef\xbb\xbf"):
+        first_block = first_block[3:]
+    if not first_block or first_block.isspace():
+        raise ValidationError(f"{path.name}: the file is empty (no header and no data lines)")
+    # the first line with something other than white space
+    i0, start = 0, 0
+    while True:
+        end = first_block.index(b"\n", start)
+        if end > start and not first_block[start:end].isspace():
+            break
+        i0, start = i0 + 1, end + 1
+    head_line = first_block[start:end].removesuffix(b"\r")
+    head = _decode_header(path, head_line)
+    if delimiter is None:
+        delimiter = "\t" if head.count("\t") > head.count(",") else ","
+    try:
+        fields = next(csv.reader([head], delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        fields = head.split(delimiter)
+    fields = [f.strip() for f in fields]
+    has_header = header if header is not None else not fields[0].isdigit()
+    line0 = i0  # physical 0-based line index of the first line of the body
+    if has_header:
+        names = fields
+        body = first_block[end + 1 :]
+        line0 = i0 + 1
+    else:
+        n = len(fields)
+        exp = list(expected or [])
+        names = exp[:n] + [f"extra_{i}" for i in range(n - len(exp))] if n > len(exp) else exp[:n]
+        body = first_block
+    if not names or any(not n for n in names):
+        names = [n or f"column_{i}" for i, n in enumerate(names)]
+
+    def chunks() -> Iterator[TextChunk]:
+        row = 0
+        line = line0 if has_header else 0
+        for block in _chain(body, blocks):
+            chunk = _parse_block(block, names, delimiter, null_values, row, line)
+            row += chunk.n_lines
+            line += block.count(b"\n")
+            yield chunk
+
+    return TextFile(names, bool(has_header), delimiter, chunks())
+
+
+def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+    if first:
+        yield first
+    yield from rest
+
+
+def read_text(path: Path, **kwargs: Any) -> tuple[list[str], TextChunk]:
+    """Read a whole file with :func:`open_text`; one chunk with every line."""
+    f = open_text(path, **kwargs)
+    parts = list(f.chunks)
+    if not parts:
+        empty = _frame([[] for _ in f.names], f.names)
+        return f.names, TextChunk(empty, np.empty(0, np.int64), empty_rejects(), 0)
+    frame = (
+        pd.concat([p.frame for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].frame
+    )
+    rows = np.concatenate([p.rows for p in parts])
+    rej = [p.rejects for p in parts if len(p.rejects)]
+    rejects = pd.concat(rej, ignore_index=True) if rej else empty_rejects()
+    return f.names, TextChunk(frame, rows, rejects, sum(p.n_lines for p in parts))
+
+
+def _frame(columns: list[Any], names: list[str]) -> pd.DataFrame:
+    """A frame of ``string`` columns named ``names`` (duplicates kept for the validator)."""
+    frame = pd.DataFrame({i: pd.array(c, dtype="string") for i, c in enumerate(columns)})
+    frame.columns = pd.Index(names, dtype=object)
+    return frame
+
+
+def _to_frame(table: pa.Table, names: list[str]) -> pd.DataFrame:
+    return _frame([table.column(i) for i in range(len(names))], names)
+
+
+def _parse_block(
+    block: bytes,
+    names: list[str],
+    delimiter: str,
+    null_values: tuple[str, ...],
+    row0: int,
+    line0: int,
+) -> TextChunk:
+    """Parse one block of whole lines; fall back to line-by-line on any parse failure."""
+    starts: np.ndarray | None = None
+    lengths: np.ndarray | None = None
+    if b"\n\n" in block or b"\n\r\n" in block or block.startswith((b"\n", b"\r\n")):
+        starts, lengths = _line_lengths(block)  # some empty lines: count the others
+        n_lines = int((lengths > 0).sum())
+    else:
+        n_lines = block.count(b"\n")
+    if n_lines == 0:
+        return TextChunk(
+            _frame([[] for _ in names], names), np.empty(0, np.int64), empty_rejects(), 0
+        )
+    unique_names = [f"c{i}" for i in range(len(names))]
+    try:
+        table = pacsv.read_csv(
+            pa.py_buffer(block),
+            read_options=pacsv.ReadOptions(column_names=unique_names, use_threads=True),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in unique_names},
+                null_values=list(null_values),
+                strings_can_be_null=True,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        table = None
+    if (
+        table is not None
+        and table.num_rows == n_lines
+        and b"\x00" not in block  # pyarrow keeps NUL bytes inside fields
+        # with one column a line of spaces is a valid row to pyarrow
+        and (len(names) > 1 or not re.search(rb"(?m)^[ \t]+\r?$", block))
+    ):
+        frame = _to_frame(table, names)
+        return TextChunk(
+            frame, np.arange(row0, row0 + n_lines, dtype=np.int64), empty_rejects(), n_lines
+        )
+    if starts is None or lengths is None:
+        starts, lengths = _line_lengths(block)
+    return _parse_lines(block, starts, lengths, names, delimiter, null_values, row0, line0)
+
+
+def _parse_lines(
+    block: bytes,
+    starts: np.ndarray,
+    lengths: np.ndarray,
+    names: list[str],
+    delimiter: str,
+    null_values: tuple[str, ...],
+    row0: int,
+    line0: int,
+) -> TextChunk:
+    """The slow path: every line on its own, bad ones to rejects."""
+    ncol = len(names)
+    nulls = set(null_values)
+    good: list[list[str | None]] = []
+    good_rows: list[int] = []
+    bad_rows: list[int] = []
+    bad_text: list[str] = []
+    bad_reason: list[str] = []
+    row = row0
+    for i, (s, n) in enumerate(zip(starts.tolist(), lengths.tolist())):
+        if n == 0:
+            continue
+        raw = block[s : s + n]
+        lineno = line0 + i + 1
+        reason = None
+        fields: list[str] = []
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            text = raw.decode("utf-8", errors="replace")
+            reason = f"line {lineno}: not valid UTF-8 (byte 0x{raw[exc.start]:02x} at {exc.start})"
+        if reason is None:
+            if "\x00" in text:
+                reason = f"line {lineno}: holds a NUL byte"
+            elif not text.strip():
+                reason = f"line {lineno}: blank line (only spaces)"
+            else:
+                try:
+                    fields = next(csv.reader([text], delimiter=delimiter, strict=True))
+                except csv.Error as exc:
+                    reason = f"line {lineno}: cannot split into fields ({exc})"
+                else:
+                    if len(fields) != ncol:
+                        reason = f"line {lineno}: expected {ncol} fields, found {len(fields)}"
+        if reason is None:
+            good.append([None if f in nulls else f for f in fields])
+            good_rows.append(row)
+        else:
+            bad_rows.append(row)
+            bad_text.append(text[:_MAX_SHOWN])
+            bad_reason.append(reason)
+        row += 1
+    cols = [list(c) for c in zip(*good)] if good else [[] for _ in range(ncol)]
+    frame = _frame(cols, names)
+    rejects = pd.DataFrame(
+        {
+            "row": pd.Series(bad_rows, dtype="int64"),
+            "column": pd.array([LINE] * len(bad_rows), dtype="string"),
+            "value": pd.array(bad_text, dtype="string"),
+            "reason": pd.array(bad_reason, dtype="string"),
+        }
+    )
+    return TextChunk(frame, np.asarray(good_rows, dtype=np.int64), rejects, row - row0)
