@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pandas as pd
 
-from .._errors import NotFoundError, ValidationError
+from .._errors import ValidationError
 from .._validate import IngestResult, strict_error, validate_table
 from ..model import SCHEMAS, TABLES
 from ._sources import Loaded, load_source
