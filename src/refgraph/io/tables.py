@@ -150,4 +150,3 @@ def read_network(
     net = ReferralNetwork._from_valid_tables({k: r.table for k, r in results.items()})
     net.ingest.update(results)
     return net
-
