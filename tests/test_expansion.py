@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from refgraph import ReferralNetwork, ValidationError, npi_check_digit
+from refgraph.datasets import synthetic_region
 from refgraph.expansion import (
     add_cli,
     cmd_targets,
@@ -253,3 +254,17 @@ def test_plots_draw_what_they_say() -> None:
     _fig3, ax3 = plot_event_site(site)
     assert len(ax3.patches) == 2 and "100%" in ax3.get_title()
     plt.close("all")
+
+
+def test_outreach_reasons_never_print_a_missing_system() -> None:
+    # Bridges in practices without a health system used to read "..., nan".
+    net = synthetic_region(600, seed=2)
+    ph = net.physicians
+    home = ph.loc[ph["practice_id"] == ph["practice_id"].value_counts().index[0], "npi"]
+    zips = ph["zip"].value_counts().index[5:25].tolist()
+    plan = expansion_plan(net, current=home.tolist(), candidates={z: [z] for z in zips})
+    no_system = plan.bridges["system"].isna()
+    assert no_system.any() and (~no_system).any()  # both kinds of bridge are present
+    assert not plan.order["reason"].str.contains("nan").any()
+    with_system = plan.bridges.loc[~no_system, "system"].iloc[0]
+    assert plan.order["reason"].str.contains(with_system, regex=False).any()

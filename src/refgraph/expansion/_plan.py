@@ -216,7 +216,7 @@ def expansion_plan(
                     "npi": b.npi,
                     "name": b.name,
                     "reason": f"reach {b.reach:.2f}, {b.ties_into_region} ties into {region}"
-                    + (f", {b.system}" if b.system else ""),
+                    + (f", {b.system}" if isinstance(b.system, str) and b.system else ""),
                 }
             )
     return ExpansionPlan(
