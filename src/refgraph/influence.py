@@ -14,6 +14,8 @@ one block-diagonal sparse graph and explored together (numpy/scipy, no
 Python loop over simulations). Reusing the
 same draws for every candidate (common random numbers) makes the estimated
 spread exactly monotone and submodular, so the greedy gains never increase.
+The spread reported for the picked physicians is then re-estimated on fresh,
+independently drawn simulations, with its standard error (see :func:`maximize`).
 A reachability search works on index arrays and costs O(physicians reached).
 """
 
@@ -344,8 +346,8 @@ def maximize(
           about ``cumulative_spread +- 1.96 * spread_se``;
         - ``marginal_gain`` and ``gain_se``: the increase of
           ``cumulative_spread`` over the previous row, and its standard error
-          (the same fresh simulations serve every row, so the difference is
-          estimated with less noise than either spread);
+          (the same fresh simulations serve every row, so the gains add up to
+          ``cumulative_spread``; on those draws they need not decrease);
         - ``selection_gain``: the gain the greedy selection saw on its own
           simulations when it picked this physician (why it was picked;
           non-increasing, and biased upwards because the best of noisy
