@@ -8,6 +8,7 @@ the public modules (:mod:`refgraph.centrality`, :mod:`refgraph.community`,
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "ConvergenceError",
     "binary",
+    "cost_csr",
     "frame",
     "have_networkit",
     "networkit_graph",
@@ -136,7 +138,10 @@ def networkit_graph(net: ReferralNetwork, weight: str | None, kind: str) -> Any:
     """A NetworKit graph of the network, cached on the network until it changes.
 
     ``kind``: ``"cost"`` (directed, weight ``1/volume``; unweighted when
-    ``weight`` is None) or ``"undirected"`` (volume of both directions summed).
+    ``weight`` is None), ``"scaled_cost"`` (directed, weight ``L/volume`` for
+    integer volumes whose least common multiple ``L`` keeps every path cost an
+    exact float64 integer, see :func:`cost_csr`) or ``"undirected"`` (volume
+    of both directions summed).
     """
     return net.cached_view(
         ("refgraph._kernels.networkit", weight, kind), lambda: _networkit_graph(net, weight, kind)
@@ -152,12 +157,66 @@ def _networkit_graph(net: ReferralNetwork, weight: str | None, kind: str) -> Any
         if weight is not None:
             c.data = 1.0 / c.data
         g = nk.graph.GraphFromCsr(sp.csr_matrix(c), directed=True, weighted=weight is not None)
+    elif kind == "scaled_cost":
+        c, scale, _ = cost_csr(net, weight)
+        if scale is None:  # pragma: no cover - internal misuse
+            raise ValueError("costs of this network are not integer-scalable")
+        g = nk.graph.GraphFromCsr(sp.csr_matrix(c), directed=True, weighted=True)
     elif kind == "undirected":
         u = sp.csr_matrix(sp.triu(symmetric(a), k=1, format="csr"))
         g = nk.graph.GraphFromCsr(u, directed=False, weighted=True)
     else:  # pragma: no cover - internal misuse
         raise ValueError(kind)
     return g
+
+
+def cost_csr(net: ReferralNetwork, weight: str | None) -> tuple[sp.csr_array, int | None, float]:
+    """Edge costs for shortest paths, cached: ``(costs, scale, tol)``.
+
+    Costs are ``1 / volume`` up to a constant factor, which changes no shortest
+    path. When every volume is a positive integer and the least common
+    multiple ``L`` of the distinct volumes satisfies ``n * L < 2**53``, the
+    costs are the integers ``L / volume`` (``scale = L``, ``tol = 0``): every
+    path sum is then exact in float64 and equal-cost paths compare equal.
+    Otherwise the costs are ``1 / volume`` (``scale = None``) and ``tol`` is the
+    relative tolerance under which two path costs count as equal.
+    ``weight=None`` gives cost 1 per edge (``scale = 1``).
+    """
+    return net.cached_view(
+        ("refgraph._kernels.cost_csr", weight), lambda: _cost_csr(strength_matrix(net, weight))
+    )
+
+
+#: Relative tolerance under which two non-integer path costs count as equal.
+COST_REL_TOL = 1e-9
+
+
+def integer_scale(volumes: np.ndarray, n: int) -> int | None:
+    """Least common multiple ``L`` of positive integer ``volumes``, if ``n * L < 2**53``.
+
+    Returns None for a non-integer or non-positive volume, or a too large ``L``.
+    """
+    if len(volumes) == 0:
+        return 1
+    if not bool(np.all(volumes == np.floor(volumes))) or float(volumes.min()) < 1:
+        return None
+    limit = 2**53 // max(1, n)
+    scale = 1
+    for v in np.unique(volumes).tolist():
+        scale = math.lcm(scale, int(v))
+        if scale >= limit:
+            return None
+    return scale
+
+
+def _cost_csr(a: sp.csr_array) -> tuple[sp.csr_array, int | None, float]:
+    c = sp.csr_array(a, copy=True)
+    scale = integer_scale(np.asarray(c.data), int(c.shape[0]))
+    if scale is not None:
+        c.data = (scale // np.asarray(c.data, dtype=np.int64)).astype(np.float64)
+        return c, scale, 0.0
+    c.data = 1.0 / np.asarray(c.data, dtype=np.float64)
+    return c, None, COST_REL_TOL
 
 
 def seed_networkit(seed: int | None) -> None:

@@ -10,14 +10,15 @@ import pandas as pd
 
 from .._errors import ValidationError
 from .._kernels import (
+    cost_csr,
     frame,
     have_networkit,
     networkit_graph,
     resolve_seed,
-    seed_networkit,
     strength_matrix,
 )
 from ..backends import pushdown
+from ._brandes import dependencies
 
 if TYPE_CHECKING:
     from ..network import ReferralNetwork
@@ -66,8 +67,11 @@ def betweenness(
     Returns
     -------
     pandas.DataFrame
-        Indexed by NPI, column ``betweenness``; ``attrs["engine"]`` says which
-        engine computed it.
+        Indexed by NPI, column ``betweenness``. ``attrs``: ``engine`` (which
+        engine computed it: ``"networkit"`` or ``"refgraph"``), ``k`` (None
+        when exact), ``cost_scale`` (``L`` when the costs were the exact
+        integers ``L / volume``, else None) and ``tie_tolerance`` (0 when
+        path costs were compared exactly, else the relative tolerance).
 
     Examples
     --------
@@ -80,6 +84,24 @@ def betweenness(
     >>> betweenness(ReferralNetwork.from_frames(flows=flows),
     ...             normalized=False)["betweenness"].tolist()
     [0.0, 1.0, 0.0]
+
+    Equal-cost paths tie exactly. Below, A reaches D directly (one referral:
+    cost 1) or through B and C (three referrals on each tie: 1/3 each, 1 in
+    total), and E refers once to A. From E both routes to D cost exactly 2,
+    so B and C each carry half of that pair; in float arithmetic
+    ``1 + 1/3 + 1/3 + 1/3 = 1.9999999999999998`` and an engine comparing sums
+    exactly would give the whole pair to the longer route (B and C 3.5 and
+    2.5).
+
+    >>> e, a, b, c, d = "1000000020", "1234567893", "1003033051", "1154584084", "1245319599"
+    >>> flows = pd.DataFrame({"source_npi": [e, a, b, c, a], "target_npi": [a, b, c, d, d],
+    ...                       "count": [1, 3, 3, 3, 1]})
+    >>> res = betweenness(ReferralNetwork.from_frames(flows=flows), weight="count",
+    ...                   normalized=False)
+    >>> res["betweenness"].to_dict() == {e: 0.0, a: 3.0, b: 3.0, c: 2.0, d: 0.0}
+    True
+    >>> res.attrs["cost_scale"], res.attrs["tie_tolerance"]
+    (3, 0.0)
 
     Raises
     ------
@@ -94,38 +116,54 @@ def betweenness(
     -----
     :math:`b_v = \\sum_{s \\ne v \\ne t} \\sigma_{st}(v) / \\sigma_{st}`, the
     share of shortest referral paths between other physicians that pass
-    through ``v`` (Brandes' algorithm). Exact and estimated values run on
-    NetworKit (C++, parallel) when it is installed, else on networkx.
+    through ``v`` (Brandes' algorithm).
 
-    The estimate (NetworKit's ``EstimateBetweenness``: Geisberger, Sanders &
-    Schultes' linear-scaling estimator over ``k`` random sources, which
-    down-weights contributions near each source) is meant for **ranking**,
-    not exact values. Measured on ``synthetic_region(3000, seed=1)`` (59,131
-    flows, ``weight="count"``, 5 seeds each) against the exact values:
+    **Ties.** With cost ``1 / volume`` and small integer volumes, paths of
+    exactly equal cost are common (on the CKM network, 63 of 246 physicians
+    get a different value when ties are split by float rounding, by up to
+    2.5%). They are counted as ties: when every volume is a positive integer
+    and the least common multiple ``L`` of the distinct volumes satisfies
+    ``n * L < 2**53``, the costs are the integers ``L / volume`` (same
+    shortest paths) and every path sum is exact, so the result equals exact
+    rational arithmetic. Otherwise (non-integer volumes, or too many distinct
+    ones, e.g. counts in the hundreds), costs are ``1 / volume`` and two path
+    costs within a relative ``1e-9`` of each other count as equal: float
+    rounding of a sum of ``h`` costs is about ``h * 1e-16``, so true ties are
+    kept; two paths whose true costs differ by less than one part in a
+    billion are counted as a tie (a difference no referral volume can mean).
+
+    **Engines.** Exact values on integer costs (and hop counts) run on
+    NetworKit's Brandes (C++, parallel), whose equality test is then exact;
+    otherwise, and for every estimate, on refgraph's own kernel (SciPy's
+    Dijkstra, then the shortest-path DAG with the tolerance above, path
+    counts and dependencies as sparse triangular solves).
+
+    **Estimate.** ``k`` sources are drawn uniformly without replacement and
+    the sum of their dependencies is scaled by ``n / k`` (Brandes & Pich
+    2007): unbiased for every physician, error shrinking like
+    :math:`1/\\sqrt{k}`. Measured on ``synthetic_region(3000, seed=1)``
+    (59,131 flows, ``weight="count"``, seeds 0-4) against the exact values
+    (``benchmarks/bench_betweenness_ties.py``):
 
     ====== ======== ============= ============== ================ ===========
     k      Spearman exact top 10  exact top 100  median rel. err  total
                     recovered     recovered      (top 100)        (est/exact)
     ====== ======== ============= ============== ================ ===========
-    64     0.89     6-8           79             24%              0.91
-    256    0.92     7-9           88             17%              0.90
-    1024   0.95     8-9           91             15%              0.89
+    64     0.89     8-10          75             24%              1.01
+    256    0.91     9-10          88             12%              1.01
+    1024   0.95     9-10          96             5%               1.00
     ====== ======== ============= ============== ================ ===========
 
-    (Spearman over physicians with non-zero exact betweenness.) Expect the
-    ranking of the top physicians to be right to within a few places and
-    individual values to be ~15-25% off, biased low by ~10% in total; more
-    samples improve the ranking but not that bias. (The networkx fallback
-    samples sources uniformly, Brandes & Pich 2007: unbiased but noisier.)
-    With cost weights, equal-cost path ties are rare; with ``weight=None``
-    engines may differ slightly on ties.
+    (Spearman over physicians with non-zero exact betweenness.) Use the
+    estimate for **ranking** the top physicians; individual values of
+    less central physicians are noisy.
 
     References
     ----------
     .. [1] Brandes U. A faster algorithm for betweenness centrality.
        Journal of Mathematical Sociology 2001;25(2):163-177.
-    .. [2] Geisberger R, Sanders P, Schultes D. Better approximation of
-       betweenness centrality. ALENEX 2008:90-100.
+    .. [2] Brandes U, Pich C. Centrality estimation in large networks.
+       International Journal of Bifurcation and Chaos 2007;17(7):2303-2318.
     """
     res = pushdown(net, "betweenness", k=k, seed=seed, weight=weight, normalized=normalized)
     if res is not None:
@@ -137,36 +175,29 @@ def betweenness(
     if n == 0:
         return frame(net, {"betweenness": np.zeros(0)})
     exact = k is None or k >= n
-    if have_networkit():
+    cost, scale, tol = cost_csr(net, weight)
+    if exact and scale is not None and have_networkit():
         import networkit as nk
 
-        g = networkit_graph(net, weight, "cost")
-        seed_networkit(seed)
-        if exact:
-            algo = nk.centrality.Betweenness(g, normalized=False)
-        else:
-            algo = nk.centrality.EstimateBetweenness(g, int(k), False, True)  # type: ignore[arg-type]
+        g = networkit_graph(net, weight, "scaled_cost" if weight is not None else "cost")
+        algo = nk.centrality.Betweenness(g, normalized=False)
         algo.run()
         raw = np.asarray(algo.scores(), dtype=float)
         engine = "networkit"
     else:
-        import networkx as nx
-
-        gx = _nx_cost_graph(net, weight)
-        bc = nx.betweenness_centrality(
-            gx,
-            k=None if k is None or exact else int(k),
-            normalized=False,
-            weight="cost",
-            seed=seed,
-        )
-        raw = np.array([bc[i] for i in range(n)], dtype=float)
-        engine = "networkx"
+        if exact:
+            sources = np.arange(n)
+        else:
+            sources = np.random.default_rng(seed).choice(n, int(k), replace=False)  # type: ignore[arg-type]
+        raw = dependencies(cost, sources, tol=tol) * (n / len(sources))
+        engine = "refgraph"
     if normalized and n > 2:
         raw = raw / ((n - 1) * (n - 2))
     out = frame(net, {"betweenness": raw})
     out.attrs["engine"] = engine
     out.attrs["k"] = None if exact else int(k)  # type: ignore[arg-type]
+    out.attrs["cost_scale"] = scale
+    out.attrs["tie_tolerance"] = tol
     return out
 
 
