@@ -285,7 +285,18 @@ def test_zip_centroids_table() -> None:
     assert len(zip_centroids(active_only=True)) <= len(z)
 
 
-def test_progress_bar_switch(table: pd.DataFrame, capsys: pytest.CaptureFixture[str]) -> None:
+def test_progress_bar_switch(
+    table: pd.DataFrame, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    # Not a terminal (the captured stream): no bar even with progress on.
+    with config(progress=True):
+        geocode(table.head(1), geocoder=FakeGeocoder(answers()), cache=False, min_delay_seconds=0)
+    assert "geocode" not in capsys.readouterr().err
+    # A terminal outside CI: the setting decides.
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     with config(progress=False):
         geocode(table.head(1), geocoder=FakeGeocoder(answers()), cache=False, min_delay_seconds=0)
     assert "geocode" not in capsys.readouterr().err

@@ -93,6 +93,30 @@ class Config:
         inner = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
         return f"Config({inner})"
 
+    def show_progress(self, stream: Any = None) -> bool:
+        """Whether a progress bar should be drawn now.
+
+        True when :attr:`progress` is on, ``$CI`` is not set and ``stream``
+        (default: ``sys.stderr``) is a terminal; so bars appear for people at
+        a terminal and stay out of files, pipes, notebooks' logs and CI.
+
+        Examples
+        --------
+        >>> import io
+        >>> config.show_progress(io.StringIO())   # not a terminal
+        False
+        >>> with config(progress=False):
+        ...     config.show_progress()
+        False
+        """
+        import sys
+
+        if not self.progress or os.environ.get("CI"):
+            return False
+        out = sys.stderr if stream is None else stream
+        isatty = getattr(out, "isatty", None)
+        return bool(isatty is not None and isatty())
+
     @contextmanager
     def __call__(self, **changes: Any) -> Iterator[Config]:
         """Temporarily change settings inside a ``with`` block."""

@@ -449,7 +449,7 @@ def maximize(
         cand = node_ids(net, candidates, name="candidates")  # type: ignore[arg-type]
     cand = np.unique(cand)
     rng_seed = resolve_seed(seed)
-    progress = bool(config.progress)
+    progress = config.show_progress()
     kmax = int(k) if k is not None else n
 
     def run(ratio: bool) -> tuple[list[tuple[int, float, float]], _Simulator]:

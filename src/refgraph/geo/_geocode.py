@@ -387,7 +387,9 @@ def _geocode_remote(
         from tqdm.auto import tqdm
 
         call = _rate_limited(inst.geocode, min_delay_seconds, max_retries, error_wait)
-        for k in tqdm(todo, desc=f"geocode ({name})", disable=not config.progress, unit="addr"):
+        for k in tqdm(
+            todo, desc=f"geocode ({name})", disable=not config.show_progress(), unit="addr"
+        ):
             answers[k] = _one(call, str(first[k]), kwargs)
             a = answers[k]
             if cache is not None and a["status"] in ("found", "not_found"):

@@ -255,7 +255,6 @@ class _Stages:
     """
 
     def __init__(self, desc: str, total: int) -> None:
-        import os
         import sys
         import threading
 
@@ -264,7 +263,7 @@ class _Stages:
         from ..config import config
 
         self.desc = desc
-        quiet = not config.progress or bool(os.environ.get("CI")) or not sys.stderr.isatty()
+        quiet = not config.show_progress(sys.stderr)
         self.bar = tqdm(
             total=total,
             desc=desc,
