@@ -652,3 +652,25 @@ def test_report_unknown_home_is_not_found(net: ReferralNetwork, tmp_path: Any) -
     with pytest.raises(NotFoundError, match=UNKNOWN):
         report.build(net, tmp_path / "r", home=UNKNOWN)
     assert not (tmp_path / "r" / "index.html").exists()
+
+
+def test_period_start_after_end_is_refused() -> None:
+    net = synthetic_region(60, seed=1, events=True)
+    with pytest.raises(ValidationError, match="start: expected a date on or before end"):
+        T.bucket(net, start="2024-06-01", end="2024-01-01")
+    assert len(T.bucket(net, start="2024-01-01", end="2024-06-01"))  # the right way round
+
+
+def test_an_event_two_centuries_ahead_is_rejected_not_the_new_as_of() -> None:
+    net = synthetic_region(200, seed=1, events=True)
+    ev = net.events
+    typo = ev.iloc[:1].assign(date=pd.Timestamp("2224-01-05"))
+    bad = ReferralNetwork.from_frames(
+        physicians=net.physicians, flows=net.flows, events=pd.concat([ev, typo])
+    )
+    rej = bad.rejected
+    assert len(rej) == 1 and rej["column"].item() == "date"
+    assert "days after today" in rej["reason"].item()
+    assert bad.events["date"].max() == ev["date"].max()
+    # so at_risk answers exactly as without the typo
+    pd.testing.assert_frame_equal(T.at_risk(bad), T.at_risk(net))

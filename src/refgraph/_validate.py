@@ -30,6 +30,9 @@ from .model import SCHEMAS, Column, Schema
 
 logger = logging.getLogger(__name__)
 
+#: Events and touchpoints dated more than this many days after today are rejected.
+FUTURE_DAYS = 366
+
 __all__ = [
     "REJECT_COLUMNS",
     "IngestResult",
@@ -377,6 +380,18 @@ def validate_table(
                 result["same_day_count"],
                 "more same-day pairs than pairs (same_day_count > count)",
             )
+
+    if table in ("events", "touchpoints"):
+        # One mistyped year (2224 for 2024) would move every "as of the last
+        # date" default two centuries ahead; such rows are rejected.
+        horizon = pd.Timestamp.now().normalize() + pd.Timedelta(days=FUTURE_DAYS)
+        late = (result["date"] > horizon).fillna(False).to_numpy().astype(bool)
+        rej.add(
+            late & ~rej.bad,
+            "date",
+            result["date"],
+            f"date more than {FUTURE_DAYS} days after today ({horizon.date()})",
+        )
 
     good = ~rej.bad
     accepted = result.loc[good]

@@ -190,6 +190,8 @@ def bucket(
         raise ValidationError(f"by: expected one of {sorted(_BY)}, got {by!r}")
     r = _referrals(net, targets=by_ in ("target", "pair", "target_practice", "target_specialty"))
     gcode, groups = _keys(net, r, by_)
+    if start is not None and end is not None and _day(start) > _day(end):
+        raise ValidationError(f"start: expected a date on or before end={end!r}, got {start!r}")
     keep = np.ones(len(r), dtype=bool)
     if start is not None:
         keep &= r.day >= _day(start)
