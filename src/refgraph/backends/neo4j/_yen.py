@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import logging
 import math
@@ -28,6 +29,10 @@ class _YenMixin(_Connection):
     _TIE_TOL = 1e-9
     #: Largest Yen ``k`` tried (as a multiple of ``k + 1``) before computing in memory.
     _YEN_MAX_FACTOR = 64
+    #: How many ``intro_paths`` projections a backend keeps between queries.
+    _KEEP_PROJECTIONS = 4
+    #: Keep ``intro_paths`` projections between queries (``False``: one per query).
+    reuse_projections: bool = True
 
     def _intro_paths(self, net: ReferralNetwork, **options: Any) -> Any:
         """``paths.intro_paths`` with the path enumeration in GDS Yen.
@@ -43,25 +48,25 @@ class _YenMixin(_Connection):
         ``-log w(s)``; a relationship ``u - v`` allowed by the constraints
         (neither end forbidden, ``-log p <= -log min_strength``) gives arcs
         ``(u, r) -> (v, r + 1)`` unless ``v`` is a source (paths never pass
-        through another of my people) or ``u`` is the target; every
-        ``(target, r)`` has an arc of cost 0 to a virtual sink ``T``. The
-        ``S -> T`` paths are then exactly the walks of at most ``max_hops``
-        hops that the in-memory search admits, with the same cost; nodes that
-        cannot be on such a walk (not reachable from ``S`` or not reaching
-        ``T`` within the hop budget) are pruned. It is a DAG, so Yen's
-        loopless paths are all its paths.
+        through another of my people). Nodes ``S`` cannot reach within the
+        hop budget are pruned. Nothing in it depends on the target, so the
+        projection is kept and serves the next query with the same arcs
+        (see :meth:`_projection`). The ``S -> (target, r)`` paths that visit
+        no physician twice are exactly the walks of ``r`` hops the in-memory
+        search admits, with the same cost (one passing the target earlier
+        visits it twice and is dropped). It is a DAG, so Yen's loopless paths
+        are all its paths.
 
-        Exactness. Yen returns the ``K`` cheapest ``S -> T`` paths; every path
-        it did not return costs at least the dearest one it returned, ``L``
-        (or there is none when fewer than ``K`` came back). Walks that revisit
-        a physician are dropped (impossible for ``max_hops <= 3``: the
-        intermediates are neither sources nor the target, and consecutive
-        ones differ). Each remaining path's cost is recomputed in memory in
+        Exactness. Yen runs once per layer ``(target, r)`` (one statement).
+        A layer whose run returned fewer than ``K`` paths has no others;
+        otherwise every path it did not return costs at least the dearest one
+        it returned. Each admissible path's cost is recomputed in memory in
         the in-memory search's order of additions. If the ``k``-th cheapest
-        costs less than ``L`` (minus a tolerance), no unreturned path can
-        enter the top ``k``; otherwise ``K`` grows (x4) up to a limit, then
-        the query is computed in memory. Paths whose costs are tied (within
-        the tolerance) among the first ``k + 1`` are ordered by the in-memory
+        costs less (beyond a tolerance) than the dearest of every layer with
+        more paths, no unreturned path can enter the top ``k``; otherwise
+        those layers' ``K`` grow (x4) up to a limit, then the query is
+        computed in memory. Paths whose costs are tied (within the
+        tolerance) among the first ``k + 1`` are ordered by the in-memory
         search's internal push order, which cannot be reproduced here: such
         queries are declined (``None``) and computed in memory too.
         """
@@ -89,54 +94,23 @@ class _YenMixin(_Connection):
         }
         prep.update({key: v for key, v in options.items() if key in prep})
         q = _prepare(net, target, **prep)
-        arcs = _layered_arcs(q.tg, q.t, q.start.c0full, q.forbid, q.cap, q.hops)
-        if arcs is None:
-            raise _no_path(net, target, q)
-        s_ids, t_ids, costs, source, sink = arcs
-        graph = f"refgraph_{uuid.uuid4().hex}"
         n = q.tg.n
-        yen_k = k + 1 if q.hops <= 3 else 2 * (k + 1)
+        base = _base_arcs(q.tg, q.start.c0full, q.forbid, q.cap, q.hops)
+        if base is None:
+            raise _no_path(net, target, q)
+        s_ids, t_ids, costs, source = base
+        ends = [r * n + q.t for r in range(1, q.hops + 1)]
+        per_k = {e: (k + 1 if q.hops <= 3 else 2 * (k + 1)) for e in ends if e in set(t_ids)}
+        if not per_k:
+            raise _no_path(net, target, q)
+        graph = self._projection(s_ids, t_ids, costs)
         try:
-            self._write(_Q["gds_project_arcs"], graph=graph, s=s_ids, t=t_ids, c=costs)
-            while True:
-                rows = self._read_values(
-                    _Q["gds_yens"],
-                    graph=graph,
-                    config={
-                        "sourceNode": source,
-                        "targetNode": sink,
-                        "k": yen_k,
-                        "relationshipWeightProperty": "cost",
-                    },
-                )
-                seen: set[tuple[int, ...]] = set()
-                found: list[tuple[float, tuple[int, ...]]] = []
-                for _, _, ids in rows:
-                    fwd = tuple(int(x) % n for x in ids[1:-1])
-                    if len(set(fwd)) != len(fwd) or fwd in seen:
-                        continue
-                    seen.add(fwd)
-                    rev = fwd[::-1]
-                    found.append((_path_cost(q.tg, rev, q.start.c0full, q.hops), rev))
-                found.sort(key=lambda x: x[0])
-                exhausted = len(rows) < yen_k
-                dearest = max((float(r[1]) for r in rows), default=math.inf)
-                if exhausted:
-                    break
-                if len(found) >= k:
-                    if not _apart(found[k - 1][0], dearest, self._TIE_TOL):
-                        logger.info("intro_paths: tie at the k-th path; computing in memory")
-                        return None
-                    break
-                if yen_k >= self._YEN_MAX_FACTOR * (k + 1):
-                    logger.info("intro_paths: Yen k limit reached; computing in memory")
-                    return None
-                yen_k *= 4
+            found = self._yen_search(graph, source, per_k, q, k)
         finally:
-            try:
-                self._write(_Q["gds_drop"], graph=graph)
-            except BackendError:
-                logger.warning("could not drop GDS projection %s", graph)
+            if not self.reuse_projections:
+                self._drop_graph(graph)
+        if found is None:
+            return None
         head = found[: k + 1]
         for (c1, _), (c2, _) in itertools.pairwise(head):
             if not _apart(c1, c2, self._TIE_TOL):
@@ -145,6 +119,111 @@ class _YenMixin(_Connection):
         if not found:
             raise _no_path(net, target, q)
         return _build_result(net, q.tg, str(target), found[:k], q.constraints)
+
+    def _yen_search(
+        self, graph: str, source: int, per_k: dict[int, int], q: Any, k: int
+    ) -> list[tuple[float, tuple[int, ...]]] | None:
+        """The cheapest admissible paths over all target layers, or ``None`` (compute in memory).
+
+        One Yen run per layer ``(target, r)``, all in one statement. A layer
+        whose run came back short is exhausted; otherwise every path it did
+        not return costs at least its dearest returned one. The answer is
+        final when the ``k``-th cheapest admissible path is cheaper (beyond
+        the tie tolerance) than the dearest of every unexhausted layer; else
+        those layers' ``K`` grow x4 up to a limit.
+        """
+        n = q.tg.n
+        limit = self._YEN_MAX_FACTOR * (k + 1)
+        while True:
+            jobs = [
+                {
+                    "sourceNode": source,
+                    "targetNode": e,
+                    "k": kk,
+                    "relationshipWeightProperty": "cost",
+                }
+                for e, kk in per_k.items()
+            ]
+            rows = self._read_values(_Q["gds_yens_many"], graph=graph, jobs=jobs)
+            seen: set[tuple[int, ...]] = set()
+            found: list[tuple[float, tuple[int, ...]]] = []
+            dearest: dict[int, float] = {}
+            got: dict[int, int] = dict.fromkeys(per_k, 0)
+            for end, _, cost, ids in rows:
+                got[int(end)] += 1
+                dearest[int(end)] = max(dearest.get(int(end), -math.inf), float(cost))
+                fwd = tuple(int(x) % n for x in ids[1:])
+                if len(set(fwd)) != len(fwd) or fwd in seen:
+                    continue  # revisits a physician (e.g. passes the target earlier)
+                seen.add(fwd)
+                rev = fwd[::-1]
+                found.append((_path_cost(q.tg, rev, q.start.c0full, q.hops), rev))
+            found.sort(key=lambda x: x[0])
+            open_ = [e for e in per_k if got[e] >= per_k[e]]
+            if not open_:
+                return found
+            if len(found) >= k and all(
+                _apart(found[k - 1][0], dearest[e], self._TIE_TOL) for e in open_
+            ):
+                return found
+            grow = [e for e in open_ if per_k[e] < limit]
+            if not grow:
+                logger.info("intro_paths: Yen k limit reached; computing in memory")
+                return None
+            per_k = {e: (min(per_k[e] * 4, limit) if e in grow else per_k[e]) for e in per_k}
+
+    def _projection(self, s_ids: list[int], t_ids: list[int], costs: list[float]) -> str:
+        """A GDS graph of these arcs: a kept one with the very same arcs, or a new one.
+
+        Kept projections are identified by a SHA-1 of their arc arrays, so a
+        projection is reused exactly when it would be rebuilt identical (same
+        network tables, tie options, sources, exclusions, region,
+        ``min_strength`` and ``max_hops``; any target). At most
+        :attr:`_KEEP_PROJECTIONS` are kept (least recently used dropped);
+        all are dropped by a write or delete through this backend and by
+        :meth:`close`.
+        """
+        h = hashlib.sha1()
+        for part, kind in ((s_ids, "int64"), (t_ids, "int64"), (costs, "float64")):
+            h.update(np.asarray(part, dtype=kind).tobytes())
+            h.update(b"|")
+        key = h.hexdigest()
+        kept = self._kept_projections()
+        if self.reuse_projections and key in kept:
+            graph = kept.pop(key)
+            if self._graph_exists(graph):
+                kept[key] = graph
+                return graph
+        graph = f"refgraph_{uuid.uuid4().hex}"
+        self._write(_Q["gds_project_arcs"], graph=graph, s=s_ids, t=t_ids, c=costs)
+        if self.reuse_projections:
+            kept[key] = graph
+            while len(kept) > self._KEEP_PROJECTIONS:
+                self._drop_graph(kept.pop(next(iter(kept))))
+        return graph
+
+    def _kept_projections(self) -> dict[str, str]:
+        if not hasattr(self, "_kept"):
+            self._kept: dict[str, str] = {}
+        return self._kept
+
+    def _graph_exists(self, graph: str) -> bool:
+        try:
+            return bool(self._read(_Q["gds_exists"], graph=graph)[0]["exists"])
+        except BackendError:
+            return False
+
+    def _drop_graph(self, graph: str) -> None:
+        try:
+            self._write(_Q["gds_drop"], graph=graph)
+        except BackendError:
+            logger.warning("could not drop GDS projection %s", graph)
+
+    def _drop_cached(self) -> None:
+        """Drop every projection this backend keeps for ``intro_paths``."""
+        kept = self._kept_projections()
+        while kept:
+            self._drop_graph(kept.pop(next(iter(kept))))
 
 
 def _apart(a: float, b: float, tol: float) -> bool:
@@ -176,56 +255,46 @@ def _path_cost(tg: Any, rev: tuple[int, ...], c0full: np.ndarray, max_hops: int)
     return (g + c) + c0
 
 
-def _layered_arcs(
-    tg: Any, t: int, c0full: np.ndarray, forbid: np.ndarray, cap: float, hops: int
-) -> tuple[list[int], list[int], list[float], int, int] | None:
-    """Arcs of the layered graph of :meth:`Neo4jBackend._intro_paths` (``None``: no path).
+def _base_arcs(
+    tg: Any, c0full: np.ndarray, forbid: np.ndarray, cap: float, hops: int
+) -> tuple[list[int], list[int], list[float], int] | None:
+    """Arcs of the layered graph of :meth:`Neo4jBackend._intro_paths` for any target.
 
-    Returns source ids, target ids, costs, and the ids of ``S`` and ``T``.
+    Node ``(v, r)`` has id ``r * n + v``; the virtual source ``S`` is
+    ``(hops + 1) * n``. Arcs into a source physician, into or out of a
+    forbidden one and dearer than ``cap`` are left out; so are nodes ``S``
+    cannot reach within the hop budget. Arcs out of the target are kept (a
+    path through the target and back to it revisits a physician and is
+    dropped), which makes the graph independent of the target, so one
+    projection serves every target. Returns source ids, target ids, costs
+    and the id of ``S`` (``None`` when no source is usable).
     """
     n = tg.n
     is_src = np.isfinite(c0full) & ~forbid
     tails = np.repeat(np.arange(n, dtype=np.int64), np.diff(tg.indptr))
     heads = tg.indices
-    ok = ~forbid[tails] & ~forbid[heads] & ~np.isfinite(c0full[heads]) & (tails != t)
+    ok = ~forbid[tails] & ~forbid[heads] & ~np.isfinite(c0full[heads])
     if cap < math.inf:
         ok &= tg.cost <= cap
-    a_u, a_v, a_c = tails[ok], heads[ok], tg.cost[ok]
-    # forward: F[r] = physicians reachable from S in exactly r hops
-    reach = [is_src]
-    for _ in range(hops):
-        nxt = np.zeros(n, dtype=bool)
-        nxt[a_v[reach[-1][a_u]]] = True
-        reach.append(nxt)
-    # backward: U[r] = physicians in F[r] that reach the target within hops - r more hops
-    useful: list[np.ndarray] = [np.zeros(n, dtype=bool) for _ in range(hops + 1)]
-    is_t = np.zeros(n, dtype=bool)
-    is_t[t] = True
-    useful[hops] = reach[hops] & is_t
-    for r in range(hops - 1, -1, -1):
-        u = np.zeros(n, dtype=bool)
-        u[a_u[useful[r + 1][a_v]]] = True
-        useful[r] = reach[r] & (u | (is_t if r > 0 else False))
-    src_nodes = np.flatnonzero(useful[0])
+    a_u, a_v, a_c = tails[ok], heads[ok].astype(np.int64), tg.cost[ok]
+    src_nodes = np.flatnonzero(is_src)
     if not len(src_nodes):
         return None
-    source, sink = (hops + 1) * n, (hops + 1) * n + 1
+    source = (hops + 1) * n
     s_parts = [np.full(len(src_nodes), source, dtype=np.int64)]
     t_parts = [src_nodes.astype(np.int64)]
     c_parts = [c0full[src_nodes].astype("float64")]
+    reach = is_src
     for r in range(1, hops + 1):
-        m = useful[r - 1][a_u] & useful[r][a_v]
+        m = reach[a_u]
         s_parts.append(a_u[m] + (r - 1) * n)
         t_parts.append(a_v[m] + r * n)
         c_parts.append(a_c[m])
-        if useful[r][t]:
-            s_parts.append(np.array([r * n + t], dtype=np.int64))
-            t_parts.append(np.array([sink], dtype=np.int64))
-            c_parts.append(np.zeros(1))
+        reach = np.zeros(n, dtype=bool)
+        reach[a_v[m]] = True
     return (
         np.concatenate(s_parts).tolist(),
         np.concatenate(t_parts).tolist(),
-        np.concatenate(c_parts).tolist(),
+        np.concatenate(c_parts).astype("float64").tolist(),
         source,
-        sink,
     )
