@@ -153,6 +153,83 @@ def test_interrupted_load_resumes_without_duplicates(neo4j_server, small: Referr
         fresh.close()
 
 
+def test_empty_store_creates_then_merges(
+    neo4j_db: Neo4jBackend, small: ReferralNetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []
+    original = Neo4jBackend._write
+
+    def recording(self: Neo4jBackend, query: str, **params: object) -> None:
+        sent.append(query)
+        original(self, query, **params)
+
+    monkeypatch.setattr(Neo4jBackend, "_write", recording)
+    neo4j_db.write(small)
+    creates = [q for q in sent if "UNWIND $rows" in q and "CREATE (" in q]
+    merges = [q for q in sent if "UNWIND $rows" in q and "MERGE (" in q]
+    assert len(creates) >= 5 and not merges  # empty store: CREATE only
+    assert_same_tables(small, neo4j_db.read())
+    sent.clear()
+    neo4j_db.write(small)  # not empty any more: MERGE, nothing doubled
+    assert [q for q in sent if "UNWIND $rows" in q and "CREATE (" in q] == []
+    assert neo4j_db.counts()["flows"] == small.n_flows
+    # an incremental load: one new physician, one new flow, the rest already stored
+    extra = pd.DataFrame(
+        {
+            "source_npi": [make_npi(5)],
+            "target_npi": [make_npi(9)],
+            "count": [3],
+            "provenance": ["new"],
+        }
+    )
+    bigger = ReferralNetwork.from_frames(
+        physicians=small.physicians,
+        practices=small.practices,
+        flows=pd.concat([small.flows, extra], ignore_index=True),
+        events=small.events,
+        touchpoints=small.touchpoints,
+    )
+    neo4j_db.write(bigger)
+    assert_same_tables(bigger, neo4j_db.read())
+    with pytest.raises(ValidationError, match="mode"):
+        neo4j_db.write(small, mode="create")
+
+
+@pytest.mark.parametrize("fail_in", ["physicians", "flows"])
+def test_injected_failure_then_rewrite_has_no_duplicates(
+    neo4j_db: Neo4jBackend, small: ReferralNetwork, fail_in: str
+) -> None:
+    big = pd.concat(
+        [small.flows] + [small.flows.assign(provenance=f"batch{i}") for i in range(10)],
+        ignore_index=True,
+    )
+    more = pd.DataFrame({"npi": [make_npi(i) for i in range(10, 30)], "name": "X"})
+    net = ReferralNetwork.from_frames(
+        physicians=pd.concat([small.physicians, more], ignore_index=True), flows=big
+    )
+    neo4j_db.batch_size = 4
+    seen: list[int] = []
+
+    def fail(what: str, n: int) -> None:
+        if what == fail_in:
+            seen.append(n)
+            if len(seen) == 3:
+                raise RuntimeError("injected failure")
+
+    with pytest.raises(RuntimeError, match="injected"):
+        neo4j_db.write(net, on_batch=fail)  # into the empty store: by CREATE
+    partial = neo4j_db.counts()
+    assert partial[fail_in] == 12  # three whole batches of four, nothing else of that table
+    if fail_in == "physicians":
+        assert partial["flows"] == 0
+    neo4j_db.write(net)  # now by MERGE
+    tables = net.tables
+    want = {t: len(tables[t]) for t in ("physicians", "practices", "flows", "events")}
+    assert {t: neo4j_db.counts()[t] for t in want} == want
+    assert want["physicians"] == 26 and want["flows"] == 66
+    assert_same_tables(net, neo4j_db.read())
+
+
 def test_values_never_become_cypher(neo4j_db: Neo4jBackend) -> None:
     evil = "x'}) DETACH DELETE n //"
     evil2 = 'a"}) MATCH (m) DETACH DELETE m RETURN 1 //'
@@ -406,3 +483,28 @@ def test_ckm_round_trip_and_parity(
         "betweenness",
         "louvain",
     ]  # every back-end call above really ran in GDS
+
+
+def test_readme_example(neo4j_server, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The README's Neo4j block, run as written against the dev server's NEO4J_* settings."""
+    import refgraph
+    from refgraph import centrality
+
+    monkeypatch.setenv("NEO4J_URI", neo4j_server.uri)
+    monkeypatch.setenv("NEO4J_USER", neo4j_server.user)
+    monkeypatch.setenv("NEO4J_PASSWORD", neo4j_server.password)
+    net = refgraph.datasets.synthetic_region(2000, seed=1)
+    db = net.to_neo4j()
+    try:
+        cardio = refgraph.ReferralNetwork.from_neo4j(db, specialty="cardiology", flows="to")
+        pr = centrality.pagerank(cardio)
+        is_cardio = cardio.physicians.set_index("npi")["specialty"] == "cardiology"
+        top = pr[is_cardio].nlargest(3, "pagerank")
+        assert top.index.tolist() == ["1449688153", "1398167860", "1562451173"]
+        np.testing.assert_allclose(top["pagerank"], [0.069981, 0.031384, 0.031070], atol=1e-6)
+        with pytest.warns(UserWarning, match="none of the"):
+            only = refgraph.ReferralNetwork.from_neo4j(db, specialty="cardiology")
+        assert only.n_flows == 0  # why the README uses flows="to"
+    finally:
+        db.delete(everything=True)
+        db.close()

@@ -126,12 +126,19 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         net: ReferralNetwork,
         *,
         on_batch: Callable[[str, int], None] | None = None,
+        mode: str = "auto",
     ) -> dict[str, int]:
-        """Write (MERGE) every table of ``net``; safe to re-run.
+        """Write every table of ``net``; safe to re-run.
 
-        Nodes are written before relationships; each batch is one managed
-        transaction. Running the same write twice, or again after an
-        interruption, leaves exactly one copy of every row.
+        Into an empty store (no refgraph node at all) the rows are written
+        with ``CREATE``, which needs no look-up of existing elements; into a
+        store that holds anything they are merged (``MERGE``) on their keys, so an
+        incremental load or a re-run leaves exactly one copy of every row.
+        The uniqueness constraints are in place either way. Nodes are written
+        before relationships; each batch is one managed transaction, so an
+        interrupted write leaves whole batches, and running it again (now
+        into a non-empty store, so by ``MERGE``) completes it without
+        duplicates.
 
         Parameters
         ----------
@@ -139,16 +146,22 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
             The network to store.
         on_batch
             Called as ``on_batch(what, n_rows)`` after each committed batch.
+        mode
+            ``"auto"`` (default): CREATE into an empty store, else MERGE;
+            ``"merge"``: always MERGE.
 
         Returns
         -------
         dict
             Rows written per table.
         """
+        if mode not in ("auto", "merge"):
+            raise ValidationError(f"mode: expected 'auto' or 'merge', got {mode!r}")
         self.setup_schema()
+        create = mode == "auto" and self._store_is_empty()
         self._changed()
         try:
-            written = self._write_tables(net, on_batch)
+            written = self._write_tables(net, on_batch, create)
         except BaseException:
             self._changed(quiet=True)
             raise
@@ -270,9 +283,13 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         """Run an analysis in Graph Data Science on the physicians of ``net``.
 
         The projection holds the physicians of ``net`` and one relationship
-        per referring pair with ``weight`` = summed flow column (``count`` by
-        default) and ``cost = 1 / weight``; it is dropped in ``finally``.
-        Results have the same shape as the in-memory functions:
+        per referring pair of ``net`` with ``weight`` = summed flow column
+        (``count`` by default) and ``cost = 1 / weight``; it is dropped in
+        ``finally``. It is built in the store when ``net`` is the store's
+        induced sub-graph (read with ``flows="both"``, no ``period``, no
+        write or delete since), else from the network's own pairs sent as
+        parameters (``degree`` then runs in memory). Results have the same
+        shape as the in-memory functions:
 
         - ``pagerank``: GDS scores are divided by their sum. GDS does not
           redistribute the rank of physicians who refer to nobody, but since
@@ -284,8 +301,9 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         - ``louvain``/``leiden``: on the undirected projection (both
           directions summed); community ids are relabelled ``0..c-1`` by size.
         - ``degree``: in/out degree and strength.
-        - ``intro_paths``: GDS Yen on a layered copy of the tie graph; returns
-          the same :class:`~refgraph.paths.IntroPaths` as memory, or ``None``
+        - ``intro_paths``: GDS Yen on a layered copy of the tie graph, kept
+          for the next query with the same arcs (any target); returns the
+          same :class:`~refgraph.paths.IntroPaths` as memory, or ``None``
           (compute in memory) when equal-cost paths make the order ambiguous.
           See :meth:`_intro_paths`.
         """

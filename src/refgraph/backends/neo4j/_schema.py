@@ -46,6 +46,24 @@ _Q: dict[str, Any] = {
         "UNWIND $rows AS r MATCH (a:Physician {npi: r.s}) MATCH (b:Physician {npi: r.t}) "
         "MERGE (a)-[f:REFERRED {key: r.key}]->(b) SET f = r.props"
     ),
+    # The same writes for an empty store: CREATE needs no look-up of an existing
+    # element (the uniqueness constraints still hold; nodes are written first).
+    "create_Physician": "UNWIND $rows AS r CREATE (n:Physician) SET n = r.props",
+    "create_Practice": "UNWIND $rows AS r CREATE (n:Practice) SET n = r.props",
+    "create_ReferralEvent": "UNWIND $rows AS r CREATE (n:ReferralEvent) SET n = r.props",
+    "create_Touchpoint": "UNWIND $rows AS r CREATE (n:Touchpoint) SET n = r.props",
+    "create_practices_at": (
+        "UNWIND $rows AS r MATCH (p:Physician {npi: r.npi}) "
+        "MATCH (o:Practice {practice_id: r.practice_id}) CREATE (p)-[:PRACTICES_AT]->(o)"
+    ),
+    "create_flows": (
+        "UNWIND $rows AS r MATCH (a:Physician {npi: r.s}) MATCH (b:Physician {npi: r.t}) "
+        "CREATE (a)-[f:REFERRED]->(b) SET f = r.props"
+    ),
+    "is_empty": (
+        "OPTIONAL MATCH (n) WHERE n:Physician OR n:Practice OR n:ReferralEvent OR n:Touchpoint "
+        "WITH n LIMIT 1 RETURN n IS NULL AS empty"
+    ),
     "meta": "MERGE (m:RefgraphTable {name: $name}) SET m.columns = $columns, m.dtypes = $dtypes",
     "read_meta": "MATCH (m:RefgraphTable) RETURN m.name AS name, m.columns AS columns, "
     "m.dtypes AS dtypes",
