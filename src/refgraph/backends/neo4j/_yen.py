@@ -48,23 +48,23 @@ class _YenMixin(_Connection):
         ``-log w(s)``; a relationship ``u - v`` allowed by the constraints
         (neither end forbidden, ``-log p <= -log min_strength``) gives arcs
         ``(u, r) -> (v, r + 1)`` unless ``v`` is a source (paths never pass
-        through another of my people). Nodes ``S`` cannot reach within the
-        hop budget are pruned. Nothing in it depends on the target, so the
-        projection is kept and serves the next query with the same arcs
-        (see :meth:`_projection`). The ``S -> (target, r)`` paths that visit
-        no physician twice are exactly the walks of ``r`` hops the in-memory
-        search admits, with the same cost (one passing the target earlier
-        visits it twice and is dropped). It is a DAG, so Yen's loopless paths
-        are all its paths.
+        through another of my people), and every ``(v, r)``, ``r >= 1``, has
+        an arc of cost 0 to a sink ``T_v`` of physician ``v``. Nodes ``S``
+        cannot reach within the hop budget are pruned. Nothing in it depends
+        on the target, so the projection is kept and serves the next query
+        from the same inputs (see :meth:`_projection`). The ``S -> T_target``
+        paths that visit no physician twice are exactly the walks the
+        in-memory search admits, with the same cost (one passing the target
+        earlier visits it twice and is dropped). It is a DAG, so Yen's
+        loopless paths are all its paths.
 
-        Exactness. Yen runs once per layer ``(target, r)`` (one statement).
-        A layer whose run returned fewer than ``K`` paths has no others;
-        otherwise every path it did not return costs at least the dearest one
-        it returned. Each admissible path's cost is recomputed in memory in
-        the in-memory search's order of additions. If the ``k``-th cheapest
-        costs less (beyond a tolerance) than the dearest of every layer with
-        more paths, no unreturned path can enter the top ``k``; otherwise
-        those layers' ``K`` grow (x4) up to a limit, then the query is
+        Exactness. Yen returns the ``K`` cheapest ``S -> T_target`` paths;
+        every path it did not return costs at least the dearest one it
+        returned, ``L`` (or there is none when fewer than ``K`` came back).
+        Each admissible path's cost is recomputed in memory in the in-memory
+        search's order of additions. If the ``k``-th cheapest costs less than
+        ``L`` (beyond a tolerance), no unreturned path can enter the top
+        ``k``; otherwise ``K`` grows (x4) up to a limit, then the query is
         computed in memory. Paths whose costs are tied (within the
         tolerance) among the first ``k + 1`` are ordered by the in-memory
         search's internal push order, which cannot be reproduced here: such
@@ -94,18 +94,15 @@ class _YenMixin(_Connection):
         }
         prep.update({key: v for key, v in options.items() if key in prep})
         q = _prepare(net, target, **prep)
-        n = q.tg.n
-        base = _base_arcs(q.tg, q.start.c0full, q.forbid, q.cap, q.hops)
-        if base is None:
+        got = self._projection(q)
+        if got is None:
             raise _no_path(net, target, q)
-        s_ids, t_ids, costs, source = base
-        ends = [r * n + q.t for r in range(1, q.hops + 1)]
-        per_k = {e: (k + 1 if q.hops <= 3 else 2 * (k + 1)) for e in ends if e in set(t_ids)}
-        if not per_k:
+        graph, source, reached = got
+        if not reached[q.t]:
             raise _no_path(net, target, q)
-        graph = self._projection(s_ids, t_ids, costs)
+        sink = source + 1 + q.t
         try:
-            found = self._yen_search(graph, source, per_k, q, k)
+            found = self._yen_search(graph, source, sink, q, k)
         finally:
             if not self.reuse_projections:
                 self._drop_graph(graph)
@@ -121,90 +118,85 @@ class _YenMixin(_Connection):
         return _build_result(net, q.tg, str(target), found[:k], q.constraints)
 
     def _yen_search(
-        self, graph: str, source: int, per_k: dict[int, int], q: Any, k: int
+        self, graph: str, source: int, sink: int, q: Any, k: int
     ) -> list[tuple[float, tuple[int, ...]]] | None:
-        """The cheapest admissible paths over all target layers, or ``None`` (compute in memory).
+        """The cheapest admissible paths ``S -> sink``, or ``None`` (compute in memory).
 
-        One Yen run per layer ``(target, r)``, all in one statement. A layer
-        whose run came back short is exhausted; otherwise every path it did
-        not return costs at least its dearest returned one. The answer is
-        final when the ``k``-th cheapest admissible path is cheaper (beyond
-        the tie tolerance) than the dearest of every unexhausted layer; else
-        those layers' ``K`` grow x4 up to a limit.
+        If Yen returned fewer than ``K`` paths there are no others; otherwise
+        every path it did not return costs at least its dearest returned one.
+        The answer is final when the ``k``-th cheapest admissible path is
+        cheaper than that (beyond the tie tolerance); else ``K`` grows x4 up
+        to a limit.
         """
         n = q.tg.n
-        limit = self._YEN_MAX_FACTOR * (k + 1)
+        yen_k = k + 1 if q.hops <= 3 else 2 * (k + 1)
         while True:
-            jobs = [
-                {
-                    "sourceNode": source,
-                    "targetNode": e,
-                    "k": kk,
-                    "relationshipWeightProperty": "cost",
-                }
-                for e, kk in per_k.items()
-            ]
-            rows = self._read_values(_Q["gds_yens_many"], graph=graph, jobs=jobs)
+            config = {
+                "sourceNode": source,
+                "targetNode": sink,
+                "k": yen_k,
+                "relationshipWeightProperty": "cost",
+            }
+            rows = self._read_values(_Q["gds_yens"], graph=graph, config=config)
             seen: set[tuple[int, ...]] = set()
             found: list[tuple[float, tuple[int, ...]]] = []
-            dearest: dict[int, float] = {}
-            got: dict[int, int] = dict.fromkeys(per_k, 0)
-            for end, _, cost, ids in rows:
-                got[int(end)] += 1
-                dearest[int(end)] = max(dearest.get(int(end), -math.inf), float(cost))
-                fwd = tuple(int(x) % n for x in ids[1:])
+            for _, _, ids in rows:
+                fwd = tuple(int(x) % n for x in ids[1:-1])
                 if len(set(fwd)) != len(fwd) or fwd in seen:
                     continue  # revisits a physician (e.g. passes the target earlier)
                 seen.add(fwd)
                 rev = fwd[::-1]
                 found.append((_path_cost(q.tg, rev, q.start.c0full, q.hops), rev))
             found.sort(key=lambda x: x[0])
-            open_ = [e for e in per_k if got[e] >= per_k[e]]
-            if not open_:
+            if len(rows) < yen_k:
                 return found
-            if len(found) >= k and all(
-                _apart(found[k - 1][0], dearest[e], self._TIE_TOL) for e in open_
-            ):
+            dearest = max(float(r[1]) for r in rows)
+            if len(found) >= k and _apart(found[k - 1][0], dearest, self._TIE_TOL):
                 return found
-            grow = [e for e in open_ if per_k[e] < limit]
-            if not grow:
+            if yen_k >= self._YEN_MAX_FACTOR * (k + 1):
                 logger.info("intro_paths: Yen k limit reached; computing in memory")
                 return None
-            per_k = {e: (min(per_k[e] * 4, limit) if e in grow else per_k[e]) for e in per_k}
+            yen_k *= 4
 
-    def _projection(self, s_ids: list[int], t_ids: list[int], costs: list[float]) -> str:
-        """A GDS graph of these arcs: a kept one with the very same arcs, or a new one.
+    def _projection(self, q: Any) -> tuple[str, int, np.ndarray] | None:
+        """The GDS graph for query ``q``: a kept one built from the same inputs, or a new one.
 
-        Kept projections are identified by a SHA-1 of their arc arrays, so a
-        projection is reused exactly when it would be rebuilt identical (same
-        network tables, tie options, sources, exclusions, region,
-        ``min_strength`` and ``max_hops``; any target). At most
-        :attr:`_KEEP_PROJECTIONS` are kept (least recently used dropped);
-        all are dropped by a write or delete through this backend and by
-        :meth:`close`.
+        Returns the graph name, the id of the virtual source and which
+        physicians a path can end at (``None`` when no source is usable).
+        A kept projection is reused when it was built from the very same tie
+        graph object (the network's cached view: same tables, same tie
+        options) and the same sources with their costs, exclusions, region,
+        ``min_strength`` and ``max_hops`` (compared by value); the target
+        does not matter. At most :attr:`_KEEP_PROJECTIONS` are kept (least
+        recently used dropped); all are dropped by a write or delete through
+        this backend and by :meth:`close`.
         """
         h = hashlib.sha1()
-        for part, kind in ((s_ids, "int64"), (t_ids, "int64"), (costs, "float64")):
-            h.update(np.asarray(part, dtype=kind).tobytes())
+        for arr in (q.start.c0full, q.forbid):
+            h.update(np.ascontiguousarray(arr).tobytes())
             h.update(b"|")
-        key = h.hexdigest()
+        key = (id(q.tg), h.hexdigest(), float(q.cap), int(q.hops))
         kept = self._kept_projections()
         if self.reuse_projections and key in kept:
-            graph = kept.pop(key)
-            if self._graph_exists(graph):
-                kept[key] = graph
-                return graph
+            entry = kept.pop(key)
+            if entry[0] is q.tg and self._graph_exists(entry[1]):
+                kept[key] = entry
+                return entry[1], entry[2], entry[3]
+        base = _base_arcs(q.tg, q.start.c0full, q.forbid, q.cap, q.hops)
+        if base is None:
+            return None
+        s_ids, t_ids, costs, source, reached = base
         graph = f"refgraph_{uuid.uuid4().hex}"
         self._write(_Q["gds_project_arcs"], graph=graph, s=s_ids, t=t_ids, c=costs)
         if self.reuse_projections:
-            kept[key] = graph
+            kept[key] = (q.tg, graph, source, reached)
             while len(kept) > self._KEEP_PROJECTIONS:
-                self._drop_graph(kept.pop(next(iter(kept))))
-        return graph
+                self._drop_graph(kept.pop(next(iter(kept)))[1])
+        return graph, source, reached
 
-    def _kept_projections(self) -> dict[str, str]:
+    def _kept_projections(self) -> dict[Any, tuple[Any, str, int, np.ndarray]]:
         if not hasattr(self, "_kept"):
-            self._kept: dict[str, str] = {}
+            self._kept: dict[Any, tuple[Any, str, int, np.ndarray]] = {}
         return self._kept
 
     def _graph_exists(self, graph: str) -> bool:
@@ -223,7 +215,7 @@ class _YenMixin(_Connection):
         """Drop every projection this backend keeps for ``intro_paths``."""
         kept = self._kept_projections()
         while kept:
-            self._drop_graph(kept.pop(next(iter(kept))))
+            self._drop_graph(kept.pop(next(iter(kept)))[1])
 
 
 def _apart(a: float, b: float, tol: float) -> bool:
@@ -257,17 +249,19 @@ def _path_cost(tg: Any, rev: tuple[int, ...], c0full: np.ndarray, max_hops: int)
 
 def _base_arcs(
     tg: Any, c0full: np.ndarray, forbid: np.ndarray, cap: float, hops: int
-) -> tuple[list[int], list[int], list[float], int] | None:
-    """Arcs of the layered graph of :meth:`Neo4jBackend._intro_paths` for any target.
+) -> tuple[list[int], list[int], list[float], int, np.ndarray] | None:
+    """Arcs of the layered graph of :meth:`Neo4jBackend._intro_paths`, for any target.
 
     Node ``(v, r)`` has id ``r * n + v``; the virtual source ``S`` is
-    ``(hops + 1) * n``. Arcs into a source physician, into or out of a
-    forbidden one and dearer than ``cap`` are left out; so are nodes ``S``
-    cannot reach within the hop budget. Arcs out of the target are kept (a
-    path through the target and back to it revisits a physician and is
-    dropped), which makes the graph independent of the target, so one
-    projection serves every target. Returns source ids, target ids, costs
-    and the id of ``S`` (``None`` when no source is usable).
+    ``(hops + 1) * n`` and physician ``v``'s sink ``T_v`` is ``S + 1 + v``.
+    Arcs into a source physician, into or out of a forbidden one and dearer
+    than ``cap`` are left out; so are nodes ``S`` cannot reach within the
+    hop budget. Every reached ``(v, r)``, ``r >= 1``, has an arc of cost 0 to
+    ``T_v``. Arcs out of the target are kept (a path through the target and
+    back to it revisits a physician and is dropped), so nothing depends on
+    the target and one projection serves every target. Returns source ids,
+    target ids, costs, the id of ``S`` and which physicians have a sink arc
+    (``None`` when no source is usable).
     """
     n = tg.n
     is_src = np.isfinite(c0full) & ~forbid
@@ -285,6 +279,7 @@ def _base_arcs(
     t_parts = [src_nodes.astype(np.int64)]
     c_parts = [c0full[src_nodes].astype("float64")]
     reach = is_src
+    ever = np.zeros(n, dtype=bool)
     for r in range(1, hops + 1):
         m = reach[a_u]
         s_parts.append(a_u[m] + (r - 1) * n)
@@ -292,9 +287,15 @@ def _base_arcs(
         c_parts.append(a_c[m])
         reach = np.zeros(n, dtype=bool)
         reach[a_v[m]] = True
+        at = np.flatnonzero(reach).astype(np.int64)
+        s_parts.append(at + r * n)
+        t_parts.append(at + source + 1)
+        c_parts.append(np.zeros(len(at)))
+        ever |= reach
     return (
         np.concatenate(s_parts).tolist(),
         np.concatenate(t_parts).tolist(),
         np.concatenate(c_parts).astype("float64").tolist(),
         source,
+        ever,
     )
