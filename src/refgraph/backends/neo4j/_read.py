@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ..._errors import ValidationError
@@ -141,6 +142,8 @@ class _ReadMixin(_Connection):
             keys = [str(c) for c in meta["columns"]]
             rows = self._read_values(_Q[name + "_values"], ids=ids, keys=keys, what=table)
             df = _frame([r[0] for r in rows], keys)
+            # an absent property is NaN, as when rows are built from property maps
+            df = df.astype(object).where(df.notna(), np.nan)
         else:
             recs = [
                 {k: _from_neo4j(v) for k, v in r["p"].items()}
