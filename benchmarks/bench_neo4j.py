@@ -3,12 +3,16 @@
 Usage::
 
     python benchmarks/bench_neo4j.py [--physicians 100000] [--batch-size 10000]
+        [--sweep 2000,5000,10000,20000] [--out FILE]
 
 Starts a local Neo4j 5.26 + GDS dev server (``refgraph.backends.devserver``), loads a
 synthetic region into it with :meth:`Neo4jBackend.write` (batched idempotent
 ``UNWIND ... MERGE``), reads it back, and times PageRank pushed down to GDS
 against refgraph's in-memory PageRank on the same network. Prints a markdown
-table; writes ``benchmarks/results/neo4j.md``.
+table; writes ``benchmarks/results/neo4j.md`` (or ``--out``). The first load goes
+into an empty store (``CREATE``), the re-run merges (``MERGE``). ``--sweep`` also
+times loads into an empty store at each batch size, by CREATE (what an empty store
+gets) and by MERGE (what it got before), to choose the default.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ def main() -> None:
     ap.add_argument("--physicians", type=int, default=100_000)
     ap.add_argument("--batch-size", type=int, default=10_000)
     ap.add_argument("--heap", default="4g")
+    ap.add_argument("--sweep", default="")
+    ap.add_argument("--out", default=None)
     args = ap.parse_args()
 
     from refgraph import centrality
@@ -76,7 +82,10 @@ def main() -> None:
         )
         t0 = time.perf_counter()
         back = db.read()
-        rows.append(("read back as a ReferralNetwork", time.perf_counter() - t0, ""))
+        t_read = time.perf_counter() - t0
+        rows.append(
+            ("read back as a ReferralNetwork", t_read, f"{net.n_flows / t_read:,.0f} flows/s")
+        )
 
         t0 = time.perf_counter()
         pr_gds = centrality.pagerank(back, tol=1e-10)
@@ -93,6 +102,18 @@ def main() -> None:
             )
         )
         rows.append(("PageRank in memory (scipy CSR)", t_mem, ""))
+        for size in [int(x) for x in args.sweep.split(",") if x]:
+            for mode, how in (("auto", "CREATE"), ("merge", "MERGE")):
+                db.delete(everything=True)
+                db.batch_size = size
+                timings.clear()
+                last[0] = time.perf_counter()
+                db.write(net, on_batch=on_batch, mode=mode)
+                flow_s = timings.get("flows", float("nan"))
+                rows.append(
+                    (f"load flows into an empty store by {how}, batch {size}", flow_s,
+                     f"{net.n_flows / flow_s:,.0f} flows/s")
+                )  # fmt: skip
         db.delete(everything=True)
         db.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -107,7 +128,7 @@ def main() -> None:
     ]
     text = "\n".join(lines)
     print(text)
-    out = Path(__file__).resolve().parent / "results" / "neo4j.md"
+    out = Path(args.out) if args.out else Path(__file__).resolve().parent / "results" / "neo4j.md"
     out.parent.mkdir(exist_ok=True)
     out.write_text(text + "\n")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -103,8 +105,9 @@ def test_round_trip_small(neo4j_db: Neo4jBackend, small: ReferralNetwork) -> Non
 def test_facade_methods(neo4j_server, small: ReferralNetwork) -> None:  # type: ignore[no-untyped-def]
     db = small.to_neo4j(neo4j_server.uri, auth=neo4j_server.auth)
     try:
-        back = ReferralNetwork.from_neo4j(db, specialty="cardiology")
-        assert_same_tables(small.select(specialty="cardiology"), back)
+        back = ReferralNetwork.from_neo4j(db, specialty="cardiology", flows="to")
+        assert_same_tables(small.select(specialty="cardiology", flows="to"), back)
+        assert back.n_flows == 4
         assert back.backend is db
     finally:
         db.delete(everything=True)
@@ -150,6 +153,83 @@ def test_interrupted_load_resumes_without_duplicates(neo4j_server, small: Referr
         fresh.close()
 
 
+def test_empty_store_creates_then_merges(
+    neo4j_db: Neo4jBackend, small: ReferralNetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[str] = []
+    original = Neo4jBackend._write
+
+    def recording(self: Neo4jBackend, query: str, **params: object) -> None:
+        sent.append(query)
+        original(self, query, **params)
+
+    monkeypatch.setattr(Neo4jBackend, "_write", recording)
+    neo4j_db.write(small)
+    creates = [q for q in sent if "UNWIND $rows" in q and "CREATE (" in q]
+    merges = [q for q in sent if "UNWIND $rows" in q and "MERGE (" in q]
+    assert len(creates) >= 5 and not merges  # empty store: CREATE only
+    assert_same_tables(small, neo4j_db.read())
+    sent.clear()
+    neo4j_db.write(small)  # not empty any more: MERGE, nothing doubled
+    assert [q for q in sent if "UNWIND $rows" in q and "CREATE (" in q] == []
+    assert neo4j_db.counts()["flows"] == small.n_flows
+    # an incremental load: one new physician, one new flow, the rest already stored
+    extra = pd.DataFrame(
+        {
+            "source_npi": [make_npi(5)],
+            "target_npi": [make_npi(9)],
+            "count": [3],
+            "provenance": ["new"],
+        }
+    )
+    bigger = ReferralNetwork.from_frames(
+        physicians=small.physicians,
+        practices=small.practices,
+        flows=pd.concat([small.flows, extra], ignore_index=True),
+        events=small.events,
+        touchpoints=small.touchpoints,
+    )
+    neo4j_db.write(bigger)
+    assert_same_tables(bigger, neo4j_db.read())
+    with pytest.raises(ValidationError, match="mode"):
+        neo4j_db.write(small, mode="create")
+
+
+@pytest.mark.parametrize("fail_in", ["physicians", "flows"])
+def test_injected_failure_then_rewrite_has_no_duplicates(
+    neo4j_db: Neo4jBackend, small: ReferralNetwork, fail_in: str
+) -> None:
+    big = pd.concat(
+        [small.flows] + [small.flows.assign(provenance=f"batch{i}") for i in range(10)],
+        ignore_index=True,
+    )
+    more = pd.DataFrame({"npi": [make_npi(i) for i in range(10, 30)], "name": "X"})
+    net = ReferralNetwork.from_frames(
+        physicians=pd.concat([small.physicians, more], ignore_index=True), flows=big
+    )
+    neo4j_db.batch_size = 4
+    seen: list[int] = []
+
+    def fail(what: str, n: int) -> None:
+        if what == fail_in:
+            seen.append(n)
+            if len(seen) == 3:
+                raise RuntimeError("injected failure")
+
+    with pytest.raises(RuntimeError, match="injected"):
+        neo4j_db.write(net, on_batch=fail)  # into the empty store: by CREATE
+    partial = neo4j_db.counts()
+    assert partial[fail_in] == 12  # three whole batches of four, nothing else of that table
+    if fail_in == "physicians":
+        assert partial["flows"] == 0
+    neo4j_db.write(net)  # now by MERGE
+    tables = net.tables
+    want = {t: len(tables[t]) for t in ("physicians", "practices", "flows", "events")}
+    assert {t: neo4j_db.counts()[t] for t in want} == want
+    assert want["physicians"] == 26 and want["flows"] == 66
+    assert_same_tables(net, neo4j_db.read())
+
+
 def test_values_never_become_cypher(neo4j_db: Neo4jBackend) -> None:
     evil = "x'}) DETACH DELETE n //"
     evil2 = 'a"}) MATCH (m) DETACH DELETE m RETURN 1 //'
@@ -171,21 +251,51 @@ def test_values_never_become_cypher(neo4j_db: Neo4jBackend) -> None:
     assert sorted(back.physicians["name"]) == sorted([evil, evil2])
     assert back.flows["provenance"].tolist() == [evil]
     assert neo4j_db.counts()["physicians"] == 2
-    sel = neo4j_db.read(specialty=evil)
-    assert sel.physicians["npi"].tolist() == [make_npi(1)]
+    sel = neo4j_db.read(specialty=evil, flows="from")
+    assert sel.physicians["npi"].tolist() == [make_npi(1), make_npi(2)]
+    assert sel.flows["provenance"].tolist() == [evil]
 
 
 def test_credentials_never_leak(neo4j_server) -> None:  # type: ignore[no-untyped-def]
     secret = "not-the-password-42"
-    db = Neo4jBackend(neo4j_server.uri, auth=("neo4j", secret))
-    assert secret not in repr(db)
-    with pytest.raises(BackendError) as ei:
-        db.counts()
+    t0 = time.monotonic()
+    with pytest.raises(BackendError, match="authentication failed") as ei:
+        Neo4jBackend(neo4j_server.uri, auth=("neo4j", secret))
+    assert time.monotonic() - t0 < 15.0  # fails at once, not after the driver's 30 s of retries
     assert secret not in str(ei.value)
-    db.close()
+    assert neo4j_server.uri in str(ei.value)
     with pytest.raises(BackendError) as ei:
         Neo4jBackend(f"bolt://neo4j:{secret}@127.0.0.1:{neo4j_server.bolt_port}", auth=None)
     assert secret not in str(ei.value)
+
+
+def test_unreachable_server_fails_fast() -> None:
+    import socket
+
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    secret = "pw-that-must-not-show"
+    t0 = time.monotonic()
+    with pytest.raises(BackendError, match="no Neo4j server answered") as ei:
+        Neo4jBackend(f"bolt://127.0.0.1:{port}", auth=("neo4j", secret))
+    assert time.monotonic() - t0 < 15.0  # a behaviour bound (the README example stalled 30 s)
+    assert f"bolt://127.0.0.1:{port}" in str(ei.value) and secret not in str(ei.value)
+    t0 = time.monotonic()
+    with pytest.raises(BackendError):
+        ReferralNetwork.from_neo4j(f"bolt://neo4j:{secret}@127.0.0.1:{port}")
+    assert time.monotonic() - t0 < 15.0
+
+
+def test_server_gone_mid_session_fails_within_retry_time(neo4j_server) -> None:  # type: ignore[no-untyped-def]
+    db = Neo4jBackend(neo4j_server.uri, auth=neo4j_server.auth, retry_time=1.0)
+    db.driver.close()
+    t0 = time.monotonic()
+    with pytest.raises(BackendError, match=neo4j_server.uri):
+        db.counts()
+    assert time.monotonic() - t0 < 15.0
+    with pytest.raises(ValidationError, match="timeout"):
+        Neo4jBackend(neo4j_server.uri, auth=neo4j_server.auth, timeout=0)
 
 
 def test_missing_uri(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -218,19 +328,62 @@ def test_filtered_reads(neo4j_db: Neo4jBackend, small: ReferralNetwork) -> None:
         {"zips": ["02114", 2139]},
         {"within_km": (42.36, -71.06, 25.0)},
     ):
-        got = neo4j_db.read(**kw)  # type: ignore[arg-type]
-        want = small.select(**kw)  # type: ignore[arg-type]
+        with warnings.catch_warnings(record=True) as w_db:
+            warnings.simplefilter("always")
+            got = neo4j_db.read(**kw)  # type: ignore[arg-type]
+        with warnings.catch_warnings(record=True) as w_mem:
+            warnings.simplefilter("always")
+            want = small.select(**kw)  # type: ignore[arg-type]
         assert_same_tables(want, got)
+        assert [str(w.message) for w in w_db] == [str(w.message) for w in w_mem]
     hood = neo4j_db.read(around=[make_npi(3)], hops=1)
     assert set(hood.physicians["npi"]) == {make_npi(3), make_npi(2)}
     hood2 = neo4j_db.read(around=[make_npi(3)], hops=2)
     assert set(hood2.physicians["npi"]) == {make_npi(i) for i in (0, 2, 3, 4)}
     period = neo4j_db.read(period=("2024-01-01", "2024-12-31"))
     assert_same_tables(small.select(period=("2024-01-01", "2024-12-31")), period)
+    with pytest.warns(UserWarning, match="none of the 6 flows"):
+        lonely = neo4j_db.read(specialty="urology")
+    assert lonely.n_physicians == 1 and lonely.n_flows == 0
     neo4j_db.delete(npis=[make_npi(0)])
     after = neo4j_db.read()
     assert make_npi(0) not in set(after.physicians["npi"])
     assert not (after.flows["source_npi"] == make_npi(0)).any()
+
+
+@pytest.mark.parametrize("mode", ["both", "either", "from", "to"])
+def test_flow_modes_same_as_memory(
+    neo4j_db: Neo4jBackend, small: ReferralNetwork, mode: str
+) -> None:
+    neo4j_db.write(small)
+    for kw in (
+        {"specialty": "cardiology"},
+        {"specialty": ["cardiology", "urology"]},
+        {"zips": ["02114"]},
+        {"within_km": (42.36, -71.06, 8.0)},
+        {"specialty": "cardiology", "period": ("2024-01-01", "2024-12-31")},
+    ):
+        with warnings.catch_warnings(record=True) as w_mem:
+            warnings.simplefilter("always")
+            want = small.select(**kw, flows=mode)  # type: ignore[arg-type]
+        with warnings.catch_warnings(record=True) as w_db:
+            warnings.simplefilter("always")
+            got = ReferralNetwork.from_neo4j(neo4j_db, **kw, flows=mode)  # type: ignore[arg-type]
+        assert_same_tables(want, got)
+        assert len(w_mem) == len(w_db), (kw, mode)
+    with pytest.raises(ValidationError, match="flows"):
+        neo4j_db.read(specialty="cardiology", flows="all")
+
+
+def test_flow_mode_pagerank_is_meaningful(neo4j_db: Neo4jBackend, small: ReferralNetwork) -> None:
+    from refgraph import centrality
+
+    neo4j_db.write(small)
+    cardio = ReferralNetwork.from_neo4j(neo4j_db, specialty="cardiology", flows="to")
+    pr = centrality.pagerank(cardio)  # in GDS
+    mem = centrality.pagerank(small.select(specialty="cardiology", flows="to"))
+    np.testing.assert_allclose(pr.loc[mem.index, "pagerank"], mem["pagerank"], rtol=1e-6)
+    assert pr["pagerank"].nunique() > 1  # not 1/n for everyone
 
 
 npi_pool = [make_npi(i) for i in range(15)]
@@ -330,3 +483,38 @@ def test_ckm_round_trip_and_parity(
         "betweenness",
         "louvain",
     ]  # every back-end call above really ran in GDS
+
+
+def test_readme_example(neo4j_server, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The README's Neo4j block, run as written against the dev server's NEO4J_* settings."""
+    import re
+
+    import refgraph
+
+    monkeypatch.setenv("NEO4J_URI", neo4j_server.uri)
+    monkeypatch.setenv("NEO4J_USER", neo4j_server.user)
+    monkeypatch.setenv("NEO4J_PASSWORD", neo4j_server.password)
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "from_neo4j" in b]
+    ns: dict[str, object] = {}
+    exec(compile(block, "README.md", "exec"), ns)  # the block exactly as the README shows it
+    db = ns["db"]
+    assert isinstance(db, Neo4jBackend)
+    try:
+        pr = ns["pr"]
+        cardio = ns["cardio"]
+        assert isinstance(pr, pd.DataFrame) and isinstance(cardio, refgraph.ReferralNetwork)
+        assert cardio.n_flows > 0
+        is_cardio = cardio.physicians.set_index("npi")["specialty"] == "cardiology"
+        top = pr[is_cardio].nlargest(3, "pagerank")
+        # the numbers printed in the README's comments
+        shown = re.findall(r"# (\d{10})\s+([0-9.]+)", block)
+        assert top.index.tolist() == [n for n, _ in shown]
+        assert top.index.tolist() == ["1449688153", "1398167860", "1562451173"]
+        np.testing.assert_allclose(top["pagerank"], [0.069981, 0.031384, 0.031070], atol=1e-6)
+        with pytest.warns(UserWarning, match="none of the"):
+            only = refgraph.ReferralNetwork.from_neo4j(db, specialty="cardiology")
+        assert only.n_flows == 0  # why the README uses flows="to"
+    finally:
+        db.delete(everything=True)
+        db.close()

@@ -89,9 +89,16 @@ def check_same(
     return outcome
 
 
-def no_projection_left(db: Neo4jBackend) -> bool:
+def projections(db: Neo4jBackend) -> list[str]:
     rows = db._read("CALL gds.graph.list() YIELD graphName RETURN graphName")
-    return not [r for r in rows if str(r["graphName"]).startswith("refgraph_")]
+    return [str(r["graphName"]) for r in rows if str(r["graphName"]).startswith("refgraph_")]
+
+
+def no_projection_left(db: Neo4jBackend) -> bool:
+    """At most the kept ``intro_paths`` projections exist, and a change drops them all."""
+    assert len(projections(db)) <= Neo4jBackend._KEEP_PROJECTIONS
+    db.delete(npis=[])  # a (no-op) delete counts as a change
+    return not projections(db)
 
 
 # ---------------------------------------------------------------------------- hand-built
@@ -222,6 +229,69 @@ def test_ties_are_computed_in_memory(neo4j_db: Neo4jBackend, spy: Spy) -> None:
     assert spy.outcomes == ["declined"]
     assert sorted(got.paths["path"]) == sorted(want.paths["path"])
     assert check_same(net, rb, spy, npis[3], sources=[npis[0]], k=1) == "declined"
+
+
+def test_projection_is_kept_across_queries(
+    neo4j_server: Any, hand: ReferralNetwork, spy: Spy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Consecutive queries with the same arcs reuse one projection until a change or close."""
+    db = Neo4jBackend(neo4j_server.uri, auth=neo4j_server.auth, progress=False)
+    db.delete(everything=True)
+    projected: list[str] = []
+    original = Neo4jBackend._write
+
+    def counting(self: Neo4jBackend, query: str, **params: Any) -> None:
+        if "gds.graph.project" in query:
+            projected.append(str(params.get("graph")))
+        original(self, query, **params)
+
+    monkeypatch.setattr(Neo4jBackend, "_write", counting)
+    try:
+        db.write(hand)
+        rb = db.read()
+        npis = list(hand.npis)
+        targets = [npis[7], npis[12], npis[9], npis[11], npis[6]]
+        for target in targets:  # same sources and options, any target: one projection
+            check_same(hand, rb, spy, target, sources=[npis[0], npis[4]], k=3, max_hops=3)
+        assert len(projected) == 1
+        assert projections(db) == projected
+        # other sources: other arcs, a second projection; the first is still kept
+        check_same(hand, rb, spy, npis[7], sources=[npis[0]], k=3, max_hops=3)
+        check_same(hand, rb, spy, npis[12], sources=[npis[0], npis[4]], k=3, max_hops=3)
+        assert len(projected) == 2 and sorted(projections(db)) == sorted(projected)
+        # a projection dropped behind the backend's back is rebuilt, not an error
+        db._read("CALL gds.graph.drop($g) YIELD graphName RETURN graphName", g=projected[0])
+        check_same(hand, rb, spy, npis[9], sources=[npis[0], npis[4]], k=3, max_hops=3)
+        assert len(projected) == 3
+        # a write changes the store: every kept projection is dropped
+        db.write(hand)
+        assert projections(db) == []
+        check_same(hand, rb, spy, npis[7], sources=[npis[0], npis[4]], k=3, max_hops=3)
+        assert len(projected) == 4 and len(projections(db)) == 1
+        # never more than _KEEP_PROJECTIONS at once
+        for i in range(Neo4jBackend._KEEP_PROJECTIONS + 2):
+            check_same(
+                hand, rb, spy, npis[7], sources=[npis[i % 3], npis[4]], k=2, max_hops=2 + i // 3
+            )
+        assert len(projections(db)) <= Neo4jBackend._KEEP_PROJECTIONS
+        assert spy.outcomes.count("pushed") >= 10
+    finally:
+        db.close()
+    with Neo4jBackend(neo4j_server.uri, auth=neo4j_server.auth) as other:
+        assert projections(other) == []  # close() dropped them
+        other.delete(everything=True)
+
+
+def test_projection_not_kept_when_reuse_is_off(
+    neo4j_db: Neo4jBackend, hand: ReferralNetwork, spy: Spy
+) -> None:
+    neo4j_db.reuse_projections = False
+    neo4j_db.write(hand)
+    rb = neo4j_db.read()
+    npis = list(hand.npis)
+    for target in (npis[7], npis[12]):
+        check_same(hand, rb, spy, target, sources=[npis[0], npis[1]], k=3, max_hops=3)
+        assert projections(neo4j_db) == []
 
 
 # ---------------------------------------------------------------------------- CKM

@@ -87,15 +87,74 @@ def test_physicians_only_in_flows_are_added() -> None:
 
 def test_select(small: ReferralNetwork) -> None:
     a, b, c, d = (make_npi(i) for i in range(4))
-    assert set(small.select(specialty="Cardiology").physicians["npi"]) == {b, c}
+    with pytest.warns(UserWarning, match="none of the 4 flows"):
+        assert set(small.select(specialty="Cardiology").physicians["npi"]) == {b, c}
     boston = small.select(within_km=(42.36, -71.06, 25))
     assert set(boston.physicians["npi"]) == {a, b, c}
     assert boston.n_flows == 4
-    assert set(small.select(zips=[2114, "10001"]).physicians["npi"]) == {a, d}
+    with pytest.warns(UserWarning, match="flows='either'"):
+        assert set(small.select(zips=[2114, "10001"]).physicians["npi"]) == {a, d}
     y24 = small.select(period=("2024-01-01", "2024-12-31"))
     assert y24.flows["count"].tolist() == [4]
     with pytest.raises(ValidationError):
         small.select(within_km=(0, 0, -1))
+    with pytest.raises(ValidationError, match="flows: expected one of"):
+        small.select(specialty="cardiology", flows="any")
+
+
+@pytest.mark.parametrize("mode", ["both", "either", "from", "to"])
+@pytest.mark.parametrize("chosen", [[0], [1, 2], [0, 3], [1, 2, 3]])
+def test_select_flow_modes_against_definition(
+    small: ReferralNetwork, mode: str, chosen: list[int]
+) -> None:
+    """Each ``flows=`` mode keeps exactly the flows its definition names (brute force)."""
+    npi = [make_npi(i) for i in range(4)]
+    keep = {npi[i] for i in chosen}
+    rule = {
+        "both": lambda s, t: s in keep and t in keep,
+        "either": lambda s, t: s in keep or t in keep,
+        "from": lambda s, t: s in keep,
+        "to": lambda s, t: t in keep,
+    }[mode]
+    want = [
+        (s, t, n)
+        for s, t, n in zip(
+            small.flows["source_npi"], small.flows["target_npi"], small.flows["count"]
+        )
+        if rule(s, t)
+    ]
+    zips = small.physicians.set_index("npi").loc[sorted(keep), "zip"].tolist()
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sub = small.select(zips=zips, flows=mode)
+    got = list(zip(sub.flows["source_npi"], sub.flows["target_npi"], sub.flows["count"]))
+    assert sorted(got) == sorted(want)
+    ends = {x for s, t, _ in want for x in (s, t)}
+    want_phys = keep if mode == "both" else keep | ends
+    assert set(sub.physicians["npi"]) == want_phys
+    # the other ends come with their own rows, not bare NPIs
+    names = sub.physicians.set_index("npi")["name"]
+    assert names.loc[sorted(want_phys)].notna().all()
+    assert bool(caught) == (not want), [str(w.message) for w in caught]
+
+
+def test_select_either_gives_meaningful_pagerank(small: ReferralNetwork) -> None:
+    """The README case: cardiologists with the flows they receive rank above 1/n."""
+    from refgraph import centrality
+
+    sub = small.select(specialty="cardiology", flows="to")
+    pr = centrality.pagerank(sub)
+    assert pr["pagerank"].nunique() > 1
+    b, c = make_npi(1), make_npi(2)
+    # b receives 14 referrals from a, c receives 5: b ranks above c (networkx agrees)
+    g = nx.DiGraph()
+    for s, t, w in zip(sub.flows["source_npi"], sub.flows["target_npi"], sub.flows["count"]):
+        g.add_edge(s, t, weight=g.get_edge_data(s, t, {"weight": 0})["weight"] + w)
+    ref = nx.pagerank(g, weight="weight")
+    assert pr.loc[b, "pagerank"] == pytest.approx(ref[b], rel=1e-6)
+    assert pr.loc[b, "pagerank"] > pr.loc[c, "pagerank"]
 
 
 def test_physician_lookup(small: ReferralNetwork) -> None:

@@ -443,37 +443,35 @@ class ReferralNetwork:
         zips: Iterable[str] | None = None,
         within_km: tuple[float, float, float] | None = None,
         period: tuple[Any, Any] | None = None,
+        flows: str = "both",
     ) -> ReferralNetwork:
-        """Select a sub-network by specialty, region and period.
+        """Select a sub-network by specialty, region and period (a new network).
 
         Parameters
         ----------
-        specialty
-            Keep physicians of this specialty (or any of these).
-        zips
-            Keep physicians whose ZIP is in the list.
-        within_km
-            ``(lat, lon, km)``: keep physicians within ``km`` kilometres
-            (great-circle) of the point; physicians without coordinates are
-            dropped.
+        specialty, zips, within_km
+            Keep physicians of these specialties, with these ZIPs, and within
+            ``(lat, lon, km)`` great-circle km (no coordinates: dropped).
         period
-            ``(start, end)``: keep flows whose period overlaps the interval
-            (flows without a period are kept) and events dated within it.
-
-        Returns
-        -------
-        ReferralNetwork
-            A new network; the original is unchanged.
+            ``(start, end)``: keep flows overlapping it (or without a period), events in it.
+        flows
+            Which flows (and events) stay: ``"both"`` (default) between two
+            selected physicians, ``"either"`` with one or both ends selected,
+            ``"from"``/``"to"`` sent/received by them (the other ends come
+            along). Warns when a selection keeps none of the network's flows.
 
         Examples
         --------
         >>> phys = pd.DataFrame({"npi": ["1234567893", "1003033051"],
         ...                      "specialty": ["cardiology", "family_medicine"]})
-        >>> net = ReferralNetwork.from_frames(physicians=phys)
-        >>> net.select(specialty="cardiology").n_physicians
+        >>> net = ReferralNetwork.from_frames(physicians=phys, flows=pd.DataFrame(
+        ...     {"source_npi": ["1003033051"], "target_npi": ["1234567893"], "count": [4]}))
+        >>> net.select(specialty="cardiology", flows="to").n_flows
         1
         """
-        return select(self, specialty=specialty, zips=zips, within_km=within_km, period=period)
+        return select(
+            self, specialty=specialty, zips=zips, within_km=within_km, period=period, flows=flows
+        )
 
     def physician(self, npi: str) -> pd.Series:
         """The physicians-table row of one NPI.
@@ -562,13 +560,14 @@ class ReferralNetwork:
 
         ``target`` is as in :meth:`to_neo4j`; ``read_options`` are those of
         :meth:`~refgraph.backends.neo4j.Neo4jBackend.read` (``specialty``,
-        ``zips``, ``within_km``, ``around``/``hops``, ``period``). The result
+        ``zips``, ``within_km``, ``around``/``hops``, ``period``, and
+        ``flows`` with the meaning and default of :meth:`select`). The result
         keeps the connection in ``net.backend``, so analyses such as
         :func:`refgraph.centrality.pagerank` run inside Graph Data Science.
 
         Examples
         --------
-        >>> net = ReferralNetwork.from_neo4j(specialty="cardiology")  # doctest: +SKIP
+        >>> net = ReferralNetwork.from_neo4j(specialty="cardiology", flows="to")  # doctest: +SKIP
         """
         from .backends.neo4j import connect
 

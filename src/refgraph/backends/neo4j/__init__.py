@@ -17,14 +17,18 @@ element                properties
 ``(:RefgraphTable)``   ``name`` (unique): column order and dtypes of a table
 =====================  ======================================================
 
-Writes are batched ``UNWIND $rows ... MERGE`` statements in managed
-transactions (retried by the driver on transient errors); nodes are written
-before relationships, so a load interrupted at any point and run again ends
-with exactly the right content: no duplicates, nothing missing.
+Writes are batched ``UNWIND $rows ...`` statements in managed transactions
+(retried by the driver on transient errors): ``CREATE`` into an empty store,
+``MERGE`` on each row's key otherwise. Nodes are written before
+relationships, so a load interrupted at any point and run again (by then a
+``MERGE``) ends with exactly the right content: no duplicates, nothing
+missing. A new backend checks the server and the credentials at once and
+fails within seconds with a :class:`~refgraph.BackendError` naming the URI.
 
 Analyses are pushed down to Neo4j Graph Data Science when the server has
 it (PageRank, betweenness, Louvain, degree, and the k-best warm-introduction
-paths with Yen's algorithm); see :meth:`Neo4jBackend.run`.
+paths with Yen's algorithm, on a projection kept across queries); see
+:meth:`Neo4jBackend.run`.
 """
 
 from __future__ import annotations

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,9 @@ if TYPE_CHECKING:
     from neo4j import Driver
 
     from ...network import ReferralNetwork
+
+
+logger = logging.getLogger("refgraph.backends.neo4j")
 
 
 class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
@@ -37,6 +41,18 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         Database name (default ``$NEO4J_DATABASE`` or the server default).
     batch_size
         Rows per ``UNWIND`` batch in writes.
+    progress
+        Show progress bars for long reads and writes (default: the
+        ``refgraph.config.config.progress`` setting).
+    timeout
+        Seconds to wait for a connection (default 5). A new backend checks
+        the server and the credentials at once, so an unreachable server or
+        a wrong password raises :class:`~refgraph.BackendError` (naming the
+        URI, never the password) within about this time.
+    retry_time
+        Seconds the driver keeps retrying a transaction after transient
+        errors such as a cluster leader switch (default 10; the driver's own
+        default is 30).
 
     Examples
     --------
@@ -57,6 +73,8 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         database: str | None = None,
         batch_size: int = 5000,
         progress: bool | None = None,
+        timeout: float = 5.0,
+        retry_time: float = 10.0,
     ) -> None:
         if batch_size < 1:
             raise ValidationError(f"batch_size: expected a positive integer, got {batch_size!r}")
@@ -65,7 +83,7 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         self.progress = progress
         self._owns_driver = driver is None
         if driver is None:
-            driver, self._uri = _new_driver(uri, auth)
+            driver, self._uri = _new_driver(uri, auth, timeout=timeout, retry_time=retry_time)
         else:
             self._uri = "<driver>"
         self.driver = driver
@@ -77,7 +95,11 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         return f"Neo4jBackend({self._uri}{db})"
 
     def close(self) -> None:
-        """Close the driver (if this backend created it)."""
+        """Drop the GDS projections this backend keeps and close its driver (if it made it)."""
+        try:
+            self._drop_cached()
+        except Exception:  # the server may already be gone; nothing to keep then
+            logger.debug("could not drop kept projections on close", exc_info=True)
         if self._owns_driver:
             self.driver.close()
 
@@ -104,12 +126,19 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         net: ReferralNetwork,
         *,
         on_batch: Callable[[str, int], None] | None = None,
+        mode: str = "auto",
     ) -> dict[str, int]:
-        """Write (MERGE) every table of ``net``; safe to re-run.
+        """Write every table of ``net``; safe to re-run.
 
-        Nodes are written before relationships; each batch is one managed
-        transaction. Running the same write twice, or again after an
-        interruption, leaves exactly one copy of every row.
+        Into an empty store (no refgraph node at all) the rows are written
+        with ``CREATE``, which needs no look-up of existing elements; into a
+        store that holds anything they are merged (``MERGE``) on their keys, so an
+        incremental load or a re-run leaves exactly one copy of every row.
+        The uniqueness constraints are in place either way. Nodes are written
+        before relationships; each batch is one managed transaction, so an
+        interrupted write leaves whole batches, and running it again (now
+        into a non-empty store, so by ``MERGE``) completes it without
+        duplicates.
 
         Parameters
         ----------
@@ -117,14 +146,27 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
             The network to store.
         on_batch
             Called as ``on_batch(what, n_rows)`` after each committed batch.
+        mode
+            ``"auto"`` (default): CREATE into an empty store, else MERGE;
+            ``"merge"``: always MERGE.
 
         Returns
         -------
         dict
             Rows written per table.
         """
+        if mode not in ("auto", "merge"):
+            raise ValidationError(f"mode: expected 'auto' or 'merge', got {mode!r}")
         self.setup_schema()
-        return self._write_tables(net, on_batch)
+        create = mode == "auto" and self._store_is_empty()
+        self._changed()
+        try:
+            written = self._write_tables(net, on_batch, create)
+        except BaseException:
+            self._changed(quiet=True)
+            raise
+        self._changed()
+        return written
 
     # ------------------------------------------------------------------ read
     def read(
@@ -136,6 +178,7 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         around: Iterable[str] | None = None,
         hops: int = 1,
         period: tuple[Any, Any] | None = None,
+        flows: str = "both",
     ) -> ReferralNetwork:
         """Read the stored network (or a sub-network) back as a ReferralNetwork.
 
@@ -152,8 +195,19 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
             direction) of these NPIs.
         period
             Keep flows whose period overlaps ``(start, end)`` and events in it.
+        flows
+            Which flows and events of the selected physicians are read, as in
+            :meth:`ReferralNetwork.select`: ``"both"`` (default) ends
+            selected, ``"either"`` end, only the referring end (``"from"``) or
+            only the receiving end (``"to"``); except for ``"both"`` the
+            physicians at the other ends are read too. Warns when the
+            selection keeps none of the stored flows.
+
+        Rows arrive as value lists of the stored columns; with progress on, a
+        bar counts them on reads that take more than two seconds.
         """
         return self._read_network(
+            flows=flows,
             specialty=specialty,
             zips=zips,
             within_km=within_km,
@@ -174,6 +228,15 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         everything
             Delete all refgraph nodes and relationships, in batches.
         """
+        self._changed()
+        try:
+            self._delete(npis, everything)
+        except BaseException:
+            self._changed(quiet=True)
+            raise
+        self._changed()
+
+    def _delete(self, npis: Iterable[str] | None, everything: bool) -> None:
         if npis is not None:
             ids = [str(n) for n in npis]
             for batch in self._batches(ids, "delete"):
@@ -183,6 +246,21 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
                 got = self._read_write_count()
                 if got == 0:
                     break
+
+    def _changed(self, *, quiet: bool = False) -> None:
+        """Give the store a new change marker and forget projections built before.
+
+        Called before and after every write and delete. Networks read earlier
+        then no longer count as the store's induced sub-graph (their analyses
+        project their own flows), and the ``intro_paths`` projections this
+        backend keeps are dropped. ``quiet``: after a failure, best effort.
+        """
+        try:
+            self._write(_Q["bump_version"])
+            self._drop_cached()
+        except BackendError:
+            if not quiet:
+                raise
 
     # ------------------------------------------------------------------ GDS
     @property
@@ -205,9 +283,13 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         """Run an analysis in Graph Data Science on the physicians of ``net``.
 
         The projection holds the physicians of ``net`` and one relationship
-        per referring pair with ``weight`` = summed flow column (``count`` by
-        default) and ``cost = 1 / weight``; it is dropped in ``finally``.
-        Results have the same shape as the in-memory functions:
+        per referring pair of ``net`` with ``weight`` = summed flow column
+        (``count`` by default) and ``cost = 1 / weight``; it is dropped in
+        ``finally``. It is built in the store when ``net`` is the store's
+        induced sub-graph (read with ``flows="both"``, no ``period``, no
+        write or delete since), else from the network's own pairs sent as
+        parameters (``degree`` then runs in memory). Results have the same
+        shape as the in-memory functions:
 
         - ``pagerank``: GDS scores are divided by their sum. GDS does not
           redistribute the rank of physicians who refer to nobody, but since
@@ -219,8 +301,9 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         - ``louvain``/``leiden``: on the undirected projection (both
           directions summed); community ids are relabelled ``0..c-1`` by size.
         - ``degree``: in/out degree and strength.
-        - ``intro_paths``: GDS Yen on a layered copy of the tie graph; returns
-          the same :class:`~refgraph.paths.IntroPaths` as memory, or ``None``
+        - ``intro_paths``: GDS Yen on a layered copy of the tie graph, kept
+          for the next query with the same arcs (any target); returns the
+          same :class:`~refgraph.paths.IntroPaths` as memory, or ``None``
           (compute in memory) when equal-cost paths make the order ambiguous.
           See :meth:`_intro_paths`.
         """

@@ -40,17 +40,49 @@ class _GdsMixin(_Connection):
         ids = [str(x) for x in net.npis]
         weight = str(options.get("weight") or "count")
         undirected = ["*"] if algorithm in ("louvain", "leiden") else []
+        induced = self._is_induced(net)
+        if not induced and algorithm == "degree":
+            return None  # partners and patients are counted in the store: compute in memory
         graph = f"refgraph_{uuid.uuid4().hex}"
         try:
-            self._write(
-                _Q["gds_project"], ids=ids, weight=weight, graph=graph, undirected=undirected
-            )
+            if induced:
+                self._write(
+                    _Q["gds_project"], ids=ids, weight=weight, graph=graph, undirected=undirected
+                )
+            else:
+                s, t, w = _pairs(net, weight)
+                self._write(
+                    _Q["gds_project_pairs"], s=s, t=t, w=w, graph=graph, undirected=undirected
+                )
             return self._run_projected(algorithm, graph, ids, options, net.npis)
         finally:
             try:
                 self._write(_Q["gds_drop"], graph=graph)
             except BackendError:
                 logger.warning("could not drop GDS projection %s", graph)
+
+    def _mark_induced(self, net: ReferralNetwork) -> None:
+        """Remember that ``net`` holds every stored flow among its physicians.
+
+        True of a network just read with ``flows="both"`` and no ``period``;
+        the mark lives in the network's view cache (so any change to its
+        tables drops it) together with the store's change marker.
+        """
+        version = self._store_version()
+        net.cached_view(("refgraph.backends.neo4j", "induced", id(self)), lambda: version)
+
+    def _is_induced(self, net: ReferralNetwork) -> bool:
+        """Whether GDS may project ``net`` straight from the store (see :meth:`_mark_induced`).
+
+        Otherwise the projection is built from the network's own flows, sent
+        as parameter lists: same answer, more to send.
+        """
+        got = net.cached_view(("refgraph.backends.neo4j", "induced", id(self)), lambda: None)
+        return got is not None and got == self._store_version()
+
+    def _store_version(self) -> str:
+        """The store's change marker (renewed by every refgraph write and delete)."""
+        return str(self._read(_Q["read_version"])[0]["v"])
 
     def _run_projected(
         self,
@@ -135,3 +167,29 @@ class _GdsMixin(_Connection):
         out = out.reindex(pd.Index(ids))
         out.index = pd.Index(index, name="npi")
         return out
+
+
+def _pairs(net: ReferralNetwork, weight: str) -> tuple[list[str], list[str | None], list[float]]:
+    """Referring pairs of ``net`` with summed ``weight``, plus each isolated physician.
+
+    Isolated physicians come as ``(npi, None, 0.0)`` so that the projection
+    holds every physician of the network, like the store-side projection.
+    """
+    f = net.flows
+    if weight not in f.columns:
+        from ..._errors import ValidationError
+
+        raise ValidationError(f"weight: {weight!r} is not a flows column")
+    agg = (
+        f.assign(_w=pd.to_numeric(f[weight], errors="coerce").astype(float))
+        .groupby(["source_npi", "target_npi"], sort=False)["_w"]
+        .sum()
+    )
+    s = agg.index.get_level_values(0).astype(str).tolist()
+    t: list[str | None] = list(agg.index.get_level_values(1).astype(str))
+    w = agg.to_numpy(dtype=float).tolist()
+    lone = pd.Index(net.npis).difference(pd.Index(s))
+    s += [str(x) for x in lone]
+    t += [None] * len(lone)
+    w += [0.0] * len(lone)
+    return s, t, w

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from ..._errors import ValidationError
@@ -19,10 +20,23 @@ if TYPE_CHECKING:
 logger = logging.getLogger("refgraph.backends.neo4j")
 
 
+#: The two NPI columns of flows and events.
+_ENDS = ("source_npi", "target_npi")
+
+
 def _from_neo4j(v: Any) -> Any:
     if hasattr(v, "to_native"):
         return v.to_native()
     return v
+
+
+def _frame(rows: list[list[Any]], keys: list[str]) -> pd.DataFrame:
+    """A frame of value lists; Neo4j temporal values become Python ones."""
+    df = pd.DataFrame(rows, columns=keys, dtype=object) if rows else pd.DataFrame(columns=keys)
+    for c in df.columns:
+        if any(hasattr(v, "to_native") for v in df[c]):
+            df[c] = [_from_neo4j(v) for v in df[c]]
+    return df
 
 
 class _ReadMixin(_Connection):
@@ -37,10 +51,49 @@ class _ReadMixin(_Connection):
         around: Iterable[str] | None,
         hops: int,
         period: tuple[Any, Any] | None,
+        flows: str = "both",
     ) -> ReferralNetwork:
         """Body of :meth:`Neo4jBackend.read` (same parameters)."""
+        from ..._select import check_flows_mode, warn_no_flows
         from ...network import ReferralNetwork
 
+        check_flows_mode(flows)
+        ids = self._selected_ids(specialty, zips, within_km, around, hops)
+        meta = {r["name"]: r for r in self._read(_Q["read_meta"])}
+        tables: dict[str, pd.DataFrame] = {}
+        tables["flows"] = self._read_flows(ids, flows, meta.get("flows"))
+        tables["events"] = self._read_nodes("events", ids, meta.get("events"), flows)
+        every = ids
+        if ids is not None and flows != "both":
+            ends = (tables["flows"], tables["events"])
+            every = sorted(
+                set(ids).union(*(set(df[c].dropna()) for df in ends for c in _ENDS if c in df))
+            )
+        for table in ("physicians", "practices", "touchpoints"):
+            tables[table] = self._read_nodes(table, every, meta.get(table), flows)
+        if every is not None:
+            keep = tables["physicians"]["practice_id"].dropna().unique()
+            tables["practices"] = tables["practices"][tables["practices"]["practice_id"].isin(keep)]
+        if ids is not None and not len(tables["flows"]):
+            warn_no_flows(int(self._read(_Q["count_flows"])[0]["c"]), 0, len(ids))
+        net = ReferralNetwork._from_valid_tables(tables, backend=self)
+        if flows == "both":
+            self._mark_induced(net)  # type: ignore[attr-defined]
+        if period is not None:
+            sub = net.select(period=period)
+            sub.backend = self
+            return sub
+        return net
+
+    def _selected_ids(
+        self,
+        specialty: str | Iterable[str] | None,
+        zips: Iterable[str] | None,
+        within_km: tuple[float, float, float] | None,
+        around: Iterable[str] | None,
+        hops: int,
+    ) -> list[str] | None:
+        """NPIs chosen by the filters (in Cypher), or ``None`` for everyone."""
         ids: list[str] | None = None
         if specialty is not None or zips is not None or within_km is not None:
             spec = (
@@ -77,50 +130,50 @@ class _ReadMixin(_Connection):
                 frontier = list(nxt - seen)
                 seen |= nxt
             ids = list(seen) if ids is None else [i for i in ids if i in seen]
-        meta = {r["name"]: r for r in self._read(_Q["read_meta"])}
-        tables: dict[str, pd.DataFrame] = {}
-        for table in ("physicians", "practices", "events", "touchpoints"):
-            label, key = _LABELS[table]
+        return ids
+
+    def _read_nodes(
+        self, table: str, ids: list[str] | None, meta: dict[str, Any] | None, flows: str
+    ) -> pd.DataFrame:
+        """One node table; value lists of the stored columns when they are known."""
+        label, key = _LABELS[table]
+        name = f"read_{label}_{flows}" if table == "events" else f"read_{label}"
+        if meta is not None:
+            keys = [str(c) for c in meta["columns"]]
+            rows = self._read_values(_Q[name + "_values"], ids=ids, keys=keys, what=table)
+            df = _frame([r[0] for r in rows], keys)
+            # an absent property is NaN, as when rows are built from property maps
+            df = df.astype(object).where(df.notna(), np.nan)
+        else:
             recs = [
                 {k: _from_neo4j(v) for k, v in r["p"].items()}
-                for r in self._read(_Q[f"read_{label}"], ids=ids)
+                for r in self._read(_Q[name], ids=ids)
             ]
             df = pd.DataFrame(recs)
             if table in ("events", "touchpoints") and key in df.columns:
                 df = df.drop(columns=key)
-            tables[table] = self._restore(table, df, meta.get(table))
-        fmeta = meta.get("flows")
-        if fmeta is not None:
-            # Known columns come back as lists (property names are parameters, never
-            # Cypher text): much less to decode than one map per flow.
-            keys = [c for c in fmeta["columns"] if c not in ("source_npi", "target_npi")]
-            rows = self._read_values(_Q["read_flows_columns"], ids=ids, keys=keys)
-            flows = (
-                pd.DataFrame([r[2] for r in rows], columns=keys, dtype=object)
-                if rows
-                else pd.DataFrame(columns=keys)
-            )
-            flows.insert(0, "source_npi", [r[0] for r in rows])
-            flows.insert(1, "target_npi", [r[1] for r in rows])
-            for c in flows.columns[2:]:
-                if any(hasattr(v, "to_native") for v in flows[c].head(50)):
-                    flows[c] = [_from_neo4j(v) for v in flows[c]]
-        else:
+        return self._restore(table, df, meta)
+
+    def _read_flows(
+        self, ids: list[str] | None, flows: str, meta: dict[str, Any] | None
+    ) -> pd.DataFrame:
+        """The flows table: both ends as NPIs, the other columns as value lists."""
+        if meta is None:
             recs = []
-            for r in self._read(_Q["read_flows"], ids=ids):
+            for r in self._read(_Q[f"read_flows_{flows}"], ids=ids):
                 p = {k: _from_neo4j(v) for k, v in r["p"].items() if k != "key"}
                 recs.append({"source_npi": r["source_npi"], "target_npi": r["target_npi"], **p})
-            flows = pd.DataFrame(recs)
-        tables["flows"] = self._restore("flows", flows, fmeta)
-        if tables["practices"] is not None and ids is not None:
-            keep = tables["physicians"]["practice_id"].dropna().unique()
-            tables["practices"] = tables["practices"][tables["practices"]["practice_id"].isin(keep)]
-        net = ReferralNetwork._from_valid_tables(tables, backend=self)
-        if period is not None:
-            sub = net.select(period=period)
-            sub.backend = self
-            return sub
-        return net
+            return self._restore("flows", pd.DataFrame(recs), None)
+        # Known columns come back as lists (property names are parameters, never
+        # Cypher text): much less to decode than one map per flow.
+        keys = [c for c in meta["columns"] if c not in _ENDS]
+        rows = self._read_values(
+            _Q[f"read_flows_columns_{flows}"], ids=ids, keys=keys, what="flows"
+        )
+        df = _frame([r[2] for r in rows], keys)
+        df.insert(0, "source_npi", [r[0] for r in rows])
+        df.insert(1, "target_npi", [r[1] for r in rows])
+        return self._restore("flows", df, meta)
 
     @staticmethod
     def _restore(table: str, df: pd.DataFrame, meta: dict[str, Any] | None) -> pd.DataFrame:

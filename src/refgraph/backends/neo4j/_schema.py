@@ -46,26 +46,28 @@ _Q: dict[str, Any] = {
         "UNWIND $rows AS r MATCH (a:Physician {npi: r.s}) MATCH (b:Physician {npi: r.t}) "
         "MERGE (a)-[f:REFERRED {key: r.key}]->(b) SET f = r.props"
     ),
+    # The same writes for an empty store: CREATE needs no look-up of an existing
+    # element (the uniqueness constraints still hold; nodes are written first).
+    "create_Physician": "UNWIND $rows AS r CREATE (n:Physician) SET n = r.props",
+    "create_Practice": "UNWIND $rows AS r CREATE (n:Practice) SET n = r.props",
+    "create_ReferralEvent": "UNWIND $rows AS r CREATE (n:ReferralEvent) SET n = r.props",
+    "create_Touchpoint": "UNWIND $rows AS r CREATE (n:Touchpoint) SET n = r.props",
+    "create_practices_at": (
+        "UNWIND $rows AS r MATCH (p:Physician {npi: r.npi}) "
+        "MATCH (o:Practice {practice_id: r.practice_id}) CREATE (p)-[:PRACTICES_AT]->(o)"
+    ),
+    "create_flows": (
+        "UNWIND $rows AS r MATCH (a:Physician {npi: r.s}) MATCH (b:Physician {npi: r.t}) "
+        "CREATE (a)-[f:REFERRED]->(b) SET f = r.props"
+    ),
+    "is_empty": (
+        "OPTIONAL MATCH (n) WHERE n:Physician OR n:Practice OR n:ReferralEvent OR n:Touchpoint "
+        "WITH n LIMIT 1 RETURN n IS NULL AS empty"
+    ),
     "meta": "MERGE (m:RefgraphTable {name: $name}) SET m.columns = $columns, m.dtypes = $dtypes",
     "read_meta": "MATCH (m:RefgraphTable) RETURN m.name AS name, m.columns AS columns, "
     "m.dtypes AS dtypes",
-    "read_Physician": "MATCH (n:Physician) WHERE $ids IS NULL OR n.npi IN $ids "
-    "RETURN properties(n) AS p",
-    "read_Practice": "MATCH (n:Practice) RETURN properties(n) AS p",
-    "read_ReferralEvent": "MATCH (n:ReferralEvent) WHERE $ids IS NULL OR "
-    "(n.source_npi IN $ids AND n.target_npi IN $ids) RETURN properties(n) AS p",
-    "read_Touchpoint": "MATCH (n:Touchpoint) WHERE $ids IS NULL OR n.npi IN $ids "
-    "RETURN properties(n) AS p",
-    "read_flows": (
-        "MATCH (a:Physician)-[f:REFERRED]->(b:Physician) "
-        "WHERE $ids IS NULL OR (a.npi IN $ids AND b.npi IN $ids) "
-        "RETURN a.npi AS source_npi, b.npi AS target_npi, properties(f) AS p"
-    ),
-    "read_flows_columns": (
-        "MATCH (a:Physician)-[f:REFERRED]->(b:Physician) "
-        "WHERE $ids IS NULL OR (a.npi IN $ids AND b.npi IN $ids) "
-        "RETURN a.npi AS source_npi, b.npi AS target_npi, [k IN $keys | f[k]] AS vals"
-    ),
+    "count_flows": "MATCH ()-[r:REFERRED]->() RETURN count(r) AS c",
     "select": (
         "MATCH (p:Physician) WHERE ($spec IS NULL OR p.specialty IN $spec) "
         "AND ($zips IS NULL OR p.zip IN $zips) "
@@ -95,6 +97,7 @@ _Q: dict[str, Any] = {
         "RETURN physicians, practices, flows, events, touchpoints"
     ),
     "gds_version": "RETURN gds.version() AS v",
+    "gds_exists": "CALL gds.graph.exists($graph) YIELD exists RETURN exists",
     "partners": (
         "MATCH (p:Physician)-[r:REFERRED]-(q:Physician) WHERE p.npi IN $ids AND q.npi IN $ids "
         "AND p <> q RETURN p.npi AS npi, count(DISTINCT q) AS degree, "
@@ -110,6 +113,23 @@ _Q: dict[str, Any] = {
         "{weight: w, cost: CASE WHEN w > 0 THEN 1.0 / w ELSE 1.0e12 END} END}, "
         "{undirectedRelationshipTypes: $undirected}) AS g "
         "RETURN g.nodeCount AS nodes, g.relationshipCount AS rels"
+    ),
+    # A projection of the network's own flows, shipped as parameter lists of NPIs and
+    # summed weights (used when the network is not the store's induced sub-graph).
+    "gds_project_pairs": (
+        "UNWIND range(0, size($s) - 1) AS i MATCH (s:Physician {npi: $s[i]}) "
+        "OPTIONAL MATCH (t:Physician {npi: $t[i]}) WITH s, t, toFloat($w[i]) AS w "
+        "WITH gds.graph.project($graph, s, t, "
+        "{relationshipProperties: CASE WHEN t IS NULL THEN {} ELSE "
+        "{weight: w, cost: CASE WHEN w > 0 THEN 1.0 / w ELSE 1.0e12 END} END}, "
+        "{undirectedRelationshipTypes: $undirected}) AS g "
+        "RETURN g.nodeCount AS nodes, g.relationshipCount AS rels"
+    ),
+    # The store's change marker: every write and delete through refgraph sets a new
+    # random one (random, not a counter, so that deleting everything cannot repeat one).
+    "bump_version": "MERGE (m:RefgraphTable {name: '_store'}) SET m.version = randomUUID()",
+    "read_version": (
+        "OPTIONAL MATCH (m:RefgraphTable {name: '_store'}) RETURN coalesce(m.version, '') AS v"
     ),
     "gds_drop": "CALL gds.graph.drop($graph, false) YIELD graphName RETURN graphName",
     "gds_pagerank": (
@@ -145,8 +165,50 @@ _Q: dict[str, Any] = {
         "WITH gds.graph.project($graph, $s[i], $t[i], {relationshipProperties: {cost: $c[i]}}) "
         "AS g RETURN g.nodeCount AS nodes, g.relationshipCount AS rels"
     ),
+    "gds_yens_many": (
+        "UNWIND $jobs AS job CALL gds.shortestPath.yens.stream($graph, job) "
+        "YIELD index, totalCost, nodeIds "
+        "RETURN job.targetNode AS target, index, totalCost, nodeIds ORDER BY target, index"
+    ),
     "gds_yens": (
         "CALL gds.shortestPath.yens.stream($graph, $config) YIELD index, totalCost, nodeIds "
         "RETURN index, totalCost, nodeIds ORDER BY index"
     ),
 }
+
+#: Which ends of a flow (or event) must be among the selected ``$ids``, per
+#: ``flows=`` mode of a selection (fixed whitelist; the mode is never Cypher text).
+_ENDS: dict[str, str] = {
+    "both": "{a} IN $ids AND {b} IN $ids",
+    "either": "{a} IN $ids OR {b} IN $ids",
+    "from": "{a} IN $ids",
+    "to": "{b} IN $ids",
+}
+#: What a node read returns: the whole property map, or the values of ``$keys``
+#: in that order (value lists are much cheaper to decode than one map per row).
+_RETURNS = {"": "RETURN properties(n) AS p", "_values": "RETURN [k IN $keys | n[k]] AS vals"}
+for _suffix, _ret in _RETURNS.items():
+    _Q[f"read_Physician{_suffix}"] = (
+        f"MATCH (n:Physician) WHERE $ids IS NULL OR n.npi IN $ids {_ret}"
+    )
+    _Q[f"read_Practice{_suffix}"] = f"MATCH (n:Practice) {_ret}"
+    _Q[f"read_Touchpoint{_suffix}"] = (
+        f"MATCH (n:Touchpoint) WHERE $ids IS NULL OR n.npi IN $ids {_ret}"
+    )
+for _mode, _cond in _ENDS.items():
+    _f = _cond.format(a="a.npi", b="b.npi")
+    _e = _cond.format(a="n.source_npi", b="n.target_npi")
+    for _suffix, _ret in _RETURNS.items():
+        _Q[f"read_ReferralEvent_{_mode}{_suffix}"] = (
+            f"MATCH (n:ReferralEvent) WHERE $ids IS NULL OR ({_e}) {_ret}"
+        )
+    _Q[f"read_flows_{_mode}"] = (
+        "MATCH (a:Physician)-[f:REFERRED]->(b:Physician) "
+        f"WHERE $ids IS NULL OR ({_f}) "
+        "RETURN a.npi AS source_npi, b.npi AS target_npi, properties(f) AS p"
+    )
+    _Q[f"read_flows_columns_{_mode}"] = (
+        "MATCH (a:Physician)-[f:REFERRED]->(b:Physician) "
+        f"WHERE $ids IS NULL OR ({_f}) "
+        "RETURN a.npi AS source_npi, b.npi AS target_npi, [k IN $keys | f[k]] AS vals"
+    )

@@ -99,8 +99,13 @@ class _WriteMixin(_Connection):
         self,
         net: ReferralNetwork,
         on_batch: Callable[[str, int], None] | None,
+        create: bool = False,
     ) -> dict[str, int]:
-        """Body of :meth:`Neo4jBackend.write` after :meth:`Neo4jBackend.setup_schema`."""
+        """Body of :meth:`Neo4jBackend.write` after :meth:`Neo4jBackend.setup_schema`.
+
+        ``create``: the store is empty, so CREATE instead of MERGE.
+        """
+        pre = "create_" if create else ""
         written: dict[str, int] = {}
         for table in ("physicians", "practices", "events", "touchpoints"):
             df = net.tables[table]
@@ -109,7 +114,7 @@ class _WriteMixin(_Connection):
             props = _records(df)
             rows = [{"id": i, "props": {**p, key: i}} for i, p in zip(ids, props)]
             for batch in self._batches(rows, table):
-                self._write(_Q[label], rows=batch)
+                self._write(_Q[pre + label], rows=batch)
                 if on_batch:
                     on_batch(table, len(batch))
             written[table] = len(rows)
@@ -121,7 +126,7 @@ class _WriteMixin(_Connection):
             for a, b in zip(links["npi"].tolist(), links["practice_id"].tolist())
         ]
         for batch in self._batches(link_rows, "practices_at"):
-            self._write(_Q["practices_at"], rows=batch)
+            self._write(_Q[pre + "practices_at"], rows=batch)
         flows = net.flows
         keys = _joined(flows[list(_FLOW_KEY)], "|") if len(flows) else []
         props = _records(flows.drop(columns=["source_npi", "target_npi"]))
@@ -132,12 +137,16 @@ class _WriteMixin(_Connection):
             )
         ]
         for batch in self._batches(frows, "flows"):
-            self._write(_Q["flows"], rows=batch)
+            self._write(_Q[pre + "flows"], rows=batch)
             if on_batch:
                 on_batch("flows", len(batch))
         written["flows"] = len(frows)
         self._write_meta("flows", flows)
         return written
+
+    def _store_is_empty(self) -> bool:
+        """Whether the store holds no refgraph node (then a write may CREATE)."""
+        return bool(self._read(_Q["is_empty"])[0]["empty"])
 
     def _write_meta(self, table: str, df: pd.DataFrame) -> None:
         self._write(
