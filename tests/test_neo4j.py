@@ -465,7 +465,9 @@ def test_ckm_round_trip_and_parity(
     np.testing.assert_allclose(b_gds["betweenness"], b_mem["betweenness"], atol=1e-9)
     bw_mem = centrality.betweenness(net, weight="count")
     bw_gds = centrality.betweenness(back, weight="count").loc[bw_mem.index]
-    np.testing.assert_allclose(bw_gds["betweenness"], bw_mem["betweenness"], atol=1e-4)
+    # CKM volumes are small integers: both engines use the integer costs L / volume,
+    # so equal-cost paths tie in GDS as in memory and the answers agree exactly.
+    np.testing.assert_allclose(bw_gds["betweenness"], bw_mem["betweenness"], atol=1e-12)
     # Louvain: randomised, so compare partition quality and the town constraint
     c_mem = community.louvain(net, seed=1)
     c_gds = community.louvain(back, seed=1)

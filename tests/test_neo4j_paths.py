@@ -184,7 +184,11 @@ def test_hand_built_other_constraints(
         opts = {"sources": src, "k": 3, "max_hops": 3, **extra}
         for target in (npis[7], npis[12], npis[11]):
             outcomes.append(check_same(hand, rb, spy, target, **opts))
-    assert outcomes.count("pushed") >= 10, outcomes
+    # Every query gives the same answer on both engines (check_same). Where equal-cost
+    # paths make the order ambiguous the backend declines and memory answers; with the
+    # evidence-based tie strengths all colleague ties of this fixture score the same,
+    # so 9 of the 39 queries are pushed down (in-memory count of unambiguous ones: 9).
+    assert outcomes.count("pushed") >= 8, outcomes
     assert "nopath" in outcomes
     assert no_projection_left(neo4j_db)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ..._errors import BackendError
+from ..._kernels import cost_csr
 from ._connect import _Connection
 from ._schema import _Q
 
@@ -43,16 +44,33 @@ class _GdsMixin(_Connection):
         induced = self._is_induced(net)
         if not induced and algorithm == "degree":
             return None  # partners and patients are counted in the store: compute in memory
+        # Betweenness costs are scale / volume: with the integer scale of the
+        # in-memory kernel (refgraph._kernels.cost_csr) every path sum is exact in
+        # GDS too, so equal-cost paths tie there as they do in memory.
+        scale = 1.0
+        if algorithm == "betweenness" and options.get("weight") is not None:
+            scale = float(cost_csr(net, str(options["weight"]))[1] or 1)
         graph = f"refgraph_{uuid.uuid4().hex}"
         try:
             if induced:
                 self._write(
-                    _Q["gds_project"], ids=ids, weight=weight, graph=graph, undirected=undirected
+                    _Q["gds_project"],
+                    ids=ids,
+                    weight=weight,
+                    graph=graph,
+                    undirected=undirected,
+                    scale=scale,
                 )
             else:
                 s, t, w = _pairs(net, weight)
                 self._write(
-                    _Q["gds_project_pairs"], s=s, t=t, w=w, graph=graph, undirected=undirected
+                    _Q["gds_project_pairs"],
+                    s=s,
+                    t=t,
+                    w=w,
+                    graph=graph,
+                    undirected=undirected,
+                    scale=scale,
                 )
             return self._run_projected(algorithm, graph, ids, options, net.npis)
         finally:

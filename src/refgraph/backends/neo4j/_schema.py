@@ -110,7 +110,7 @@ _Q: dict[str, Any] = {
         "WITH s, t, CASE WHEN t IS NULL THEN NULL ELSE toFloat(w) END AS w "
         "WITH gds.graph.project($graph, s, t, "
         "{relationshipProperties: CASE WHEN t IS NULL THEN {} ELSE "
-        "{weight: w, cost: CASE WHEN w > 0 THEN 1.0 / w ELSE 1.0e12 END} END}, "
+        "{weight: w, cost: CASE WHEN w > 0 THEN $scale / w ELSE 1.0e12 END} END}, "
         "{undirectedRelationshipTypes: $undirected}) AS g "
         "RETURN g.nodeCount AS nodes, g.relationshipCount AS rels"
     ),
@@ -121,7 +121,7 @@ _Q: dict[str, Any] = {
         "OPTIONAL MATCH (t:Physician {npi: $t[i]}) WITH s, t, toFloat($w[i]) AS w "
         "WITH gds.graph.project($graph, s, t, "
         "{relationshipProperties: CASE WHEN t IS NULL THEN {} ELSE "
-        "{weight: w, cost: CASE WHEN w > 0 THEN 1.0 / w ELSE 1.0e12 END} END}, "
+        "{weight: w, cost: CASE WHEN w > 0 THEN $scale / w ELSE 1.0e12 END} END}, "
         "{undirectedRelationshipTypes: $undirected}) AS g "
         "RETURN g.nodeCount AS nodes, g.relationshipCount AS rels"
     ),
