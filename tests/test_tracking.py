@@ -74,7 +74,7 @@ def test_check_events_rejects_with_reasons() -> None:
             ("2024-01-09", npi(1), "1234567890", "referred"),  # 5 bad check digit
             ("2024-01-10", npi(1), HOME, "scheduled"),  # 6 ok (referral 1)
             ("2024-01-11", npi(1), npi(2), "seen"),  # 7 referral_id reused for another pair
-            ("2030-01-01", npi(1), HOME, "referred"),  # 8 outside the date range
+            ("2026-03-01", npi(1), HOME, "referred"),  # 8 outside the date range
         ],
         referral_id=[1, 1, 2, 3, 4, 5, 1, 1, 9],
     )

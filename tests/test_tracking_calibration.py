@@ -150,7 +150,7 @@ def test_dispersion_option_calibrates_overdispersed_sources() -> None:
     rng = np.random.default_rng(12)
     net = big_null(rng, 1500, dispersion=2.0)
     n = 1500
-    poisson = at_risk(net, as_of=AS_OF, adjust="none", with_trend=False)
+    poisson = at_risk(net, as_of=AS_OF, adjust="none", with_trend=False, dispersion=1.0)
     nb = at_risk(net, as_of=AS_OF, adjust="none", with_trend=False, dispersion=2.0)
     est = at_risk(net, as_of=AS_OF, adjust="none", with_trend=False, dispersion="estimate")
     # the Poisson test is too eager on bursty counts, the beta-binomial one is not

@@ -29,7 +29,7 @@ def at_risk(
     min_drop: float = 0.3,
     with_trend: bool = True,
     adjust: str = "bh",
-    dispersion: float | str = 1.0,
+    dispersion: float | str = "estimate",
     season: str = "market",
 ) -> pd.DataFrame:
     """Score every active referral source for the risk of losing it.
@@ -59,12 +59,14 @@ def at_risk(
         raw p-values (about ``alpha`` of unchanged sources get flagged by
         chance).
     dispersion
-        Variance-to-mean ratio of a source's counts: 1 (default) is Poisson;
-        a larger value (bursty sources, e.g. 1.5) makes the drop and rise
-        tests beta-binomial (negative-binomial counts) and widens the ratio
-        interval. ``"estimate"`` pools it from the sources' weekly counts
-        before the recent window (Pearson statistic over degrees of freedom,
-        at least 1); the value used is in ``result.attrs["dispersion"]``.
+        Variance-to-mean ratio of a source's counts. ``"estimate"`` (default)
+        pools it from the sources' weekly counts before the recent window
+        (Pearson statistic over degrees of freedom, at least 1): about 1 for
+        Poisson sources, so nothing changes for them, and larger for sources
+        that refer in bursts, whose drop and rise tests then become
+        beta-binomial (negative-binomial counts) with a wider ratio interval.
+        A number fixes it (1 = Poisson). The value used is in
+        ``result.attrs["dispersion"]``.
     season
         How the baseline allows for seasons: ``"market"`` (default) -- the
         source's whole history before the recent window, days weighted by a
@@ -191,8 +193,9 @@ def at_risk(
     runs with any flag stays below ``alpha``; the exact tests are
     conservative for small counts.
 
-    Over-dispersed sources (referrals in bursts) get p-values that are too
-    small with ``dispersion=1``; set it from their variance-to-mean ratio.
+    Over-dispersed sources (referrals in bursts) would get p-values that are
+    too small under a Poisson model (``dispersion=1``); the default estimate
+    widens the tests for them (one pooled value for all sources).
     A steady trend over years (growth or decline) is not removed: the
     baseline is the source's average level over the lookback. The market
     index assumes the sources share one calendar shape.

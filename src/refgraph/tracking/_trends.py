@@ -127,7 +127,7 @@ def trends(
     out = _ols_trends(r, a, f, periods, alpha)
     first = pd.Timestamp(out.attrs.get("window", (pd.Timestamp(0),))[0])
     L = max(2 * _YEAR, a - int(first.value // 86_400_000_000_000) + 1)
-    sc = _score(r, a, R, L, alpha=alpha, min_drop=0.3, adjust="bh", dispersion=1.0)
+    sc = _score(r, a, R, L, alpha=alpha, min_drop=0.3, adjust="bh", dispersion="estimate")
     out["trend"] = _status_series(sc, r.sources).reindex(out.index).fillna("lost")
     return out
 
