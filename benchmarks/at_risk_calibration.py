@@ -19,7 +19,8 @@ day with default settings unless the implementation says otherwise):
 * ``seasonal null`` -- the same rates times a monthly shape (summer and December
   dips) repeated each year;
 * ``over-dispersed null`` -- steady rates, negative-binomial day counts with variance
-  twice the mean (the ``dispersion='estimate'`` row shows the option made for it);
+  twice the mean (the default ``dispersion='estimate'`` is made for it; the
+  ``dispersion=1`` row shows a Poisson model on the same counts);
 * ``planted drop`` -- 50 sources at 2 referrals a week, 10 of which fall to 30% for
   the last 90 days: recall over the 10, false flags among the other 40;
 * ``synthetic region`` -- :func:`refgraph.datasets.synthetic_region` (1,500
@@ -51,9 +52,9 @@ IMPLS = {  # label: (code, keyword arguments of at_risk, scenarios)
     "before (Poisson test, known baseline)": ("baseline", {}, ALL),
     "after, default (season='market')": ("current", {}, ALL),
     "after, season='own'": ("current", {"season": "own"}, ALL),
-    "after, dispersion='estimate'": (
+    "after, dispersion=1 (Poisson model)": (
         "current",
-        {"dispersion": "estimate"},
+        {"dispersion": 1.0},
         ("steady null", "over-dispersed null", "planted drop"),
     ),
 }
