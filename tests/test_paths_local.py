@@ -10,6 +10,7 @@ brute-force enumeration of simple paths with networkx on small random graphs.
 from __future__ import annotations
 
 import importlib
+import itertools
 import math
 import random
 from pathlib import Path
@@ -237,7 +238,7 @@ def test_against_brute_force_enumeration(
         for p in nx.all_simple_paths(graph, s, target, cutoff=hops):
             if set(p[1:]) & set(weights) or set(p[1:-1]) & banned:
                 continue
-            st_ = [graph[a][b]["weight"] for a, b in zip(p, p[1:])]
+            st_ = [graph[a][b]["weight"] for a, b in itertools.pairwise(p)]
             if min(st_) < min_strength:
                 continue
             costs.append(-math.log(w) + sum(-math.log(x) for x in st_))

@@ -205,7 +205,20 @@ def _gather(indptr: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return pos, owner
 
 
-def _hop_bfs(tg: _TieGraph, d: np.ndarray, seeds: np.ndarray, depth: int) -> list[np.ndarray]:
+def _distinct(x: np.ndarray, mark: np.ndarray) -> np.ndarray:
+    """The distinct values of ``x`` (unordered) in O(len(x)), ``mark`` an n-sized scratch.
+
+    Each value keeps the one occurrence whose position it was last stamped
+    with, so garbage left in ``mark`` (``np.empty``) is never read.
+    """
+    pos = np.arange(len(x), dtype=mark.dtype)
+    mark[x] = pos
+    return x[mark[x] == pos]
+
+
+def _hop_bfs(
+    tg: _TieGraph, d: np.ndarray, seeds: np.ndarray, depth: int, mark: np.ndarray
+) -> list[np.ndarray]:
     """Fill ``d`` with hop distances from ``seeds`` up to ``depth``; the nodes reached."""
     d[seeds] = 0
     seen, frontier = [seeds], seeds
@@ -213,7 +226,7 @@ def _hop_bfs(tg: _TieGraph, d: np.ndarray, seeds: np.ndarray, depth: int) -> lis
         if not len(frontier):
             break
         nb = tg.indices[_gather(tg.indptr, frontier)[0]]
-        nb = np.unique(nb[d[nb] == _UNSEEN])
+        nb = _distinct(nb[d[nb] == _UNSEEN], mark)
         d[nb] = lev
         seen.append(nb)
         frontier = nb
@@ -235,7 +248,8 @@ def _hop_extend(
         if not len(cand):
             continue
         pos, owner = _gather(tg.indptr, cand)
-        hit = np.unique(owner[d[tg.indices[pos]] == lev - 1])
+        hit = owner[d[tg.indices[pos]] == lev - 1]  # owner ascends
+        hit = hit[np.r_[True, hit[1:] != hit[:-1]]] if len(hit) else hit
         if len(hit):
             d[cand[hit]] = lev
             found.append(cand[hit])
@@ -259,15 +273,17 @@ def _local(
     h1 = hops - h2
     ds = np.full(n, _UNSEEN, dtype=np.int8)
     dt = np.full(n, _UNSEEN, dtype=np.int8)
-    seen_s = _hop_bfs(tg, ds, src, h2)
-    seen_t = _hop_bfs(tg, dt, np.array([t], dtype=np.int64), h1)
+    mark = np.empty(n, dtype=np.int64)  # scratch, never read before written
+    seen_s = _hop_bfs(tg, ds, src, h2, mark)
+    seen_t = _hop_bfs(tg, dt, np.array([t], dtype=np.int64), h1, mark)
     pool_s, pool_t = np.concatenate(seen_s), np.concatenate(seen_t)
     more_t = _hop_extend(tg, dt, ds, pool_s, h1 + 1, hops)
     more_s = _hop_extend(tg, ds, dt, pool_t, h2 + 1, hops)
     if int(ds[t]) > hops:
         return None
-    pool = np.unique(np.concatenate([pool_s, pool_t, *more_t, *more_s]))
-    nodes = pool[ds[pool].astype(np.int16) + dt[pool] <= hops]
+    pool = np.concatenate([pool_s, pool_t, *more_t, *more_s])
+    pool = pool[ds[pool].astype(np.int16) + dt[pool] <= hops]
+    nodes = np.sort(_distinct(pool, mark))
     pos, owner = _gather(tg.indptr, nodes)
     nb = tg.indices[pos]
     keep = ds[nb].astype(np.int16) + dt[nb] <= hops
