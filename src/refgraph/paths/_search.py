@@ -208,8 +208,9 @@ def _gather(indptr: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarr
 def _distinct(x: np.ndarray, mark: np.ndarray) -> np.ndarray:
     """The distinct values of ``x`` (unordered) in O(len(x)), ``mark`` an n-sized scratch.
 
-    Each value keeps the one occurrence whose position it was last stamped
-    with, so garbage left in ``mark`` (``np.empty``) is never read.
+    Every occurrence stamps its position into ``mark``; whichever write wins,
+    exactly one occurrence per value finds its own position there, and garbage
+    left in ``mark`` (``np.empty``) is never read.
     """
     pos = np.arange(len(x), dtype=mark.dtype)
     mark[x] = pos
