@@ -19,10 +19,15 @@ Search. Warm paths are short, so instead of Yen's algorithm (``k`` Dijkstra
 runs per spur node, on the whole graph) the search is a best-first (A*)
 enumeration of simple paths *backwards from the target* on a CSR array view
 with precomputed ``-log p``. The heuristic is ``G_r(v)``, the exact least
-cost from my people to ``v`` within ``r`` hops, computed once per source set
-by ``max_hops - 1`` vectorised min-plus passes over the edge arrays and
-cached. ``G_r`` relaxes the simplicity and exclusion constraints, so it
-never overestimates (it is admissible), and a tree search with an
+cost from my people to ``v`` within ``r`` hops, computed by ``max_hops - 1``
+vectorised min-plus passes over the query's neighbourhood only: the
+physicians ``v`` with ``dS(v) + dT(v) <= max_hops`` (hop distances from my
+people and from the target, found by a breadth-first search from both
+ends). Every walk the heuristic needs lies in it, so ``G_r`` there is the
+same number as on the whole network, and a query's work follows its
+neighbourhood rather than the network's size. ``G_r`` relaxes the
+simplicity and exclusion constraints, so it never overestimates (it is
+admissible), and a tree search with an
 admissible heuristic pops complete paths in non-decreasing cost: the first
 ``k`` complete paths popped are exactly the ``k`` best (Hart, Nilsson and
 Raphael 1968; for k-best enumeration see Eppstein 1998). Partial paths are

@@ -9,6 +9,7 @@ import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -19,11 +20,13 @@ from .._params import MAX_HOPS, MAX_K, check_float, check_int
 from .._views import display_names as _names
 from ._search import (
     _CACHE,
+    _cached_layers,
     _competitor_mask,
     _describe_region,
     _layers,
     _node,
     _search,
+    _search_local,
     _Start,
     _tie_graph,
     _TieGraph,
@@ -240,16 +243,41 @@ def _check_int(value: Any, name: str, minimum: int) -> int:
     return check_int(value, name, minimum=minimum, maximum=cap)
 
 
+#: Private switch: search the whole tie graph (the pre-neighbourhood code path),
+#: kept for the equivalence tests and the old-vs-new benchmark.
+_WHOLE_GRAPH = False
+
+
 @dataclass
 class _Query:
+    net: Any
     tg: _TieGraph
     t: int
-    start: _Start
+    src: np.ndarray
+    c0: np.ndarray
     forbid: np.ndarray
     hops: int
     cap: float
     n_sources: int
     constraints: dict[str, Any]
+
+    @cached_property
+    def start(self) -> _Start:
+        """Hop layers of the source set over the whole tie graph (cached per source set)."""
+        return _layers(self.net, self.tg, self.src, self.c0, self.hops)
+
+
+def _find(q: _Query, k: int, by_introducer: bool = False) -> list[tuple[float, tuple[int, ...]]]:
+    """The exact search of a prepared query.
+
+    On the query's neighbourhood (nodes within ``max_hops`` of both ends,
+    see :func:`refgraph.paths._search._local`), so the cost follows the
+    neighbourhood and not the network; on the whole graph when its hop
+    layers for this source set are already cached. Both give the same paths.
+    """
+    if _WHOLE_GRAPH or _cached_layers(q.net, q.tg, q.src, q.c0, q.hops) is not None:
+        return _search(q.tg, q.t, q.start, q.forbid, q.hops, k, q.cap, by_introducer)
+    return _search_local(q.tg, q.src, q.c0, q.t, q.forbid, q.hops, k, q.cap, by_introducer)
 
 
 def _prepare(
@@ -278,7 +306,6 @@ def _prepare(
         src, c0 = src[keep], c0[keep]
         if not len(src):
             raise ValidationError(f"target: {target} is one of your sources; nothing to introduce")
-    start = _layers(net, tg, src, c0, hops)
     forbid = np.zeros(tg.n, dtype=bool)
     constraints: dict[str, Any] = {"max_hops": hops}
     excl = [exclude] if isinstance(exclude, str) else list(exclude)
@@ -306,7 +333,7 @@ def _prepare(
     if min_strength > 0:
         constraints["min_strength"] = float(min_strength)
     forbid[t] = False
-    return _Query(tg, t, start, forbid, hops, cap, len(src), constraints)
+    return _Query(net, tg, t, src, c0, forbid, hops, cap, len(src), constraints)
 
 
 def _no_path(net: Any, target: str, q: _Query) -> NoPathError:
@@ -446,7 +473,7 @@ def intro_paths(
         as_of=as_of,
         ties=ties,
     )
-    found = _search(q.tg, q.t, q.start, q.forbid, q.hops, k, q.cap)
+    found = _find(q, k)
     if not found:
         raise _no_path(net, target, q)
     return _build_result(net, q.tg, str(target), found, q.constraints)
@@ -517,7 +544,7 @@ def best_introducers(
         as_of=as_of,
         ties=ties,
     )
-    found = _search(q.tg, q.t, q.start, q.forbid, q.hops, top, q.cap, by_introducer=True)
+    found = _find(q, top, by_introducer=True)
     if not found:
         raise _no_path(net, target, q)
     return _introducer_frame(net, q.tg, found)

@@ -125,14 +125,38 @@ def _layers(net: Any, tg: _TieGraph, src: np.ndarray, c0: np.ndarray, hops: int)
         if ck in lru:
             lru.move_to_end(ck)
             return lru[ck]
-    n = tg.n
+    res = _layers_csr(tg.n, tg.indptr, tg.indices, tg.cost, src, c0, hops)
+    if ck is not None:
+        lru[ck] = res
+        while len(lru) > 8:
+            lru.popitem(last=False)
+    return res
+
+
+def _cached_layers(net: Any, tg: _TieGraph, src: np.ndarray, c0: np.ndarray, hops: int) -> Any:
+    """The hop layers of this source set if an earlier call left them in the cache."""
+    if tg.key is None:
+        return None
+    lru = net.cached_view((_CACHE, "layers"), OrderedDict)
+    return lru.get((tg.key, src.tobytes(), c0.tobytes(), hops))
+
+
+def _layers_csr(
+    n: int,
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    cost: np.ndarray,
+    src: np.ndarray,
+    c0: np.ndarray,
+    hops: int,
+) -> _Start:
     g = np.full(n, np.inf)
     g[src] = c0
     out = [g]
-    starts = tg.indptr[:-1]
-    nonempty = np.flatnonzero(np.diff(tg.indptr) > 0)
+    starts = indptr[:-1]
+    nonempty = np.flatnonzero(np.diff(indptr) > 0)
     for _ in range(1, hops):
-        vals = g[tg.indices] + tg.cost
+        vals = g[indices] + cost
         best = np.full(n, np.inf)
         if len(nonempty):
             best[nonempty] = np.minimum.reduceat(vals, starts[nonempty])
@@ -141,20 +165,159 @@ def _layers(net: Any, tg: _TieGraph, src: np.ndarray, c0: np.ndarray, hops: int)
         out.append(g)
     c0full = np.full(n, np.inf)
     c0full[src] = c0
-    pos = np.flatnonzero(np.isfinite(c0full[tg.indices]))
-    rows = np.searchsorted(tg.indptr, pos, side="right") - 1
-    nodes = tg.indices[pos]
-    edge = tg.cost[pos]
+    pos = np.flatnonzero(np.isfinite(c0full[indices]))
+    rows = np.searchsorted(indptr, pos, side="right") - 1
+    nodes = indices[pos]
+    edge = cost[pos]
     total = edge + c0full[nodes]
     order = np.lexsort((total, rows))
     s_indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=s_indptr[1:])
-    res = _Start(out, s_indptr, nodes[order], edge[order], total[order], c0full)
-    if ck is not None:
-        lru[ck] = res
-        while len(lru) > 8:
-            lru.popitem(last=False)
-    return res
+    return _Start(out, s_indptr, nodes[order], edge[order], total[order], c0full)
+
+
+# ---------------------------------------------------------------------------- local
+@dataclass(frozen=True)
+class _Local:
+    """The layered neighbourhood of one query, renumbered ``0..len(nodes)-1``.
+
+    ``nodes`` (ascending global ids) maps local ids back; neighbour lists keep
+    the global order, so the search visits them in the same order as on the
+    whole graph.
+    """
+
+    n: int
+    indptr: np.ndarray
+    indices: np.ndarray
+    cost: np.ndarray
+    nodes: np.ndarray
+
+
+_UNSEEN = np.int8(127)
+
+
+def _gather(indptr: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CSR positions of the neighbour lists of ``nodes`` and the owner (index into nodes)."""
+    lo = indptr[nodes]
+    ln = indptr[nodes + 1] - lo
+    owner = np.repeat(np.arange(len(nodes)), ln)
+    pos = np.arange(int(ln.sum()), dtype=np.int64) + np.repeat(lo - (np.cumsum(ln) - ln), ln)
+    return pos, owner
+
+
+def _distinct(x: np.ndarray, mark: np.ndarray) -> np.ndarray:
+    """The distinct values of ``x`` (unordered) in O(len(x)), ``mark`` an n-sized scratch.
+
+    Every occurrence stamps its position into ``mark``; whichever write wins,
+    exactly one occurrence per value finds its own position there, and garbage
+    left in ``mark`` (``np.empty``) is never read.
+    """
+    pos = np.arange(len(x), dtype=mark.dtype)
+    mark[x] = pos
+    return x[mark[x] == pos]
+
+
+def _hop_bfs(
+    tg: _TieGraph, d: np.ndarray, seeds: np.ndarray, depth: int, mark: np.ndarray
+) -> list[np.ndarray]:
+    """Fill ``d`` with hop distances from ``seeds`` up to ``depth``; the nodes reached."""
+    d[seeds] = 0
+    seen, frontier = [seeds], seeds
+    for lev in range(1, depth + 1):
+        if not len(frontier):
+            break
+        nb = tg.indices[_gather(tg.indptr, frontier)[0]]
+        nb = _distinct(nb[d[nb] == _UNSEEN], mark)
+        d[nb] = lev
+        seen.append(nb)
+        frontier = nb
+    return seen
+
+
+def _hop_extend(
+    tg: _TieGraph, d: np.ndarray, other: np.ndarray, pool: np.ndarray, first: int, hops: int
+) -> list[np.ndarray]:
+    """Distances in ``d`` beyond its BFS depth, only for nodes that can still be useful.
+
+    At level ``lev`` a node matters only if its distance to the other side
+    is at most ``hops - lev`` (``other``, exact there); it gets ``lev`` when
+    a neighbour has ``lev - 1``. Exact for every such node by induction.
+    """
+    found = []
+    for lev in range(first, hops + 1):
+        cand = pool[(other[pool] <= hops - lev) & (d[pool] == _UNSEEN)]
+        if not len(cand):
+            continue
+        pos, owner = _gather(tg.indptr, cand)
+        hit = owner[d[tg.indices[pos]] == lev - 1]  # owner ascends
+        hit = hit[np.r_[True, hit[1:] != hit[:-1]]] if len(hit) else hit
+        if len(hit):
+            d[cand[hit]] = lev
+            found.append(cand[hit])
+    return found
+
+
+def _local(
+    tg: _TieGraph, src: np.ndarray, c0: np.ndarray, t: int, hops: int
+) -> tuple[_Local, _Start] | None:
+    """Neighbourhood of a query: every node ``v`` with ``dS(v) + dT(v) <= hops``.
+
+    ``dS``/``dT`` are hop distances from the source set and from ``t``.
+    Every walk of at most ``r`` hops from a source to a node the search asks
+    the heuristic ``G[r]`` about lies in it, so its hop layers computed on the
+    induced subgraph are the same floating-point numbers as on the whole
+    graph, and the search (same neighbour order, same pushes) finds the same
+    paths in the same order. ``None`` when ``t`` is farther than ``hops``.
+    """
+    n = tg.n
+    h2 = hops // 2
+    h1 = hops - h2
+    ds = np.full(n, _UNSEEN, dtype=np.int8)
+    dt = np.full(n, _UNSEEN, dtype=np.int8)
+    mark = np.empty(n, dtype=np.int64)  # scratch, never read before written
+    seen_s = _hop_bfs(tg, ds, src, h2, mark)
+    seen_t = _hop_bfs(tg, dt, np.array([t], dtype=np.int64), h1, mark)
+    pool_s, pool_t = np.concatenate(seen_s), np.concatenate(seen_t)
+    more_t = _hop_extend(tg, dt, ds, pool_s, h1 + 1, hops)
+    more_s = _hop_extend(tg, ds, dt, pool_t, h2 + 1, hops)
+    if int(ds[t]) > hops:
+        return None
+    pool = np.concatenate([pool_s, pool_t, *more_t, *more_s])
+    pool = pool[ds[pool].astype(np.int16) + dt[pool] <= hops]
+    nodes = np.sort(_distinct(pool, mark))
+    pos, owner = _gather(tg.indptr, nodes)
+    nb = tg.indices[pos]
+    keep = ds[nb].astype(np.int16) + dt[nb] <= hops
+    nb, owner, pos = nb[keep], owner[keep], pos[keep]
+    m = len(nodes)
+    indptr = np.zeros(m + 1, dtype=np.int64)
+    np.cumsum(np.bincount(owner, minlength=m), out=indptr[1:])
+    sub = _Local(m, indptr, np.searchsorted(nodes, nb), tg.cost[pos], nodes)
+    inside = dt[src] <= hops
+    lsrc = np.searchsorted(nodes, src[inside])
+    return sub, _layers_csr(m, sub.indptr, sub.indices, sub.cost, lsrc, c0[inside], hops)
+
+
+def _search_local(
+    tg: _TieGraph,
+    src: np.ndarray,
+    c0: np.ndarray,
+    t: int,
+    forbid: np.ndarray,
+    hops: int,
+    k: int,
+    cap: float,
+    by_introducer: bool = False,
+) -> list[tuple[float, tuple[int, ...]]]:
+    """:func:`_search` on the query's neighbourhood (:func:`_local`); same answer."""
+    loc = _local(tg, src, c0, t, hops)
+    if loc is None:
+        return []
+    sub, start = loc
+    lt = int(np.searchsorted(sub.nodes, t))
+    found = _search(sub, lt, start, forbid[sub.nodes], hops, k, cap, by_introducer)
+    back = sub.nodes.tolist()
+    return [(c, tuple(back[i] for i in path)) for c, path in found]
 
 
 # ---------------------------------------------------------------------------- constraints
@@ -293,7 +456,7 @@ def resolve_sources(
 
 # ---------------------------------------------------------------------------- kernel
 def _search(
-    tg: _TieGraph,
+    tg: _TieGraph | _Local,
     t: int,
     start: _Start,
     forbid: np.ndarray,
