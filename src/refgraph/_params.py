@@ -32,6 +32,8 @@ from ._errors import NotFoundError, ValidationError
 __all__ = [
     "MAX_HOPS",
     "MAX_K",
+    "check_choice",
+    "check_date",
     "check_float",
     "check_int",
     "check_latlon",
@@ -134,6 +136,50 @@ def check_float(
     if bad:
         raise ValidationError(f"{name}: expected {what}, got {_show(value)}")
     return v
+
+
+def check_date(value: Any, name: str) -> pd.Timestamp:
+    """``value`` as a :class:`pandas.Timestamp` (a date, a datetime or text like ``"2024-03-01"``).
+
+    Examples
+    --------
+    >>> check_date("2024-03-01", "as_of")
+    Timestamp('2024-03-01 00:00:00')
+    >>> check_date("next tuesday", "as_of")
+    Traceback (most recent call last):
+    ...
+    refgraph._errors.ValidationError: as_of: expected a date like '2024-03-01', got 'next tuesday'
+    """
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError, OverflowError):
+        ts = pd.NaT
+    if value is None or isinstance(value, bool | np.bool_) or pd.isna(ts):
+        raise ValidationError(f"{name}: expected a date like '2024-03-01', got {_show(value)}")
+    return ts
+
+
+def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
+    """``value`` if it is one of ``choices``.
+
+    Examples
+    --------
+    >>> check_choice("in", "direction", ("in", "out"))
+    'in'
+    >>> check_choice("up", "direction", ("in", "out"))
+    Traceback (most recent call last):
+    ...
+    refgraph._errors.ValidationError: direction: expected one of 'in', 'out', got 'up'
+    """
+    allowed = tuple(choices)
+    try:
+        ok = value in allowed
+    except (TypeError, ValueError):  # an array or a value that cannot be compared
+        ok = False
+    if not ok:
+        shown = ", ".join(repr(c) for c in allowed)
+        raise ValidationError(f"{name}: expected one of {shown}, got {_show(value)}")
+    return value
 
 
 def check_latlon(lat: Any, lon: Any, name: str = "") -> tuple[float, float]:
