@@ -55,6 +55,16 @@ CASES: list[Case] = [
      "seed: expected an integer >= 0, got -1"),
     ("harmonic direction", lambda n, w: C.harmonic_closeness(n, direction="up"),
      ValidationError, "direction: expected one of 'in', 'out', got 'up'"),
+    ("concentration direction", lambda n, w: C.concentration(n, direction="both"),
+     ValidationError, "direction: expected one of 'out', 'in', got 'both'"),
+    ("care_density encounters", lambda n, w: C.care_density(n, [w["home"]]), ValidationError,
+     "encounters: expected a DataFrame with columns 'patient_id' and 'npi', got list"),
+    ("care_density unknown NPI", lambda n, w: C.care_density(
+        n, pd.DataFrame({"patient_id": ["p1", "p1"], "npi": [w["home"], UNKNOWN]})),
+     NotFoundError, rf"encounters.npi: \['{UNKNOWN}'\] not a physician of this network"),
+    ("care_density source", lambda n, w: C.care_density(
+        n, pd.DataFrame({"patient_id": ["p1"], "npi": [w["home"]]}), source="x"),
+     ValidationError, "source: expected one of 'encounters', 'network', got 'x'"),
     # ------------------------------------------------------------ influence
     ("spread n_simulations=0", lambda n, w: I.spread(n, [w["home"]], n_simulations=0),
      ValidationError, r"n_simulations: expected an integer in \[1, "),
@@ -131,6 +141,10 @@ CASES: list[Case] = [
      ValidationError, r"bridge_quantile: expected a finite number in \[0, 1\], got 2"),
     ("structural min_share_drop", lambda n, w: T.structural_alerts(n, min_share_drop=math.nan),
      ValidationError, r"min_share_drop: expected a finite number in \[0, 1\], got nan"),
+    ("plot_trends n", lambda n, w: T.plot_trends(n, n=0), ValidationError,
+     "n: expected an integer >= 1, got 0"),
+    ("plot_trends sources", lambda n, w: T.plot_trends(n, sources=[UNKNOWN]), NotFoundError,
+     rf"sources: \['{UNKNOWN}'\] not a physician of this network"),
     ("network_as_of date", lambda n, w: T.network_as_of(n, "x"), ValidationError,
      "date: expected a date like '2024-03-01', got 'x'"),
     ("network_as_of window", lambda n, w: T.network_as_of(n, "2024-06-01", window="x"),
