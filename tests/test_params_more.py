@@ -55,6 +55,9 @@ CASES: list[Case] = [
      "seed: expected an integer >= 0, got -1"),
     ("harmonic direction", lambda n, w: C.harmonic_closeness(n, direction="up"),
      ValidationError, "direction: expected one of 'in', 'out', got 'up'"),
+    ("degree panel unknown NPI", lambda n, w: C.degree(
+        n, patients_per_physician={w["home"]: 10.0, UNKNOWN: 5.0}), NotFoundError,
+     rf"patients_per_physician: \['{UNKNOWN}'\] not a physician of this network"),
     ("concentration direction", lambda n, w: C.concentration(n, direction="both"),
      ValidationError, "direction: expected one of 'out', 'in', got 'both'"),
     ("care_density encounters", lambda n, w: C.care_density(n, [w["home"]]), ValidationError,
