@@ -167,6 +167,10 @@ CASES: list[Case] = [
      ValidationError, r"weights\['volume'\]: expected a number, got nan"),
     ("tie_strength weight text", lambda n, w: P.tie_strength(n, weights={"recency": "high"}),
      ValidationError, r"weights\['recency'\]: expected a number, got 'high'"),
+    ("tie_strength ties list", lambda n, w: P.tie_strength(n, ties=[w["home"]]), ValidationError,
+     "ties: expected a DataFrame or None, got list"),
+    ("tie_strength colleagues_max_size", lambda n, w: P.tie_strength(n, colleagues_max_size=-1),
+     ValidationError, "colleagues_max_size: expected an integer >= 0, got -1"),
     ("fit_tie_strength unknown pair",
      lambda n, w: P.fit_tie_strength(
          n, pd.DataFrame({"npi_a": [w["home"], UNKNOWN], "npi_b": [w["target"]] * 2,

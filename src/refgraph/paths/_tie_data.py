@@ -118,6 +118,8 @@ def _as_of(net: Any, as_of: Any) -> pd.Timestamp | None:
 
 
 def _read_ties(ties: pd.DataFrame, idx: pd.Index) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    if not isinstance(ties, pd.DataFrame):
+        raise ValidationError(f"ties: expected a DataFrame or None, got {type(ties).__name__}")
     cols = list(ties.columns)
     if {"npi_a", "npi_b"} <= set(cols):
         ca, cb = "npi_a", "npi_b"

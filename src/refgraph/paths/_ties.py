@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ValidationError
-from .._params import check_float
+from .._params import check_float, check_int
 from ._tie_data import (
     LANDON_MEAN_MILES,
     LANDON_SAME_HOSPITAL,
@@ -431,6 +431,7 @@ def _tie_core(
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Tie table plus the node ids ``a < b`` of each row (numpy segment reductions)."""
     half_life_days = check_float(half_life_days, "half_life_days", minimum=0, open_min=True)
+    colleagues_max_size = check_int(colleagues_max_size, "colleagues_max_size", minimum=0)
     idx = net.npis
     n = len(idx)
     ref = _as_of(net, as_of)
