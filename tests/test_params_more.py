@@ -74,7 +74,7 @@ CASES: list[Case] = [
     ("spread n_simulations text", lambda n, w: I.spread(n, [w["home"]], n_simulations="x"),
      ValidationError, "n_simulations: expected an integer in .* got 'x'"),
     ("spread n_simulations huge", lambda n, w: I.spread(n, [w["home"]], n_simulations=10**12),
-     ValidationError, r"n_simulations: expected an integer in \[1, 2500000\], got 1000000000000"),
+     ValidationError, r"n_simulations: expected an integer in \[1, \d+\], got 1000000000000"),
     ("spread seeds unknown", lambda n, w: I.spread(n, [UNKNOWN], n_simulations=5),
      NotFoundError, rf"seeds: \['{UNKNOWN}'\] not a physician of this network"),
     ("spread model", lambda n, w: I.spread(n, [w["home"]], model="sir"), ValidationError,
@@ -315,3 +315,14 @@ def test_check_float_infinite_caps() -> None:
         check_float(math.nan, "cap", minimum=0, finite=False)
     with pytest.raises(ValidationError, match=r"^cap: expected a finite number >= 0, got inf$"):
         check_float(math.inf, "cap", minimum=0)
+
+
+def test_n_simulations_cap_is_the_memory_bound(net: ReferralNetwork) -> None:
+    # simulations x (physicians + channels) <= MAX_SIMULATED, channels counted independently
+    channels = len(I.edge_probabilities(net))
+    cap = 200_000_000 // (len(net.npis) + channels)  # the documented 200 million
+    want = rf"^n_simulations: expected an integer in \[1, {cap}\], got {cap + 1}$"
+    with pytest.raises(ValidationError, match=want):
+        I.spread(net, [], n_simulations=cap + 1)
+    with pytest.raises(ValidationError, match=rf"evaluation_simulations: .*\[1, {cap}\]"):
+        I.maximize(net, 1, n_simulations=5, evaluation_simulations=cap + 1)

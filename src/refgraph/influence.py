@@ -238,20 +238,23 @@ class _Simulator:
         return np.asarray(self.active.reshape(self.r, self.n).sum(axis=1), dtype=float)
 
 
-#: Largest number of simulated physician copies (simulations x physicians) held
-#: at once: the simulator keeps two flags per copy plus the live edges, so this
-#: bounds its memory whatever ``n_simulations`` the caller passes.
+#: Largest simulations x (physicians + referral channels) the simulator holds:
+#: each simulation keeps two flags per physician and at most one live edge per
+#: channel, so this bounds its memory whatever ``n_simulations`` is passed
+#: (tracemalloc peak of ``spread`` on ``synthetic_region(80, seed=4)``: 7-8.5
+#: bytes per simulation x (physicians + channels), so about 1.7 GB at the cap).
 MAX_SIMULATED = 200_000_000
 
 
-def _check_simulations(value: object, name: str, n: int) -> int:
-    """``n_simulations``-like parameter, at most ``MAX_SIMULATED // n``."""
-    return check_int(value, name, minimum=1, maximum=max(1, MAX_SIMULATED // max(n, 1)))
+def _check_simulations(value: object, name: str, p: sp.csr_array) -> int:
+    """``n_simulations``-like parameter, at most ``MAX_SIMULATED // (n + channels)``."""
+    size = max(1, p.shape[0] + p.nnz)
+    return check_int(value, name, minimum=1, maximum=max(1, MAX_SIMULATED // size))
 
 
-def _check_common(model: str, n_simulations: int, n: int) -> int:
+def _check_common(model: str, n_simulations: int, p: sp.csr_array) -> int:
     check_choice(model, "model", ("ic", "lt"))
-    return _check_simulations(n_simulations, "n_simulations", n)
+    return _check_simulations(n_simulations, "n_simulations", p)
 
 
 def _seed_ids(net: ReferralNetwork, npis: object, name: str) -> np.ndarray:
@@ -298,10 +301,12 @@ def spread(
     >>> spread(ReferralNetwork.from_frames(flows=flows), [spec], n_simulations=10, seed=0)
     2.0
     """
-    n_simulations = _check_common(model, n_simulations, len(net.npis))
+    check_choice(model, "model", ("ic", "lt"))
     ids = _seed_ids(net, seeds, "seeds")
+    p = _prob_matrix(net, weight, direction)
+    n_simulations = _check_common(model, n_simulations, p)
     rng = np.random.default_rng(resolve_seed(seed))
-    sim = _Simulator(_prob_matrix(net, weight, direction), model, int(n_simulations), rng)
+    sim = _Simulator(p, model, n_simulations, rng)
     if len(ids):
         sim.add(ids)
     return sim.spread
@@ -400,8 +405,8 @@ def maximize(
     ------
     ValidationError
         For an unknown model, non-positive ``k``/``n_simulations``/costs, or
-        more simulations than ``MAX_SIMULATED`` (200 million) / physicians
-        (the memory bound of the simulator).
+        more simulations than ``MAX_SIMULATED`` (200 million) / (physicians
+        + referral channels), the memory bound of the simulator.
     NotFoundError
         When ``candidates`` or ``cost`` name unknown NPIs.
 
@@ -445,10 +450,12 @@ def maximize(
        2007:420-429.
     """
     n = len(net.npis)
-    n_simulations = _check_common(model, n_simulations, n)
+    check_choice(model, "model", ("ic", "lt"))
+    p = _prob_matrix(net, weight, direction)
+    n_simulations = _check_common(model, n_simulations, p)
     if evaluation_simulations is not None:
         evaluation_simulations = _check_simulations(
-            evaluation_simulations, "evaluation_simulations", n
+            evaluation_simulations, "evaluation_simulations", p
         )
     if k is None and budget is None:
         raise ValidationError("k: give k, a budget, or both")
@@ -456,7 +463,6 @@ def maximize(
     k = None if k is None else check_int(k, "k", minimum=1)
     if budget is not None:
         budget = check_float(budget, "budget", minimum=0, open_min=True)
-    p = _prob_matrix(net, weight, direction)
     costs = np.ones(n)
     if cost is not None:
         keys = list(cost.index) if isinstance(cost, pd.Series) else list(cost)
