@@ -22,7 +22,7 @@ import refgraph.sensitivity as S
 import refgraph.tracking as T
 from refgraph import NotFoundError, ReferralNetwork, ValidationError
 from refgraph._params import check_choice, check_date, check_float
-from refgraph.datasets import synthetic_region, synthetic_tables
+from refgraph.datasets import surrogate_npi, synthetic_region, synthetic_tables
 
 UNKNOWN = "1000000004"  # a valid NPI (check digit) that is in no network here
 
@@ -200,11 +200,22 @@ CASES: list[Case] = [
      ValidationError, "k: expected an integer >= 1, got 0"),
     # ------------------------------------------------------------ datasets
     ("synthetic n_physicians", lambda n, w: synthetic_tables(1.5), ValidationError,
-     "n_physicians: expected an integer >= 2, got 1.5"),
+     r"n_physicians: expected an integer in \[2, 5000000\], got 1.5"),
     ("synthetic months", lambda n, w: synthetic_tables(10, months=0), ValidationError,
      "months: expected an integer >= 1, got 0"),
     ("synthetic flows_per_physician", lambda n, w: synthetic_tables(10, flows_per_physician=0),
-     ValidationError, "flows_per_physician: expected a finite number > 0, got 0"),
+     ValidationError, r"flows_per_physician: expected a finite number in \(0, 1000\], got 0"),
+    ("synthetic n_physicians huge", lambda n, w: synthetic_tables(10**9), ValidationError,
+     r"n_physicians: expected an integer in \[2, 5000000\], got 1000000000"),
+    ("synthetic flows_per_physician huge",
+     lambda n, w: synthetic_tables(10, flows_per_physician=1e12), ValidationError,
+     r"flows_per_physician: expected a finite number in \(0, 1000\], got 1000000000000.0"),
+    ("surrogate_npi fraction", lambda n, w: surrogate_npi(1.5), ValidationError,
+     r"node_id: expected integers in \[0, 99999\], got 1.5"),
+    ("surrogate_npi range", lambda n, w: surrogate_npi([1, -2, 100000]), ValidationError,
+     r"node_id: expected integers in \[0, 99999\], got \[-2, 100000\]"),
+    ("surrogate_npi dataset", lambda n, w: surrogate_npi(1, dataset="x"), ValidationError,
+     r"dataset: expected an integer in \[0, 999\], got 'x'"),
     ("synthetic start", lambda n, w: synthetic_tables(10, start="soon"), ValidationError,
      "start: expected a date like '2024-03-01', got 'soon'"),
 ]  # fmt: skip
@@ -243,6 +254,7 @@ GOOD: list[tuple[str, Callable[[ReferralNetwork, dict[str, str]], Any]]] = [
     ("network_as_of window=30", lambda n, w: T.network_as_of(n, "2024-06-01", window=30)),
     ("tie_strength infinite cap", lambda n, w: P.tie_strength(
         n, weights={"patients_cap": math.inf})),
+    ("surrogate_npi edges", lambda n, w: surrogate_npi([0, 99999.0], dataset=999)),
     ("Construction share=1", lambda n, w: S.Construction(rule="share", min_value=1)),
 ]  # fmt: skip
 

@@ -113,7 +113,7 @@ def synthetic_tables(
     Parameters
     ----------
     n_physicians
-        Number of physicians (2 to a few million; 1,000,000 takes ~30 s of CPU
+        Number of physicians, 2 to 5,000,000 (1,000,000 takes ~30 s of CPU
         and ~3 GB of memory, ~20 million flows).
     seed
         Seed of the random generator.
@@ -135,9 +135,9 @@ def synthetic_tables(
     touchpoints
         Also generate the ``touchpoints`` table.
     flows_per_physician
-        Target mean number of distinct flows per physician (reached up to a
-        few percent; fewer when the region is too small to hold that many
-        distinct pairs).
+        Target mean number of distinct flows per physician, > 0 and at most
+        1,000 (reached up to a few percent; fewer when the region is too
+        small to hold that many distinct pairs).
     distance_scale_km
         Scale of the exponential distance decay of the gravity model.
 
@@ -174,10 +174,11 @@ def synthetic_tables(
     >>> synthetic_tables(300, seed=1)["flows"].equals(tables["flows"])
     True
     """
-    n = check_int(n_physicians, "n_physicians", minimum=2)
+    n = check_int(n_physicians, "n_physicians", minimum=2, maximum=5_000_000)
     months = check_int(months, "months", minimum=1)
     seed = check_int(seed, "seed", minimum=0)
-    check_float(flows_per_physician, "flows_per_physician", minimum=0, open_min=True)
+    fpp = flows_per_physician
+    check_float(fpp, "flows_per_physician", minimum=0, maximum=1000, open_min=True)
     check_float(distance_scale_km, "distance_scale_km", minimum=0, open_min=True)
     t0 = check_date(start, "start").normalize()
     period_start = np.datetime64(t0.date(), "D")
