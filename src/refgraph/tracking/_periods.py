@@ -248,8 +248,8 @@ def network_as_of(
     date
         Last day of the window (inclusive).
     window
-        Window length (a pandas timedelta string such as ``"90D"``), or
-        ``None`` for all referrals up to ``date``.
+        Window length (a pandas timedelta string such as ``"90D"``, or a
+        whole number of days), or ``None`` for all referrals up to ``date``.
     min_stage
         Count only referrals that reached this stage (``"seen"`` gives a
         network of completed referrals).
