@@ -32,6 +32,8 @@ from ._errors import NotFoundError, ValidationError
 __all__ = [
     "MAX_HOPS",
     "MAX_K",
+    "check_choice",
+    "check_date",
     "check_float",
     "check_int",
     "check_latlon",
@@ -106,8 +108,12 @@ def check_float(
     maximum: float | None = None,
     open_min: bool = False,
     open_max: bool = False,
+    finite: bool = True,
 ) -> float:
     """``value`` as a finite ``float`` within the range (ends open or closed).
+
+    ``finite=False`` also lets ``inf`` and ``-inf`` through (caps that may be
+    unlimited); NaN is refused either way.
 
     Examples
     --------
@@ -122,11 +128,12 @@ def check_float(
     ...
     refgraph._errors.ValidationError: share: expected a finite number in [0, 1), got 1
     """
-    what = _range("a finite number", minimum, maximum, open_min, open_max)
+    kind = "a finite number" if finite else "a number"
+    what = _range(kind, minimum, maximum, open_min, open_max)
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         raise ValidationError(f"{name}: expected {what}, got {_show(value)}")
     v = float(value)
-    bad = not math.isfinite(v)
+    bad = not math.isfinite(v) if finite else math.isnan(v)
     if minimum is not None:
         bad |= v <= minimum if open_min else v < minimum
     if maximum is not None:
@@ -134,6 +141,53 @@ def check_float(
     if bad:
         raise ValidationError(f"{name}: expected {what}, got {_show(value)}")
     return v
+
+
+def check_date(value: Any, name: str) -> pd.Timestamp:
+    """``value`` as a :class:`pandas.Timestamp` (a date, a datetime or text like ``"2024-03-01"``).
+
+    Numbers are refused: ``pandas.Timestamp(3)`` is 3 ns after 1970, never
+    what a caller meant.
+
+    Examples
+    --------
+    >>> check_date("2024-03-01", "as_of")
+    Timestamp('2024-03-01 00:00:00')
+    >>> check_date("next tuesday", "as_of")
+    Traceback (most recent call last):
+    ...
+    refgraph._errors.ValidationError: as_of: expected a date like '2024-03-01', got 'next tuesday'
+    """
+    try:  # a bare number would be read as nanoseconds since 1970: refused
+        ts = pd.NaT if isinstance(value, numbers.Number) else pd.Timestamp(value)
+    except (TypeError, ValueError, OverflowError):
+        ts = pd.NaT
+    if value is None or pd.isna(ts):
+        raise ValidationError(f"{name}: expected a date like '2024-03-01', got {_show(value)}")
+    return ts
+
+
+def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
+    """``value`` if it is one of ``choices``.
+
+    Examples
+    --------
+    >>> check_choice("in", "direction", ("in", "out"))
+    'in'
+    >>> check_choice("up", "direction", ("in", "out"))
+    Traceback (most recent call last):
+    ...
+    refgraph._errors.ValidationError: direction: expected one of 'in', 'out', got 'up'
+    """
+    allowed = tuple(choices)
+    try:
+        ok = value in allowed
+    except (TypeError, ValueError):  # an array or a value that cannot be compared
+        ok = False
+    if not ok:
+        shown = ", ".join(repr(c) for c in allowed)
+        raise ValidationError(f"{name}: expected one of {shown}, got {_show(value)}")
+    return value
 
 
 def check_latlon(lat: Any, lon: Any, name: str = "") -> tuple[float, float]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import numbers
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Literal
 
@@ -31,7 +32,13 @@ import pandas as pd
 import scipy.sparse as sp
 
 from ._errors import ValidationError
-from ._kernels import node_ids, node_vector, resolve_seed, strength_matrix
+from ._kernels import node_vector, resolve_seed, strength_matrix
+from ._params import (
+    check_choice,
+    check_float,
+    check_int,
+    check_npis_in_network,
+)
 from .config import config
 
 if TYPE_CHECKING:
@@ -231,11 +238,31 @@ class _Simulator:
         return np.asarray(self.active.reshape(self.r, self.n).sum(axis=1), dtype=float)
 
 
-def _check_common(model: str, n_simulations: int) -> None:
-    if model not in ("ic", "lt"):
-        raise ValidationError(f"model: expected 'ic' or 'lt', got {model!r}")
-    if isinstance(n_simulations, bool) or int(n_simulations) < 1:
-        raise ValidationError(f"n_simulations: expected a positive int, got {n_simulations!r}")
+#: Largest simulations x (physicians + referral channels) the simulator holds:
+#: each simulation keeps two flags per physician and at most one live edge per
+#: channel, so this bounds its memory whatever ``n_simulations`` is passed
+#: (tracemalloc peak of ``spread`` on ``synthetic_region(80, seed=4)``: 7-8.5
+#: bytes per simulation x (physicians + channels), so about 1.7 GB at the cap).
+MAX_SIMULATED = 200_000_000
+
+
+def _check_simulations(value: object, name: str, p: sp.csr_array) -> int:
+    """``n_simulations``-like parameter, at most ``MAX_SIMULATED // (n + channels)``."""
+    size = max(1, p.shape[0] + p.nnz)
+    return check_int(value, name, minimum=1, maximum=max(1, MAX_SIMULATED // size))
+
+
+def _check_common(model: str, n_simulations: int, p: sp.csr_array) -> int:
+    check_choice(model, "model", ("ic", "lt"))
+    return _check_simulations(n_simulations, "n_simulations", p)
+
+
+def _seed_ids(net: ReferralNetwork, npis: object, name: str) -> np.ndarray:
+    """Node ids of NPIs (one NPI or a list; an empty list gives no ids)."""
+    items = [npis] if isinstance(npis, str) else npis
+    if isinstance(items, Iterable) and not len(items := list(items)):
+        return np.zeros(0, dtype=np.int64)
+    return check_npis_in_network(net, items, name)
 
 
 def spread(
@@ -274,10 +301,12 @@ def spread(
     >>> spread(ReferralNetwork.from_frames(flows=flows), [spec], n_simulations=10, seed=0)
     2.0
     """
-    _check_common(model, n_simulations)
-    ids = node_ids(net, seeds, name="seeds")
+    check_choice(model, "model", ("ic", "lt"))
+    ids = _seed_ids(net, seeds, "seeds")
+    p = _prob_matrix(net, weight, direction)
+    n_simulations = _check_common(model, n_simulations, p)
     rng = np.random.default_rng(resolve_seed(seed))
-    sim = _Simulator(_prob_matrix(net, weight, direction), model, int(n_simulations), rng)
+    sim = _Simulator(p, model, n_simulations, rng)
     if len(ids):
         sim.add(ids)
     return sim.spread
@@ -375,7 +404,9 @@ def maximize(
     Raises
     ------
     ValidationError
-        For an unknown model, non-positive ``k``/``n_simulations``/costs.
+        For an unknown model, non-positive ``k``/``n_simulations``/costs, or
+        more simulations than ``MAX_SIMULATED`` (200 million) / (physicians
+        + referral channels), the memory bound of the simulator.
     NotFoundError
         When ``candidates`` or ``cost`` name unknown NPIs.
 
@@ -418,35 +449,36 @@ def maximize(
        Glance N. Cost-effective outbreak detection in networks. KDD
        2007:420-429.
     """
-    _check_common(model, n_simulations)
-    if evaluation_simulations is not None and (
-        isinstance(evaluation_simulations, bool) or int(evaluation_simulations) < 1
-    ):
-        bad = evaluation_simulations
-        raise ValidationError(f"evaluation_simulations: expected a positive int, got {bad!r}")
+    n = len(net.npis)
+    check_choice(model, "model", ("ic", "lt"))
+    p = _prob_matrix(net, weight, direction)
+    n_simulations = _check_common(model, n_simulations, p)
+    if evaluation_simulations is not None:
+        evaluation_simulations = _check_simulations(
+            evaluation_simulations, "evaluation_simulations", p
+        )
     if k is None and budget is None:
         raise ValidationError("k: give k, a budget, or both")
-    if k is not None and (isinstance(k, bool) or int(k) < 1):
-        raise ValidationError(f"k: expected a positive int, got {k!r}")
-    n = len(net.npis)
-    p = _prob_matrix(net, weight, direction)
+    # picks stop at the candidates: a k beyond them costs nothing more
+    k = None if k is None else check_int(k, "k", minimum=1)
+    if budget is not None:
+        budget = check_float(budget, "budget", minimum=0, open_min=True)
     costs = np.ones(n)
     if cost is not None:
+        keys = list(cost.index) if isinstance(cost, pd.Series) else list(cost)
+        ids = _seed_ids(net, keys, "cost")
         given = node_vector(net, cost, name="cost")
-        keys = cost.index if isinstance(cost, pd.Series) else list(cost)
-        ids = node_ids(net, keys, name="cost")
         if (given[ids] <= 0).any():
             raise ValidationError("cost: every cost must be > 0")
         costs[ids] = given[ids]
-    if budget is not None and not float(budget) > 0:
-        raise ValidationError(f"budget: expected a positive number, got {budget!r}")
     direct = np.asarray(p.sum(axis=1), dtype=float)
     if candidates is None:
         cand = np.arange(n) if n <= 5000 else np.argsort(-direct, kind="stable")[:1000]
-    elif isinstance(candidates, (int, np.integer)) and not isinstance(candidates, bool):
-        cand = np.argsort(-direct, kind="stable")[: int(candidates)]
+    elif isinstance(candidates, numbers.Number | np.bool_) or not isinstance(candidates, Iterable):
+        top = check_int(candidates, "candidates", minimum=1)
+        cand = np.argsort(-direct, kind="stable")[:top]
     else:
-        cand = node_ids(net, candidates, name="candidates")  # type: ignore[arg-type]
+        cand = _seed_ids(net, candidates, "candidates")
     cand = np.unique(cand)
     rng_seed = resolve_seed(seed)
     progress = config.show_progress()

@@ -16,6 +16,7 @@ from .._kernels import (
     strength_matrix,
     symmetric,
 )
+from .._params import check_npis_in_network
 from ..backends import pushdown
 
 if TYPE_CHECKING:
@@ -106,7 +107,11 @@ def degree(
         shared = np.full(a.shape[0], np.nan)
     deg = np.asarray(und.sum(axis=1), dtype=float)
     if patients_per_physician is not None:
-        panel = node_vector(net, patients_per_physician, name="patients_per_physician")
+        ppp = patients_per_physician
+        keys = list(ppp.index) if isinstance(ppp, pd.Series) else list(ppp)
+        if keys:
+            check_npis_in_network(net, keys, "patients_per_physician")
+        panel = node_vector(net, ppp, name="patients_per_physician")
         panel = np.where(panel > 0, panel, np.nan)
         denom = panel
     else:

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from .._errors import ValidationError
 from .._kernels import (
     cost_csr,
     frame,
@@ -17,6 +16,7 @@ from .._kernels import (
     resolve_seed,
     strength_matrix,
 )
+from .._params import check_choice, check_int
 from ..backends import pushdown
 from ._brandes import dependencies
 
@@ -165,12 +165,14 @@ def betweenness(
     .. [2] Brandes U, Pich C. Centrality estimation in large networks.
        International Journal of Bifurcation and Chaos 2007;17(7):2303-2318.
     """
+    # k >= n is exact (every source), so a huge k costs no more than k = n
+    k = None if k is None else check_int(k, "k", minimum=1)
+    if seed is not None:
+        seed = check_int(seed, "seed", minimum=0)
     res = pushdown(net, "betweenness", k=k, seed=seed, weight=weight, normalized=normalized)
     if res is not None:
         return res
     n = len(net.npis)
-    if k is not None and (isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1):
-        raise ValidationError(f"k: expected a positive int or None, got {k!r}")
     seed = resolve_seed(seed)
     if n == 0:
         return frame(net, {"betweenness": np.zeros(0)})
@@ -254,8 +256,7 @@ def harmonic_closeness(
     .. [1] Boldi P, Vigna S. Axioms for centrality. Internet Mathematics
        2014;10(3-4):222-262.
     """
-    if direction not in ("in", "out"):
-        raise ValidationError(f"direction: expected 'in' or 'out', got {direction!r}")
+    check_choice(direction, "direction", ("in", "out"))
     n = len(net.npis)
     if n == 0:
         return frame(net, {"harmonic_closeness": np.zeros(0)})

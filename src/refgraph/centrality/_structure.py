@@ -16,10 +16,10 @@ from .._kernels import (
     binary,
     frame,
     masked_product,
-    node_ids,
     strength_matrix,
     symmetric,
 )
+from .._params import check_choice, check_npis_in_network
 
 if TYPE_CHECKING:
     from ..network import ReferralNetwork
@@ -298,8 +298,7 @@ def concentration(
        Landon BE. Physician patient-sharing networks and the cost and
        intensity of care in US hospitals. Medical Care 2012;50(2):152-160.
     """
-    if direction not in ("out", "in"):
-        raise ValidationError(f"direction: expected 'out' or 'in', got {direction!r}")
+    check_choice(direction, "direction", ("out", "in"))
     a = strength_matrix(net, weight)
     if direction == "in":
         a = sp.csr_array(a.T)
@@ -397,16 +396,21 @@ def care_density(
        approach to care coordination using claims data. J Gen Intern Med
        2013;28(3):459-465.
     """
+    if not isinstance(encounters, pd.DataFrame):
+        raise ValidationError(
+            f"encounters: expected a DataFrame with columns 'patient_id' and 'npi', "
+            f"got {type(encounters).__name__}"
+        )
     for col in ("patient_id", "npi"):
         if col not in encounters.columns:
             raise ValidationError(
                 "encounters: expected columns 'patient_id' and 'npi', "
                 f"got {list(encounters.columns)}"
             )
-    if source not in ("encounters", "network"):
-        raise ValidationError(f"source: expected 'encounters' or 'network', got {source!r}")
+    check_choice(source, "source", ("encounters", "network"))
     enc = encounters[["patient_id", "npi"]].dropna().drop_duplicates()
-    phys = node_ids(net, enc["npi"].astype("string"), name="encounters.npi")
+    npis = enc["npi"].astype("string").tolist()
+    phys = check_npis_in_network(net, npis, "encounters.npi") if npis else np.zeros(0, np.int64)
     pat_codes, pat_index = pd.factorize(enc["patient_id"], sort=True)
     n = len(net.npis)
     x = sp.csr_array(

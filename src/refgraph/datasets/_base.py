@@ -16,6 +16,7 @@ import pandas as pd
 
 from .._distance import EARTH_RADIUS_KM, haversine_km
 from .._errors import ValidationError
+from .._params import check_int
 
 # Logs under the public module's name, as before the split.
 logger = logging.getLogger("refgraph.datasets")
@@ -365,11 +366,16 @@ def surrogate_npi(node_id: int | np.ndarray, *, dataset: int = 0) -> Any:
     >>> surrogate_npi([0, 385], dataset=1).tolist()
     ['1001000003', '1001003858']
     """
-    ids = np.asarray(node_id, dtype=np.int64)
-    if ids.size and (ids.min() < 0 or ids.max() >= 100_000):
-        raise ValidationError("node_id: expected integers in [0, 100000)")
-    if not 0 <= dataset < 1000:
-        raise ValidationError(f"dataset: expected an integer in [0, 1000), got {dataset!r}")
+    raw = np.asarray(node_id)
+    fin = raw.dtype.kind == "f" and bool(np.isfinite(raw).all())
+    whole = raw.dtype.kind in "iu" or (fin and bool((raw == np.round(raw)).all()))
+    flat = raw.ravel()
+    bad = flat if not whole else flat[(flat < 0) | (flat >= 100_000)]
+    if len(bad):  # the first few offending values, as the caller gave them
+        got = bad[0].item() if raw.ndim == 0 else bad[:3].tolist()
+        raise ValidationError(f"node_id: expected integers in [0, 99999], got {got!r}")
+    ids = raw.astype(np.int64)
+    dataset = check_int(dataset, "dataset", minimum=0, maximum=999)
     bodies = 100_000_000 + dataset * 100_000 + ids
     full = bodies * 10 + _npi_check_digits(bodies)
     if full.ndim == 0:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .._errors import ValidationError
+from .._params import check_date, check_float, check_int
 from ..model import PRACTICE_KINDS
 from ._activity import _make_events, _make_touchpoints
 from ._base import (
@@ -25,7 +25,6 @@ from ._base import (
 )
 from ._synthetic import (
     _KIND_LABEL,
-    _check_int,
     _const_dates,
     _const_strings,
     _make_flows,
@@ -114,7 +113,7 @@ def synthetic_tables(
     Parameters
     ----------
     n_physicians
-        Number of physicians (2 to a few million; 1,000,000 takes ~30 s of CPU
+        Number of physicians, 2 to 5,000,000 (1,000,000 takes ~30 s of CPU
         and ~3 GB of memory, ~20 million flows).
     seed
         Seed of the random generator.
@@ -136,9 +135,9 @@ def synthetic_tables(
     touchpoints
         Also generate the ``touchpoints`` table.
     flows_per_physician
-        Target mean number of distinct flows per physician (reached up to a
-        few percent; fewer when the region is too small to hold that many
-        distinct pairs).
+        Target mean number of distinct flows per physician, > 0 and at most
+        1,000 (reached up to a few percent; fewer when the region is too
+        small to hold that many distinct pairs).
     distance_scale_km
         Scale of the exponential distance decay of the gravity model.
 
@@ -175,21 +174,13 @@ def synthetic_tables(
     >>> synthetic_tables(300, seed=1)["flows"].equals(tables["flows"])
     True
     """
-    n = _check_int(n_physicians, "n_physicians", minimum=2)
-    months = _check_int(months, "months", minimum=1)
-    seed = _check_int(seed, "seed", minimum=0)
-    if not flows_per_physician > 0:
-        raise ValidationError(
-            f"flows_per_physician: expected a positive number, got {flows_per_physician!r}"
-        )
-    if not distance_scale_km > 0:
-        raise ValidationError(
-            f"distance_scale_km: expected a positive number, got {distance_scale_km!r}"
-        )
-    try:
-        t0 = pd.Timestamp(start).normalize()
-    except (TypeError, ValueError) as exc:
-        raise ValidationError(f"start: expected a date, got {start!r}") from exc
+    n = check_int(n_physicians, "n_physicians", minimum=2, maximum=5_000_000)
+    months = check_int(months, "months", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
+    fpp = flows_per_physician
+    check_float(fpp, "flows_per_physician", minimum=0, maximum=1000, open_min=True)
+    check_float(distance_scale_km, "distance_scale_km", minimum=0, open_min=True)
+    t0 = check_date(start, "start").normalize()
     period_start = np.datetime64(t0.date(), "D")
     t1 = t0 + pd.DateOffset(months=months) - pd.Timedelta(days=1)
     period_end = np.datetime64(t1.date(), "D")

@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from .._distance import haversine_km
-from .._errors import ValidationError
 from ..model import PRACTICE_KINDS
 from ._base import (
     _EMERGENCY,
@@ -151,14 +150,6 @@ def _row_cdf(w: np.ndarray) -> np.ndarray:
     cdf = np.cumsum(w, axis=1)
     tot = cdf[:, -1:]
     return np.divide(cdf, tot, out=np.ones_like(cdf), where=tot > 0)
-
-
-def _check_int(value: Any, name: str, *, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValidationError(f"{name}: expected an integer, got {value!r}")
-    if value < minimum:
-        raise ValidationError(f"{name}: expected an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 def _make_practices(

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .._errors import ValidationError
 from .._optional import require
+from .._params import check_float, check_int, check_npis_in_network
 from ._tie_data import _pair_context
 from ._ties import FACTORS, TieFit, TieWeights, _design, tie_strength
 
@@ -28,10 +29,8 @@ def _pair_factors(
 ) -> np.ndarray:
     """Factor values for arbitrary pairs; pairs absent from ``ts`` share no patients."""
     idx = net.npis
-    a = idx.get_indexer(pd.Index(a_npi.astype("string")))
-    b = idx.get_indexer(pd.Index(b_npi.astype("string")))
-    if ((a < 0) | (b < 0)).any():
-        raise ValidationError("labelled: some pairs name physicians not in the network")
+    a = check_npis_in_network(net, a_npi.astype("string").tolist(), "labelled")
+    b = check_npis_in_network(net, b_npi.astype("string").tolist(), "labelled")
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     ta = idx.get_indexer(pd.Index(ts["npi_a"]))
     tb = idx.get_indexer(pd.Index(ts["npi_b"]))
@@ -175,8 +174,9 @@ def fit_tie_strength(
         )
     if label not in cols:
         raise ValidationError(f"label: column {label!r} not in labelled ({sorted(cols)})")
-    if not C > 0:
-        raise ValidationError(f"C: expected a positive number, got {C!r}")
+    C = check_float(C, "C", minimum=0, open_min=True)
+    test_size = check_float(test_size, "test_size", minimum=0, maximum=1, open_max=True)
+    seed = check_int(seed, "seed", minimum=0)
     y = pd.to_numeric(labelled[label], errors="coerce").to_numpy("float64", na_value=np.nan)
     if not np.isin(y, [0.0, 1.0]).all():
         raise ValidationError(f"labelled[{label!r}]: expected only 0/1 labels")

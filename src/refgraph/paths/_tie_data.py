@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ValidationError
+from .._params import check_date
 
 logger = logging.getLogger(__name__)
 
@@ -108,10 +109,7 @@ def _dates(col: pd.Series) -> np.ndarray:
 
 def _as_of(net: Any, as_of: Any) -> pd.Timestamp | None:
     if as_of is not None:
-        try:
-            return pd.Timestamp(as_of)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"as_of: expected a date, got {as_of!r}") from exc
+        return check_date(as_of, "as_of")
     cands = []
     for col in (net.flows["period_end"], net.events["date"], net.touchpoints["date"]):
         if len(col) and col.notna().any():
@@ -120,6 +118,8 @@ def _as_of(net: Any, as_of: Any) -> pd.Timestamp | None:
 
 
 def _read_ties(ties: pd.DataFrame, idx: pd.Index) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    if not isinstance(ties, pd.DataFrame):
+        raise ValidationError(f"ties: expected a DataFrame or None, got {type(ties).__name__}")
     cols = list(ties.columns)
     if {"npi_a", "npi_b"} <= set(cols):
         ca, cb = "npi_a", "npi_b"

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ValidationError
+from .._params import check_float, check_int
 from ._tie_data import (
     LANDON_MEAN_MILES,
     LANDON_SAME_HOSPITAL,
@@ -160,13 +161,12 @@ class TieWeights:
         if isinstance(weights, TieFit):
             return weights.weights
         if isinstance(weights, Mapping):
-            known = {f.name for f in fields(cls)}
-            bad = sorted(set(weights) - known)
-            if bad:
-                raise ValidationError(
-                    f"weights: unknown key(s) {bad}; expected some of {sorted(known)}"
-                )
-            return replace(cls(), **{k: float(v) for k, v in weights.items()})
+            known = sorted(f.name for f in fields(cls))
+            if bad := sorted(set(weights) - set(known)):
+                raise ValidationError(f"weights: unknown key(s) {bad}; expected some of {known}")
+            # caps may be infinite (patients_cap's default is); NaN never is a weight
+            v = {k: check_float(x, f"weights[{k!r}]", finite=False) for k, x in weights.items()}
+            return replace(cls(), **v)
         raise ValidationError(
             f"weights: expected TieWeights, TieFit, a mapping or None, got {type(weights).__name__}"
         )
@@ -430,8 +430,8 @@ def _tie_core(
     with_npis: bool,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """Tie table plus the node ids ``a < b`` of each row (numpy segment reductions)."""
-    if not half_life_days > 0:
-        raise ValidationError(f"half_life_days: expected a positive number, got {half_life_days!r}")
+    half_life_days = check_float(half_life_days, "half_life_days", minimum=0, open_min=True)
+    colleagues_max_size = check_int(colleagues_max_size, "colleagues_max_size", minimum=0)
     idx = net.npis
     n = len(idx)
     ref = _as_of(net, as_of)

@@ -10,7 +10,6 @@ for encounters and :meth:`refgraph.ReferralNetwork.from_frames` for tables.
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ValidationError
+from .._params import check_choice, check_float, check_int
 from ..io import flows_from_events
 from ..network import ReferralNetwork
 
@@ -63,17 +63,11 @@ class Construction:
     column: str = "patients"
 
     def __post_init__(self) -> None:
-        w = self.window_days
-        if w is not None and (isinstance(w, bool) or not isinstance(w, (int, np.integer)) or w < 1):
-            raise ValidationError(f"window_days: expected a positive integer or None, got {w!r}")
-        if self.rule not in RULES:
-            raise ValidationError(f"rule: expected 'count' or 'share', got {self.rule!r}")
-        v = self.min_value
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-            raise ValidationError(f"min_value: expected a number >= 0, got {v!r}")
-        if not math.isfinite(float(v)) or v < 0 or (self.rule == "share" and v > 1):
-            allowed = "a share in [0, 1]" if self.rule == "share" else "a number >= 0"
-            raise ValidationError(f"min_value: expected {allowed}, got {v!r}")
+        if self.window_days is not None:
+            check_int(self.window_days, "window_days", minimum=1)
+        check_choice(self.rule, "rule", RULES)
+        top = 1 if self.rule == "share" else None  # a share threshold is in [0, 1]
+        check_float(self.min_value, "min_value", minimum=0, maximum=top)
         if not isinstance(self.column, str) or not self.column:
             raise ValidationError(f"column: expected a flow column name, got {self.column!r}")
 

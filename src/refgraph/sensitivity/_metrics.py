@@ -14,6 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from .._errors import ValidationError
+from .._params import check_int
 
 __all__ = [
     "adjusted_rand_index",
@@ -137,9 +138,7 @@ def top_k(scores: pd.Series, k: int) -> list[str]:
 
 
 def _check_k(k: int) -> int:
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValidationError(f"k: expected a positive integer, got {k!r}")
-    return int(k)
+    return check_int(k, "k", minimum=1)
 
 
 def top_k_overlap(a: pd.Series, b: pd.Series, k: int) -> float:

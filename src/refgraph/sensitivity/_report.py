@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import NoPathError, NotFoundError, ValidationError
+from .._params import check_int, check_npi_in_network, check_npis_in_network
 from ..centrality import betweenness, pagerank
 from ..community import louvain
 from ..network import ReferralNetwork
@@ -281,8 +282,8 @@ def sensitivity_report(
        Journal of Data Science 2023;21(3):578-598. doi:10.6339/22-jds1064.
     """
     names = _check_measures(measures, target)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValidationError(f"k: expected a positive integer, got {k!r}")
+    k = check_int(k, "k", minimum=1)
+    seed = check_int(seed, "seed", minimum=0)
     if constructions is None:
         constructions = _default_grid(source)
     constructions = list(constructions)
@@ -301,6 +302,10 @@ def sensitivity_report(
         return _scores(net, measure, opts, s, k, target, sources)
 
     ref_net = build(ref)
+    if "intro" in names:  # every construction has the same physicians as the reference
+        check_npi_in_network(ref_net, target, "target")
+        if sources is not None:
+            check_npis_in_network(ref_net, list(sources), "sources")
     ref_scores = {m: score(ref_net, m, seed) for m in names}
     rows: list[dict[str, Any]] = []
     for c in constructions:  # one network at a time besides the reference

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ValidationError
+from .._params import check_int
 from ..network import ReferralNetwork
 from ._change import _check, _score
 from ._events import _YEAR, _as_of, _days_param, _referrals
@@ -214,6 +215,10 @@ def at_risk(
     L = _days_param(lookback, "lookback")
     if R >= _YEAR:
         raise ValidationError(f"recent: expected less than 365 days, got {recent!r}")
+    if L <= R:
+        raise ValidationError(
+            f"lookback: expected a duration longer than recent ({R} days), got {lookback!r}"
+        )
     _check(alpha, min_drop, adjust, dispersion)
     r = _referrals(net, targets=False)
     A = _as_of(r, as_of)
@@ -331,6 +336,7 @@ def call_list(
     4 referrals in the last 90 days vs 12.8 expected (-69%);
     no referral for 64 days (usually one every 7 days)
     """
+    n = check_int(n, "n", minimum=1)
     risk = at_risk(net, as_of=as_of, with_trend=False, **kwargs)
     top = risk[risk["at_risk"]].head(n)
     phys = net.physicians.drop_duplicates("npi").set_index("npi")

@@ -30,6 +30,7 @@ import pandas as pd
 from scipy import special, stats
 
 from .._errors import ValidationError
+from .._params import check_choice, check_float
 from ._events import _YEAR, _Referrals
 
 STATUSES = ("new", "growing", "stable", "declining", "lost")
@@ -134,15 +135,16 @@ class _Score:
 
 
 def _check(alpha: float, min_drop: float, adjust: str, dispersion: float | str) -> None:
-    if not 0 < alpha < 1:
-        raise ValidationError(f"alpha: expected a number in (0, 1), got {alpha!r}")
-    if not 0 <= min_drop < 1:
-        raise ValidationError(f"min_drop: expected a number in [0, 1), got {min_drop!r}")
-    if adjust not in ("bh", "none"):
-        raise ValidationError(f"adjust: expected 'bh' or 'none', got {adjust!r}")
-    if dispersion == "estimate":
+    check_float(alpha, "alpha", minimum=0, maximum=1, open_min=True, open_max=True)
+    check_float(min_drop, "min_drop", minimum=0, maximum=1, open_max=True)
+    check_choice(adjust, "adjust", ("bh", "none"))
+    if isinstance(dispersion, str) and dispersion == "estimate":
         return
-    if not (isinstance(dispersion, (int, float)) and 1.0 <= float(dispersion) < 1e6):
+    if not (
+        isinstance(dispersion, int | float)
+        and not isinstance(dispersion, bool)
+        and 1.0 <= float(dispersion) < 1e6
+    ):
         raise ValidationError(
             f"dispersion: expected a number >= 1 or 'estimate', got {dispersion!r}"
         )

@@ -24,6 +24,7 @@ import pandas as pd
 
 from .._errors import NotFoundError, ValidationError
 from .._npi import is_valid_npi
+from .._params import check_date, check_npis_in_network
 from .._validate import (
     IngestResult,
     _Rejects,
@@ -54,8 +55,10 @@ def _days(dates: Any) -> np.ndarray:
     return arr.astype("datetime64[D]").astype(np.int64)
 
 
-def _day(ts: Any) -> int:
-    return int(np.datetime64(pd.Timestamp(ts).normalize().to_datetime64(), "D").astype(np.int64))
+def _day(ts: Any, name: str = "date") -> int:
+    """Whole days since 1970-01-01 of one date parameter (refused when it does not parse)."""
+    day = check_date(ts, name).normalize().to_datetime64()
+    return int(np.datetime64(day, "D").astype(np.int64))
 
 
 def _days_param(value: Any, name: str) -> int:
@@ -164,7 +167,16 @@ def check_events(
         base = res0.rejected
     rej = _Rejects(rows)
     if date_range is not None:
-        lo, hi = (pd.Timestamp(d) if d is not None else None for d in date_range)
+        if not isinstance(date_range, tuple | list) or len(date_range) != 2:
+            raise ValidationError(f"date_range: expected (start, end), got {date_range!r}")
+        lo, hi = (
+            check_date(d, f"date_range[{i}]") if d is not None else None
+            for i, d in enumerate(date_range)
+        )
+        if lo is not None and hi is not None and lo > hi:
+            raise ValidationError(
+                f"date_range: expected start on or before end, got {date_range!r}"
+            )
         d = table["date"]
         outside = np.zeros(len(table), dtype=bool)
         if lo is not None:
@@ -367,7 +379,7 @@ def _as_of(r: _Referrals, as_of: Any) -> int:
         if not len(r):
             raise ValidationError("as_of: the network has no events; give a date")
         return int(r.day.max())
-    return _day(as_of)
+    return _day(as_of, "as_of")
 
 
 # ---------------------------------------------------------------------- home and competitors
@@ -414,7 +426,10 @@ def _competitor_npis(
 ) -> pd.Index:
     """NPIs competing with ``mine``: named ones, else same or competing specialty."""
     if competitors is not None:
-        return pd.Index(pd.Series(list(competitors), dtype="string")).difference(mine)
+        items = [competitors] if isinstance(competitors, str) else list(competitors)
+        if items:  # an empty list means: no competitor at all
+            check_npis_in_network(net, items, "competitors")
+        return pd.Index(pd.Series(items, dtype="string")).difference(mine)
     home_spec = _home_specialty(net, mine, specialty)
     try:
         from ..specialties import competing

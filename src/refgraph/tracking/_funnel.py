@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ValidationError
+from .._params import check_float, check_int
 from ..network import ReferralNetwork
 from ._alerts import at_risk
 from ._events import (
@@ -98,11 +99,12 @@ def funnel(
     by_ = _BY.get(by) if isinstance(by, str) else None
     if by_ is None:
         raise ValidationError(f"by: expected one of {sorted(_BY)}, got {by!r}")
+    min_age_days = check_int(min_age_days, "min_age_days", minimum=0)
     r = _referrals(net)
     code, groups = _keys(net, r, by_)
     keep = np.ones(len(r), dtype=bool)
     if as_of is not None:
-        keep &= r.day <= _day(as_of) - int(min_age_days)
+        keep &= r.day <= _day(as_of, "as_of") - int(min_age_days)
     elif min_age_days:
         keep &= r.day <= (int(r.day.max()) if len(r) else 0) - int(min_age_days)
     c, st = code[keep], r.stage[keep]
@@ -483,6 +485,8 @@ def nurture_plan(
     (median days between referral days, or the expected gap of
     :func:`at_risk` when there is only one), and today when that is past.
     """
+    top = check_int(top, "top", minimum=0)
+    patience = check_float(patience, "patience", minimum=0)
     risk = at_risk(net, as_of=as_of, recent=recent, with_trend=False)
     A = risk.attrs.get("as_of") if len(risk) else pd.Timestamp(as_of or "1970-01-01")
     gap = risk["usual_gap_days"].fillna(risk["expected_gap_days"].replace(np.inf, np.nan))

@@ -11,11 +11,15 @@ import pandas as pd
 from scipy import stats
 
 from .._errors import ValidationError
+from .._params import check_float, check_int
 from ..model import TOUCHPOINT_KINDS
 from ..network import ReferralNetwork
 from ._events import _day, _days, _days_param, _referrals
 
 logger = logging.getLogger("refgraph.tracking")
+
+#: Largest ``n_boot`` :func:`outreach_lift` accepts (memory grows with it).
+MAX_BOOT = 100_000
 
 __all__ = ["outreach_lift"]
 
@@ -135,10 +139,11 @@ def outreach_lift(
        *Review of Economics and Statistics*, 90(3), 414-427.
     """
     W = _days_param(window, "window")
-    if not isinstance(min_units, (int, np.integer)) or min_units < 2:
-        raise ValidationError(f"min_units: expected an integer >= 2, got {min_units!r}")
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 99:
-        raise ValidationError(f"n_boot: expected an integer >= 99, got {n_boot!r}")
+    min_units = check_int(min_units, "min_units", minimum=2)
+    # the bootstrap holds n_boot x (treated sources) draws: bounded by MAX_BOOT
+    n_boot = check_int(n_boot, "n_boot", minimum=99, maximum=MAX_BOOT)
+    alpha = check_float(alpha, "alpha", minimum=0, maximum=1, open_min=True, open_max=True)
+    seed = check_int(seed, "seed", minimum=0)
     tp = net.touchpoints
     if kind is None:
         kinds = ["any"]
@@ -157,7 +162,7 @@ def outreach_lift(
         rows = [_refuse(0, 0, 0, "no referral events") for _ in kinds]
         return pd.DataFrame(rows, index=pd.Index(kinds, name="kind"), columns=_COLUMNS)
     d0 = int(r.day.min())
-    d1 = _day(as_of) if as_of is not None else int(r.day.max())
+    d1 = _day(as_of, "as_of") if as_of is not None else int(r.day.max())
     order = np.argsort(r.src * (2**32) + (r.day - d0), kind="stable")
     keys = (r.src * (2**32) + (r.day - d0))[order]
     touched_any = r.sources.isin(tp["npi"].astype("string"))

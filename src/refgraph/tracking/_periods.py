@@ -11,7 +11,7 @@ from .._errors import ValidationError
 from .._validate import validate_table
 from ..model import EVENT_STATUSES
 from ..network import ReferralNetwork
-from ._events import _day, _Referrals, _referrals
+from ._events import _day, _days_param, _Referrals, _referrals
 
 __all__ = ["bucket", "network_as_of"]
 
@@ -190,13 +190,13 @@ def bucket(
         raise ValidationError(f"by: expected one of {sorted(_BY)}, got {by!r}")
     r = _referrals(net, targets=by_ in ("target", "pair", "target_practice", "target_specialty"))
     gcode, groups = _keys(net, r, by_)
-    if start is not None and end is not None and _day(start) > _day(end):
+    if start is not None and end is not None and _day(start, "start") > _day(end, "end"):
         raise ValidationError(f"start: expected a date on or before end={end!r}, got {start!r}")
     keep = np.ones(len(r), dtype=bool)
     if start is not None:
-        keep &= r.day >= _day(start)
+        keep &= r.day >= _day(start, "start")
     if end is not None:
-        keep &= r.day <= _day(end)
+        keep &= r.day <= _day(end, "end")
     p = _period_codes(r.day[keep], f)
     g = gcode[keep]
     st = r.stage[keep]
@@ -248,8 +248,8 @@ def network_as_of(
     date
         Last day of the window (inclusive).
     window
-        Window length (a pandas timedelta string such as ``"90D"``), or
-        ``None`` for all referrals up to ``date``.
+        Window length (a pandas timedelta string such as ``"90D"``, or a
+        whole number of days), or ``None`` for all referrals up to ``date``.
     min_stage
         Count only referrals that reached this stage (``"seen"`` gives a
         network of completed referrals).
@@ -276,15 +276,13 @@ def network_as_of(
     """
     if min_stage not in EVENT_STATUSES:
         raise ValidationError(f"min_stage: expected one of {EVENT_STATUSES}, got {min_stage!r}")
-    end = _day(date)
+    end = _day(date, "date")
     r = _referrals(net, extra=("patient_id",))
     keep = (r.day <= end) & (r.stage >= EVENT_STATUSES.index(min_stage))
     if window is not None:
-        w = pd.Timedelta(window)
-        if w <= pd.Timedelta(0):
-            raise ValidationError(f"window: expected a positive duration, got {window!r}")
-        keep &= r.day > end - w.days
-        first = pd.Timestamp(np.datetime64(end - w.days + 1, "D"))
+        w_days = _days_param(window, "window")
+        keep &= r.day > end - w_days
+        first = pd.Timestamp(np.datetime64(end - w_days + 1, "D"))
     else:
         first = pd.Timestamp(np.datetime64(int(r.day[keep].min()), "D")) if keep.any() else None
     df = pd.DataFrame(

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import ValidationError
+from .._params import check_int, check_npis_in_network
 from .._plotting import axes as _axes
 from ..network import ReferralNetwork
 from ._alerts import at_risk
@@ -70,6 +71,11 @@ def plot_trends(
     >>> [line.get_label() for line in ax.get_lines()]
     ['1234567893 (declining)']
     """
+    n = check_int(n, "n", minimum=1)
+    if sources is not None:
+        sources = [sources] if isinstance(sources, str) else list(sources)
+        if sources:
+            check_npis_in_network(net, sources, "sources")
     risk = at_risk(net, as_of=as_of, with_trend=False)
     if sources is None:
         sources = risk.index[:n].tolist()

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._params import check_float, check_int
 from ..network import ReferralNetwork
 from ._alerts import at_risk
 from ._events import (
@@ -108,6 +109,9 @@ def structural_alerts(
         "detail",
     ]
     empty = pd.DataFrame({c: pd.Series([], dtype=object) for c in cols})
+    check_float(bridge_quantile, "bridge_quantile", minimum=0, maximum=1)
+    check_float(min_share_drop, "min_share_drop", minimum=0, maximum=1)
+    seed = check_int(seed, "seed", minimum=0)
     if home is not None:
         _home_npis(net, home)  # an unknown home is an error even with nothing to alert
     r = _referrals(net)

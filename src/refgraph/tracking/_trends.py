@@ -9,12 +9,17 @@ import pandas as pd
 from scipy import stats
 
 from .._errors import ValidationError
+from .._params import check_int
 from ..network import ReferralNetwork
 from ._change import _check, _score, _status_series
 from ._events import _YEAR, _as_of, _days_param, _Referrals, _referrals
 from ._periods import _freq, _period_codes, _period_start
 
 __all__ = ["trends"]
+
+
+#: Largest ``periods`` :func:`trends` accepts (27 years of days).
+MAX_PERIODS = 10_000
 
 
 def _ols_rows(y: np.ndarray, alpha: float) -> dict[str, np.ndarray]:
@@ -116,8 +121,8 @@ def trends(
        Approach*, 7th ed., ch. 2 and 4. Cengage.
     """
     f = _freq(freq)
-    if not isinstance(periods, (int, np.integer)) or periods < 3:
-        raise ValidationError(f"periods: expected an integer >= 3, got {periods!r}")
+    # one count per source and period: MAX_PERIODS keeps that table bounded
+    periods = check_int(periods, "periods", minimum=3, maximum=MAX_PERIODS)
     R = _days_param(recent, "recent")
     if R >= _YEAR:
         raise ValidationError(f"recent: expected less than 365 days, got {recent!r}")
