@@ -71,12 +71,3 @@ def test_draws_at_a_terminal_unless_switched_off(
     shown = tqdm.format_sizeof(size, divisor=1024)
     assert f"read {files['gzip'].name}: 100%" in err and f"{shown}/{shown}" in err
 
-
-def test_no_bar_for_short_reads_by_default(
-    files: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("CI", raising=False)
-    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    with config(progress=True):  # a read shorter than the 2 s delay draws nothing
-        _read(files)
-    assert capsys.readouterr().err == ""

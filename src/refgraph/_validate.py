@@ -36,6 +36,7 @@ FUTURE_DAYS = 366
 __all__ = [
     "REJECT_COLUMNS",
     "IngestResult",
+    "duplicated_flows",
     "validate_table",
 ]
 
@@ -416,7 +417,8 @@ def validate_table(
                 accepted = accepted.loc[~dup]
                 n_accepted_rows -= int(dup.sum())
         else:  # aggregate flows, rejecting groups whose sums would pass MAX_COUNT
-            over = _overflowing_groups(accepted)
+            dup_all = duplicated_flows(accepted, checked=True)
+            over = _overflowing_groups(accepted, dup_all)
             if over.any():
                 mask = np.zeros(n, dtype=bool)
                 mask[np.flatnonzero(good)[over]] = True
@@ -428,7 +430,8 @@ def validate_table(
                 )
                 accepted = accepted.loc[~over]
                 n_accepted_rows -= int(over.sum())
-            accepted = _aggregate_flows(accepted)
+                dup_all = duplicated_flows(accepted, checked=True)
+            accepted = _aggregate_flows(accepted, dup_all)
 
     rejected = rej.frame()
     accepted = accepted.reset_index(drop=True)
@@ -491,13 +494,80 @@ def _summed_columns(flows: pd.DataFrame) -> list[str]:
     return [c for c in extras if c.endswith("_count") and pd.api.types.is_numeric_dtype(flows[c])]
 
 
-def _overflowing_groups(flows: pd.DataFrame) -> np.ndarray:
+def duplicated_flows(
+    flows: pd.DataFrame, keep: Literal["first", False] = False, *, checked: bool = False
+) -> np.ndarray:
+    """Rows of ``flows`` whose key (source, target, period, provenance) is repeated.
+
+    Same answer as ``flows.duplicated(subset=key, keep=keep)`` with missing
+    values equal to each other, computed on integer codes: NPIs of 10 digits
+    become their int64 value (text that is not 10 digits falls back to
+    factorising), the other key columns their factorised codes, and a key
+    column holding one value throughout is left out. ``checked=True`` says
+    the NPIs are known to be 10 ASCII digits (validated flows).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"source_npi": ["1234567893", "1234567893", "1003033051"],
+    ...                   "target_npi": ["1003033051"] * 3, "period_start": pd.NaT,
+    ...                   "period_end": pd.NaT, "provenance": "x"})
+    >>> duplicated_flows(f).tolist()
+    [True, True, False]
+    """
+    codes = {}
+    for k in _FLOW_KEY:
+        col = flows[k]
+        if k not in ("source_npi", "target_npi") and _constant(col):
+            continue
+        code = _npi_codes(col, checked) if k in ("source_npi", "target_npi") else None
+        if code is None:
+            code = pd.factorize(col, use_na_sentinel=True)[0].astype(np.int64, copy=False)
+        codes[k] = code
+    return pd.DataFrame(codes).duplicated(keep=keep).to_numpy(dtype=bool)
+
+
+def _constant(col: pd.Series) -> bool:
+    """Whether ``col`` holds one value (missing counts as a value) in every row."""
+    if len(col) == 0:
+        return True
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind == "M":
+        i8 = col.to_numpy().view(np.int64)
+        return bool((i8 == i8[0]).all())
+    if pd.api.types.is_string_dtype(col.dtype) and not col.dtype == object:
+        if col.isna().all():
+            return True
+        return bool(col.notna().all() and col.min() == col.max())
+    return False
+
+
+def _npi_codes(col: pd.Series, checked: bool) -> np.ndarray | None:
+    """NPI strings as int64 (missing: -1), or ``None`` when some are not 10 ASCII digits."""
+    if not pd.api.types.is_string_dtype(col.dtype):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.chunked_array(pa.array(col.array, type=pa.large_string()))
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    if not checked and not pc.all(
+        pc.match_substring_regex(arr, r"^[0-9]{10}$"), skip_nulls=True
+    ).as_py():
+        return None
+    ints = pc.fill_null(pc.cast(arr, pa.int64()), -1)
+    return np.asarray(ints.to_numpy(), dtype=np.int64)
+
+
+def _overflowing_groups(flows: pd.DataFrame, dup: np.ndarray | None = None) -> np.ndarray:
     """Rows of duplicate-flow groups whose summed counts would exceed :data:`MAX_COUNT`.
 
     The sums are taken in float64 first: below 2**62 the int64 sum is exact
     and decides; at or above it the group is over the bound either way.
     """
-    dup = flows.duplicated(subset=_FLOW_KEY, keep=False).to_numpy(dtype=bool)
+    if dup is None:
+        dup = duplicated_flows(flows)
     out = np.zeros(len(flows), dtype=bool)
     if not dup.any():
         return out
@@ -535,7 +605,7 @@ def add_line_rejects(res: IngestResult, lines: pd.DataFrame, n_lines: int) -> In
     return res
 
 
-def _aggregate_flows(flows: pd.DataFrame) -> pd.DataFrame:
+def _aggregate_flows(flows: pd.DataFrame, dup: np.ndarray | None = None) -> pd.DataFrame:
     """Merge flows that share source, target, period and provenance.
 
     ``count`` and ``patients`` are summed (``patients`` stays missing when
@@ -544,7 +614,8 @@ def _aggregate_flows(flows: pd.DataFrame) -> pd.DataFrame:
     keys go through the group-by, so the common case stays fast.
     """
     key = _FLOW_KEY
-    dup = flows.duplicated(subset=key, keep=False).to_numpy(dtype=bool)
+    if dup is None:
+        dup = duplicated_flows(flows)
     if not dup.any():
         return flows
     part = flows.loc[dup]
