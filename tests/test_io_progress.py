@@ -70,4 +70,3 @@ def test_draws_at_a_terminal_unless_switched_off(
     assert size < len(LINES) / 4  # compressed: the bar counts compressed bytes
     shown = tqdm.format_sizeof(size, divisor=1024)
     assert f"read {files['gzip'].name}: 100%" in err and f"{shown}/{shown}" in err
-
