@@ -163,12 +163,18 @@ def _normalise_npi_text(s: pd.Series, reasons: np.ndarray) -> tuple[pd.Series, n
     cand_pa = pc.fill_null(pc.match_substring_regex(arr, r"^[0-9]{10}(?:\.0)?$"), False)
     cand = np.asarray(cand_pa.to_numpy(zero_copy_only=False), dtype=bool)
     ok = np.zeros(len(s), dtype=bool)
-    ten = pc.utf8_slice_codeunits(arr, 0, 10)
-    if cand.any():
-        ok[cand] = _luhn_ok_digits(_digit_matrix(pc.filter(ten, cand_pa).combine_chunks()))
+    if cand.all() and pc.all(pc.equal(pc.binary_length(arr), 10)).as_py():
+        ten = arr  # the usual clean column: no ".0" to cut, no copy to filter
+        ok[:] = _luhn_ok_digits(_digit_matrix(arr.combine_chunks()))
+    else:
+        ten = pc.utf8_slice_codeunits(arr, 0, 10)
+        if cand.any():
+            ok[cand] = _luhn_ok_digits(_digit_matrix(pc.filter(ten, cand_pa).combine_chunks()))
     reasons[~missing & ~cand] = "NPI must be a string of 10 digits"
     reasons[cand & ~ok] = "NPI check digit is wrong"
     reasons[missing] = "missing NPI"
+    if ok.all() and ten is arr:  # every value valid as it stands: keep the column itself
+        return s, reasons
     out = pc.if_else(pa.chunked_array([pa.array(ok)]), ten, pa.scalar(None, pa.large_string()))
     values = pd.array(out.cast(pa.string()), dtype=s.dtype) if len(s) else s.where(ok, pd.NA)
     return pd.Series(values, index=s.index), reasons

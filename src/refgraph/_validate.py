@@ -395,7 +395,7 @@ def validate_table(
         )
 
     good = ~rej.bad
-    accepted = result.loc[good]
+    accepted = result if good.all() else result.loc[good]  # no copy of a clean table
     n_accepted_rows = int(good.sum())
 
     if duplicates != "keep" and schema.key and len(accepted):

@@ -233,7 +233,10 @@ def _assemble(parts: list[IngestResult], *, strict: bool, what: str, cls: Any) -
     tables = [p.table for p in parts if len(p.table)]
     rejected = [p.rejected for p in parts if len(p.rejected)]
     n_in = sum(p.n_input for p in parts)
-    flows = pd.concat(tables, ignore_index=True) if tables else None
+    if len(tables) > 1:
+        flows = pd.concat(tables, ignore_index=True)
+    else:  # one block (most files): no copy
+        flows = tables[0] if tables else None
     rej = pd.concat(rejected, ignore_index=True) if rejected else empty_rejects()
     if strict and len(rej):
         raise strict_error(what, rej, n_in)
