@@ -284,8 +284,7 @@ def validate_table(
                 rej.add(cnt.isna().to_numpy() & ~bad, col.name, raw_values, "missing count")
             out[col.name] = cnt
         elif col.kind == "float":
-            num = pd.to_numeric(_without_bools(raw), errors="coerce")
-            fl = num.to_numpy(dtype="float64", na_value=np.nan)
+            fl = _float_values(raw)
             present = raw.notna().to_numpy()
             if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
                 present = present & (raw.astype("string").str.strip().fillna("") != "").to_numpy()
@@ -444,6 +443,22 @@ def validate_table(
         if strict:
             raise strict_error(table, rejected, n)
     return res
+
+
+def _float_values(raw: pd.Series) -> np.ndarray:
+    """``raw`` as float64, unparseable values NaN; clean Arrow text is cast by Arrow."""
+    if pd.api.types.is_string_dtype(raw.dtype) and raw.dtype != object:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:  # strict: any odd text fails the cast and the column goes through pandas
+            cast = pc.cast(pa.array(raw.array, type=pa.large_string()), pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            pass
+        else:
+            return np.asarray(cast.to_numpy(zero_copy_only=False), dtype=np.float64)
+    num = pd.to_numeric(_without_bools(raw), errors="coerce")
+    return num.to_numpy(dtype="float64", na_value=np.nan)
 
 
 def _without_bools(raw: pd.Series) -> pd.Series:
