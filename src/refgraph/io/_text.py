@@ -163,13 +163,14 @@ def _blocks(path: Path, block_size: int) -> Iterator[bytes]:
                 bar.update(raw.tell() - bar.n)
             if not data:
                 break
-            data = rest + data
+            if rest:  # no copies of a whole block when it ends with a line (the usual case)
+                data = rest + data
             cut = data.rfind(b"\n")
             if cut < 0:
                 rest = data
                 continue
             rest = data[cut + 1 :]
-            yield data[: cut + 1]
+            yield data if cut == len(data) - 1 else data[: cut + 1]
     if rest:
         yield rest + b"\n"
 
