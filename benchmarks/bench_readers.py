@@ -1,14 +1,23 @@
-"""Clean-file reading speed of the tolerant readers, before/after (issue 13).
+"""Clean-file reading speed and peak memory of the readers, before/after (issues 13, 11).
 
 Usage::
 
     python benchmarks/bench_readers.py [--rows 300000] [--dir DIR] [--baseline OLD_SRC]
+        [--cases read_cms read_flows_csv read_flows_parquet]
 
 ``--baseline SRC`` names a ``src`` folder with the code before the change; each
 case then runs alternately with it and with this checkout's ``src`` (so a busy
 machine slows both alike), each in a fresh subprocess, and the best of
 ``--repeat`` runs of each is reported with the after/before ratio. The files
 are made once (same seed) and reused.
+
+Each run also reports its peak resident memory (``ru_maxrss`` of the
+subprocess) and how much of it the read itself added (peak after the read
+minus the resident size after the imports). The ``read_cms``,
+``read_flows_csv`` and ``read_flows_parquet`` cases are set beside plain
+pyarrow on the same file (``pyarrow.csv.read_csv`` with the NPIs as text,
+``pyarrow.parquet.read_table``), run in the same way, as the file-speed
+baseline of issue 11.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import pandas as pd
 
 CASES = (
     "read_flows_csv",
+    "read_flows_parquet",
     "read_cms",
     "read_docgraph_hop",
     "read_directory",
@@ -41,6 +51,8 @@ def make_files(d: Path, rows: int, seed: int = 0) -> None:
 
     d.mkdir(parents=True, exist_ok=True)
     if (d / f"flows_{rows}.csv").exists():
+        if not (d / f"flows_{rows}.parquet").exists():
+            _flows_parquet(d, rows)
         return
     rng = np.random.default_rng(seed)
     n_npis = max(rows // 20, 1000)
@@ -62,6 +74,7 @@ def make_files(d: Path, rows: int, seed: int = 0) -> None:
         }
     )
     flows.to_csv(d / f"flows_{rows}.csv", index=False)
+    _flows_parquet(d, rows)
     pd.DataFrame({"a": src, "b": dst, "p": pair, "n": bene, "s": same}).to_csv(
         d / f"cms_{rows}.txt", header=False, index=False
     )
@@ -96,12 +109,37 @@ def make_files(d: Path, rows: int, seed: int = 0) -> None:
     ).to_csv(d / f"enc_{rows}.csv", index=False)
 
 
+def _flows_parquet(d: Path, rows: int) -> None:
+    """The flows CSV as Parquet: NPIs as text, periods as Arrow dates."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    npi = {"source_npi": pa.string(), "target_npi": pa.string()}
+    table = pacsv.read_csv(
+        d / f"flows_{rows}.csv", convert_options=pacsv.ConvertOptions(column_types=npi)
+    )
+    pq.write_table(table, d / f"flows_{rows}.parquet")
+
+
+#: The plain pyarrow read set beside each refgraph reader (same file).
+PYARROW = {
+    "read_cms": "pyarrow_csv_cms",
+    "read_flows_csv": "pyarrow_csv_flows",
+    "read_flows_parquet": "pyarrow_parquet_flows",
+}
+
+
 def _case(kind: str, d: Path, rows: int) -> float:
+    if kind.startswith("pyarrow_"):
+        return _pyarrow_case(kind, d, rows)
     import refgraph
 
     t0 = time.perf_counter()
     if kind == "read_flows_csv":
         refgraph.read_flows(d / f"flows_{rows}.csv")
+    elif kind == "read_flows_parquet":
+        refgraph.read_flows(d / f"flows_{rows}.parquet")
     elif kind == "read_cms":
         refgraph.read_cms_shared_patients(d / f"cms_{rows}.txt", window_days=30, year=2015)
     elif kind == "read_docgraph_hop":
@@ -134,6 +172,55 @@ def _case(kind: str, d: Path, rows: int) -> float:
     return time.perf_counter() - t0
 
 
+def _pyarrow_case(kind: str, d: Path, rows: int) -> float:
+    """Plain pyarrow reads of the same files (NPIs as text, as refgraph keeps them)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    t0 = time.perf_counter()
+    if kind == "pyarrow_csv_cms":
+        names = ["npi1", "npi2", "pair_count", "bene_count", "same_day_count"]
+        pacsv.read_csv(
+            d / f"cms_{rows}.txt",
+            read_options=pacsv.ReadOptions(column_names=names),
+            convert_options=pacsv.ConvertOptions(
+                column_types={"npi1": pa.string(), "npi2": pa.string()}
+            ),
+        )
+    elif kind == "pyarrow_csv_flows":
+        npi = {"source_npi": pa.string(), "target_npi": pa.string()}
+        pacsv.read_csv(
+            d / f"flows_{rows}.csv", convert_options=pacsv.ConvertOptions(column_types=npi)
+        )
+    elif kind == "pyarrow_parquet_flows":
+        pq.read_table(d / f"flows_{rows}.parquet")
+    return time.perf_counter() - t0
+
+
+def _status_mib(field: str) -> float:
+    """``VmRSS``/``VmHWM`` of this process in MiB (Linux); ``ru_maxrss`` elsewhere.
+
+    ``ru_maxrss`` survives ``exec`` on Linux (a fresh subprocess reports its
+    parent's peak), so the per-process ``/proc`` figures are used.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _reset_peak() -> None:
+    """Start ``VmHWM`` again from the current resident size (Linux 4.0+)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=300_000)
@@ -144,46 +231,57 @@ def main() -> None:
     ap.add_argument("--baseline", type=Path, help="a src folder with the code before the change")
     args = ap.parse_args()
     if args.case:
+        import pyarrow  # noqa: F401 - imported before the "after imports" size
+
+        import refgraph  # noqa: F401
+
+        before = _status_mib("VmRSS")
+        _reset_peak()
         seconds = _case(args.case, args.dir, args.rows)
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(json.dumps([seconds, peak]))
+        peak = _status_mib("VmHWM")
+        print(json.dumps([seconds, peak, peak - before]))
         return
     make_files(args.dir, args.rows)
-    srcs = {"after": str(Path(__file__).resolve().parents[1] / "src")}
+    here = str(Path(__file__).resolve().parents[1] / "src")
+    srcs = {"after": here}
     if args.baseline:
         srcs = {"before": str(args.baseline), **srcs}
-    out: dict[str, dict[str, float]] = {k: {} for k in srcs}
+    out: dict[str, dict[str, float]] = {}
     for kind in args.cases:
-        times: dict[str, list[float]] = {k: [] for k in srcs}
-        peaks: dict[str, float] = {}
-        for _ in range(args.repeat):  # interleaved, so load on the machine hits both alike
-            for label, src in srcs.items():
+        labels = dict(srcs)
+        if kind in PYARROW:  # the plain pyarrow read of the same file, interleaved too
+            labels["pyarrow"] = here
+        runs: dict[str, list[tuple[float, float, float]]] = {k: [] for k in labels}
+        for _ in range(args.repeat):  # interleaved, so load on the machine hits all alike
+            for label, src in labels.items():
+                case = PYARROW[kind] if label == "pyarrow" else kind
+                cmd = [sys.executable, __file__, "--case", case, "--dir", str(args.dir)]
                 run = subprocess.run(
-                    [
-                        sys.executable,
-                        __file__,
-                        "--case",
-                        kind,
-                        "--dir",
-                        str(args.dir),
-                        "--rows",
-                        str(args.rows),
-                    ],
+                    [*cmd, "--rows", str(args.rows)],
                     check=True,
                     capture_output=True,
                     text=True,
                     env={**os.environ, "PYTHONPATH": src},
                 )
-                seconds, peak = json.loads(run.stdout)
-                times[label].append(seconds)
-                peaks[label] = max(peaks.get(label, 0.0), peak)
+                runs[label].append(tuple(json.loads(run.stdout)))  # type: ignore[arg-type]
         line = f"{kind:20s}"
-        for label in srcs:
-            out[label][kind] = round(min(times[label]), 3)
-            out[label][kind + "_peak_mib"] = round(peaks[label])
-            line += f" {label} {min(times[label]):7.3f} s {peaks[label]:6.0f} MiB"
+        for label, got in runs.items():
+            best = min(r[0] for r in got)
+            peak = max(r[1] for r in got)
+            grew = max(r[2] for r in got)
+            out[f"{kind}:{label}"] = {
+                "seconds": round(best, 3),
+                "rows_per_s": round(args.rows / best),
+                "peak_mib": round(peak),
+                "read_added_mib": round(grew),
+            }
+            line += (
+                f" | {label} {best:6.2f} s {args.rows / best / 1e6:5.2f}M rows/s"
+                f" peak {peak:5.0f} MiB (+{grew:4.0f})"
+            )
         if args.baseline:
-            line += f"  ratio {min(times['after']) / min(times['before']):.2f}"
+            after = min(r[0] for r in runs["after"])
+            line += f" | after/before {after / min(r[0] for r in runs['before']):.2f}"
         print(line, flush=True)
     print(json.dumps(out))
 

@@ -359,3 +359,53 @@ def test_adding_flows_that_would_overflow_raises() -> None:
     )
     with pytest.raises(ValidationError, match="cannot add these flows: sum of duplicate flows"):
         net.add_flows(pd.DataFrame({"source_npi": [NPI_A], "target_npi": [NPI_B], "count": [1]}))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["1234567893", "1003033051", "0123456789", None, "12345", " 1"]),
+            st.sampled_from(["1234567893", "9999999999", None, "x"]),
+            st.sampled_from(["2015-01-01", "2016-01-01", None]),
+            st.sampled_from(["a", "b", None]),
+        ),
+        max_size=40,
+    ),
+    st.sampled_from(["first", False]),
+)
+def test_duplicated_flows_matches_pandas(rows: list[tuple], keep: str | bool) -> None:
+    # the integer-coded duplicate finder against pandas' own duplicated() (missing == missing)
+    from refgraph._validate import duplicated_flows
+
+    cols = list(zip(*rows)) if rows else [[], [], [], []]
+    flows = pd.DataFrame(
+        {
+            "source_npi": pd.array(list(cols[0]), dtype="string"),
+            "target_npi": pd.array(list(cols[1]), dtype="string"),
+            "period_start": pd.to_datetime(pd.Series(list(cols[2]), dtype=object)),
+            "period_end": pd.NaT,
+            "provenance": pd.array(list(cols[3]), dtype="string"),
+        }
+    )
+    got = duplicated_flows(flows, keep)  # type: ignore[arg-type]
+    assert got.tolist() == flows.duplicated(keep=keep).tolist()  # type: ignore[arg-type]
+
+
+def test_npi_text_check_matches_reference_luhn() -> None:
+    # every 10-digit string with a random prefix and each possible last digit, plus
+    # near misses, judged by the Arrow text path and by the textbook Luhn reference
+    rng = np.random.default_rng(7)
+    texts = [f"{p:09d}{d}" for p in rng.integers(0, 10**9, 300) for d in range(10)]
+    texts += [" 1234567893 ", "1234567893.0", "123456789３", "12345678 93", "", None]
+    res = validate_table(
+        pd.DataFrame({"npi": pd.array(texts, dtype="string")}), "physicians", duplicates="keep"
+    )
+    # ASCII digits only: a full-width digit is a digit to str.isdigit but not in an NPI
+    want = [
+        t is not None and t.isascii() and reference_luhn_npi(t.strip().removesuffix(".0"))
+        for t in texts
+    ]
+    accepted = set(res.rejected["row"])
+    assert [i not in accepted for i in range(len(texts))] == want
+    assert sum(want) == 300 + 2  # one check digit a prefix; the padded and ".0" forms

@@ -1,9 +1,13 @@
-"""Vectorised coercion of ZIP, count and date columns, reporting what cannot be coerced."""
+"""Vectorised coercion of ZIP, count and date columns, reporting what cannot be coerced.
+
+Also the integer-coded finder of repeated flow keys used by validation and the readers.
+"""
 
 from __future__ import annotations
 
 import functools
 import warnings
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -311,3 +315,83 @@ def _zip_mismatch(zips: pd.Series, lat: np.ndarray, lon: np.ndarray) -> np.ndarr
             f"(more than {ZIP_MAX_KM:g} km){hint}"
         )
     return reasons
+
+
+#: The columns that identify a flow (rows sharing them are one flow, summed).
+FLOW_KEY = ["source_npi", "target_npi", "period_start", "period_end", "provenance"]
+
+
+def duplicated_flows(
+    flows: pd.DataFrame, keep: Literal["first", False] = False, *, checked: bool = False
+) -> np.ndarray:
+    """Rows of ``flows`` whose key (source, target, period, provenance) is repeated.
+
+    Same answer as ``flows.duplicated(subset=key, keep=keep)`` with missing
+    values equal to each other, computed on integer codes: NPIs of 10 digits
+    become their int64 value (text that is not 10 digits falls back to
+    factorising), the other key columns their factorised codes, and a key
+    column holding one value throughout is left out. ``checked=True`` says
+    the NPIs are known to be 10 ASCII digits (validated flows).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> f = pd.DataFrame({"source_npi": ["1234567893", "1234567893", "1003033051"],
+    ...                   "target_npi": ["1003033051"] * 3, "period_start": pd.NaT,
+    ...                   "period_end": pd.NaT, "provenance": "x"})
+    >>> duplicated_flows(f).tolist()
+    [True, True, False]
+    """
+    codes = {}
+    for k in FLOW_KEY:
+        col = flows[k]
+        if k not in ("source_npi", "target_npi") and _constant(col):
+            continue
+        code = _npi_codes(col, checked) if k in ("source_npi", "target_npi") else None
+        if code is None:
+            code = pd.factorize(col, use_na_sentinel=True)[0].astype(np.int64, copy=False)
+        codes[k] = code
+    src, dst = codes.get("source_npi"), codes.get("target_npi")
+    if src is not None and dst is not None and dst.min(initial=0) >= -1:
+        # one int64 key for the pair: source code (< 2**29) above the target NPI (< 2**34)
+        s_codes, uniques = pd.factorize(src)
+        if len(uniques) < 2**29:
+            del codes["source_npi"], codes["target_npi"]
+            codes["pair"] = (s_codes.astype(np.int64) << 34) | (dst + 1)
+    if len(codes) == 1:
+        return pd.Series(next(iter(codes.values()))).duplicated(keep=keep).to_numpy(dtype=bool)
+    return pd.DataFrame(codes).duplicated(keep=keep).to_numpy(dtype=bool)
+
+
+def _constant(col: pd.Series) -> bool:
+    """Whether ``col`` holds one value (missing counts as a value) in every row."""
+    if len(col) == 0:
+        return True
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind == "M":
+        i8 = col.to_numpy().view(np.int64)
+        return bool((i8 == i8[0]).all())
+    if pd.api.types.is_string_dtype(col.dtype) and not col.dtype == object:
+        if col.isna().all():
+            return True
+        return bool(col.notna().all() and col.min() == col.max())
+    return False
+
+
+def _npi_codes(col: pd.Series, checked: bool) -> np.ndarray | None:
+    """NPI strings as int64 (missing: -1), or ``None`` when some are not 10 ASCII digits."""
+    if not pd.api.types.is_string_dtype(col.dtype):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.chunked_array(pa.array(col.array, type=pa.large_string()))
+    except (pa.ArrowException, TypeError, ValueError):
+        return None
+    if (
+        not checked
+        and not pc.all(pc.match_substring_regex(arr, r"^[0-9]{10}$"), skip_nulls=True).as_py()
+    ):
+        return None
+    ints = pc.fill_null(pc.cast(arr, pa.int64()), -1)
+    return np.asarray(ints.to_numpy(), dtype=np.int64)

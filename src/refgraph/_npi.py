@@ -7,6 +7,8 @@ National Provider Identifier Check Digit*).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -143,26 +145,50 @@ def _normalise_npis(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
         s[~whole] = pd.NA
     else:
         s = values.astype("string").str.strip()
-    missing = s.isna().to_numpy() | (s.fillna("") == "").to_numpy()
-    lens = s.str.len().fillna(0).to_numpy()
-    # NPIs written as numbers with a trailing ".0" (spreadsheet exports).
-    dot0 = (lens == 12) & s.str.endswith(".0").fillna(False).to_numpy()
-    if dot0.any():
-        s = s.where(~dot0, s.str.slice(0, 10))
-        lens = np.where(dot0, 10, lens)
-    ten = (lens == 10) & ~missing
-    isdig = s.str.isdigit().fillna(False).to_numpy().astype(bool) & s.str.isascii().fillna(
-        False
-    ).to_numpy().astype(bool)
-    cand = ten & isdig
-    ok = np.zeros(n, dtype=bool)
-    if cand.any():
-        raw = s[cand].to_numpy(dtype=object).astype("S10")
-        ok[cand] = _luhn_ok_digits(
-            np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(-1, 10) - np.uint8(48)
-        )
+    return _normalise_npi_text(s, reasons)
+
+
+def _normalise_npi_text(s: pd.Series, reasons: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    """The text case of :func:`_normalise_npis`, on Arrow strings (no Python objects).
+
+    ``s`` is stripped text; a 10-digit NPI written as a number with a
+    trailing ``".0"`` (spreadsheet exports) is read without it.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.chunked_array(pa.array(s.array, type=pa.large_string()))
+    missing = pc.fill_null(pc.equal(arr, ""), True).to_numpy(zero_copy_only=False)
+    # ASCII digits only: str.isdigit would also take other scripts' digits
+    cand_pa = pc.fill_null(pc.match_substring_regex(arr, r"^[0-9]{10}(?:\.0)?$"), False)
+    cand = np.asarray(cand_pa.to_numpy(zero_copy_only=False), dtype=bool)
+    ok = np.zeros(len(s), dtype=bool)
+    if cand.all() and pc.all(pc.equal(pc.binary_length(arr), 10)).as_py():
+        ten = arr  # the usual clean column: no ".0" to cut, no copy to filter
+        ok[:] = _luhn_ok_digits(_digit_matrix(arr.combine_chunks()))
+    else:
+        ten = pc.utf8_slice_codeunits(arr, 0, 10)
+        if cand.any():
+            ok[cand] = _luhn_ok_digits(_digit_matrix(pc.filter(ten, cand_pa).combine_chunks()))
     reasons[~missing & ~cand] = "NPI must be a string of 10 digits"
     reasons[cand & ~ok] = "NPI check digit is wrong"
     reasons[missing] = "missing NPI"
-    s = s.where(ok, pd.NA)
-    return s, reasons
+    if ok.all() and ten is arr:  # every value valid as it stands: keep the column itself
+        return s, reasons
+    out = pc.if_else(pa.chunked_array([pa.array(ok)]), ten, pa.scalar(None, pa.large_string()))
+    values = pd.array(out.cast(pa.string()), dtype=s.dtype) if len(s) else s.where(ok, pd.NA)
+    return pd.Series(values, index=s.index), reasons
+
+
+def _digit_matrix(arr: Any) -> np.ndarray:
+    """The ``(n, 10)`` digit values of an Arrow large-string array of 10 ASCII digits each.
+
+    Read straight from the array's character buffer (no Python strings).
+    """
+    n = len(arr)
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + n + 1]
+    if not (np.diff(offsets) == 10).all():  # pragma: no cover - callers pass 10-digit text
+        raise ValueError("expected 10 characters in every value")
+    data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
+    start = int(offsets[0])
+    return data[start : start + 10 * n].reshape(n, 10) - np.uint8(48)

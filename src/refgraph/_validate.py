@@ -17,12 +17,14 @@ import numpy as np
 import pandas as pd
 
 from ._coerce import (
+    FLOW_KEY,
     MAX_COUNT,
     _bool_values,
     _coerce_count,
     _coerce_date,
     _coerce_zip,
     _zip_mismatch,
+    duplicated_flows,
 )
 from ._errors import ValidationError
 from ._npi import _normalise_npis
@@ -36,6 +38,7 @@ FUTURE_DAYS = 366
 __all__ = [
     "REJECT_COLUMNS",
     "IngestResult",
+    "duplicated_flows",  # re-exported from _coerce for the readers
     "validate_table",
 ]
 
@@ -281,8 +284,7 @@ def validate_table(
                 rej.add(cnt.isna().to_numpy() & ~bad, col.name, raw_values, "missing count")
             out[col.name] = cnt
         elif col.kind == "float":
-            num = pd.to_numeric(_without_bools(raw), errors="coerce")
-            fl = num.to_numpy(dtype="float64", na_value=np.nan)
+            fl = _float_values(raw)
             present = raw.notna().to_numpy()
             if raw.dtype == object or pd.api.types.is_string_dtype(raw.dtype):
                 present = present & (raw.astype("string").str.strip().fillna("") != "").to_numpy()
@@ -394,7 +396,7 @@ def validate_table(
         )
 
     good = ~rej.bad
-    accepted = result.loc[good]
+    accepted = result if good.all() else result.loc[good]  # no copy of a clean table
     n_accepted_rows = int(good.sum())
 
     if duplicates != "keep" and schema.key and len(accepted):
@@ -416,7 +418,8 @@ def validate_table(
                 accepted = accepted.loc[~dup]
                 n_accepted_rows -= int(dup.sum())
         else:  # aggregate flows, rejecting groups whose sums would pass MAX_COUNT
-            over = _overflowing_groups(accepted)
+            dup_all = duplicated_flows(accepted, checked=True)
+            over = _overflowing_groups(accepted, dup_all)
             if over.any():
                 mask = np.zeros(n, dtype=bool)
                 mask[np.flatnonzero(good)[over]] = True
@@ -428,7 +431,8 @@ def validate_table(
                 )
                 accepted = accepted.loc[~over]
                 n_accepted_rows -= int(over.sum())
-            accepted = _aggregate_flows(accepted)
+                dup_all = duplicated_flows(accepted, checked=True)
+            accepted = _aggregate_flows(accepted, dup_all)
 
     rejected = rej.frame()
     accepted = accepted.reset_index(drop=True)
@@ -441,6 +445,22 @@ def validate_table(
     return res
 
 
+def _float_values(raw: pd.Series) -> np.ndarray:
+    """``raw`` as float64, unparseable values NaN; clean Arrow text is cast by Arrow."""
+    if pd.api.types.is_string_dtype(raw.dtype) and raw.dtype != object:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        try:  # strict: any odd text fails the cast and the column goes through pandas
+            cast = pc.cast(pa.array(raw.array, type=pa.large_string()), pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            pass
+        else:
+            return np.asarray(cast.to_numpy(zero_copy_only=False), dtype=np.float64)
+    num = pd.to_numeric(_without_bools(raw), errors="coerce")
+    return num.to_numpy(dtype="float64", na_value=np.nan)
+
+
 def _without_bools(raw: pd.Series) -> pd.Series:
     """``raw`` with booleans made missing (a boolean is not a number here)."""
     bools = _bool_values(raw)
@@ -450,11 +470,13 @@ def _without_bools(raw: pd.Series) -> pd.Series:
 def _empty_column(kind: str, n: int) -> pd.Series:
     if kind in ("lat", "lon", "float"):
         return pd.Series(np.full(n, np.nan))
-    if kind == "count":
-        return pd.Series(pd.array([pd.NA] * n, dtype="Int64"))
+    if kind == "count":  # built from arrays: a list of n Python NAs costs seconds at 1M rows
+        return pd.Series(pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, bool)))
     if kind == "date":
         return pd.Series(np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"))
-    return pd.Series(pd.array([pd.NA] * n, dtype="string"))
+    import pyarrow as pa
+
+    return pd.Series(pd.array(pa.nulls(n, pa.large_string()), dtype="string"))
 
 
 def _fill_specialty(result: pd.DataFrame) -> None:
@@ -483,7 +505,7 @@ def _fill_specialty(result: pd.DataFrame) -> None:
     result["specialty"] = pd.array(out, dtype="string")
 
 
-_FLOW_KEY = ["source_npi", "target_npi", "period_start", "period_end", "provenance"]
+_FLOW_KEY = FLOW_KEY
 
 
 def _summed_columns(flows: pd.DataFrame) -> list[str]:
@@ -491,13 +513,14 @@ def _summed_columns(flows: pd.DataFrame) -> list[str]:
     return [c for c in extras if c.endswith("_count") and pd.api.types.is_numeric_dtype(flows[c])]
 
 
-def _overflowing_groups(flows: pd.DataFrame) -> np.ndarray:
+def _overflowing_groups(flows: pd.DataFrame, dup: np.ndarray | None = None) -> np.ndarray:
     """Rows of duplicate-flow groups whose summed counts would exceed :data:`MAX_COUNT`.
 
     The sums are taken in float64 first: below 2**62 the int64 sum is exact
     and decides; at or above it the group is over the bound either way.
     """
-    dup = flows.duplicated(subset=_FLOW_KEY, keep=False).to_numpy(dtype=bool)
+    if dup is None:
+        dup = duplicated_flows(flows)
     out = np.zeros(len(flows), dtype=bool)
     if not dup.any():
         return out
@@ -535,7 +558,7 @@ def add_line_rejects(res: IngestResult, lines: pd.DataFrame, n_lines: int) -> In
     return res
 
 
-def _aggregate_flows(flows: pd.DataFrame) -> pd.DataFrame:
+def _aggregate_flows(flows: pd.DataFrame, dup: np.ndarray | None = None) -> pd.DataFrame:
     """Merge flows that share source, target, period and provenance.
 
     ``count`` and ``patients`` are summed (``patients`` stays missing when
@@ -544,7 +567,8 @@ def _aggregate_flows(flows: pd.DataFrame) -> pd.DataFrame:
     keys go through the group-by, so the common case stays fast.
     """
     key = _FLOW_KEY
-    dup = flows.duplicated(subset=key, keep=False).to_numpy(dtype=bool)
+    if dup is None:
+        dup = duplicated_flows(flows)
     if not dup.any():
         return flows
     part = flows.loc[dup]

@@ -31,6 +31,7 @@ import lzma
 import re
 import zlib
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,6 +55,9 @@ NULL_VALUES: tuple[str, ...] = tuple(pacsv.ConvertOptions().null_values)
 _READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, pa.ArrowException, ValueError)
 _MAX_SHOWN = 200  # characters of a rejected line kept in ``value``
 
+#: Seconds a read runs before its progress bar appears (so short reads draw nothing).
+PROGRESS_DELAY = 2.0
+
 
 @dataclass
 class TextChunk:
@@ -75,23 +79,32 @@ class TextFile:
     chunks: Iterator[TextChunk]
 
 
-def _raw_stream(path: Path) -> Any:
-    """The decompressed bytes of ``path`` (compression told by magic bytes, then name)."""
+def _raw_stream(path: Path, stack: ExitStack) -> tuple[Any, Any]:
+    """The decompressed bytes of ``path`` and the file under them (whose position is progress).
+
+    Compression is told by magic bytes, then by name. Both are closed by ``stack``.
+    """
     with open(path, "rb") as f:
         magic = f.read(10)
     name = path.name.lower()
     if magic[:2] == b"\x1f\x8b":
-        return gzip.open(path, "rb")
+        raw = stack.enter_context(open(path, "rb"))
+        return stack.enter_context(gzip.GzipFile(fileobj=raw, mode="rb")), raw
     if magic[:3] == b"BZh" and magic[4:10] == b"1AY&SY":
-        return bz2.open(path, "rb")
+        raw = stack.enter_context(open(path, "rb"))
+        return stack.enter_context(bz2.BZ2File(raw, "rb")), raw
     if magic[:6] == b"\xfd7zXZ\x00":
-        return lzma.open(path, "rb")
+        raw = stack.enter_context(open(path, "rb"))
+        return stack.enter_context(lzma.LZMAFile(raw, "rb")), raw
     if name.endswith((".zst", ".lz4")):
-        return pa.input_stream(str(path), compression="detect")
+        raw = stack.enter_context(open(path, "rb"))
+        kind = "zstd" if name.endswith(".zst") else "lz4"
+        return stack.enter_context(pa.input_stream(raw, compression=kind)), raw
     for suffix, kind in ((".gz", "gzip"), (".bz2", "bzip2"), (".xz", "xz")):
         if name.endswith(suffix) and magic:
             raise ValidationError(f"{path.name}: named {suffix} but is not {kind} data")
-    return open(path, "rb")
+    raw = stack.enter_context(open(path, "rb"))
+    return raw, raw
 
 
 def _fail(path: Path, exc: BaseException) -> ValidationError:
@@ -101,30 +114,63 @@ def _fail(path: Path, exc: BaseException) -> ValidationError:
     )
 
 
+def _progress_bar(path: Path) -> Any:
+    """A tqdm bar over the bytes of ``path`` read so far, or ``None`` when bars are off."""
+    import sys
+
+    from ..config import config
+
+    if not config.show_progress(sys.stderr):
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=path.stat().st_size,
+        desc=f"read {path.name}",
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        delay=PROGRESS_DELAY,
+        file=sys.stderr,
+    )
+
+
 def _blocks(path: Path, block_size: int) -> Iterator[bytes]:
-    """Blocks of whole lines (each ends with a newline) of the decompressed file."""
-    try:
-        stream = _raw_stream(path)
-    except _READ_ERRORS as exc:
-        if isinstance(exc, ValidationError):
-            raise
-        raise _fail(path, exc) from exc
-    rest = b""
-    with stream:
+    """Blocks of whole lines (each ends with a newline) of the decompressed file.
+
+    A progress bar over the bytes of the file on disk (the compressed
+    position for compressed files) is drawn when
+    :meth:`refgraph.config.Config.show_progress` says so and the read takes
+    more than :data:`PROGRESS_DELAY` seconds.
+    """
+    with ExitStack() as stack:
+        try:
+            stream, raw = _raw_stream(path, stack)
+        except _READ_ERRORS as exc:
+            if isinstance(exc, ValidationError):
+                raise
+            raise _fail(path, exc) from exc
+        bar = _progress_bar(path)
+        if bar is not None:
+            stack.callback(bar.close)
+        rest = b""
         while True:
             try:
                 data = stream.read(block_size)
             except _READ_ERRORS as exc:
                 raise _fail(path, exc) from exc
+            if bar is not None:
+                bar.update(raw.tell() - bar.n)
             if not data:
                 break
-            data = rest + data
+            if rest:  # no copies of a whole block when it ends with a line (the usual case)
+                data = rest + data
             cut = data.rfind(b"\n")
             if cut < 0:
                 rest = data
                 continue
             rest = data[cut + 1 :]
-            yield data[: cut + 1]
+            yield data if cut == len(data) - 1 else data[: cut + 1]
     if rest:
         yield rest + b"\n"
 

@@ -7,12 +7,14 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from .._errors import NotFoundError, ValidationError
 from .._validate import (
     IngestResult,
     add_line_rejects,
+    duplicated_flows,
     empty_rejects,
     strict_error,
     validate_table,
@@ -123,9 +125,10 @@ def iter_cms_shared_patients(
             if window is None and wd.notna().any():
                 window = int(wd.dropna().iloc[0])
         yr = df.pop("year") if "year" in df.columns else None
-        if yr is None and year is not None:
-            yr = pd.Series(year, index=df.index)
-        if yr is not None:  # a bad year becomes an unparseable period_start: a reject
+        if yr is None and year is not None:  # checked above: dates, not text to parse
+            df["period_start"] = np.full(len(df), np.datetime64(f"{year:04d}-01-01", "ns"))
+            df["period_end"] = np.full(len(df), np.datetime64(f"{year:04d}-12-31", "ns"))
+        elif yr is not None:  # a bad year becomes an unparseable period_start: a reject
             y = yr.astype("string").str.strip()
             y = y.where(y.str.fullmatch(r"\d{4}").fillna(False), "year " + y.fillna(""))
             df["period_start"] = y + "-01-01"
@@ -230,16 +233,15 @@ def _assemble(parts: list[IngestResult], *, strict: bool, what: str, cls: Any) -
     tables = [p.table for p in parts if len(p.table)]
     rejected = [p.rejected for p in parts if len(p.rejected)]
     n_in = sum(p.n_input for p in parts)
-    flows = pd.concat(tables, ignore_index=True) if tables else None
+    if len(tables) > 1:
+        flows = pd.concat(tables, ignore_index=True)
+    else:  # one block (most files): no copy
+        flows = tables[0] if tables else None
     rej = pd.concat(rejected, ignore_index=True) if rejected else empty_rejects()
     if strict and len(rej):
         raise strict_error(what, rej, n_in)
-    if (
-        flows is not None
-        and flows.duplicated(
-            ["source_npi", "target_npi", "period_start", "period_end", "provenance"]
-        ).any()
-    ):
+    # each block is aggregated already; only flows repeated across blocks are left
+    if flows is not None and len(tables) > 1 and duplicated_flows(flows, checked=True).any():
         merged = validate_table(flows, "flows", duplicates="aggregate")
         if len(merged.rejected):
             raise ValidationError(
