@@ -80,6 +80,41 @@ def _synthetic(_: Path) -> ReferralNetwork:
     return synthetic_region(300, events=True, touchpoints=True)
 
 
+def _tricky(_: Path) -> ReferralNetwork:
+    """Text that CSV must quote, empty text, booleans, gaps and timestamps with a time."""
+    from refgraph import npi_check_digit
+
+    npis = [f"1{i:08d}" for i in range(4)]
+    npis = [p + str(npi_check_digit(p)) for p in npis]
+    phys = pd.DataFrame(
+        {
+            "npi": npis,
+            "name": ['Dr "Quote", MD', "", "line\nbreak", None],
+            "lat": [42.5, np.nan, 1e-5, -0.1],
+            "board_certified": [True, False, True, False],
+        }
+    )
+    flows = pd.DataFrame(
+        {
+            "source_npi": [npis[0], npis[1], npis[2]],
+            "target_npi": [npis[1], npis[2], npis[0]],
+            "count": [3, 1, 2],
+            "period_start": ["2024-01-01", None, "2024-01-01"],
+            "period_end": ["2024-12-31", None, "2024-12-31"],
+            "provenance": ["cms", "crm, manual", None],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2024-01-02 10:30:00.123456", "2024-01-02 10:30:00.123456"]),
+            "source_npi": [npis[0], npis[0]],
+            "target_npi": [npis[1], npis[1]],
+            "status": ["referred", "referred"],
+        }
+    )
+    return ReferralNetwork.from_frames(physicians=phys, flows=flows, events=events)
+
+
 @pytest.fixture
 def store(neo4j_server: Neo4jDevServer):  # type: ignore[no-untyped-def]
     db = Neo4jBackend(neo4j_server.uri, auth=neo4j_server.auth, progress=False)
@@ -93,7 +128,7 @@ def store(neo4j_server: Neo4jDevServer):  # type: ignore[no-untyped-def]
 
 @pytest.mark.neo4j
 @pytest.mark.datasets
-@pytest.mark.parametrize("make", [_ckm, _synthetic], ids=["ckm", "synthetic300"])
+@pytest.mark.parametrize("make", [_ckm, _synthetic, _tricky], ids=["ckm", "synthetic300", "tricky"])
 def test_import_equals_online_write(
     neo4j_server: Neo4jDevServer, store: Neo4jBackend, datasets_dir: Path, make: Any
 ) -> None:
