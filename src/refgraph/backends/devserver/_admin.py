@@ -26,7 +26,9 @@ logger = logging.getLogger("refgraph.backends.devserver")
 #: Main class of ``neo4j-admin`` (in ``neo4j-command-line``; the import command itself is in
 #: ``neo4j-import-tool``, both on the server's classpath).
 _ADMIN_TOOL = "org.neo4j.cli.AdminTool"
-_COUNT_NODES = "MATCH (n) RETURN count(n) AS n"
+_COUNT_NODES = (
+    "MATCH (n) WHERE NOT n:RefgraphTable RETURN count(n) AS n"  # a deleted store keeps its marker
+)
 
 
 def _as_network(net: object) -> ReferralNetwork:
