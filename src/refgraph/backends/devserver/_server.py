@@ -344,13 +344,19 @@ class Neo4jDevServer:
 
         Raises
         ------
-        ValidationError
-            ``net`` is not a network or a saved network folder, or it cannot be
-            written as import files; the server is not touched.
+        ValidationError, NotFoundError
+            ``net`` is not a network or a saved network folder (or nothing is there), or
+            it cannot be written as import files; the server is not touched.
         DevServerError
             The server is not running, the database holds nodes and ``overwrite`` is
             false, or the import failed (the message has the tool's output; the server
             runs again on its old store).
+
+        Examples
+        --------
+        >>> with Neo4jDevServer() as server:  # doctest: +SKIP
+        ...     server.import_network(net)["flows"] == net.n_flows
+        True
         """
         from ._admin import import_network
 
