@@ -22,7 +22,11 @@ Examples
 
 From a shell: ``python -m refgraph.backends.devserver`` (or ``scripts/neo4j-dev-server``) starts a
 server and prints the ``NEO4J_URI``/``NEO4J_USER``/``NEO4J_PASSWORD`` to export;
-``python -m refgraph.backends.devserver --fetch-only`` only downloads the jars.
+``python -m refgraph.backends.devserver --fetch-only`` only downloads the jars, and
+``python -m refgraph.devserver --import NETWORK_DIR`` starts a server and bulk-imports a network
+folder saved by :meth:`refgraph.ReferralNetwork.save` into it
+(:meth:`Neo4jDevServer.import_network`, which runs ``neo4j-admin database import full`` from the
+same jars).
 """
 
 from __future__ import annotations

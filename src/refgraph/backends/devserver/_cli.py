@@ -10,9 +10,9 @@ import sys
 import time
 from collections.abc import Sequence
 
+from ..._errors import RefgraphError
 from ._maven import GDS_VERSION, NEO4J_VERSION, ensure_neo4j
 from ._server import Neo4jDevServer
-from ._tools import DevServerError
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -37,6 +37,13 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--fetch-only", action="store_true", help="only download the jars, then exit"
+    )
+    parser.add_argument(
+        "--import",
+        dest="import_dir",
+        metavar="NETWORK_DIR",
+        default=None,
+        help="bulk-import a network folder written by ReferralNetwork.save once started",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return parser.parse_args(argv)
@@ -65,6 +72,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             dist = ensure_neo4j(args.neo4j_version, args.gds_version)
             print(f"Neo4j {args.neo4j_version} + GDS {args.gds_version} jars ready in {dist}")
             return 0
+        network = None
+        if args.import_dir is not None:
+            from ...network import load
+
+            network = load(args.import_dir)  # a bad folder fails before the server starts
         server = Neo4jDevServer(
             bolt_port=args.port,
             http_port=args.http_port,
@@ -74,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             neo4j_version=args.neo4j_version,
             gds_version=args.gds_version,
         )
-    except (DevServerError, ValueError) as exc:
+    except (RefgraphError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
@@ -84,6 +96,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         server.start(timeout=args.timeout)
+        if network is not None:
+            counts = server.import_network(network)
+            print(
+                f"Imported {args.import_dir}: "
+                + ", ".join(f"{n} {table}" for table, n in counts.items()),
+                flush=True,
+            )
         print(
             f"Neo4j {server.neo4j_version} + GDS {server.gds_version} is ready "
             f"(started in {server.startup_seconds:.1f} s).\n"
@@ -108,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nStopping Neo4j...", flush=True)
         return 0
-    except DevServerError as exc:
+    except RefgraphError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     finally:

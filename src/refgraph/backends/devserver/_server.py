@@ -25,6 +25,8 @@ from ._tools import DevServerError, _find_tool, _free_port, _java_version, _tail
 if TYPE_CHECKING:
     from neo4j import Driver
 
+    from ...network import ReferralNetwork
+
 logger = logging.getLogger("refgraph.backends.devserver")
 
 _ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
@@ -274,26 +276,7 @@ class Neo4jDevServer:
             graceful = self.keep_home or (self._cds_pending is not None and bool(self.gds_version))
         if self._cds_pending is not None and graceful:
             timeout = max(timeout, 180.0)  # shutting down, then writing ~150 MB of archive
-        kill = getattr(signal, "SIGKILL", signal.SIGTERM)
-        process = self._process
-        if process is not None:
-            if process.poll() is None:
-                logger.info(
-                    "Stopping Neo4j dev server (pid %d, %s)",
-                    process.pid,
-                    "clean shutdown" if graceful else "kill",
-                )
-                self._signal(process, signal.SIGTERM if graceful else kill)
-                try:
-                    process.wait(timeout)
-                except subprocess.TimeoutExpired:
-                    logger.warning("Neo4j did not stop in %.0f s; killing it", timeout)
-                    self._signal(process, kill)
-                    process.wait(timeout)
-            # Children of the JVM (there are normally none) share its process group.
-            self._signal(process, kill)
-            self._process = None
-            self._finish_cds(process)
+        self._halt(timeout, graceful)
         if self._console is not None:
             self._console.close()
             self._console = None
@@ -319,6 +302,95 @@ class Neo4jDevServer:
     def __repr__(self) -> str:
         state = "running" if self.is_running() else "stopped"
         return f"<Neo4jDevServer {self.neo4j_version} {self.uri or '(not started)'} {state}>"
+
+    def import_network(
+        self,
+        net: ReferralNetwork | str | os.PathLike[str],
+        *,
+        database: str = "neo4j",
+        overwrite: bool = False,
+        admin_options: Sequence[str] = (),
+        timeout: float = 3600.0,
+    ) -> dict[str, int]:
+        """Replace the server's database by ``net`` with the bulk importer.
+
+        Writes the tables as import files (:func:`refgraph.backends.neo4j.write_import_files`),
+        stops the server, runs ``neo4j-admin database import full`` on the cached jars,
+        starts the server again on the same ports and creates refgraph's constraints and
+        indexes, so the store is what :meth:`Neo4jBackend.write
+        <refgraph.backends.neo4j.Neo4jBackend.write>` would have made. The old store is
+        moved aside during the import and put back if the import fails. Drivers opened
+        earlier reconnect by themselves; GDS projections held in memory are gone.
+
+        Parameters
+        ----------
+        net
+            The network, or a folder written by :meth:`ReferralNetwork.save
+            <refgraph.ReferralNetwork.save>` (loaded with :func:`refgraph.load`).
+        database
+            The database to replace; Neo4j Community has one user database, ``neo4j``.
+        overwrite
+            Allow replacing a database that holds nodes (default: refuse).
+        admin_options
+            More options for the admin tool, e.g. ``["--max-off-heap-memory=2g"]``.
+        timeout
+            Seconds allowed for the import itself.
+
+        Returns
+        -------
+        dict
+            Rows per table in the new store (physicians, practices, flows, events,
+            touchpoints), counted on the restarted server.
+
+        Raises
+        ------
+        ValidationError, NotFoundError
+            ``net`` is not a network or a saved network folder (or nothing is there), or
+            it cannot be written as import files; the server is not touched.
+        DevServerError
+            The server is not running, the database holds nodes and ``overwrite`` is
+            false, or the import failed (the message has the tool's output; the server
+            runs again on its old store).
+
+        Examples
+        --------
+        >>> with Neo4jDevServer() as server:  # doctest: +SKIP
+        ...     server.import_network(net)["flows"] == net.n_flows
+        True
+        """
+        from ._admin import import_network
+
+        return import_network(
+            self,
+            net,
+            database=database,
+            overwrite=overwrite,
+            admin_options=admin_options,
+            timeout=timeout,
+        )
+
+    def _halt(self, timeout: float, graceful: bool) -> None:
+        """Stop the JVM (and its process group); the home directory stays."""
+        kill = getattr(signal, "SIGKILL", signal.SIGTERM)
+        process = self._process
+        if process is not None:
+            if process.poll() is None:
+                logger.info(
+                    "Stopping Neo4j dev server (pid %d, %s)",
+                    process.pid,
+                    "clean shutdown" if graceful else "kill",
+                )
+                self._signal(process, signal.SIGTERM if graceful else kill)
+                try:
+                    process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    logger.warning("Neo4j did not stop in %.0f s; killing it", timeout)
+                    self._signal(process, kill)
+                    process.wait(timeout)
+            # Children of the JVM (there are normally none) share its process group.
+            self._signal(process, kill)
+            self._process = None
+            self._finish_cds(process)
 
     # -- internals ----------------------------------------------------------------------
 
@@ -364,7 +436,9 @@ class Neo4jDevServer:
         conf.update(self._extra_conf)
         return conf
 
-    def _launch(self, java: str, dist: Path, manifest: Mapping[str, Any]) -> None:
+    def _launch(
+        self, java: str, dist: Path, manifest: Mapping[str, Any], *, fresh: bool = True
+    ) -> None:
         assert self.home is not None
         home = self.home
         self.bolt_port = self._bolt_port or _free_port()
@@ -382,9 +456,10 @@ class Neo4jDevServer:
             + "".join(f"{key}={value}\n" for key, value in conf.items()),
             encoding="utf-8",
         )
-        auth_ini = dbms_dir / "auth.ini"
-        auth_ini.write_text(_auth_ini_line(self.user, self.password), encoding="utf-8")
-        auth_ini.chmod(0o600)
+        if fresh:  # read once, when the system database is created
+            auth_ini = dbms_dir / "auth.ini"
+            auth_ini.write_text(_auth_ini_line(self.user, self.password), encoding="utf-8")
+            auth_ini.chmod(0o600)
 
         classpath = os.pathsep.join(
             [*manifest["classpath"], *(str(plugins / name) for name in manifest["plugins"])]
@@ -404,7 +479,7 @@ class Neo4jDevServer:
         ]
         self.log_path = logs_dir / "neo4j.log"
         self.console_log_path = logs_dir / "console.log"
-        self._console = open(self.console_log_path, "wb")  # closed in stop()
+        self._console = open(self.console_log_path, "ab")  # closed in stop()
         env = dict(os.environ)
         env.update({"NEO4J_HOME": str(home), "NEO4J_CONF": str(conf_dir)})
         logger.info(

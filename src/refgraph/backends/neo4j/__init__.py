@@ -34,5 +34,6 @@ paths with Yen's algorithm, on a projection kept across queries); see
 from __future__ import annotations
 
 from ._backend import Neo4jBackend, connect
+from ._import import write_import_files
 
-__all__ = ["Neo4jBackend", "connect"]
+__all__ = ["Neo4jBackend", "connect", "write_import_files"]

@@ -1,0 +1,186 @@
+"""Bulk import into the dev server: ``neo4j-admin database import full`` on the cached jars."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..._errors import ValidationError
+from ._maven import _read_manifest, ensure_neo4j
+from ._tools import DevServerError, _tail_file
+
+if TYPE_CHECKING:
+    from ...network import ReferralNetwork
+    from ._server import Neo4jDevServer
+
+logger = logging.getLogger("refgraph.backends.devserver")
+
+#: Main class of ``neo4j-admin`` (in ``neo4j-command-line``; the import command itself is in
+#: ``neo4j-import-tool``, both on the server's classpath).
+_ADMIN_TOOL = "org.neo4j.cli.AdminTool"
+_COUNT_NODES = (
+    "MATCH (n) WHERE NOT n:RefgraphTable RETURN count(n) AS n"  # a deleted store keeps its marker
+)
+
+
+def _as_network(net: object) -> ReferralNetwork:
+    from ...network import ReferralNetwork, load
+
+    if isinstance(net, ReferralNetwork):
+        return net
+    if isinstance(net, (str, os.PathLike)):
+        return load(os.fspath(net))
+    raise ValidationError(
+        f"net: expected a ReferralNetwork or a folder saved by ReferralNetwork.save, "
+        f"got {type(net).__name__}"
+    )
+
+
+def _expected_counts(net: ReferralNetwork) -> dict[str, int]:
+    """What the store must hold afterwards (flows only between stored physicians)."""
+    npis = set(net.physicians["npi"].astype(str))
+    flows = net.flows
+    both = flows["source_npi"].astype(str).isin(npis) & flows["target_npi"].astype(str).isin(npis)
+    return {
+        "physicians": len(net.physicians),
+        "practices": len(net.tables["practices"]),
+        "flows": int(both.sum()),
+        "events": len(net.tables["events"]),
+        "touchpoints": len(net.tables["touchpoints"]),
+    }
+
+
+def _relaunch(server: Neo4jDevServer, timeout: float = 180.0) -> None:
+    """Start the JVM again in the same home, on the same ports, with the store on disk."""
+    java = server._resolve_java()
+    dist = ensure_neo4j(
+        server.neo4j_version, server.requested_gds_version, cache_dir=server._cache_dir
+    )
+    manifest = _read_manifest(dist, server.neo4j_version, server.requested_gds_version)
+    if manifest is None:  # pragma: no cover - checked when the server started
+        raise DevServerError(f"the jar cache in {dist} is incomplete")
+    server._bolt_port, server._http_port = server.bolt_port, server.http_port
+    if server._console is not None:
+        server._console.close()
+        server._console = None
+    server._launch(java, dist, manifest, fresh=False)
+    server._wait_until_ready(time.monotonic() + timeout)
+
+
+def _run_import(
+    server: Neo4jDevServer, options: Sequence[str], database: str, folder: Path, timeout: float
+) -> float:
+    """Run the admin tool on the stopped server's home; return its wall time in seconds."""
+    assert server.home is not None
+    dist = ensure_neo4j(
+        server.neo4j_version, server.requested_gds_version, cache_dir=server._cache_dir
+    )
+    manifest = _read_manifest(dist, server.neo4j_version, server.requested_gds_version)
+    assert manifest is not None
+    command = [
+        server._resolve_java(),
+        f"-Xmx{server.heap}",
+        "-cp",
+        os.pathsep.join(manifest["classpath"]),
+        _ADMIN_TOOL,
+        "database",
+        "import",
+        "full",
+        "--overwrite-destination=true",
+        f"--report-file={folder / 'import.report'}",
+        *options,
+        database,
+    ]
+    env = dict(os.environ)
+    env.update({"NEO4J_HOME": str(server.home), "NEO4J_CONF": str(server.home / "conf")})
+    log = server.home / "logs" / "import.log"
+    logger.info("Bulk import into %s: %s", database, shlex.join(command[4:]))
+    started = time.monotonic()
+    with open(log, "wb") as out:
+        try:
+            result = subprocess.run(
+                command,
+                cwd=server.home,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise DevServerError(f"the bulk import did not finish in {timeout:.0f} s") from exc
+    if result.returncode != 0:
+        raise DevServerError(
+            f"neo4j-admin database import full failed (exit code {result.returncode}); "
+            f"the server runs again on its previous store\n--- last lines of {log} ---\n"
+            + _tail_file(log, 40)
+        )
+    return time.monotonic() - started
+
+
+def import_network(
+    server: Neo4jDevServer,
+    net: ReferralNetwork | str | os.PathLike[str],
+    *,
+    database: str,
+    overwrite: bool,
+    admin_options: Sequence[str],
+    timeout: float,
+) -> dict[str, int]:
+    """Body of :meth:`Neo4jDevServer.import_network` (same parameters)."""
+    from ..neo4j import Neo4jBackend, write_import_files
+
+    network = _as_network(net)
+    if database != "neo4j":
+        raise DevServerError(
+            f"database {database!r}: the Community server has one user database, 'neo4j'"
+        )
+    if not server.is_running() or server.home is None:
+        raise DevServerError("the server is not started")
+    with server.driver() as driver:
+        records, _, _ = driver.execute_query(_COUNT_NODES, database_=database)
+    held = int(records[0]["n"])
+    if held and not overwrite:
+        raise DevServerError(
+            f"database {database!r} holds {held} nodes; pass overwrite=True to replace them"
+        )
+    expected = _expected_counts(network)
+    folder = Path(tempfile.mkdtemp(prefix="import-", dir=server.home))
+    try:
+        options = [*write_import_files(network, folder / "files"), *admin_options]
+        data = server.home / "data"
+        stores = [data / "databases" / database, data / "transactions" / database]
+        aside = folder / "previous"
+        aside.mkdir()
+        server._halt(120.0, graceful=True)
+        for i, path in enumerate(stores):
+            if path.exists():
+                path.rename(aside / str(i))
+        try:
+            seconds = _run_import(server, options, database, folder, timeout)
+        except BaseException:
+            for i, path in enumerate(stores):
+                if (aside / str(i)).exists():
+                    shutil.rmtree(path, ignore_errors=True)
+                    (aside / str(i)).rename(path)
+            _relaunch(server)
+            raise
+        _relaunch(server)
+        logger.info("Bulk import of %d flows took %.1f s", expected["flows"], seconds)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    with Neo4jBackend(server.uri, auth=server.auth, database=database, progress=False) as db:
+        db.setup_schema()
+        counts = db.counts()
+    if counts != expected:
+        raise DevServerError(f"the imported store holds {counts}, expected {expected}")
+    return counts

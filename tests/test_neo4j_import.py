@@ -1,0 +1,231 @@
+"""Bulk import into the dev server: the store must be indistinguishable from an online write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from refgraph import ReferralNetwork, ValidationError
+from refgraph.backends.devserver import DevServerError, Neo4jDevServer, main
+from refgraph.backends.neo4j import Neo4jBackend, write_import_files
+
+_NODES = "MATCH (n) RETURN labels(n) AS l, properties(n) AS p"
+_RELS = (
+    "MATCH (a)-[r]->(b) RETURN type(r) AS t, coalesce(a.npi, '') AS a, "
+    "coalesce(b.npi, b.practice_id) AS b, properties(r) AS p"
+)
+_CONSTRAINTS = (
+    "SHOW CONSTRAINTS YIELD name, type, entityType, labelsOrTypes, properties "
+    "RETURN name, type, entityType, labelsOrTypes, properties ORDER BY name"
+)
+_INDEXES = (
+    "SHOW INDEXES YIELD name, type, entityType, labelsOrTypes, properties, owningConstraint "
+    "WHERE name STARTS WITH 'refgraph' "
+    "RETURN name, type, entityType, labelsOrTypes, properties, owningConstraint ORDER BY name"
+)
+
+
+def _typed(v: Any) -> Any:
+    """A value with its Neo4j type, so ``1`` (long) and ``1.0`` (double) differ."""
+    if isinstance(v, list):
+        return ("list", tuple(_typed(x) for x in v))
+    return (type(v).__name__, repr(v))
+
+
+def _dump(db: Neo4jBackend) -> dict[str, Any]:
+    """Everything in the store with value types, except the random change marker."""
+    nodes = []
+    for r in db._read(_NODES):
+        props = {k: _typed(v) for k, v in r["p"].items() if k != "version"}
+        nodes.append((tuple(r["l"]), tuple(sorted(props.items()))))
+    rels = [
+        (r["t"], r["a"], r["b"], tuple(sorted((k, _typed(v)) for k, v in r["p"].items())))
+        for r in db._read(_RELS)
+    ]
+    return {
+        "nodes": sorted(nodes),
+        "rels": sorted(rels),
+        "constraints": db._read(_CONSTRAINTS),
+        "indexes": db._read(_INDEXES),
+        "marker": db._read("MATCH (m:RefgraphTable {name: '_store'}) RETURN m.version AS v"),
+    }
+
+
+def _assert_same_tables(a: ReferralNetwork, b: ReferralNetwork) -> None:
+    for t in ("physicians", "practices", "flows", "events", "touchpoints"):
+        x, y = a.tables[t], b.tables[t]
+        assert list(x.columns) == list(y.columns), t
+        assert list(x.dtypes.astype(str)) == list(y.dtypes.astype(str)), t
+        if len(x) == 0 and len(y) == 0:
+            continue
+        keys = list(x.columns)
+        xs = x.sort_values(keys, na_position="first").reset_index(drop=True)
+        ys = y.sort_values(keys, na_position="first").reset_index(drop=True)
+        pd.testing.assert_frame_equal(xs, ys, check_dtype=True, obj=t)
+
+
+def _ckm(datasets_dir: Path) -> ReferralNetwork:
+    from refgraph.datasets import ckm_network
+
+    return ckm_network(datasets_dir / "ckm", aggregate=True)
+
+
+def _synthetic(_: Path) -> ReferralNetwork:
+    from refgraph.datasets import synthetic_region
+
+    return synthetic_region(300, events=True, touchpoints=True)
+
+
+def _tricky(_: Path) -> ReferralNetwork:
+    """Text that CSV must quote, empty text, booleans, gaps and timestamps with a time."""
+    from refgraph import npi_check_digit
+
+    npis = [f"1{i:08d}" for i in range(4)]
+    npis = [p + str(npi_check_digit(p)) for p in npis]
+    phys = pd.DataFrame(
+        {
+            "npi": npis,
+            "name": ['Dr "Quote", MD', "", "line\nbreak", None],
+            "lat": [42.5, np.nan, 1e-5, -0.1],
+            "board_certified": [True, False, True, False],
+        }
+    )
+    flows = pd.DataFrame(
+        {
+            "source_npi": [npis[0], npis[1], npis[2]],
+            "target_npi": [npis[1], npis[2], npis[0]],
+            "count": [3, 1, 2],
+            "period_start": ["2024-01-01", None, "2024-01-01"],
+            "period_end": ["2024-12-31", None, "2024-12-31"],
+            "provenance": ["cms", "crm, manual", None],
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "date": pd.to_datetime(["2024-01-02 10:30:00.123456", "2024-01-02 10:30:00.123456"]),
+            "source_npi": [npis[0], npis[0]],
+            "target_npi": [npis[1], npis[1]],
+            "status": ["referred", "referred"],
+        }
+    )
+    return ReferralNetwork.from_frames(physicians=phys, flows=flows, events=events)
+
+
+@pytest.fixture
+def store(neo4j_server: Neo4jDevServer):  # type: ignore[no-untyped-def]
+    db = Neo4jBackend(neo4j_server.uri, auth=neo4j_server.auth, progress=False)
+    db.delete(everything=True)
+    try:
+        yield db
+    finally:
+        db.delete(everything=True)
+        db.close()
+
+
+@pytest.mark.neo4j
+@pytest.mark.datasets
+@pytest.mark.parametrize("make", [_ckm, _synthetic, _tricky], ids=["ckm", "synthetic300", "tricky"])
+def test_import_equals_online_write(
+    neo4j_server: Neo4jDevServer, store: Neo4jBackend, datasets_dir: Path, make: Any
+) -> None:
+    from refgraph import centrality
+
+    net = make(datasets_dir)
+    store.write(net)
+    online = _dump(store)
+    online_net = store.read()
+    online_pr = centrality.pagerank(online_net, tol=1e-12)
+
+    counts = neo4j_server.import_network(net, overwrite=True)
+    assert counts == store.counts()
+    assert counts["flows"] == net.n_flows and counts["physicians"] == net.n_physicians
+    imported = _dump(store)
+    # every node and relationship, property by property with its Neo4j type
+    assert imported["nodes"] == online["nodes"]
+    assert imported["rels"] == online["rels"]
+    assert imported["constraints"] == online["constraints"]
+    assert len(imported["constraints"]) == 5
+    assert imported["indexes"] == online["indexes"]
+    # a new change marker, like any write
+    assert imported["marker"][0]["v"] and imported["marker"] != online["marker"]
+
+    back = store.read()
+    _assert_same_tables(online_net, back)
+    _assert_same_tables(net, back)
+    pr = centrality.pagerank(back, tol=1e-12)  # GDS on the imported store
+    np.testing.assert_allclose(
+        pr.loc[online_pr.index, "pagerank"], online_pr["pagerank"], rtol=1e-9, atol=1e-12
+    )
+    memory = centrality.pagerank(net, tol=1e-12)
+    np.testing.assert_allclose(
+        pr.loc[memory.index, "pagerank"], memory["pagerank"], rtol=1e-4, atol=1e-7
+    )
+
+
+@pytest.mark.neo4j
+def test_import_from_saved_folder(
+    neo4j_server: Neo4jDevServer, store: Neo4jBackend, tmp_path: Path
+) -> None:
+    from refgraph.datasets import synthetic_region
+
+    net = synthetic_region(60, seed=3)
+    folder = net.save(tmp_path / "net")
+    counts = neo4j_server.import_network(folder)  # the store is empty: no overwrite needed
+    assert counts["flows"] == net.n_flows
+    _assert_same_tables(net, store.read())
+
+
+@pytest.mark.neo4j
+def test_bad_input_leaves_the_server_and_its_data(
+    neo4j_server: Neo4jDevServer, store: Neo4jBackend, tmp_path: Path
+) -> None:
+    from refgraph.datasets import synthetic_region
+
+    net = synthetic_region(40, seed=4)
+    store.write(net)
+    before = store.counts()
+    pid = neo4j_server.pid
+    not_a_network = tmp_path / "notes"
+    not_a_network.mkdir()
+    (not_a_network / "readme.txt").write_text("hello")
+    with pytest.raises(ValidationError, match="notes"):
+        neo4j_server.import_network(not_a_network, overwrite=True)
+    # the store holds data: refused without overwrite
+    with pytest.raises(DevServerError, match="overwrite=True"):
+        neo4j_server.import_network(net)
+    assert neo4j_server.pid == pid and neo4j_server.is_running()
+    assert store.counts() == before
+
+    # the admin tool itself fails: the server runs again on its previous store
+    with pytest.raises(DevServerError, match="import full failed"):
+        neo4j_server.import_network(
+            synthetic_region(20, seed=5), overwrite=True, admin_options=["--no-such-option"]
+        )
+    assert neo4j_server.is_running()
+    assert store.counts() == before
+    _assert_same_tables(net, store.read())
+
+
+def test_cli_rejects_a_folder_that_is_not_a_network(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # fails before any server starts
+    assert main(["--import", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and str(tmp_path) in err
+
+
+def test_import_files_refuse_mixed_types(tmp_path: Path) -> None:
+    flows = pd.DataFrame({"source_npi": ["1234567893"], "target_npi": ["1003033051"], "count": [7]})
+    net = ReferralNetwork.from_frames(flows=flows)
+    write_import_files(net, tmp_path / "ok")
+    with pytest.raises(ValidationError, match="holds import files already"):
+        write_import_files(net, tmp_path / "ok")
+    phys = net.physicians.assign(extra=pd.Series([1, "x"], dtype=object))
+    mixed = ReferralNetwork.from_frames(physicians=phys, flows=flows)
+    with pytest.raises(ValidationError, match="extra"):
+        write_import_files(mixed, tmp_path / "mixed")
