@@ -58,7 +58,7 @@ def run_demo(
     ...         run_demo(Path(d) / "demo", n_physicians=0)
     ...     except ValueError as exc:
     ...         print(exc, "|", (Path(d) / "demo").exists())
-    n_physicians: expected an integer >= 2, got 0 | False
+    n_physicians: expected an integer in [2, 5000000], got 0 | False
     """
     from ..datasets import synthetic_region
 
