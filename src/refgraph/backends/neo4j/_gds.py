@@ -52,26 +52,13 @@ class _GdsMixin(_Connection):
             scale = float(cost_csr(net, str(options["weight"]))[1] or 1)
         graph = f"refgraph_{uuid.uuid4().hex}"
         try:
+            flows: dict[str, Any]
             if induced:
-                self._write(
-                    _Q["gds_project"],
-                    ids=ids,
-                    weight=weight,
-                    graph=graph,
-                    undirected=undirected,
-                    scale=scale,
-                )
+                query, flows = _Q["gds_project"], {"ids": ids, "weight": weight}
             else:
                 s, t, w = _pairs(net, weight)
-                self._write(
-                    _Q["gds_project_pairs"],
-                    s=s,
-                    t=t,
-                    w=w,
-                    graph=graph,
-                    undirected=undirected,
-                    scale=scale,
-                )
+                query, flows = _Q["gds_project_pairs"], {"s": s, "t": t, "w": w}
+            self._write(query, graph=graph, undirected=undirected, scale=scale, **flows)
             return self._run_projected(algorithm, graph, ids, options, net.npis)
         finally:
             try:
