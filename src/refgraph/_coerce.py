@@ -270,19 +270,32 @@ ZIP_MAX_KM = 500.0
 
 
 @functools.lru_cache(maxsize=1)
-def _zip_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sorted 5-digit ZIP codes and their centroids from the ``zipcodes`` package."""
+def zip_frame() -> pd.DataFrame:
+    """ZIP codes of the ``zipcodes`` package, one row each, sorted: city, state, centroid."""
     import zipcodes
 
     rows = zipcodes.list_all()
-    z = np.array([r["zip_code"] for r in rows], dtype=object)
-    lat = pd.to_numeric(pd.Series([r.get("lat") for r in rows]), errors="coerce").to_numpy()
-    lon = pd.to_numeric(pd.Series([r.get("long") for r in rows]), errors="coerce").to_numpy()
-    order = np.argsort(z, kind="stable")
-    z, lat, lon = z[order], lat[order], lon[order]
-    first = np.ones(len(z), dtype=bool)
-    first[1:] = z[1:] != z[:-1]
-    return z[first].astype(str), lat[first], lon[first]
+    df = pd.DataFrame(
+        {
+            "zip": [r["zip_code"] for r in rows],
+            "city": [r.get("city") for r in rows],
+            "state": [r.get("state") for r in rows],
+            "lat": pd.to_numeric(pd.Series([r.get("lat") for r in rows]), errors="coerce"),
+            "lon": pd.to_numeric(pd.Series([r.get("long") for r in rows]), errors="coerce"),
+            "active": [bool(r.get("active")) for r in rows],
+            "zip_type": [r.get("zip_code_type") for r in rows],
+        }
+    )
+    df = df.drop_duplicates("zip").set_index("zip").sort_index()
+    df.index = df.index.astype("string")
+    return df
+
+
+@functools.lru_cache(maxsize=1)
+def _zip_table() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sorted 5-digit ZIP codes and their centroids, as arrays for ``searchsorted``."""
+    z = zip_frame()
+    return z.index.to_numpy(dtype=str), z["lat"].to_numpy(float), z["lon"].to_numpy(float)
 
 
 def _zip_mismatch(zips: pd.Series, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:

@@ -7,7 +7,6 @@ lazily, inside the functions that need it.
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
 import time
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._coerce import zip_frame as _zip_frame
 from .._errors import ValidationError
 from .._optional import require
 from .._params import check_float, check_int
@@ -41,27 +41,6 @@ _sleep: Callable[[float], None] = time.sleep
 
 
 # ----------------------------------------------------------------------------- ZIP centroids
-@functools.lru_cache(maxsize=1)
-def _zip_frame() -> pd.DataFrame:
-    import zipcodes
-
-    rows = zipcodes.list_all()
-    df = pd.DataFrame(
-        {
-            "zip": [r["zip_code"] for r in rows],
-            "city": [r.get("city") for r in rows],
-            "state": [r.get("state") for r in rows],
-            "lat": pd.to_numeric(pd.Series([r.get("lat") for r in rows]), errors="coerce"),
-            "lon": pd.to_numeric(pd.Series([r.get("long") for r in rows]), errors="coerce"),
-            "active": [bool(r.get("active")) for r in rows],
-            "zip_type": [r.get("zip_code_type") for r in rows],
-        }
-    )
-    df = df.drop_duplicates("zip").set_index("zip").sort_index()
-    df.index = df.index.astype("string")
-    return df
-
-
 def zip_centroids(*, active_only: bool = False) -> pd.DataFrame:
     """US ZIP code centroids shipped by the offline ``zipcodes`` package.
 
