@@ -235,7 +235,7 @@ def _queries(net: ReferralNetwork, n: int, seed: int) -> list[dict[str, Any]]:
         if rnd.random() < 0.15 and "zip" in net.physicians.columns:
             zips = net.physicians.set_index("npi")["zip"]
             if pd.notna(zips.at[target]):
-                kw["region"] = list(zips.dropna().unique()[:200]) + [zips.at[target]]
+                kw["region"] = [*zips.dropna().unique()[:200], zips.at[target]]
         if rnd.random() < 0.2:
             kw["weights"] = {"same_system": 1.5, "volume": 0.7, "reciprocity": 0.2}
         if rnd.random() < 0.2:
