@@ -16,11 +16,10 @@ import pandas as pd
 
 from .._errors import NoPathError, ValidationError
 from .._params import MAX_HOPS, MAX_K, check_float, check_int
+from ._constraints import _competitors, _describe_region, _Forbid, _region_at
 from ._explain import display_names, hop_facts, node_values
 from ._search import (
     _cached_layers,
-    _competitor_mask,
-    _describe_region,
     _layers,
     _node,
     _search,
@@ -28,7 +27,6 @@ from ._search import (
     _Start,
     _tie_graph,
     _TieGraph,
-    region_mask,
     resolve_sources,
 )
 from ._ties import (
@@ -208,7 +206,7 @@ class _Query:
     t: int
     src: np.ndarray
     c0: np.ndarray
-    forbid: np.ndarray
+    rules: _Forbid
     hops: int
     cap: float
     n_sources: int
@@ -218,6 +216,12 @@ class _Query:
     def start(self) -> _Start:
         """Hop layers of the source set over the whole tie graph (cached per source set)."""
         return _layers(self.net, self.tg, self.src, self.c0, self.hops)
+
+    @cached_property
+    def forbid(self) -> np.ndarray:
+        """The nodes the paths must not use, over the whole network (the
+        neighbourhood search evaluates the rules at its own nodes only)."""
+        return self.rules.at(None)
 
 
 def _find(q: _Query, k: int, by_introducer: bool = False) -> list[tuple[float, tuple[int, ...]]]:
@@ -230,7 +234,7 @@ def _find(q: _Query, k: int, by_introducer: bool = False) -> list[tuple[float, t
     """
     if _WHOLE_GRAPH or _cached_layers(q.net, q.tg, q.src, q.c0, q.hops) is not None:
         return _search(q.tg, q.t, q.start, q.forbid, q.hops, k, q.cap, by_introducer)
-    return _search_local(q.tg, q.src, q.c0, q.t, q.forbid, q.hops, k, q.cap, by_introducer)
+    return _search_local(q.tg, q.src, q.c0, q.t, q.rules.at, q.hops, k, q.cap, by_introducer)
 
 
 def _prepare(
@@ -259,34 +263,31 @@ def _prepare(
         src, c0 = src[keep], c0[keep]
         if not len(src):
             raise ValidationError(f"target: {target} is one of your sources; nothing to introduce")
-    forbid = np.zeros(tg.n, dtype=bool)
     constraints: dict[str, Any] = {"max_hops": hops}
     excl = [exclude] if isinstance(exclude, str) else list(exclude)
+    excluded = np.empty(0, dtype=np.int64)
     if excl:
         ids = net.npis.get_indexer(pd.Index([str(e) for e in excl]))
         if (ids == t).any():
             raise ValidationError(f"exclude: the target {target} itself is excluded")
-        forbid[ids[ids >= 0]] = True
+        excluded = np.unique(ids[ids >= 0]).astype(np.int64)
         constraints["exclude"] = excl
+    comp = None
     if exclude_competitors_of is not None:
-        comp, spec = _competitor_mask(net, str(exclude_competitors_of))
-        comp[src] = False  # my own people are never excluded as competitors of me
-        forbid |= comp
-        constraints["exclude_competitors_of"] = spec
+        comp = tuple(_competitors(net, str(exclude_competitors_of)))
+        constraints["exclude_competitors_of"] = comp[0]
     if region is not None:
-        inside = region_mask(net, region)
-        if not inside[t]:
+        if not _region_at(net, region, np.array([t], dtype=np.int64))[0]:
             raise NoPathError(
                 f"no introduction path to {target}: the target is outside "
                 f"{_describe_region(region)}"
             )
-        forbid |= ~inside
         constraints["region"] = region
     cap = -math.log(min_strength) if min_strength > 0 else math.inf
     if min_strength > 0:
         constraints["min_strength"] = float(min_strength)
-    forbid[t] = False
-    return _Query(net, tg, t, src, c0, forbid, hops, cap, len(src), constraints)
+    rules = _Forbid(net, t, excluded, np.sort(src), comp, region)
+    return _Query(net, tg, t, src, c0, rules, hops, cap, len(src), constraints)
 
 
 def _no_path(net: Any, target: str, q: _Query) -> NoPathError:
