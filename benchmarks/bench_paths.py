@@ -278,7 +278,8 @@ def report(rg: dict, nxr: dict, n_queries: int, args: argparse.Namespace) -> str
         "# Warm-introduction paths: refgraph vs networkx (one run)",
         "",
         f"Command: `python benchmarks/bench_paths.py --physicians {args.physicians} "
-        f"--queries {args.queries} --nx-budget {args.nx_budget:g}`",
+        f"--queries {args.queries} --nx-budget {args.nx_budget:g}` "
+        f"(run {time.strftime('%Y-%m-%d', time.gmtime())})",
         "",
         f"Network: SYNTHETIC `synthetic_region({args.physicians}, seed={args.seed}, state=None)`, "
         f"{rg['n_edges']:,} flows; {n_queries} queries (50 practices as source sets x 20 "
@@ -571,8 +572,21 @@ def main() -> None:
         text = report(rg, nxr, n_queries, args) + "\n" + report_enum(rg, nxe, n_queries)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text)
+    write_head(out, text)
     print(text)
+
+
+def write_head(out: Path, text: str) -> None:
+    """Replace the file's head (title, networkx table, second baseline); keep later sections."""
+    import re
+
+    old = out.read_text() if out.exists() else ""
+    keep = ""
+    for m in re.finditer(r"^## .*$", old, flags=re.M):
+        if not m.group(0).startswith("## Second baseline"):
+            keep = old[m.start() :]
+            break
+    out.write_text(text.rstrip("\n") + ("\n\n" + keep if keep else "\n"))
 
 
 if __name__ == "__main__":
