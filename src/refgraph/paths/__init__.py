@@ -53,12 +53,13 @@ from __future__ import annotations
 
 from .._errors import NoPathError, NotFoundError, ValidationError  # noqa: F401  (also refgraph.*)
 from ._cli import cmd_intro
+from ._constraints import region_mask
 from ._fit import fit_tie_strength
 from ._intro import IntroPaths, best_introducers, intro_paths
 from ._plan import IntroPlan, expected_introductions, greedy_asks, intro_plan
 from ._plots import plot_intro_paths, plot_intro_plan
 from ._reach import reach, tie_matrix
-from ._search import region_mask, resolve_sources
+from ._search import resolve_sources
 from ._ties import FACTORS, TieFit, TieWeights, tie_strength
 
 __all__ = [

@@ -5,7 +5,6 @@ Public through :mod:`refgraph.paths`.
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -17,12 +16,10 @@ import pandas as pd
 
 from .._errors import NoPathError, ValidationError
 from .._params import MAX_HOPS, MAX_K, check_float, check_int
-from .._views import display_names as _names
+from ._constraints import _competitors, _describe_region, _Forbid, _region_at
+from ._explain import display_names, hop_facts, node_values
 from ._search import (
-    _CACHE,
     _cached_layers,
-    _competitor_mask,
-    _describe_region,
     _layers,
     _node,
     _search,
@@ -30,7 +27,6 @@ from ._search import (
     _Start,
     _tie_graph,
     _TieGraph,
-    region_mask,
     resolve_sources,
 )
 from ._ties import (
@@ -39,86 +35,7 @@ from ._ties import (
 )
 
 
-# ---------------------------------------------------------------------------- explain
-def _ago(days: float) -> str:
-    if np.isnan(days):
-        return "date unknown"
-    d = round(days)
-    if d < 1:
-        return "today"
-    if d < 14:
-        return f"{d} day{'s' if d > 1 else ''} ago"
-    if d < 60:
-        return f"{round(d / 7)} weeks ago"
-    if d < 730:
-        return f"{round(d / 30.44)} months ago"
-    return f"{round(d / 365.25)} years ago"
-
-
-def _practice_info(net: Any) -> tuple[dict[str, str], dict[str, str]]:
-    def build() -> tuple[dict[str, str], dict[str, str]]:
-        pr = net.practices
-        names = dict(zip(pr["practice_id"].astype(str), pr["name"].astype(object)))
-        kinds = dict(zip(pr["practice_id"].astype(str), pr["kind"].astype(object)))
-        return names, kinds
-
-    got: tuple[dict[str, str], dict[str, str]] = net.cached_view((_CACHE, "practice_info"), build)
-    return got
-
-
-def _hop_facts(net: Any, tg: _TieGraph, u: int, v: int) -> dict[str, Any]:
-    """Numbers and words of one hop ``u -> v``."""
-    r = tg.ties.iloc[tg.edge(u, v)]
-    fwd, back = (
-        (r["referrals_ab"], r["referrals_ba"]) if u < v else (r["referrals_ba"], r["referrals_ab"])
-    )
-    pat = r["shared_patients"]
-    days = float(r["days_since"]) if pd.notna(r["days_since"]) else float("nan")
-    words = []
-    if pd.notna(pat) and pat > 0:
-        words.append(f"{int(pat)} shared patients")
-    if fwd + back > 0:
-        words.append(f"{int(fwd + back)} referrals ({int(fwd)} sent, {int(back)} received)")
-        if np.isnan(days):
-            words.append("undated")
-        elif bool(r.get("date_from_events", True)):
-            words.append(f"last referral {_ago(days)}")
-        else:  # aggregated flows only bound the date: say what the data say
-            words.append(f"flows through {pd.Timestamp(r['last_date']).date()}")
-    phys = net.physicians
-    pid = phys["practice_id"].iat[u]
-    if r["same_practice"] > 0:
-        names, kinds = _practice_info(net)
-        nm = names.get(str(pid)) or str(pid)
-        kind = kinds.get(str(pid))
-        label = {
-            "hospital": "same hospital",
-            "multi_specialty_group": "same group practice",
-            "single_specialty_group": "same group practice",
-            "primary_care_clinic": "same clinic",
-        }.get(str(kind), "same practice")
-        words.append(f"{label} ({nm})")
-    elif r["same_system"] > 0:
-        pr = net.practices
-        sysname = pr.loc[pr["practice_id"] == pid, "system"]
-        words.append(f"same health system ({sysname.iloc[0] if len(sysname) else '?'})")
-    if r["logged"] > 0:
-        words.append(f"logged tie ({r['logged_kind'] if pd.notna(r['logged_kind']) else 'knows'})")
-    strength = float(r["strength"])
-    words.append(f"tie strength {strength:.2f}")
-    return {
-        "strength": strength,
-        "referrals_sent": float(fwd),
-        "referrals_received": float(back),
-        "shared_patients": float(pat) if pd.notna(pat) else float("nan"),
-        "days_since": days,
-        "same_practice": bool(r["same_practice"] > 0),
-        "same_system": bool(r["same_system"] > 0),
-        "logged": bool(r["logged"] > 0),
-        "explanation": ", ".join(words),
-    }
-
-
+# ---------------------------------------------------------------------------- result
 @dataclass
 class IntroPaths:
     """The k most probable introduction paths to one target.
@@ -184,55 +101,89 @@ def _build_result(
     found: list[tuple[float, tuple[int, ...]]],
     constraints: dict[str, Any],
 ) -> IntroPaths:
-    npis = net.physicians["npi"]
-    prow, hrow = [], []
-    for rank, (cst, rev) in enumerate(found, start=1):
-        ids = rev[::-1]
-        names = _names(net, ids)
-        expl = []
-        for h, (u, v) in enumerate(itertools.pairwise(ids), start=1):
-            facts = _hop_facts(net, tg, u, v)
-            expl.append(f"{names[h - 1]} -> {names[h]}: {facts['explanation']}")
-            hrow.append(
-                {
-                    "rank": rank,
-                    "hop": h,
-                    "from_npi": npis.iat[u],
-                    "from_name": names[h - 1],
-                    "to_npi": npis.iat[v],
-                    "to_name": names[h],
-                    **facts,
-                }
-            )
-        prow.append(
-            {
-                "rank": rank,
-                "probability": math.exp(-cst),
-                "cost": cst,
-                "hops": len(ids) - 1,
-                "source": npis.iat[ids[0]],
-                "introducer": npis.iat[ids[-2]],
-                "path": tuple(npis.iat[i] for i in ids),
-                "names": tuple(names),
-                "explanation": "\n".join(expl),
-            }
-        )
-    paths = pd.DataFrame(
-        prow,
-        columns=[
-            "rank",
-            "probability",
-            "cost",
-            "hops",
-            "source",
-            "introducer",
-            "path",
-            "names",
-            "explanation",
-        ],
+    """The explained result of found paths (target-first node ids, with their costs).
+
+    Gathers the facts of the hops and the names and NPIs of the nodes on the
+    paths by position, so the work follows the paths, not the network.
+    """
+    fwd = [rev[::-1] for _, rev in found]
+    nodes = [i for ids in fwd for i in ids]
+    npi_of = dict(zip(nodes, node_values(net, "npi", nodes)))
+    name_of = dict(zip(nodes, display_names(net, nodes)))
+    us = [u for ids in fwd for u in ids[:-1]]
+    vs = [v for ids in fwd for v in ids[1:]]
+    facts = hop_facts(net, tg, us, vs)
+    hops: dict[str, list[Any]] = {
+        "rank": [],
+        "hop": [],
+        "from_npi": [npi_of[u] for u in us],
+        "from_name": [name_of[u] for u in us],
+        "to_npi": [npi_of[v] for v in vs],
+        "to_name": [name_of[v] for v in vs],
+        **facts,
+    }
+    paths: dict[str, list[Any]] = {c: [] for c in _PATH_COLUMNS}
+    j = 0
+    for rank, ((cst, _), ids) in enumerate(zip(found, fwd), start=1):
+        names = [name_of[i] for i in ids]
+        n_hops = len(ids) - 1
+        hops["rank"].extend([rank] * n_hops)
+        hops["hop"].extend(range(1, n_hops + 1))
+        expl = [
+            f"{names[h]} -> {names[h + 1]}: {facts['explanation'][j + h]}" for h in range(n_hops)
+        ]
+        j += n_hops
+        paths["rank"].append(rank)
+        paths["probability"].append(math.exp(-cst))
+        paths["cost"].append(cst)
+        paths["hops"].append(n_hops)
+        paths["source"].append(npi_of[ids[0]])
+        paths["introducer"].append(npi_of[ids[-2]])
+        paths["path"].append(tuple(npi_of[i] for i in ids))
+        paths["names"].append(tuple(names))
+        paths["explanation"].append("\n".join(expl))
+    return IntroPaths(
+        target=target,
+        paths=_frame(paths),
+        hops=_frame(hops),
+        constraints=constraints,
     )
-    hops = pd.DataFrame(hrow)
-    return IntroPaths(target=target, paths=paths, hops=hops, constraints=constraints)
+
+
+_PATH_COLUMNS = (
+    "rank",
+    "probability",
+    "cost",
+    "hops",
+    "source",
+    "introducer",
+    "path",
+    "names",
+    "explanation",
+)
+
+
+def _frame(columns: dict[str, list[Any]]) -> pd.DataFrame:
+    """A small frame from lists, with the dtypes pandas infers from rows of Python values.
+
+    Numbers and flags are handed over as typed arrays (``int64``, ``float64``,
+    ``bool``: what inference gives for Python ``int``, ``float`` and ``bool``),
+    tuples as one object per row; text is left to pandas' inference.
+    """
+    data: dict[str, Any] = {}
+    for c, values in columns.items():
+        kinds = {type(v) for v in values}
+        if kinds == {tuple}:
+            arr = np.empty(len(values), dtype=object)
+            arr[:] = values
+            data[c] = arr
+        elif kinds in ({int}, {float}, {bool}):
+            data[c] = np.array(
+                values, dtype={int: np.int64, float: np.float64, bool: bool}[kinds.pop()]
+            )
+        else:
+            data[c] = values
+    return pd.DataFrame(data)
 
 
 # ---------------------------------------------------------------------------- public
@@ -255,7 +206,7 @@ class _Query:
     t: int
     src: np.ndarray
     c0: np.ndarray
-    forbid: np.ndarray
+    rules: _Forbid
     hops: int
     cap: float
     n_sources: int
@@ -265,6 +216,12 @@ class _Query:
     def start(self) -> _Start:
         """Hop layers of the source set over the whole tie graph (cached per source set)."""
         return _layers(self.net, self.tg, self.src, self.c0, self.hops)
+
+    @cached_property
+    def forbid(self) -> np.ndarray:
+        """The nodes the paths must not use, over the whole network (the
+        neighbourhood search evaluates the rules at its own nodes only)."""
+        return self.rules.at(None)
 
 
 def _find(q: _Query, k: int, by_introducer: bool = False) -> list[tuple[float, tuple[int, ...]]]:
@@ -277,7 +234,7 @@ def _find(q: _Query, k: int, by_introducer: bool = False) -> list[tuple[float, t
     """
     if _WHOLE_GRAPH or _cached_layers(q.net, q.tg, q.src, q.c0, q.hops) is not None:
         return _search(q.tg, q.t, q.start, q.forbid, q.hops, k, q.cap, by_introducer)
-    return _search_local(q.tg, q.src, q.c0, q.t, q.forbid, q.hops, k, q.cap, by_introducer)
+    return _search_local(q.tg, q.src, q.c0, q.t, q.rules.at, q.hops, k, q.cap, by_introducer)
 
 
 def _prepare(
@@ -306,38 +263,35 @@ def _prepare(
         src, c0 = src[keep], c0[keep]
         if not len(src):
             raise ValidationError(f"target: {target} is one of your sources; nothing to introduce")
-    forbid = np.zeros(tg.n, dtype=bool)
     constraints: dict[str, Any] = {"max_hops": hops}
     excl = [exclude] if isinstance(exclude, str) else list(exclude)
+    excluded = np.empty(0, dtype=np.int64)
     if excl:
         ids = net.npis.get_indexer(pd.Index([str(e) for e in excl]))
         if (ids == t).any():
             raise ValidationError(f"exclude: the target {target} itself is excluded")
-        forbid[ids[ids >= 0]] = True
+        excluded = np.unique(ids[ids >= 0]).astype(np.int64)
         constraints["exclude"] = excl
+    comp = None
     if exclude_competitors_of is not None:
-        comp, spec = _competitor_mask(net, str(exclude_competitors_of))
-        comp[src] = False  # my own people are never excluded as competitors of me
-        forbid |= comp
-        constraints["exclude_competitors_of"] = spec
+        comp = tuple(_competitors(net, str(exclude_competitors_of)))
+        constraints["exclude_competitors_of"] = comp[0]
     if region is not None:
-        inside = region_mask(net, region)
-        if not inside[t]:
+        if not _region_at(net, region, np.array([t], dtype=np.int64))[0]:
             raise NoPathError(
                 f"no introduction path to {target}: the target is outside "
                 f"{_describe_region(region)}"
             )
-        forbid |= ~inside
         constraints["region"] = region
     cap = -math.log(min_strength) if min_strength > 0 else math.inf
     if min_strength > 0:
         constraints["min_strength"] = float(min_strength)
-    forbid[t] = False
-    return _Query(net, tg, t, src, c0, forbid, hops, cap, len(src), constraints)
+    rules = _Forbid(net, t, excluded, np.sort(src), comp, region)
+    return _Query(net, tg, t, src, c0, rules, hops, cap, len(src), constraints)
 
 
 def _no_path(net: Any, target: str, q: _Query) -> NoPathError:
-    name = _names(net, [q.t])[0]
+    name = display_names(net, [q.t])[0]
     deg = int(q.tg.indptr[q.t + 1] - q.tg.indptr[q.t])
     extra = ", ".join(
         f"{k}={v!r}" if k != "region" else _describe_region(v) for k, v in q.constraints.items()
@@ -553,22 +507,20 @@ def best_introducers(
 def _introducer_frame(
     net: Any, tg: _TieGraph, found: list[tuple[float, tuple[int, ...]]]
 ) -> pd.DataFrame:
-    phys = net.physicians
-    rows = []
-    for cst, rev in found:
-        x, t = rev[1], rev[0]
-        facts = _hop_facts(net, tg, x, t)
-        rows.append(
-            {
-                "introducer": phys["npi"].iat[x],
-                "name": _names(net, [x])[0],
-                "specialty": phys["specialty"].iat[x],
-                "probability": math.exp(-cst),
-                "tie_strength": facts["strength"],
-                "hops": len(rev) - 1,
-                "source": phys["npi"].iat[rev[-1]],
-                "path": tuple(phys["npi"].iat[i] for i in rev[::-1]),
-                "explanation": facts["explanation"],
-            }
-        )
-    return pd.DataFrame(rows).set_index("introducer")
+    xs = [rev[1] for _, rev in found]
+    facts = hop_facts(net, tg, xs, [rev[0] for _, rev in found])
+    nodes = sorted({i for _, rev in found for i in rev})
+    npi_of = dict(zip(nodes, node_values(net, "npi", nodes)))
+    return _frame(
+        {
+            "introducer": [npi_of[x] for x in xs],
+            "name": display_names(net, xs),
+            "specialty": node_values(net, "specialty", xs),
+            "probability": [math.exp(-cst) for cst, _ in found],
+            "tie_strength": facts["strength"],
+            "hops": [len(rev) - 1 for _, rev in found],
+            "source": [npi_of[rev[-1]] for _, rev in found],
+            "path": [tuple(npi_of[i] for i in rev[::-1]) for _, rev in found],
+            "explanation": facts["explanation"],
+        }
+    ).set_index("introducer")

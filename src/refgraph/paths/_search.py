@@ -9,17 +9,15 @@ import heapq
 import itertools
 import math
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from numbers import Real
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .._distance import haversine_km
 from .._errors import ValidationError
-from .._params import check_float, check_latlon, check_npi_in_network, check_npis_in_network
+from .._params import check_npi_in_network, check_npis_in_network
 from ._ties import (
     TieWeights,
     _tie_core,
@@ -303,111 +301,29 @@ def _search_local(
     src: np.ndarray,
     c0: np.ndarray,
     t: int,
-    forbid: np.ndarray,
+    forbid: np.ndarray | Callable[[np.ndarray], np.ndarray],
     hops: int,
     k: int,
     cap: float,
     by_introducer: bool = False,
 ) -> list[tuple[float, tuple[int, ...]]]:
-    """:func:`_search` on the query's neighbourhood (:func:`_local`); same answer."""
+    """:func:`_search` on the query's neighbourhood (:func:`_local`); same answer.
+
+    ``forbid`` is a mask over every node, or a function giving it at the
+    neighbourhood's nodes (so that constraints are evaluated there only).
+    """
     loc = _local(tg, src, c0, t, hops)
     if loc is None:
         return []
     sub, start = loc
     lt = int(np.searchsorted(sub.nodes, t))
-    found = _search(sub, lt, start, forbid[sub.nodes], hops, k, cap, by_introducer)
+    fb = forbid(sub.nodes) if callable(forbid) else forbid[sub.nodes]
+    found = _search(sub, lt, start, fb, hops, k, cap, by_introducer)
     back = sub.nodes.tolist()
     return [(c, tuple(back[i] for i in path)) for c, path in found]
 
 
-# ---------------------------------------------------------------------------- constraints
-def region_mask(net: Any, region: Any) -> np.ndarray:
-    """Boolean mask over ``net.physicians`` rows of a region specification.
-
-    Parameters
-    ----------
-    net
-        The network.
-    region
-        ``None`` (everywhere); an iterable of ZIP codes; a ``(lat, lon, km)``
-        circle; a mapping ``{column: value or values}`` of physician columns
-        (e.g. ``{"city": 2}`` or ``{"npi": [...]}``); or a boolean Series
-        indexed by NPI.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``True`` for physicians inside the region.
-
-    Examples
-    --------
-    >>> from refgraph import ReferralNetwork
-    >>> phys = pd.DataFrame({"npi": ["1234567893", "1003033051"], "zip": ["02139", "10001"],
-    ...                      "lat": [42.36, 40.75], "lon": [-71.10, -73.99]})
-    >>> net = ReferralNetwork.from_frames(physicians=phys)
-    >>> region_mask(net, ["02139"]).tolist(), region_mask(net, (42.3, -71.0, 30)).tolist()
-    ([True, False], [True, False])
-    """
-    phys = net.physicians
-    n = len(phys)
-    if region is None:
-        return np.ones(n, dtype=bool)
-    if isinstance(region, pd.Series) and region.dtype == bool:
-        return np.array(region.reindex(net.npis, fill_value=False).to_numpy(bool))
-    if isinstance(region, Mapping):
-        m = np.ones(n, dtype=bool)
-        for col, val in region.items():
-            if col not in phys.columns:
-                raise ValidationError(
-                    f"region: physicians have no column {col!r}; columns are {list(phys.columns)}"
-                )
-            vals = (
-                list(val) if isinstance(val, (list, tuple, set, frozenset, np.ndarray)) else [val]
-            )
-            m &= np.array(phys[col].isin(vals).fillna(False).to_numpy(bool))
-        return m
-    if isinstance(region, tuple) and len(region) == 3 and all(isinstance(x, Real) for x in region):
-        lat, lon = check_latlon(region[0], region[1], "region")
-        km = check_float(region[2], "region.km", minimum=0)
-        d = haversine_km(
-            lat,
-            lon,
-            phys["lat"].to_numpy("float64", na_value=np.nan),
-            phys["lon"].to_numpy("float64", na_value=np.nan),
-        )
-        return np.array(np.nan_to_num(d, nan=np.inf) <= km)
-    if isinstance(region, Iterable) and not isinstance(region, (str, bytes)):
-        zips = [str(z).zfill(5) for z in region]
-        return np.array(phys["zip"].isin(zips).fillna(False).to_numpy(bool))
-    raise ValidationError(
-        "region: expected None, ZIP codes, a (lat, lon, km) circle, a {column: values} "
-        f"mapping or a boolean Series by NPI; got {region!r}"
-    )
-
-
-def _describe_region(region: Any) -> str:
-    if isinstance(region, pd.Series):
-        return f"region=<{int(region.sum())} physicians>"
-    text = repr(region)
-    return "region=" + (text if len(text) <= 60 else text[:57] + "...")
-
-
-def _competitor_mask(net: Any, who: str) -> tuple[np.ndarray, str]:
-    from ..specialties import competing
-
-    phys = net.physicians
-    spec = who
-    hit = phys.loc[phys["npi"] == who, "specialty"]
-    if len(hit):
-        spec = hit.iloc[0]
-        if pd.isna(spec):
-            raise ValidationError(
-                f"exclude_competitors_of: physician {who} has no specialty to compare with"
-            )
-    comp = competing(str(spec))
-    return np.array(phys["specialty"].isin(comp).fillna(False).to_numpy(bool)), comp[0]
-
-
+# ---------------------------------------------------------------------------- sources
 def _node(net: Any, npi: Any, what: str) -> int:
     return check_npi_in_network(net, npi, what)
 

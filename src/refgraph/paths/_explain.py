@@ -1,0 +1,202 @@
+"""Facts and words of the hops of found paths: the explained part of :func:`intro_paths`.
+
+Private helpers of :mod:`refgraph.paths._intro`. Work is proportional to the hops
+explained, not to the network: every fact is gathered by integer position (tie-table
+rows through the tie graph's edge ids, physicians by node id) from the columns of the
+tables, without copying or filtering a whole column per query; the practice facts a
+hop names come from dictionaries built once per network
+(:meth:`~refgraph.ReferralNetwork.cached_view`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._search import _CACHE, _TieGraph
+
+#: Tie-table columns a hop's facts and words are read from.
+_TIE_COLUMNS = (
+    "referrals_ab",
+    "referrals_ba",
+    "shared_patients",
+    "days_since",
+    "date_from_events",
+    "last_date",
+    "same_practice",
+    "same_system",
+    "logged",
+    "logged_kind",
+    "strength",
+)
+
+_PRACTICE_LABEL = {
+    "hospital": "same hospital",
+    "multi_specialty_group": "same group practice",
+    "single_specialty_group": "same group practice",
+    "primary_care_clinic": "same clinic",
+}
+
+
+def _ago(days: float) -> str:
+    if np.isnan(days):
+        return "date unknown"
+    d = round(days)
+    if d < 1:
+        return "today"
+    if d < 14:
+        return f"{d} day{'s' if d > 1 else ''} ago"
+    if d < 60:
+        return f"{round(d / 7)} weeks ago"
+    if d < 730:
+        return f"{round(d / 30.44)} months ago"
+    return f"{round(d / 365.25)} years ago"
+
+
+def _practice_info(net: Any) -> tuple[dict[str, str], dict[str, str], dict[Any, Any]]:
+    """Practice name and kind by ``str(practice_id)``, and the health system of each
+    practice id (its first row, as the tie table's ``same_system`` reads it)."""
+
+    def build() -> tuple[dict[str, str], dict[str, str], dict[Any, Any]]:
+        pr = net.practices
+        names = dict(zip(pr["practice_id"].astype(str), pr["name"].astype(object)))
+        kinds = dict(zip(pr["practice_id"].astype(str), pr["kind"].astype(object)))
+        first = pr.drop_duplicates("practice_id")
+        first = first[first["practice_id"].notna()]
+        systems = dict(zip(first["practice_id"], first["system"]))
+        return names, kinds, systems
+
+    got: tuple[dict[str, str], dict[str, str], dict[Any, Any]] = net.cached_view(
+        (_CACHE, "practice_info"), build
+    )
+    return got
+
+
+def _take(col: pd.Series, pos: np.ndarray) -> list[Any]:
+    """Values at integer positions of a column, as the scalars ``.iloc`` gives."""
+    arr = col.array
+    if isinstance(arr, pd.arrays.NumpyExtensionArray):
+        return list(arr.to_numpy()[pos])  # numpy scalars, as a row of a mixed frame holds
+    # one scalar at a time: for the few positions of a result this beats a vector
+    # take of an Arrow-backed column (which costs a fixed ~0.5 ms)
+    return [arr[i] for i in pos.tolist()]
+
+
+def node_values(net: Any, column: str, ids: Any) -> list[Any]:
+    """``net.physicians[column]`` at node ids."""
+    return _take(net.physicians[column], np.asarray(ids, dtype=np.int64))
+
+
+def display_names(net: Any, ids: Any) -> list[str]:
+    """Display names of node ids (the NPI where the name is missing)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    names = node_values(net, "name", ids)
+    missing = [i for i, nm in enumerate(names) if pd.isna(nm)]
+    npis = node_values(net, "npi", ids[missing]) if missing else []
+    out = [str(nm) for nm in names]
+    for i, npi in zip(missing, npis):
+        out[i] = str(npi)
+    return out
+
+
+def _tie_arrays(net: Any, tg: _TieGraph) -> dict[str, Any]:
+    """The tie-table columns a hop reads, as numpy arrays (views, no copies), except
+    ``logged_kind`` (text, kept as the column and read only for logged hops)."""
+
+    def build() -> dict[str, Any]:
+        ties = tg.ties
+        return {
+            c: ties[c] if c == "logged_kind" else np.asarray(ties[c].to_numpy())
+            for c in _TIE_COLUMNS
+        }
+
+    if tg.key is None:  # a tie graph of a one-off ties= table is not cached either
+        return build()
+    got: dict[str, Any] = net.cached_view((_CACHE, "tie_arrays", tg.key), build)
+    return got
+
+
+def edge_rows(tg: _TieGraph, us: np.ndarray, vs: np.ndarray) -> np.ndarray:
+    """Tie-table rows of the relationships ``us[i] - vs[i]`` (each must exist)."""
+    lo = tg.indptr[us]
+    hi = tg.indptr[us + 1]
+    pos = [
+        int(a) + int(np.searchsorted(tg.indices[int(a) : int(b)], int(v)))
+        for a, b, v in zip(lo, hi, vs)
+    ]
+    return np.asarray(tg.eid[np.asarray(pos, dtype=np.int64)], dtype=np.int64)
+
+
+def hop_facts(net: Any, tg: _TieGraph, us: Any, vs: Any) -> dict[str, list[Any]]:
+    """Numbers and words of the hops ``us[i] -> vs[i]``, one list per column.
+
+    Columns ``strength``, ``referrals_sent``, ``referrals_received``,
+    ``shared_patients``, ``days_since``, ``same_practice``, ``same_system``,
+    ``logged``, ``explanation``.
+    """
+    us = np.asarray(us, dtype=np.int64)
+    vs = np.asarray(vs, dtype=np.int64)
+    rows = edge_rows(tg, us, vs)
+    cols = _tie_arrays(net, tg)
+    r = {c: list(cols[c][rows]) for c in _TIE_COLUMNS if c != "logged_kind"}
+    pids = node_values(net, "practice_id", us)
+    out: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "strength",
+            "referrals_sent",
+            "referrals_received",
+            "shared_patients",
+            "days_since",
+            "same_practice",
+            "same_system",
+            "logged",
+            "explanation",
+        )
+    }
+    for i, (u, v) in enumerate(zip(us.tolist(), vs.tolist())):
+        ab, ba = r["referrals_ab"][i], r["referrals_ba"][i]
+        fwd, back = (ab, ba) if u < v else (ba, ab)
+        pat = r["shared_patients"][i]
+        ds = r["days_since"][i]
+        days = float(ds) if pd.notna(ds) else float("nan")
+        words = []
+        if pd.notna(pat) and pat > 0:
+            words.append(f"{int(pat)} shared patients")
+        if fwd + back > 0:
+            words.append(f"{int(fwd + back)} referrals ({int(fwd)} sent, {int(back)} received)")
+            if np.isnan(days):
+                words.append("undated")
+            elif bool(r["date_from_events"][i]):
+                words.append(f"last referral {_ago(days)}")
+            else:  # aggregated flows only bound the date: say what the data say
+                words.append(f"flows through {pd.Timestamp(r['last_date'][i]).date()}")
+        same_p = r["same_practice"][i] > 0
+        same_s = r["same_system"][i] > 0
+        logged = r["logged"][i] > 0
+        pid = pids[i]
+        if same_p:
+            names, kinds, _ = _practice_info(net)
+            nm = names.get(str(pid)) or str(pid)
+            label = _PRACTICE_LABEL.get(str(kinds.get(str(pid))), "same practice")
+            words.append(f"{label} ({nm})")
+        elif same_s:
+            systems = _practice_info(net)[2]
+            words.append(f"same health system ({systems[pid] if pid in systems else '?'})")
+        if logged:
+            kind = cols["logged_kind"].iat[rows[i]]
+            words.append(f"logged tie ({kind if pd.notna(kind) else 'knows'})")
+        strength = float(r["strength"][i])
+        words.append(f"tie strength {strength:.2f}")
+        out["strength"].append(strength)
+        out["referrals_sent"].append(float(fwd))
+        out["referrals_received"].append(float(back))
+        out["shared_patients"].append(float(pat) if pd.notna(pat) else float("nan"))
+        out["days_since"].append(days)
+        out["same_practice"].append(bool(same_p))
+        out["same_system"].append(bool(same_s))
+        out["logged"].append(bool(logged))
+        out["explanation"].append(", ".join(words))
+    return out
