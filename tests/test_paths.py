@@ -285,7 +285,7 @@ def test_explanation_words() -> None:
     )
     net2 = ReferralNetwork.from_frames(physicians=phys, practices=practices, flows=flows, events=ev)
     h2 = intro_paths(net2, NPIS[2], sources=[NPIS[0]], as_of="2024-12-31").hops
-    assert "last referral 3 weeks ago" in h2["explanation"].iloc[1]
+    assert "last referral 3 weeks before the data's last date" in h2["explanation"].iloc[1]
     assert h["shared_patients"].tolist() == [42, 5]
 
 

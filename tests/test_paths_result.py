@@ -31,19 +31,19 @@ from refgraph.paths._intro import _find, _prepare
 
 
 # ------------------------------------------------------------------ reference (old code)
-def _ref_ago(days: float) -> str:
+def _ref_ago(days: float, ref: str) -> str:
     if np.isnan(days):
         return "date unknown"
     d = round(days)
     if d < 1:
-        return "today"
+        return f"on {ref}"
     if d < 14:
-        return f"{d} day{'s' if d > 1 else ''} ago"
+        return f"{d} day{'s' if d > 1 else ''} before {ref}"
     if d < 60:
-        return f"{round(d / 7)} weeks ago"
+        return f"{round(d / 7)} weeks before {ref}"
     if d < 730:
-        return f"{round(d / 30.44)} months ago"
-    return f"{round(d / 365.25)} years ago"
+        return f"{round(d / 30.44)} months before {ref}"
+    return f"{round(d / 365.25)} years before {ref}"
 
 
 def _ref_names(net: Any, ids: Any) -> list[str]:
@@ -55,7 +55,7 @@ def _ref_names(net: Any, ids: Any) -> list[str]:
     return out
 
 
-def _ref_hop_facts(net: Any, tg: Any, u: int, v: int) -> dict[str, Any]:
+def _ref_hop_facts(net: Any, tg: Any, u: int, v: int, ref: str) -> dict[str, Any]:
     r = tg.ties.iloc[tg.edge(u, v)]
     fwd, back = (
         (r["referrals_ab"], r["referrals_ba"]) if u < v else (r["referrals_ba"], r["referrals_ab"])
@@ -70,7 +70,7 @@ def _ref_hop_facts(net: Any, tg: Any, u: int, v: int) -> dict[str, Any]:
         if np.isnan(days):
             words.append("undated")
         elif bool(r.get("date_from_events", True)):
-            words.append(f"last referral {_ref_ago(days)}")
+            words.append(f"last referral {_ref_ago(days, ref)}")
         else:
             words.append(f"flows through {pd.Timestamp(r['last_date']).date()}")
     phys = net.physicians
@@ -109,7 +109,9 @@ def _ref_hop_facts(net: Any, tg: Any, u: int, v: int) -> dict[str, Any]:
     }
 
 
-def _ref_result(net: Any, tg: Any, target: str, found: list, constraints: dict) -> IntroPaths:
+def _ref_result(
+    net: Any, tg: Any, target: str, found: list, constraints: dict, ref: str
+) -> IntroPaths:
     npis = net.physicians["npi"]
     prow, hrow = [], []
     for rank, (cst, rev) in enumerate(found, start=1):
@@ -117,7 +119,7 @@ def _ref_result(net: Any, tg: Any, target: str, found: list, constraints: dict) 
         names = _ref_names(net, ids)
         expl = []
         for h, (u, v) in enumerate(itertools.pairwise(ids), start=1):
-            facts = _ref_hop_facts(net, tg, u, v)
+            facts = _ref_hop_facts(net, tg, u, v, ref)
             expl.append(f"{names[h - 1]} -> {names[h]}: {facts['explanation']}")
             hrow.append(
                 {
@@ -148,12 +150,12 @@ def _ref_result(net: Any, tg: Any, target: str, found: list, constraints: dict) 
     return IntroPaths(target=target, paths=paths, hops=pd.DataFrame(hrow), constraints=constraints)
 
 
-def _ref_introducers(net: Any, tg: Any, found: list) -> pd.DataFrame:
+def _ref_introducers(net: Any, tg: Any, found: list, ref: str) -> pd.DataFrame:
     phys = net.physicians
     rows = []
     for cst, rev in found:
         x, t = rev[1], rev[0]
-        facts = _ref_hop_facts(net, tg, x, t)
+        facts = _ref_hop_facts(net, tg, x, t, ref)
         rows.append(
             {
                 "introducer": phys["npi"].iat[x],
@@ -271,14 +273,16 @@ def _check(net: ReferralNetwork, queries: list[dict[str, Any]]) -> tuple[int, st
         except NoPathError:
             continue
         prep = _prepare(net, target, **{**_DEFAULTS, **kw})
-        want = _ref_result(net, prep.tg, target, _find(prep, k), prep.constraints)
+        # recency counts back from the data's last date unless an other as_of is given
+        ref = kw.get("as_of") or "the data's last date"
+        want = _ref_result(net, prep.tg, target, _find(prep, k), prep.constraints, ref)
         pd.testing.assert_frame_equal(got.paths, want.paths, check_exact=True)
         pd.testing.assert_frame_equal(got.hops, want.hops, check_exact=True)
         assert got.target == want.target and got.constraints == want.constraints
         assert got.table() == want.table()
         assert got._repr_html_() == want._repr_html_()
         intro = best_introducers(net, target, top=k, **kw)
-        want_i = _ref_introducers(net, prep.tg, _find(prep, k, by_introducer=True))
+        want_i = _ref_introducers(net, prep.tg, _find(prep, k, by_introducer=True), ref)
         pd.testing.assert_frame_equal(intro, want_i, check_exact=True)
         compared += 1
         text.append(got.table())

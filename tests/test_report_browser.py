@@ -3,9 +3,12 @@
 Playwright for Python drives the system Chromium (``executable_path``; no browser
 download). Checks: the action page comes first and each of its lists has
 lines whose links resolve; no horizontal scroll at 1,280 px; images load; a
-table sorts when its header is clicked; nothing is logged to the console as an
-error; no network request (only ``file:`` and ``data:`` URLs). Screenshots go
-to a temporary folder (the tests never write ``docs/images/``).
+table sorts when its header is clicked; the maps draw reference outlines, show a
+practice's tooltip when the mouse is over it, leave the wheel to the page until
+clicked, then zoom on the wheel (the viewBox shrinks, the markers keep their size on
+screen), pan on a drag and come back with "Whole region"; nothing is logged to the
+console as an error; no network request (only ``file:`` and ``data:`` URLs).
+Screenshots go to a temporary folder (the tests never write ``docs/images/``).
 
 Skipped with a reason when Chromium or Playwright is missing
 (``scripts/install-browser`` installs Chromium, the ``browser`` extra installs
@@ -99,13 +102,126 @@ def test_no_horizontal_scroll_at_laptop_width(page: Any) -> None:
     assert right <= WIDTH
 
 
-def test_images_load(page: Any) -> None:
+def test_images_load(page: Any, report: Path) -> None:
     imgs = page.evaluate(
         "Array.from(document.images).map(i => [i.getAttribute('src'), i.complete, i.naturalWidth])"
     )
-    assert any(src == "map.png" for src, _, _ in imgs)
+    assert imgs
     for src, complete, width in imgs:
         assert complete and width > 0, f"{src} did not load"
+    # the maps are inline SVG; their static PNG is linked from the caption
+    for key, png in (("map", "map.png"), ("communities", "communities.png")):
+        links = page.evaluate(
+            f"Array.from(document.querySelectorAll('#f-{key} figcaption a'))"
+            ".map(a => a.getAttribute('href'))"
+        )
+        assert png in links
+        assert (report.parent / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _view_box(page: Any, key: str) -> list[float]:
+    vb = page.evaluate(f"document.querySelector('#f-{key} svg').getAttribute('viewBox')")
+    return [float(v) for v in vb.split()]
+
+
+def _topmost_practice(page: Any) -> Any:
+    """Centre (x, y) and tooltip text of a practice square that is on top at its centre."""
+    page.locator("#f-map svg").scroll_into_view_if_needed()
+    return page.evaluate(
+        """(() => { for (const r of document.querySelectorAll('#f-map g.prac rect')) {
+             const b = r.getBoundingClientRect(), x = b.left + b.width / 2,
+                   y = b.top + b.height / 2;
+             if (y > 0 && y < innerHeight && document.elementFromPoint(x, y) === r)
+               return [x, y, r.getAttribute('data-tip')]; }
+           return null; })()"""
+    )
+
+
+def test_maps_have_outlines_and_home(page: Any) -> None:
+    for key in ("map", "communities"):
+        n = page.evaluate(f"document.querySelectorAll('#f-{key} path.outl.state').length")
+        assert n == 1, key
+        d = page.evaluate(f"document.querySelector('#f-{key} path.outl.state').getAttribute('d')")
+        assert d.count("L") > 100  # real outlines, not a token line
+        assert page.evaluate(f"document.querySelectorAll('#f-{key} g.home').length") == 1
+
+
+def test_map_tooltip_on_hover(page: Any) -> None:
+    found = _topmost_practice(page)
+    assert found is not None, "no practice square is on top at its centre"
+    x, y, text = found
+    assert "practice" in text and "referrals received" in text
+    tip = page.locator("#f-map .map-tip")
+    assert tip.is_hidden()
+    page.mouse.move(x, y)
+    assert tip.is_visible()
+    assert tip.text_content() == text
+    page.mouse.move(x, 5)  # off the map
+    page.locator("#actions").hover()
+    assert tip.is_hidden()
+
+
+def test_community_map_tooltip(page: Any) -> None:
+    page.locator("#f-communities svg").scroll_into_view_if_needed()
+    found = page.evaluate(
+        """(() => { for (const c of document.querySelectorAll('#f-communities g.com circle')) {
+             const b = c.getBoundingClientRect(), x = b.left + b.width / 2,
+                   y = b.top + b.height / 2;
+             if (y > 0 && y < innerHeight && document.elementFromPoint(x, y) === c)
+               return [x, y, c.getAttribute('data-tip')]; }
+           return null; })()"""
+    )
+    assert found is not None
+    x, y, text = found
+    assert "(NPI " in text and "community " in text
+    page.mouse.move(x, y)
+    tip = page.locator("#f-communities .map-tip")
+    assert tip.is_visible() and tip.text_content() == text
+    page.locator("#actions").hover()
+    assert tip.is_hidden()
+
+
+def test_map_wheel_zoom_drag_and_reset(page: Any, tmp_path: Path) -> None:
+    svg = page.locator("#f-map svg")
+    svg.scroll_into_view_if_needed()
+    home = _view_box(page, "map")
+    dot = "document.querySelector('#f-map g.pt circle').getBoundingClientRect().width"
+    size = page.evaluate(dot)
+    box = svg.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    # the wheel over a map the reader has not clicked scrolls the page (no scroll trap)
+    page.mouse.move(cx, cy)
+    scroll = page.evaluate("window.scrollY")
+    page.mouse.wheel(0, 200)
+    page.wait_for_timeout(100)
+    assert page.evaluate("window.scrollY") > scroll
+    assert _view_box(page, "map") == home
+    assert "nudge" in (page.locator("#f-map .map-hint").get_attribute("class") or "")
+    # after a click the wheel zooms around the pointer
+    svg.scroll_into_view_if_needed()
+    box = svg.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.click(cx, cy)
+    scroll = page.evaluate("window.scrollY")
+    page.mouse.wheel(0, -400)
+    page.wait_for_timeout(100)
+    vb = _view_box(page, "map")
+    assert vb[2] < 0.75 * home[2] and vb[3] < 0.75 * home[3]  # zoomed in
+    assert vb[2] / vb[3] == pytest.approx(home[2] / home[3], rel=1e-4)  # same shape
+    assert page.evaluate("window.scrollY") == scroll  # the wheel zoomed, not scrolled
+    assert page.evaluate(dot) == pytest.approx(size, rel=0.05)  # markers keep their size
+    page.locator("#f-map").screenshot(path=str(tmp_path / "map_zoomed.png"))
+    # drag: the view moves with the mouse (content follows the pointer)
+    page.mouse.down()
+    page.mouse.move(cx + 120, cy + 40, steps=4)
+    page.mouse.up()
+    moved = _view_box(page, "map")
+    assert moved[0] < vb[0] and moved[1] < vb[1] and moved[2] == pytest.approx(vb[2])
+    page.locator('#f-map button[data-act="focus"]').click()
+    focus = _view_box(page, "map")
+    assert focus[3] == pytest.approx(20.0, abs=0.01)  # the 20 km square around home
+    page.locator('#f-map button[data-act="reset"]').click()
+    assert _view_box(page, "map") == pytest.approx(home, abs=1e-3)
 
 
 def _column(page: Any, table: str, col: int) -> list[str]:

@@ -14,7 +14,10 @@ Distances are great-circle distances on a sphere of radius
 
 Maps (:func:`plot_practices`, :func:`plot_flows`, :func:`plot_clusters`,
 :func:`plot_regions`, :func:`plot_catchment`) return ``(fig, ax)``; matplotlib
-is imported when one is called, not with this package.
+is imported when one is called, not with this package. They draw US state (and,
+in small views, county) outlines beneath the data: :func:`outlines` returns them,
+:func:`plot_outlines` draws them (Census Bureau 2016 cartographic boundaries,
+public domain, shipped with refgraph).
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from ._geocache import GeocodeCache, normalize_address
 from ._geocode import geocode, zip_centroids
 from ._geojson import to_geojson
 from ._markets import flow_communities, plurality_regions, unit_table
+from ._outlines import COUNTY_MAX_KM, outlines, plot_outlines
 from ._plots import plot_catchment, plot_clusters, plot_flows, plot_practices, plot_regions
 from ._spatial import SpatialIndex, distance_matrix, geodesic_km, nearest, project_km, within_km
 
 __all__ = [
+    "COUNTY_MAX_KM",
     "EARTH_RADIUS_KM",
     "Catchment",
     "GeocodeCache",
@@ -46,9 +51,11 @@ __all__ = [
     "market_share",
     "nearest",
     "normalize_address",
+    "outlines",
     "plot_catchment",
     "plot_clusters",
     "plot_flows",
+    "plot_outlines",
     "plot_practices",
     "plot_regions",
     "plurality_regions",

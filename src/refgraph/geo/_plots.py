@@ -3,7 +3,9 @@
 Coordinates are drawn as longitude (x) and latitude (y) with the aspect ratio
 of a local equirectangular projection (1 / cos(mean latitude)), so distances
 look right at city and state scale. No basemap tiles are fetched: the maps
-work offline.
+work offline. US state outlines (and county outlines in views under
+:data:`~refgraph.geo.COUNTY_MAX_KM` km) shipped with refgraph are drawn beneath
+the data (:func:`~refgraph.geo.plot_outlines`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pandas as pd
 
 from .._errors import ValidationError
 from .._plotting import axes as _axes
+from ._outlines import plot_outlines
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -37,7 +40,9 @@ __all__ = [
 _NOISE_COLOR = "#b0b0b0"
 
 
-def _finish(ax: Axes, lat: np.ndarray, title: str | None) -> None:
+def _finish(ax: Axes, lat: np.ndarray, title: str | None, outlines: str | None) -> None:
+    if outlines is not None:
+        plot_outlines(ax, level=outlines)
     lat = lat[np.isfinite(lat)]
     if len(lat):
         ax.set_aspect(1.0 / max(np.cos(np.radians(float(np.mean(lat)))), 0.05))
@@ -68,6 +73,7 @@ def plot_practices(
     practices: bool = True,
     color_by: str = "kind",
     title: str | None = None,
+    outlines: str | None = "auto",
 ) -> tuple[Figure, Axes]:
     """Map of practices (squares sized by their number of physicians) and physicians (dots).
 
@@ -84,6 +90,11 @@ def plot_practices(
         ``"system"``...).
     title
         Axes title.
+    outlines
+        Reference outlines beneath the data: ``"auto"`` (US states, plus
+        counties when the view is under :data:`~refgraph.geo.COUNTY_MAX_KM`
+        km), ``"state"``, ``"county"`` or ``None``; see
+        :func:`~refgraph.geo.plot_outlines`.
 
     Returns
     -------
@@ -96,7 +107,7 @@ def plot_practices(
     >>> from refgraph.datasets import synthetic_region
     >>> fig, ax = plot_practices(synthetic_region(200, seed=1))
     >>> sorted(c.get_label() for c in ax.collections)
-    ['physicians', 'practices']
+    ['county outlines', 'physicians', 'practices', 'state outlines']
     """
     fig, ax = _axes(ax)
     all_lat = []
@@ -134,7 +145,7 @@ def plot_practices(
         handles = [Line2D([], [], ls="", marker="s", color=pal[c], label=c) for c in cats[:12]]
         ax.legend(handles=handles, title=color_by, fontsize=7, title_fontsize=8, loc="best")
         all_lat.append(lat[ok])
-    _finish(ax, np.concatenate(all_lat) if all_lat else np.empty(0), title)
+    _finish(ax, np.concatenate(all_lat) if all_lat else np.empty(0), title, outlines)
     return fig, ax
 
 
@@ -182,6 +193,7 @@ def plot_flows(
     color: str = "#c0392b",
     points: bool = True,
     title: str | None = None,
+    outlines: str | None = "auto",
 ) -> tuple[Figure, Axes]:
     """Referral flows as straight lines whose width and opacity grow with volume.
 
@@ -206,6 +218,11 @@ def plot_flows(
         Also draw the physicians (or units) as dots.
     title
         Axes title.
+    outlines
+        Reference outlines beneath the data: ``"auto"`` (US states, plus
+        counties when the view is under :data:`~refgraph.geo.COUNTY_MAX_KM`
+        km), ``"state"``, ``"county"`` or ``None``; see
+        :func:`~refgraph.geo.plot_outlines`.
 
     Returns
     -------
@@ -250,7 +267,7 @@ def plot_flows(
         ax.scatter(lon[okp], lat[okp], s=5, c="#2c3e50", lw=0, alpha=0.7, label="points", zorder=3)
         lats.append(lat[okp])
     ax.autoscale_view()
-    _finish(ax, np.concatenate(lats) if lats else np.empty(0), title)
+    _finish(ax, np.concatenate(lats) if lats else np.empty(0), title, outlines)
     return fig, ax
 
 
@@ -274,6 +291,7 @@ def plot_clusters(
     ax: Axes | None = None,
     title: str | None = None,
     max_legend: int = 12,
+    outlines: str | None = "auto",
 ) -> tuple[Figure, Axes]:
     """Points coloured by cluster, with the convex hull of each cluster.
 
@@ -291,6 +309,11 @@ def plot_clusters(
         Axes to draw on.
     title
         Axes title.
+    outlines
+        Reference outlines beneath the data: ``"auto"`` (US states, plus
+        counties when the view is under :data:`~refgraph.geo.COUNTY_MAX_KM`
+        km), ``"state"``, ``"county"`` or ``None``; see
+        :func:`~refgraph.geo.plot_outlines`.
     max_legend
         Largest number of clusters listed in the legend.
 
@@ -336,7 +359,7 @@ def plot_clusters(
     if 0 < len(keys) <= max_legend:
         ax.legend(title=by, fontsize=7, title_fontsize=8, markerscale=1.5, loc="best")
     ax.autoscale_view()
-    _finish(ax, lat[ok], title)
+    _finish(ax, lat[ok], title, outlines)
     return fig, ax
 
 
@@ -346,6 +369,7 @@ def plot_regions(
     by: str | None = None,
     ax: Axes | None = None,
     title: str | None = None,
+    outlines: str | None = "auto",
 ) -> tuple[Figure, Axes]:
     """Units coloured by market (plurality region or flow community) with hulls.
 
@@ -364,7 +388,7 @@ def plot_regions(
         by = next((c for c in ("region", "community", "cluster") if c in regions.columns), None)
         if by is None:
             raise ValidationError("by: no 'region', 'community' or 'cluster' column")
-    return plot_clusters(regions, by=by, ax=ax, title=title)
+    return plot_clusters(regions, by=by, ax=ax, title=title, outlines=outlines)
 
 
 def plot_catchment(
@@ -373,6 +397,7 @@ def plot_catchment(
     ax: Axes | None = None,
     radius: bool = True,
     title: str | None = None,
+    outlines: str | None = "auto",
 ) -> tuple[Figure, Axes]:
     """Map of a catchment: units sized by volume, the area's hull, the radius circle.
 
@@ -387,6 +412,11 @@ def plot_catchment(
         polygon) around the target.
     title
         Axes title (default: target and share).
+    outlines
+        Reference outlines beneath the data: ``"auto"`` (US states, plus
+        counties when the view is under :data:`~refgraph.geo.COUNTY_MAX_KM`
+        km), ``"state"``, ``"county"`` or ``None``; see
+        :func:`~refgraph.geo.plot_outlines`.
 
     Returns
     -------
@@ -469,5 +499,5 @@ def plot_catchment(
             f"({catchment.direction}) within {catchment.radius_km:.1f} km, "
             f"{len(catchment.area)} {catchment.unit}s"
         )
-    _finish(ax, np.concatenate(lats), title)
+    _finish(ax, np.concatenate(lats), title, outlines)
     return fig, ax

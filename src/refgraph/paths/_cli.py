@@ -6,7 +6,6 @@ Public through :mod:`refgraph.paths`; registered on the command line by
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from .._cli_network import network_from_arg
@@ -16,8 +15,6 @@ from ._intro import IntroPaths, intro_paths
 from ._tie_data import _as_of
 
 __all__ = ["cmd_intro"]
-
-_AGO = re.compile(r"last referral (today|\d+ (?:days?|weeks|months|years) ago)")
 
 
 # ---------------------------------------------------------------------------- CLI
@@ -45,18 +42,6 @@ def _who(net: Any, npi: str) -> str:
     return f"{name} ({npi}, {spec})" if isinstance(spec, str) and spec else f"{name} ({npi})"
 
 
-def _since(text: str, last: str) -> str:
-    """Reword "last referral 13 days ago" as counted from the data's last date."""
-    return _AGO.sub(
-        lambda m: (
-            "last referral on the data's last date"
-            if m.group(1) == "today"
-            else f"last referral {m.group(1).removesuffix(' ago')} before the data's last date"
-        ),
-        text,
-    )
-
-
 def _format(net: Any, res: IntroPaths) -> str:
     """The paths as text: every physician with name, NPI and specialty."""
     last = _as_of(net, None)
@@ -71,7 +56,7 @@ def _format(net: Any, res: IntroPaths) -> str:
         )
         lines.append("   " + " -> ".join(_who(net, str(n)) for n in p.path))
         for h in res.hops[res.hops["rank"] == p.rank].itertuples():
-            lines.append(f"     {h.from_name} -> {h.to_name}: {_since(h.explanation, day)}")
+            lines.append(f"     {h.from_name} -> {h.to_name}: {h.explanation}")
     return "\n".join(lines)
 
 

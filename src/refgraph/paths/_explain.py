@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ._search import _CACHE, _TieGraph
+from ._tie_data import _as_of
 
 #: Tie-table columns a hop's facts and words are read from.
 _TIE_COLUMNS = (
@@ -40,19 +41,31 @@ _PRACTICE_LABEL = {
 }
 
 
-def _ago(days: float) -> str:
+def _ago(days: float, ref: str = "the data's last date") -> str:
+    """How long before ``ref`` (the date recency is counted from), in words."""
     if np.isnan(days):
         return "date unknown"
     d = round(days)
     if d < 1:
-        return "today"
+        return f"on {ref}"
     if d < 14:
-        return f"{d} day{'s' if d > 1 else ''} ago"
-    if d < 60:
-        return f"{round(d / 7)} weeks ago"
-    if d < 730:
-        return f"{round(d / 30.44)} months ago"
-    return f"{round(d / 365.25)} years ago"
+        span = f"{d} day{'s' if d > 1 else ''}"
+    elif d < 60:
+        span = f"{round(d / 7)} weeks"
+    elif d < 730:
+        span = f"{round(d / 30.44)} months"
+    else:
+        span = f"{round(d / 365.25)} years"
+    return f"{span} before {ref}"
+
+
+def reference(net: Any, tg: _TieGraph) -> str:
+    """What ``days_since`` counts back from: the data's last date, or the ``as_of`` date."""
+    day = tg.ties.attrs.get("as_of")
+    if day is None:
+        return "the data's last date"
+    last = _as_of(net, None)
+    return "the data's last date" if last is not None and str(last.date()) == day else day
 
 
 def _practice_info(net: Any) -> tuple[dict[str, str], dict[str, str], dict[Any, Any]]:
@@ -132,10 +145,14 @@ def edge_rows(tg: _TieGraph, us: np.ndarray, vs: np.ndarray) -> np.ndarray:
 def hop_facts(net: Any, tg: _TieGraph, us: Any, vs: Any) -> dict[str, list[Any]]:
     """Numbers and words of the hops ``us[i] -> vs[i]``, one list per column.
 
+    Recency is worded as time before :func:`reference` (the data's last date
+    or the ``as_of`` date).
+
     Columns ``strength``, ``referrals_sent``, ``referrals_received``,
     ``shared_patients``, ``days_since``, ``same_practice``, ``same_system``,
     ``logged``, ``explanation``.
     """
+    ref = reference(net, tg)
     us = np.asarray(us, dtype=np.int64)
     vs = np.asarray(vs, dtype=np.int64)
     rows = edge_rows(tg, us, vs)
@@ -170,7 +187,7 @@ def hop_facts(net: Any, tg: _TieGraph, us: Any, vs: Any) -> dict[str, list[Any]]
             if np.isnan(days):
                 words.append("undated")
             elif bool(r["date_from_events"][i]):
-                words.append(f"last referral {_ago(days)}")
+                words.append(f"last referral {_ago(days, ref)}")
             else:  # aggregated flows only bound the date: say what the data say
                 words.append(f"flows through {pd.Timestamp(r['last_date'][i]).date()}")
         same_p = r["same_practice"][i] > 0

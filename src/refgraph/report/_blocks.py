@@ -78,11 +78,19 @@ class _Image:
 
 
 @dataclass
+class _Svg:
+    """A zoomable map written inline (``html``, escaped already) and its static PNG."""
+
+    html: str
+    png: str
+
+
+@dataclass
 class _Section:
     key: str
     title: str
     intro: list[str] = field(default_factory=list)
-    blocks: list[_Table | _Image] = field(default_factory=list)
+    blocks: list[_Table | _Image | _Svg] = field(default_factory=list)
     html: list[str] = field(default_factory=list)  # pre-escaped HTML shown before the notes
     status: str = "ok"  # ok | empty | unavailable | not_applicable
     reason: str = ""

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._assets import CSS, SORT_JS
-from ._blocks import _Section, _Table
+from ._assets import CSS, MAP_JS, SORT_JS
+from ._blocks import _Section, _Svg, _Table
 
 if TYPE_CHECKING:
     from ..network import ReferralNetwork
@@ -97,6 +97,8 @@ def _render_section(s: _Section) -> str:
     for b in s.blocks:
         if isinstance(b, _Table):
             parts.append(_render_table(b))
+        elif isinstance(b, _Svg):
+            parts.append(b.html)
         else:
             parts.append(
                 f'<figure id="f-{_e(b.png.removesuffix(".png"))}"><img src="{_e(b.png)}" '
@@ -135,5 +137,6 @@ def _render(title: str, net: ReferralNetwork, secs: list[_Section], synthetic: b
         f"<style>{CSS}</style></head>\n<body><header><h1>{_e(title)}</h1>"
         f'<p class="meta">{_e(meta)}</p>{banner}<nav><ol>{nav}</ol></nav></header>\n<main>'
         + "\n".join(_render_section(s) for s in secs)
-        + f"</main>\n<footer>Files: {links}</footer>\n<script>{SORT_JS}</script></body></html>\n"
+        + f"</main>\n<footer>Files: {links}</footer>\n"
+        + f"<script>{SORT_JS}{MAP_JS}</script></body></html>\n"
     )

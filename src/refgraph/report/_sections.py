@@ -22,6 +22,7 @@ from ._blocks import (
     _NotApplicable,
     _score,
     _Section,
+    _Svg,
     _Table,
     _Unavailable,
     _write_png,
@@ -280,20 +281,14 @@ def _sec_communities(ctx: _Ctx, sec: _Section) -> None:
         )
     )
     if net.physicians["lat"].notna().any():
-        from ._maps import community_map
+        from ._maps import community_map, community_svg
 
         big = [c for c in summ.index[~single.to_numpy(bool)][:9]]
         fig = community_map(net, lab, big)
-        sec.blocks.append(
-            _write_png(
-                ctx,
-                fig,
-                "communities",
-                "map of physicians coloured by community",
-                "Physicians coloured by community (the nine largest; the rest in grey as "
-                "'other', drawn underneath).",
-            )
+        img = _write_png(
+            ctx, fig, "communities", "map of physicians coloured by community", "static version"
         )
+        sec.blocks.append(_Svg(community_svg(ctx, lab, big, img.png), img.png))
 
 
 def _sec_targets(ctx: _Ctx, sec: _Section) -> None:
