@@ -360,7 +360,7 @@ class ReferralNetwork:
             Columns ``source_npi``, ``target_npi``, ``count``, ``patients``
             (and ``weight`` when another column is asked for).
         """
-        return self.cached_view(("edges", weight), lambda: edge_table(self.flows, weight))
+        return self.cached_view(("edges", weight), lambda: edge_table(self, weight))
 
     def csr(self, *, weight: str = "count") -> CSRGraph:
         """Compact CSR view: integer node ids in :attr:`npis` order.
@@ -383,9 +383,7 @@ class ReferralNetwork:
         >>> g.n, g.m, float(g.data.sum())
         (2, 1, 7.0)
         """
-        return self.cached_view(
-            ("csr", weight), lambda: csr_view(self.edges(weight=weight), self.npis, weight)
-        )
+        return self.cached_view(("csr", weight), lambda: csr_view(self, weight))
 
     def to_networkx(self, *, weight: str = "count", attributes: bool = True) -> nx.DiGraph:
         """A networkx ``DiGraph`` view (cached; do not mutate it).
