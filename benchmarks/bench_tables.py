@@ -94,7 +94,7 @@ def node_ids(kind: str, col: pd.Series, phys_npi: pd.Series) -> np.ndarray:
     if kind == "int64":
         return np.asarray(pd.Index(_ints(phys_npi)).get_indexer(col.to_numpy()))
     if kind == "arrow dict":
-        chunk = pa.chunked_array(col.array._pa_array).combine_chunks()  # noqa: SLF001
+        chunk = pa.chunked_array([pa.array(col.array)]).combine_chunks()
         dict_pos = pd.Index(_ints(phys_npi)).get_indexer(
             _ints(pd.Series(pd.array(chunk.dictionary, dtype="str")))
         )
