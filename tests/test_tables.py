@@ -74,6 +74,9 @@ def test_csr_matches_a_networkx_sum_of_flows(weight: str) -> None:
     assert list(g.npis) == npis[::-1]
     assert g.m == G.number_of_edges()
     assert np.array_equal(g.matrix.toarray(), ref.toarray())
+    # the node ids cached at construction and those rebuilt from the tables agree
+    net.clear_cached_views()
+    assert np.array_equal(net.csr(weight=weight).matrix.toarray(), ref.toarray())
     edges = net.edges(weight=weight)
     assert len(edges) == g.m
     assert edges[weight].fillna(0).sum() == pytest.approx(g.data.sum())

@@ -69,6 +69,10 @@ def node_codes(npis: pd.Series, *cols: pd.Series) -> list[np.ndarray]:
     return out
 
 
+#: Cache key of the flows' node ids (:func:`refgraph._views.flow_node_ids`).
+FLOW_IDS_KEY = ("flow_node_ids",)
+
+
 def with_missing_physicians(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The physicians table plus a row of unknown attributes for every NPI that
     flows, events or touchpoints name but the physicians table lacks.
@@ -86,6 +90,32 @@ def with_missing_physicians(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     >>> with_missing_physicians(tables)["npi"].tolist()
     ['1234567893', '1003033051']
     """
+    return physicians_and_flow_ids(tables)[0]
+
+
+def physicians_and_flow_ids(
+    tables: dict[str, pd.DataFrame],
+) -> tuple[pd.DataFrame, tuple[np.ndarray, np.ndarray] | None]:
+    """:func:`with_missing_physicians` and, from the same pass, the flows' node ids.
+
+    One ``pandas.factorize`` over the int64 NPIs of the physicians, then of
+    the flows' sources and targets, events and touchpoints: the physicians
+    (unique) get codes ``0..k-1``, NPIs they lack get the next codes in order
+    of first appearance, which is the order their new rows take. The codes of
+    the flows are then their node ids (int32): the position of source and
+    target in the completed physicians table. ``None`` instead of the ids when
+    some NPI is missing or not a number (not expected in validated tables).
+
+    Examples
+    --------
+    >>> tables = {"physicians": pd.DataFrame({"npi": ["1003033051"]}),
+    ...           "flows": pd.DataFrame({"source_npi": ["1234567893"],
+    ...                                  "target_npi": ["1003033051"]}),
+    ...           "events": empty_table("events"), "touchpoints": empty_table("touchpoints")}
+    >>> phys, (src, dst) = physicians_and_flow_ids(tables)
+    >>> phys["npi"].tolist(), src.tolist(), dst.tolist()
+    (['1003033051', '1234567893'], [1], [0])
+    """
     phys = tables["physicians"]
     seen = [
         tables["flows"]["source_npi"],
@@ -94,42 +124,31 @@ def with_missing_physicians(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         tables["events"]["target_npi"],
         tables["touchpoints"]["npi"],
     ]
-    cols = [c for c in seen if len(c)]
-    if not cols:
-        return phys
     known = npi_ints(phys["npi"])
-    uniqs = [pd.unique(npi_ints(c)) for c in cols]
-    if any((u < -1).any() for u in (known, *uniqs)):
-        return _with_missing_by_text(phys, cols)  # not expected in validated tables
-    uniq = pd.unique(np.concatenate(uniqs))
-    uniq = uniq[uniq >= 0]
-    missing = uniq[~np.isin(uniq, known)]
-    if not len(missing):
-        return phys
-    return _append_unknown(phys, npi_strings(missing))
-
-
-def npi_strings(values: np.ndarray) -> Any:
-    """int64 NPI values back to 10-character strings (leading zeros kept), Arrow-backed.
-
-    Examples
-    --------
-    >>> list(npi_strings(np.array([1234567893, 42])))
-    ['1234567893', '0000000042']
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    text = pc.utf8_lpad(pa.array(np.asarray(values, dtype=np.int64)).cast(pa.string()), 10, "0")
-    return pd.array(text, dtype="string")
+    ints = [npi_ints(c) for c in seen]
+    every = np.concatenate([known, *ints])
+    if every.min(initial=0) < 0 or pd.Index(known).has_duplicates:
+        return _with_missing_by_text(phys, [c for c in seen if len(c)]), None
+    codes, uniques = pd.factorize(every)
+    k, m = len(known), len(ints[0])
+    out = phys
+    if len(uniques) > k:
+        out = _append_unknown(phys, npi_strings(uniques[k:]))
+    dtype = np.int32 if len(uniques) < 2**31 else np.int64
+    src = codes[k : k + m].astype(dtype)
+    dst = codes[k + m : k + 2 * m].astype(dtype)
+    return out, (src, dst)
 
 
 def _with_missing_by_text(phys: pd.DataFrame, cols: list[pd.Series]) -> pd.DataFrame:
+    """:func:`with_missing_physicians` on text, for NPIs that are missing or not numbers."""
     known = pd.Index(phys["npi"].astype("string"))
     parts = []
     for col in cols:
         uniq = pd.Index(col.astype("string").unique())
         parts.append(uniq[~uniq.isin(known)])
+    if not parts:
+        return phys
     missing = pd.Index(pd.concat([p.to_series() for p in parts], ignore_index=True)).unique()
     missing = missing[missing.notna()]
     if not len(missing):
@@ -145,6 +164,21 @@ def _append_unknown(phys: pd.DataFrame, npis: Any) -> pd.DataFrame:
         if c in phys.columns:
             extra[c] = extra[c].astype(phys[c].dtype)
     return pd.concat([phys, extra], ignore_index=True)
+
+
+def npi_strings(values: np.ndarray) -> Any:
+    """int64 NPI values back to 10-character strings (leading zeros kept), Arrow-backed.
+
+    Examples
+    --------
+    >>> list(npi_strings(np.array([1234567893, 42])))
+    ['1234567893', '0000000042']
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_lpad(pa.array(np.asarray(values, dtype=np.int64)).cast(pa.string()), 10, "0")
+    return pd.array(text, dtype="string")
 
 
 def appended_table(name: str, old: pd.DataFrame, new_rows: pd.DataFrame) -> pd.DataFrame:

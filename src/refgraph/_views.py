@@ -14,7 +14,7 @@ import pandas as pd
 
 from ._csr import CSRGraph
 from ._errors import ValidationError
-from ._tables import node_codes
+from ._tables import FLOW_IDS_KEY, node_codes
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -33,7 +33,7 @@ def flow_node_ids(net: ReferralNetwork) -> tuple[np.ndarray, np.ndarray]:
         src, dst = node_codes(net.physicians["npi"], f["source_npi"], f["target_npi"])
         return src, dst
 
-    return net.cached_view(("flow_node_ids",), build)
+    return net.cached_view(FLOW_IDS_KEY, build)
 
 
 def _check_weight(f: pd.DataFrame, weight: str) -> None:
