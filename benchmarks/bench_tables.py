@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/bench_tables.py [--physicians 200000] [--flows 4000000] [--repeat 3]
+    python benchmarks/bench_tables.py --build [--src PATH] --physicians 1000000 --flows 10000000
 
 One synthetic flows table (valid NPIs, ``count``, a constant ``provenance``) is
 held four ways and each is timed on the operations the package and its users run
@@ -24,6 +25,12 @@ needs), and a Parquet write and read (file size too). The contract column says
 whether ``flows["source_npi"].iloc[0]`` is a ``str``, ``== "<npi>"`` selects the
 right rows and ``.astype(str)`` gives the strings back. Best of ``--repeat``,
 all in one process; the page cache is warm.
+
+``--build`` instead times ``ReferralNetwork(flows=flows)`` and then ``net.csr()`` on
+the same kind of table (Arrow-string NPIs) and reports the growth of the process's
+RSS over the input frame per flow and its peak (VmHWM, Linux), for the refgraph found
+under ``--src`` (default: this checkout's ``src``; point it at another checkout's
+``src`` to measure a baseline). Run one case per process: the peak is per process.
 """
 
 from __future__ import annotations
@@ -40,14 +47,27 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+def _npi_check_digits(bodies: np.ndarray) -> np.ndarray:
+    """Luhn check digits over ``80840`` + nine-digit integer bodies, vectorised."""
+    x = np.asarray(bodies, dtype=np.int64).copy()
+    total = np.full(x.shape, 24, dtype=np.int64)  # the prefix 80840
+    for i in range(9):  # from the last body digit, which is doubled
+        d = x % 10
+        x //= 10
+        if i % 2 == 0:
+            d = np.where(d * 2 > 9, d * 2 - 9, d * 2)
+        total += d
+    return (10 - total % 10) % 10
+
 
 def make_tables(n: int, m: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Physicians (NPI, specialty) and flows (source, target, count) with valid NPIs."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-    from refgraph.datasets._base import _random_npis
-
     rng = np.random.default_rng(seed)
-    npis = _random_npis(rng, n).astype("str")
+    bodies = 100_000_000 + rng.choice(100_000_000, size=n, replace=False).astype(np.int64)
+    npis = pd.Series(bodies * 10 + _npi_check_digits(bodies)).astype("str")
     specs = np.array(["cardiology", "internal medicine", "family medicine", "oncology"])
     phys = pd.DataFrame({"npi": npis, "specialty": pd.array(specs[rng.integers(0, 4, n)], "str")})
     src = rng.integers(0, n, m)
@@ -210,12 +230,52 @@ def report(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
     return "\n".join(lines)
 
 
+def _rss(field: str = "VmRSS") -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field):
+                return int(line.split()[1]) * 1024
+    return 0  # pragma: no cover - not Linux
+
+
+def build(n: int, m: int, src: Path) -> str:
+    """Time and memory of building a network from a flows frame, then its CSR view."""
+    import gc
+
+    sys.path.insert(0, str(src))
+    from refgraph import ReferralNetwork
+
+    flows = make_tables(n, m)[1][["source_npi", "target_npi", "count"]]
+    gc.collect()
+    r0 = _rss()
+    t = time.perf_counter()
+    net = ReferralNetwork(flows=flows)
+    t_build = time.perf_counter() - t
+    gc.collect()
+    r1 = _rss()
+    t = time.perf_counter()
+    net.csr()
+    t_csr = time.perf_counter() - t
+    gc.collect()
+    return (
+        f"refgraph from {src}: {n:,} physicians, {m:,} flows: build {t_build:.2f} s, "
+        f"csr() {t_csr:.2f} s; resident after build {(r1 - r0) / m:.0f} B/flow, after csr() "
+        f"{(_rss() - r0) / m:.0f} B/flow; peak {_rss('VmHWM') / 1e9:.2f} GB; the flows table "
+        f"{net.flows.memory_usage(deep=True).sum() / m:.1f} B/flow"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--physicians", type=int, default=200_000)
     ap.add_argument("--flows", type=int, default=4_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--build", action="store_true", help="time the network build instead")
+    ap.add_argument("--src", type=Path, default=SRC, help="refgraph source folder (--build)")
     args = ap.parse_args()
+    if args.build:
+        print(build(args.physicians, args.flows, args.src))
+        return
     rows = run(args.physicians, args.flows, args.repeat)
     print(report(rows, args))
 
