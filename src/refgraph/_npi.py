@@ -141,8 +141,22 @@ def _normalise_npis(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
         )
         s[~whole] = pd.NA
     else:
-        s = values.astype("string").str.strip()
+        s = values.astype("string")
+        if not _all_ten_digits(s):  # clean columns skip the strip and keep their buffers
+            s = s.str.strip()
     return _normalise_npi_text(s, reasons)
+
+
+def _all_ten_digits(s: pd.Series) -> bool:
+    """Whether every value of an Arrow-backed text column is 10 ASCII digits (none missing)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(s) == 0 or s.dtype == object:
+        return False
+    arr = pa.chunked_array(pa.array(s.array, type=pa.large_string()))
+    ten = pc.and_(pc.equal(pc.binary_length(arr), 10), pc.ascii_is_decimal(arr))
+    return bool(pc.all(pc.fill_null(ten, False)).as_py())
 
 
 def _normalise_npi_text(s: pd.Series, reasons: np.ndarray) -> tuple[pd.Series, np.ndarray]:
