@@ -38,6 +38,13 @@ def _coerce_zip(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
 BOOL_COUNT = "a boolean (True/False) is not a count"
 
 
+def _int_reasons(negative: np.ndarray, bad: np.ndarray) -> np.ndarray:
+    """Reasons of bad integer counts; one 0-d reason when none is bad (no n-long text array)."""
+    if bad.any():
+        return np.where(negative, "negative count", "count too large")
+    return np.asarray("count too large", dtype=object)
+
+
 def _coerce_count(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """Non-negative whole numbers up to :data:`MAX_COUNT` as nullable Int64, with reasons.
 
@@ -60,7 +67,7 @@ def _coerce_count(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]
             negative = arr < 0
             too_big = arr > MAX_COUNT
             bad = negative | too_big
-            reason = np.where(negative, "negative count", "count too large")
+            reason = _int_reasons(negative, bad)
             if bad.any():
                 arr = np.where(bad, 0, arr)
             out = pd.Series(pd.array(arr.astype(np.int64), dtype="Int64"), index=values.index)
@@ -74,8 +81,7 @@ def _coerce_count(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]
         negative = (ints < 0).fillna(False).to_numpy(dtype=bool)
         too_big = (ints > MAX_COUNT).fillna(False).to_numpy(dtype=bool)
         bad = negative | too_big
-        reason = np.where(negative, "negative count", "count too large")
-        return ints.where(~bad), bad, reason
+        return ints.where(~bad), bad, _int_reasons(negative, bad)
     if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
         # fast path: text that is all clean integers (the usual case in big files)
         import pyarrow as pa

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -16,9 +18,104 @@ def empty_table(table: str) -> pd.DataFrame:
     return res.table
 
 
+def npi_ints(col: pd.Series) -> np.ndarray:
+    """The NPIs of a validated column as int64 (missing: ``-1``), without Python strings.
+
+    A valid NPI is 10 ASCII digits, so its integer value identifies it; Arrow
+    casts the text to integers in one pass. Text that is not a number (not
+    expected in a network's tables) falls back to factorising the strings:
+    the values are then negative codes ``-2, -3, ...`` unique per string.
+
+    Examples
+    --------
+    >>> npi_ints(pd.Series(["1234567893", None, "1003033051"], dtype="string")).tolist()
+    [1234567893, -1, 1003033051]
+    """
+    if len(col) == 0:
+        return np.zeros(0, dtype=np.int64)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.chunked_array(pa.array(col.array, type=pa.large_string()))
+        ints = pc.fill_null(pc.cast(arr, pa.int64()), -1)
+    except (pa.ArrowException, TypeError, ValueError):
+        codes, _ = pd.factorize(col.astype("string"), use_na_sentinel=True)
+        return np.where(codes < 0, -1, -2 - codes.astype(np.int64))
+    out = np.asarray(ints.to_numpy(), dtype=np.int64)
+    if (out < -1).any():  # a negative number is no NPI: keep it apart from "missing"
+        codes, _ = pd.factorize(col.astype("string"), use_na_sentinel=True)
+        return np.where(codes < 0, -1, -2 - codes.astype(np.int64))
+    return out
+
+
+def node_codes(npis: pd.Series, *cols: pd.Series) -> list[np.ndarray]:
+    """Position in ``npis`` (a physicians ``npi`` column) of the NPIs of each of ``cols``.
+
+    Hashing runs over int64 values (:func:`npi_ints`), not strings; an NPI
+    that ``npis`` lacks, or a missing one, gets ``-1``.
+
+    Examples
+    --------
+    >>> phys = pd.Series(["1234567893", "1003033051"], dtype="string")
+    >>> [c.tolist() for c in node_codes(phys, pd.Series(["1003033051", "1154584084"]))]
+    [[1, -1]]
+    """
+    index = pd.Index(npi_ints(npis))
+    out = []
+    for col in cols:
+        codes = index.get_indexer(npi_ints(col))
+        out.append(codes.astype(np.int32) if len(index) < 2**31 else codes)
+    return out
+
+
+#: Cache key of the flows' node ids (:func:`refgraph._views.flow_node_ids`).
+FLOW_IDS_KEY = ("flow_node_ids",)
+
+
 def with_missing_physicians(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The physicians table plus a row of unknown attributes for every NPI that
-    flows, events or touchpoints name but the physicians table lacks."""
+    flows, events or touchpoints name but the physicians table lacks.
+
+    New rows come in order of first appearance (flow sources, flow targets,
+    event sources, event targets, touchpoints). The work runs on int64 NPI
+    values (:func:`npi_ints`), never on Python strings.
+
+    Examples
+    --------
+    >>> tables = {"physicians": empty_table("physicians"),
+    ...           "flows": pd.DataFrame({"source_npi": ["1234567893"],
+    ...                                  "target_npi": ["1003033051"]}),
+    ...           "events": empty_table("events"), "touchpoints": empty_table("touchpoints")}
+    >>> with_missing_physicians(tables)["npi"].tolist()
+    ['1234567893', '1003033051']
+    """
+    return physicians_and_flow_ids(tables)[0]
+
+
+def physicians_and_flow_ids(
+    tables: dict[str, pd.DataFrame],
+) -> tuple[pd.DataFrame, tuple[np.ndarray, np.ndarray] | None]:
+    """:func:`with_missing_physicians` and, from the same pass, the flows' node ids.
+
+    One ``pandas.factorize`` over the int64 NPIs of the physicians, then of
+    the flows' sources and targets, events and touchpoints: the physicians
+    (unique) get codes ``0..k-1``, NPIs they lack get the next codes in order
+    of first appearance, which is the order their new rows take. The codes of
+    the flows are then their node ids (int32): the position of source and
+    target in the completed physicians table. ``None`` instead of the ids when
+    some NPI is missing or not a number (not expected in validated tables).
+
+    Examples
+    --------
+    >>> tables = {"physicians": pd.DataFrame({"npi": ["1003033051"]}),
+    ...           "flows": pd.DataFrame({"source_npi": ["1234567893"],
+    ...                                  "target_npi": ["1003033051"]}),
+    ...           "events": empty_table("events"), "touchpoints": empty_table("touchpoints")}
+    >>> phys, (src, dst) = physicians_and_flow_ids(tables)
+    >>> phys["npi"].tolist(), src.tolist(), dst.tolist()
+    (['1003033051', '1234567893'], [1], [0])
+    """
     phys = tables["physicians"]
     seen = [
         tables["flows"]["source_npi"],
@@ -27,24 +124,61 @@ def with_missing_physicians(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
         tables["events"]["target_npi"],
         tables["touchpoints"]["npi"],
     ]
+    known = npi_ints(phys["npi"])
+    ints = [npi_ints(c) for c in seen]
+    every = np.concatenate([known, *ints])
+    if every.min(initial=0) < 0 or pd.Index(known).has_duplicates:
+        return _with_missing_by_text(phys, [c for c in seen if len(c)]), None
+    codes, uniques = pd.factorize(every)
+    k, m = len(known), len(ints[0])
+    out = phys
+    if len(uniques) > k:
+        out = _append_unknown(phys, npi_strings(uniques[k:]))
+    dtype = np.int32 if len(uniques) < 2**31 else np.int64
+    src = codes[k : k + m].astype(dtype)
+    dst = codes[k + m : k + 2 * m].astype(dtype)
+    return out, (src, dst)
+
+
+def _with_missing_by_text(phys: pd.DataFrame, cols: list[pd.Series]) -> pd.DataFrame:
+    """:func:`with_missing_physicians` on text, for NPIs that are missing or not numbers."""
     known = pd.Index(phys["npi"].astype("string"))
     parts = []
-    for col in seen:
-        if len(col):
-            uniq = pd.Index(col.astype("string").unique())
-            parts.append(uniq[~uniq.isin(known)])
+    for col in cols:
+        uniq = pd.Index(col.astype("string").unique())
+        parts.append(uniq[~uniq.isin(known)])
     if not parts:
         return phys
     missing = pd.Index(pd.concat([p.to_series() for p in parts], ignore_index=True)).unique()
     missing = missing[missing.notna()]
-    if len(missing):
-        extra = empty_table("physicians").reindex(range(len(missing)))
-        extra["npi"] = pd.array(np.asarray(missing, dtype=object), dtype="string")
-        for c in extra.columns:
-            if c in phys.columns:
-                extra[c] = extra[c].astype(phys[c].dtype)
-        return pd.concat([phys, extra], ignore_index=True)
-    return phys
+    if not len(missing):
+        return phys
+    return _append_unknown(phys, pd.array(np.asarray(missing, dtype=object), dtype="string"))
+
+
+def _append_unknown(phys: pd.DataFrame, npis: Any) -> pd.DataFrame:
+    """``phys`` with one row per NPI of ``npis``, every other attribute missing."""
+    extra = empty_table("physicians").reindex(range(len(npis)))
+    extra["npi"] = npis
+    for c in extra.columns:
+        if c in phys.columns:
+            extra[c] = extra[c].astype(phys[c].dtype)
+    return pd.concat([phys, extra], ignore_index=True)
+
+
+def npi_strings(values: np.ndarray) -> Any:
+    """int64 NPI values back to 10-character strings (leading zeros kept), Arrow-backed.
+
+    Examples
+    --------
+    >>> list(npi_strings(np.array([1234567893, 42])))
+    ['1234567893', '0000000042']
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.utf8_lpad(pa.array(np.asarray(values, dtype=np.int64)).cast(pa.string()), 10, "0")
+    return pd.array(text, dtype="string")
 
 
 def appended_table(name: str, old: pd.DataFrame, new_rows: pd.DataFrame) -> pd.DataFrame:

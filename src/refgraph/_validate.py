@@ -333,7 +333,7 @@ def validate_table(
                 rej.add(s.isna().to_numpy(), col.name, raw_values, f"missing {col.name}")
             out[col.name] = s
 
-    result = pd.DataFrame(out)
+    result = pd.DataFrame(out, copy=False)  # copy-on-write: the columns are new already
     result.index = pd.RangeIndex(n)
     extras = [c for c in src.columns if c not in out]
     for c in extras:

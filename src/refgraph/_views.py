@@ -14,6 +14,7 @@ import pandas as pd
 
 from ._csr import CSRGraph
 from ._errors import ValidationError
+from ._tables import FLOW_IDS_KEY, node_codes
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -21,15 +22,36 @@ if TYPE_CHECKING:
     from .network import ReferralNetwork
 
 
-def edge_table(f: pd.DataFrame, weight: str) -> pd.DataFrame:
-    """Flows summed to one row per directed pair (see :meth:`ReferralNetwork.edges`)."""
+def flow_node_ids(net: ReferralNetwork) -> tuple[np.ndarray, np.ndarray]:
+    """Node ids (positions in :attr:`~ReferralNetwork.npis`) of each flow's source and target.
+
+    Cached on the network; computed on int64 NPI values, not strings.
+    """
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        f = net.flows
+        src, dst = node_codes(net.physicians["npi"], f["source_npi"], f["target_npi"])
+        return src, dst
+
+    return net.cached_view(FLOW_IDS_KEY, build)
+
+
+def _check_weight(f: pd.DataFrame, weight: str) -> None:
     if weight not in f.columns:
         raise ValidationError(
             f"weight: expected a numeric flows column, got {weight!r}; "
             f"columns are {list(f.columns)}"
         )
+
+
+def edge_table(net: ReferralNetwork, weight: str) -> pd.DataFrame:
+    """Flows summed to one row per directed pair (see :meth:`ReferralNetwork.edges`)."""
+    f = net.flows
+    _check_weight(f, weight)
     cols = ["count", "patients"] + ([weight] if weight not in ("count", "patients") else [])
-    if f.duplicated(["source_npi", "target_npi"]).any():
+    src, dst = flow_node_ids(net)
+    pair = src.astype(np.int64) * max(net.n_physicians, 1) + dst
+    if len(pair) and pd.Series(pair).duplicated().any():  # int64 keys, not NPI strings
         out = (
             f.groupby(["source_npi", "target_npi"], sort=False)[cols].sum(min_count=1).reset_index()
         )
@@ -38,12 +60,18 @@ def edge_table(f: pd.DataFrame, weight: str) -> pd.DataFrame:
     return out
 
 
-def csr_view(e: pd.DataFrame, idx: pd.Index, weight: str) -> CSRGraph:
-    """The CSR view of an edge table over the nodes ``idx`` (see :meth:`ReferralNetwork.csr`)."""
-    src = idx.get_indexer(e["source_npi"])
-    dst = idx.get_indexer(e["target_npi"])
-    w = pd.to_numeric(e[weight], errors="coerce").to_numpy(dtype="float64", na_value=0.0)
-    return CSRGraph.from_edges(np.asarray(idx), src, dst, w, weight)
+def csr_view(net: ReferralNetwork, weight: str) -> CSRGraph:
+    """The CSR view of the flows (see :meth:`ReferralNetwork.csr`).
+
+    Built from the flows' integer node ids: flows between the same pair
+    (several periods or provenances) are summed by the sparse matrix, as the
+    edge table would sum them; a missing weight counts as 0.
+    """
+    f = net.flows
+    _check_weight(f, weight)
+    src, dst = flow_node_ids(net)
+    w = pd.to_numeric(f[weight], errors="coerce").to_numpy(dtype="float64", na_value=0.0)
+    return CSRGraph.from_edges(np.asarray(net.npis), src, dst, w, weight)
 
 
 def networkx_view(phys: pd.DataFrame, e: pd.DataFrame, weight: str, attributes: bool) -> nx.DiGraph:

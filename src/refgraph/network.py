@@ -18,7 +18,7 @@ import pandas as pd
 from ._csr import CSRGraph
 from ._errors import NotFoundError, ValidationError
 from ._select import select, subnetwork
-from ._tables import appended_table, empty_table, with_missing_physicians
+from ._tables import FLOW_IDS_KEY, appended_table, empty_table, physicians_and_flow_ids
 from ._validate import IngestResult, empty_rejects, validate_table
 from ._views import csr_view, edge_table, networkx_frames, networkx_view, summary_series
 from .model import TABLES
@@ -118,9 +118,9 @@ class ReferralNetwork:
             res = validate_table(df, name, **kw)
             self.ingest[name] = res
             self._tables[name] = res.table
+        self._cache: dict[Any, Any] = {}
         self._add_missing_physicians()
         self.backend = backend
-        self._cache: dict[Any, Any] = {}
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -157,13 +157,16 @@ class ReferralNetwork:
         for name in TABLES:
             df = tables.get(name)
             self._tables[name] = empty_table(name) if df is None else df.reset_index(drop=True)
+        self._cache = {}
         self._add_missing_physicians()
         self.backend = backend
-        self._cache = {}
         return self
 
     def _add_missing_physicians(self) -> None:
-        self._tables["physicians"] = with_missing_physicians(self._tables)
+        """Complete the physicians; the same pass gives the flows' node ids (cached)."""
+        self._cache.clear()
+        self._tables["physicians"], ids = physicians_and_flow_ids(self._tables)
+        self._cache.update({} if ids is None else {FLOW_IDS_KEY: ids})
 
     # ------------------------------------------------------------------ tables
     @property
@@ -336,8 +339,8 @@ class ReferralNetwork:
         if prev is not None and len(prev.rejected):
             res.rejected = pd.concat([prev.rejected, res.rejected], ignore_index=True)
         self.ingest[name] = res
-        self._add_missing_physicians()
         self._invalidate()
+        self._add_missing_physicians()
         return self
 
     # ------------------------------------------------------------------ views
@@ -360,7 +363,7 @@ class ReferralNetwork:
             Columns ``source_npi``, ``target_npi``, ``count``, ``patients``
             (and ``weight`` when another column is asked for).
         """
-        return self.cached_view(("edges", weight), lambda: edge_table(self.flows, weight))
+        return self.cached_view(("edges", weight), lambda: edge_table(self, weight))
 
     def csr(self, *, weight: str = "count") -> CSRGraph:
         """Compact CSR view: integer node ids in :attr:`npis` order.
@@ -383,9 +386,7 @@ class ReferralNetwork:
         >>> g.n, g.m, float(g.data.sum())
         (2, 1, 7.0)
         """
-        return self.cached_view(
-            ("csr", weight), lambda: csr_view(self.edges(weight=weight), self.npis, weight)
-        )
+        return self.cached_view(("csr", weight), lambda: csr_view(self, weight))
 
     def to_networkx(self, *, weight: str = "count", attributes: bool = True) -> nx.DiGraph:
         """A networkx ``DiGraph`` view (cached; do not mutate it).
