@@ -104,11 +104,12 @@ class LazyNetwork:
         self._kept: dict[tuple[Any, ...], str] = {}
         self._version: str | None = None
         self._memo: dict[str, Any] = {}
+        db._lazy_networks.add(self)  # closing the backend drops this network's projections
 
     # ------------------------------------------------------------- port
     @property
     def backend(self) -> LazyNetwork:
-        """The network itself: analyses offer their work to it (see :func:`~refgraph.backends.pushdown`)."""
+        """The network itself: analyses offer it their work (see ``backends.pushdown``)."""
         return self
 
     def supports(self, algorithm: str) -> bool:
@@ -391,7 +392,7 @@ class LazyNetwork:
         for npi, values in zip(frame.index.astype(str), frame.itertuples(index=False)):
             props = {n: _plain(v) for n, v in zip(names, values)}
             rows.append({"id": npi, "props": props})
-        present = set(self.db._read_values(_Q["lazy_present"], ids=[r["id"] for r in rows]))
+        present = self.db._read_values(_Q["lazy_present"], ids=[r["id"] for r in rows])
         for batch in self.db._batches(rows, "write back"):
             self.db._write(_Q["lazy_write_back"], rows=batch)
         return len({str(r[0]) for r in present})

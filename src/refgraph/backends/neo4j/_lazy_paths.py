@@ -17,6 +17,7 @@ and its GDS projection.
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -78,12 +79,20 @@ def lazy_intro_paths(lazy: LazyNetwork, **options: Any) -> Any:
     key = (tuple(sorted(set(seeds))), hops, tuple(sorted(extra)))
     if key not in memo:
         memo[key] = lazy.neighbourhood(seeds, hops, extra_pairs=extra)
-    ids = sorted(set(memo[key]).union(also))
+    near = set(memo[key])
+    if target not in near:
+        # Unreachable within max_hops; read its own ties too, so that the "no path"
+        # message tells, as in memory, whether it has relationships at all.
+        near |= set(lazy.neighbourhood([target], 1))
+    ids = sorted(near.union(also))
     subs = lazy._memoised("intro_networks", dict)
     sub_key = tuple(ids)
     sub = subs.pop(sub_key, None)
     if sub is None:
-        sub = lazy.db.read(around=ids, hops=0)
+        with warnings.catch_warnings():
+            # a neighbourhood without flows is an answer here ("no path"), not a mistake
+            warnings.filterwarnings("ignore", message="the selection keeps", category=UserWarning)
+            sub = lazy.db.read(around=ids, hops=0)
     subs[sub_key] = sub
     while len(subs) > _KEEP:
         subs.pop(next(iter(subs)))
