@@ -324,8 +324,10 @@ class LazyNetwork:
         for _ in range(int(hops)):
             if not frontier:
                 break
-            rows = self.db._read_values(
-                _Q["lazy_tie_step"], ids=frontier, colleagues=_COLLEAGUES_MAX, what="neighbours"
+            rows = self.db._read_values(_Q["neighbours"], ids=frontier, what="neighbours")
+            rows += self.db._read_values(_Q["lazy_event_partners"], ids=frontier)
+            rows += self.db._read_values(
+                _Q["lazy_colleagues"], ids=frontier, colleagues=_COLLEAGUES_MAX
             )
             nxt = {str(r[0]) for r in rows if r[0] is not None}
             for f in frontier:

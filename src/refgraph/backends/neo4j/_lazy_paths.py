@@ -3,8 +3,7 @@
 The query reads only what it needs: the physicians within ``max_hops`` tie
 steps of the sources (see :meth:`LazyNetwork.neighbourhood`) plus the target,
 with every flow, event and touchpoint among them, then runs the ordinary
-:func:`refgraph.paths.intro_paths` on that sub-network (which itself pushes
-the path enumeration down to GDS Yen when it can). Every path of at most
+in-memory :func:`refgraph.paths.intro_paths` on that sub-network. Every path of at most
 ``max_hops`` hops from a source lies in that neighbourhood, each tie's
 strength depends only on the pair's own rows and the reference date, and the
 reference date (``as_of``) defaults to the store's latest date, as it
@@ -50,10 +49,12 @@ def _seeds(lazy: LazyNetwork, sources: Any, home: Any) -> list[str]:
     return [str(r[0]) for r in rows if r[0] is not None]
 
 
-def _extra_pairs(lazy: LazyNetwork, ties: Any) -> list[tuple[str, str]]:
-    """Tie pairs that are not stored flows or events: touchpoint notes and ``ties``."""
+def _extra_pairs(lazy: LazyNetwork | None, ties: Any) -> list[tuple[str, str]]:
+    """Tie pairs that are not stored flows or events: touchpoint notes (with ``lazy``)
+    and the ``ties`` frame."""
     pairs = []
-    for npi, notes in lazy.db._read_values(_Q["lazy_touchpoint_notes"]):
+    rows = lazy.db._read_values(_Q["lazy_touchpoint_notes"]) if lazy is not None else []
+    for npi, notes in rows:
         for other in _NPI_TEXT.findall(str(notes)):
             pairs.append((str(npi), other))
     if isinstance(ties, pd.DataFrame):
@@ -72,7 +73,8 @@ def lazy_intro_paths(lazy: LazyNetwork, **options: Any) -> Any:
         raise ValidationError(f"target: expected an NPI string, got {target!r}")
     hops = check_int(options.get("max_hops", 3), "max_hops", minimum=1, maximum=MAX_HOPS)
     seeds = _seeds(lazy, options.get("sources"), options.get("home"))
-    extra = _extra_pairs(lazy, options.get("ties"))
+    notes = lazy._memoised("touchpoint_notes", lambda: _extra_pairs(lazy, None))
+    extra = notes + _extra_pairs(None, options.get("ties"))
     comp = options.get("exclude_competitors_of")
     also = [target] + ([str(comp)] if comp is not None and str(comp).isdigit() else [])
     memo = lazy._memoised("intro_neighbourhoods", dict)
@@ -93,6 +95,9 @@ def lazy_intro_paths(lazy: LazyNetwork, **options: Any) -> Any:
             # a neighbourhood without flows is an answer here ("no path"), not a mistake
             warnings.filterwarnings("ignore", message="the selection keeps", category=UserWarning)
             sub = lazy.db.read(around=ids, hops=0)
+        # The sub-network is in memory now: search it there (a GDS round trip per
+        # query would cost more than the search; the answer is the same).
+        sub.backend = None
     subs[sub_key] = sub
     while len(subs) > _KEEP:
         subs.pop(next(iter(subs)))

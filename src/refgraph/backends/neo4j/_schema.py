@@ -127,17 +127,17 @@ _Q: dict[str, Any] = {
     "lazy_touchpoint_notes": (
         "MATCH (t:Touchpoint) WHERE t.notes IS NOT NULL RETURN t.npi AS npi, t.notes AS notes"
     ),
-    # One step of the tie-graph neighbourhood: referral partners either way, partners by
-    # referral events, and colleagues in practices of at most $colleagues physicians.
-    "lazy_tie_step": (
-        "UNWIND $ids AS id MATCH (p:Physician {npi: id}) CALL (p) { "
-        "MATCH (p)-[:REFERRED]-(q:Physician) RETURN q.npi AS npi "
-        "UNION MATCH (e:ReferralEvent) WHERE e.source_npi = p.npi RETURN e.target_npi AS npi "
-        "UNION MATCH (e:ReferralEvent) WHERE e.target_npi = p.npi RETURN e.source_npi AS npi "
-        "UNION MATCH (q:Physician) WHERE p.practice_id IS NOT NULL "
-        "AND q.practice_id = p.practice_id WITH collect(q.npi) AS c "
-        "WHERE size(c) <= $colleagues UNWIND c AS npi RETURN npi } "
-        "RETURN DISTINCT npi"
+    # One step of the tie-graph neighbourhood (with "neighbours" for the flows): partners by
+    # referral events either way (one scan), colleagues in practices of <= $colleagues.
+    "lazy_event_partners": (
+        "MATCH (e:ReferralEvent) WHERE e.source_npi IN $ids RETURN e.target_npi AS npi "
+        "UNION MATCH (e:ReferralEvent) WHERE e.target_npi IN $ids RETURN e.source_npi AS npi"
+    ),
+    "lazy_colleagues": (
+        "UNWIND $ids AS id MATCH (p:Physician {npi: id}) WHERE p.practice_id IS NOT NULL "
+        "WITH DISTINCT p.practice_id AS pid MATCH (q:Physician) WHERE q.practice_id = pid "
+        "WITH pid, collect(q.npi) AS c WHERE size(c) <= $colleagues "
+        "UNWIND c AS npi RETURN DISTINCT npi"
     ),
     # Every member of the practices of $ids (so that practice sizes read back are the store's).
     "lazy_practice_members": (
