@@ -73,6 +73,7 @@ def _child(kind: str, work: Path) -> None:
     t0 = time.perf_counter()
     comm = community.louvain(net, seed=1)
     out["louvain"] = time.perf_counter() - t0
+    out["rss_before_intro"] = _rss_mib()
     times, found = [], []
     for target in plan["targets"]:
         t0 = time.perf_counter()
@@ -206,6 +207,14 @@ def main() -> None:
             f"{lz['rss_peak']:,.0f}",
             f"{mem['rss_peak']:,.0f}",
             f"at start {lz['rss_start']:,.0f} / {mem['rss_start']:,.0f}",
+        )
+    )
+    rows.append(
+        (
+            "Python peak RSS before intro_paths (MiB)",
+            f"{lz['rss_before_intro']:,.0f}",
+            f"{mem['rss_before_intro']:,.0f}",
+            "after open, PageRank x2, Louvain",
         )
     )
     print("| step | lazy (s) | memory (s) | note |")

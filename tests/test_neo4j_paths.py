@@ -298,6 +298,35 @@ def test_projection_not_kept_when_reuse_is_off(
         assert projections(neo4j_db) == []
 
 
+def test_per_query_projection_holds_only_paths_to_the_target(
+    neo4j_db: Neo4jBackend, hand: ReferralNetwork, spy: Spy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arcs: list[int] = []
+    original = Neo4jBackend._write
+
+    def counting(self: Neo4jBackend, query: str, **params: Any) -> None:
+        if "s" in params and "c" in params:
+            arcs.append(len(params["s"]))
+        original(self, query, **params)
+
+    monkeypatch.setattr(Neo4jBackend, "_write", counting)
+    neo4j_db.write(hand)
+    rb = neo4j_db.read()
+    npis = list(hand.npis)
+    sources = [npis[0], npis[1]]
+    outcomes = {}
+    for reuse in (True, False):
+        neo4j_db.reuse_projections = reuse
+        for t in (7, 9, 12, 11):
+            before = len(arcs)
+            outcomes[reuse, t] = check_same(hand, rb, spy, npis[t], sources=sources, k=3)
+            if not reuse and outcomes[reuse, t] != "nopath":
+                (pruned,) = arcs[before:]
+                assert pruned < arcs[0]  # fewer arcs than the kept target-independent graph
+        neo4j_db.delete(npis=[])  # drop the kept projection
+    assert list(outcomes.values()).count("pushed") >= 6, outcomes
+
+
 # ---------------------------------------------------------------------------- CKM
 @pytest.mark.datasets
 def test_ckm_parity(neo4j_db: Neo4jBackend, datasets_dir: Path, spy: Spy) -> None:
