@@ -313,18 +313,26 @@ def test_per_query_projection_holds_only_paths_to_the_target(
     neo4j_db.write(hand)
     rb = neo4j_db.read()
     npis = list(hand.npis)
-    sources = [npis[0], npis[1]]
-    outcomes = {}
+    queries = list(
+        itertools.product(
+            ([npis[0]], [npis[1]], {npis[0]: 0.9, npis[4]: 0.6}), (7, 12, 9), (1, 3), (2, 3)
+        )
+    )
+    sizes: dict[tuple[bool, int], int] = {}
+    outcomes = []
     for reuse in (True, False):
         neo4j_db.reuse_projections = reuse
-        for t in (7, 9, 12, 11):
+        for i, (sources, t, k, hops) in enumerate(queries):
+            neo4j_db.delete(npis=[])  # no kept projection: every query projects
             before = len(arcs)
-            outcomes[reuse, t] = check_same(hand, rb, spy, npis[t], sources=sources, k=3)
-            if not reuse and outcomes[reuse, t] != "nopath":
-                (pruned,) = arcs[before:]
-                assert pruned < arcs[0]  # fewer arcs than the kept target-independent graph
-        neo4j_db.delete(npis=[])  # drop the kept projection
-    assert list(outcomes.values()).count("pushed") >= 6, outcomes
+            got = check_same(hand, rb, spy, npis[t], sources=sources, k=k, max_hops=hops)
+            outcomes.append(got)
+            if got != "nopath":
+                (sizes[reuse, i],) = arcs[before:]
+    assert outcomes.count("pushed") >= 20, outcomes
+    pairs = [(sizes[True, i], sizes[False, i]) for i in range(len(queries)) if (False, i) in sizes]
+    assert pairs and all(pruned <= whole for whole, pruned in pairs)
+    assert sum(p for _, p in pairs) < sum(w for w, _ in pairs)  # and smaller overall
 
 
 # ---------------------------------------------------------------------------- CKM
