@@ -72,11 +72,15 @@ def main() -> None:
         rows.append(("in memory", mem_t))
         modes = [("pushed down, projection kept across queries", True)]
         modes.append(("pushed down, one projection per query", False))
+        if hasattr(Neo4jBackend, "_PRUNE_PER_QUERY"):
+            modes.append(("pushed down, one projection per query, not target-pruned", None))
         if not hasattr(Neo4jBackend, "reuse_projections"):
             modes = [("pushed down, one projection per query (this checkout)", False)]
         for label, reuse in modes:
             if hasattr(db, "reuse_projections"):
-                db.reuse_projections = reuse
+                db.reuse_projections = bool(reuse)
+            if hasattr(db, "_PRUNE_PER_QUERY"):
+                db._PRUNE_PER_QUERY = reuse is not None  # None: the whole graph per query
             got_t, got = run(back)
             assert got == want, f"{label}: answers differ from memory"
             rows.append((label, got_t))

@@ -298,6 +298,43 @@ def test_projection_not_kept_when_reuse_is_off(
         assert projections(neo4j_db) == []
 
 
+def test_per_query_projection_holds_only_paths_to_the_target(
+    neo4j_db: Neo4jBackend, hand: ReferralNetwork, spy: Spy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    arcs: list[int] = []
+    original = Neo4jBackend._write
+
+    def counting(self: Neo4jBackend, query: str, **params: Any) -> None:
+        if "s" in params and "c" in params:
+            arcs.append(len(params["s"]))
+        original(self, query, **params)
+
+    monkeypatch.setattr(Neo4jBackend, "_write", counting)
+    neo4j_db.write(hand)
+    rb = neo4j_db.read()
+    npis = list(hand.npis)
+    queries = list(
+        itertools.product(
+            ([npis[0]], [npis[1]], {npis[0]: 0.9, npis[4]: 0.6}), (7, 12, 9), (1, 3), (2, 3)
+        )
+    )
+    sizes: dict[tuple[bool, int], int] = {}
+    outcomes = []
+    for reuse in (True, False):
+        neo4j_db.reuse_projections = reuse
+        for i, (sources, t, k, hops) in enumerate(queries):
+            neo4j_db.delete(npis=[])  # no kept projection: every query projects
+            before = len(arcs)
+            got = check_same(hand, rb, spy, npis[t], sources=sources, k=k, max_hops=hops)
+            outcomes.append(got)
+            if got != "nopath":
+                (sizes[reuse, i],) = arcs[before:]
+    assert outcomes.count("pushed") >= 20, outcomes
+    pairs = [(sizes[True, i], sizes[False, i]) for i in range(len(queries)) if (False, i) in sizes]
+    assert pairs and all(pruned <= whole for whole, pruned in pairs)
+    assert sum(p for _, p in pairs) < sum(w for w, _ in pairs)  # and smaller overall
+
+
 # ---------------------------------------------------------------------------- CKM
 @pytest.mark.datasets
 def test_ckm_parity(neo4j_db: Neo4jBackend, datasets_dir: Path, spy: Spy) -> None:

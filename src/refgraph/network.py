@@ -556,23 +556,24 @@ class ReferralNetwork:
         return db
 
     @classmethod
-    def from_neo4j(cls, target: Any = None, **read_options: Any) -> ReferralNetwork:
-        """Read a network (or a sub-network) from Neo4j.
+    def from_neo4j(cls, target: Any = None, *, lazy: bool = False, **read_options: Any) -> Any:
+        """Read a network (or a sub-network) from Neo4j, or analyse it there (``lazy=True``).
 
         ``target`` is as in :meth:`to_neo4j`; ``read_options`` are those of
-        :meth:`~refgraph.backends.neo4j.Neo4jBackend.read` (``specialty``,
-        ``zips``, ``within_km``, ``around``/``hops``, ``period``, and
-        ``flows`` with the meaning and default of :meth:`select`). The result
-        keeps the connection in ``net.backend``, so analyses such as
-        :func:`refgraph.centrality.pagerank` run inside Graph Data Science.
+        :meth:`~refgraph.backends.neo4j.Neo4jBackend.read` (``specialty``, ``zips``,
+        ``within_km``, ``around``/``hops``, ``period``, ``flows``). The result keeps
+        the connection in ``net.backend``, so analyses such as
+        :func:`refgraph.centrality.pagerank` run inside Graph Data Science. With
+        ``lazy=True`` nothing is read: a :class:`~refgraph.backends.neo4j.LazyNetwork`
+        keeps the tables in the database (no ``read_options``; use its ``select``).
 
-        Examples
-        --------
-        >>> net = ReferralNetwork.from_neo4j(specialty="cardiology", flows="to")  # doctest: +SKIP
+        >>> big = ReferralNetwork.from_neo4j(lazy=True)  # doctest: +SKIP
         """
-        from .backends.neo4j import connect
+        from .backends.neo4j import LazyNetwork, connect
 
-        return connect(target).read(**read_options)
+        if lazy and read_options:
+            raise ValidationError(f"lazy=True takes no read options, got {sorted(read_options)}")
+        return LazyNetwork(connect(target)) if lazy else connect(target).read(**read_options)
 
     def to_csv(self, path: str | Path) -> Path:
         """Write each non-empty table as ``<table>.csv`` into a folder."""

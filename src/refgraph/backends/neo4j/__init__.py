@@ -28,12 +28,14 @@ fails within seconds with a :class:`~refgraph.BackendError` naming the URI.
 Analyses are pushed down to Neo4j Graph Data Science when the server has
 it (PageRank, betweenness, Louvain, degree, and the k-best warm-introduction
 paths with Yen's algorithm, on a projection kept across queries); see
-:meth:`Neo4jBackend.run`.
+:meth:`Neo4jBackend.run`. ``ReferralNetwork.from_neo4j(db, lazy=True)`` gives a
+:class:`LazyNetwork` that runs them on the whole store without reading it.
 """
 
 from __future__ import annotations
 
 from ._backend import Neo4jBackend, connect
 from ._import import write_import_files
+from ._lazy import LazyNetwork, LazyTableError
 
-__all__ = ["Neo4jBackend", "connect", "write_import_files"]
+__all__ = ["LazyNetwork", "LazyTableError", "Neo4jBackend", "connect", "write_import_files"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +89,7 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
             self._uri = "<driver>"
         self.driver = driver
         self._gds: str | bool | None = False  # False = not probed yet
+        self._lazy_networks: weakref.WeakSet[Any] = weakref.WeakSet()
 
     # ------------------------------------------------------------------ plumbing
     def __repr__(self) -> str:
@@ -95,7 +97,12 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         return f"Neo4jBackend({self._uri}{db})"
 
     def close(self) -> None:
-        """Drop the GDS projections this backend keeps and close its driver (if it made it)."""
+        """Drop the GDS projections this backend and its lazy networks keep; close the driver.
+
+        The driver is closed only if the backend made it.
+        """
+        for lazy in list(self._lazy_networks):
+            lazy.close()
         try:
             self._drop_cached()
         except Exception:  # the server may already be gone; nothing to keep then

@@ -96,7 +96,14 @@ class _GdsMixin(_Connection):
         ids: list[str],
         options: dict[str, Any],
         index: pd.Index,
+        *,
+        whole: bool = False,
     ) -> pd.DataFrame:
+        """Stream ``algorithm`` on projection ``graph``; one row per NPI of ``ids``.
+
+        ``whole``: the projection holds every stored physician (a lazy
+        network), so degree counts partners over the whole store.
+        """
         n = len(ids)
         if algorithm == "pagerank":
             config: dict[str, Any] = {
@@ -157,9 +164,10 @@ class _GdsMixin(_Connection):
                 rows = self._read(_Q["gds_degree"], graph=graph, config=config)
                 frame = pd.DataFrame(rows, columns=["npi", "score"]).set_index("npi")
                 cols[name] = frame["score"].astype(float)
-            und = pd.DataFrame(
-                self._read(_Q["partners"], ids=ids), columns=["npi", "degree", "shared"]
-            ).set_index("npi")
+            partners = (
+                self._read(_Q["partners_all"]) if whole else self._read(_Q["partners"], ids=ids)
+            )
+            und = pd.DataFrame(partners, columns=["npi", "degree", "shared"]).set_index("npi")
             out = pd.DataFrame(cols).reindex(pd.Index(ids, name="npi"))
             out.insert(2, "degree", und["degree"].reindex(out.index).fillna(0).astype(float))
             has_patients = bool(und["shared"].notna().any()) if len(und) else False

@@ -33,6 +33,8 @@ _Q: dict[str, Any] = {
         "CREATE INDEX refgraph_physician_specialty IF NOT EXISTS "
         "FOR (p:Physician) ON (p.specialty)",
         "CREATE INDEX refgraph_physician_zip IF NOT EXISTS FOR (p:Physician) ON (p.zip)",
+        "CREATE INDEX refgraph_physician_practice IF NOT EXISTS "
+        "FOR (p:Physician) ON (p.practice_id)",
     ],
     "Physician": "UNWIND $rows AS r MERGE (n:Physician {npi: r.id}) SET n = r.props",
     "Practice": "UNWIND $rows AS r MERGE (n:Practice {practice_id: r.id}) SET n = r.props",
@@ -95,6 +97,72 @@ _Q: dict[str, Any] = {
         "CALL () { MATCH (n:ReferralEvent) RETURN count(n) AS events } "
         "CALL () { MATCH (n:Touchpoint) RETURN count(n) AS touchpoints } "
         "RETURN physicians, practices, flows, events, touchpoints"
+    ),
+    # --- the lazy network (refgraph.backends.neo4j.LazyNetwork): whole-store queries
+    "lazy_npis": "MATCH (n:Physician) RETURN n.npi AS npi",
+    "lazy_pairs": (
+        "MATCH (a:Physician)-[r:REFERRED]->(b:Physician) "
+        "WITH a, b, sum(r.count) AS vol, "
+        "CASE WHEN count(r.patients) = 0 THEN null ELSE sum(r.patients) END AS pat "
+        "RETURN count(*) AS edges, sum(CASE WHEN a <> b THEN 1 ELSE 0 END) AS loopless, "
+        "sum(CASE WHEN a <> b AND EXISTS { (b)-[:REFERRED]->(a) } THEN 1 ELSE 0 END) AS mutual, "
+        "sum(vol) AS volume, sum(pat) AS patients, count(pat) AS has_patients"
+    ),
+    "lazy_isolates": (
+        "MATCH (p:Physician) WHERE NOT EXISTS { (p)-[:REFERRED]-(q:Physician) WHERE q <> p } "
+        "RETURN count(p) AS c"
+    ),
+    "lazy_volumes": (
+        "MATCH (a:Physician)-[r:REFERRED]->(b:Physician) "
+        "WITH a, b, sum(coalesce(r[$weight], 0.0)) AS w RETURN DISTINCT toFloat(w) AS w"
+    ),
+    "lazy_present": "MATCH (p:Physician) WHERE p.npi IN $ids RETURN p.npi AS npi",
+    "lazy_write_back": "UNWIND $rows AS r MATCH (n:Physician {npi: r.id}) SET n += r.props",
+    "lazy_max_dates": (
+        "CALL () { MATCH ()-[f:REFERRED]->() RETURN max(f.period_end) AS a } "
+        "CALL () { MATCH (e:ReferralEvent) RETURN max(e.date) AS b } "
+        "CALL () { MATCH (t:Touchpoint) RETURN max(t.date) AS c } RETURN a, b, c"
+    ),
+    "lazy_touchpoint_npis": "MATCH (t:Touchpoint) RETURN DISTINCT t.npi AS npi",
+    "lazy_touchpoint_notes": (
+        "MATCH (t:Touchpoint) WHERE t.notes IS NOT NULL RETURN t.npi AS npi, t.notes AS notes"
+    ),
+    # One step of the tie-graph neighbourhood (with "neighbours" for the flows): partners by
+    # referral events either way (one scan), colleagues in practices of <= $colleagues.
+    "lazy_event_partners": (
+        "MATCH (e:ReferralEvent) WHERE e.source_npi IN $ids RETURN e.target_npi AS npi "
+        "UNION MATCH (e:ReferralEvent) WHERE e.target_npi IN $ids RETURN e.source_npi AS npi"
+    ),
+    "lazy_colleagues": (
+        "UNWIND $ids AS id MATCH (p:Physician {npi: id}) WHERE p.practice_id IS NOT NULL "
+        "WITH DISTINCT p.practice_id AS pid MATCH (q:Physician) WHERE q.practice_id = pid "
+        "WITH pid, collect(q.npi) AS c WHERE size(c) <= $colleagues "
+        "UNWIND c AS npi RETURN DISTINCT npi"
+    ),
+    # Every member of the practices of $ids (so that practice sizes read back are the store's).
+    "lazy_practice_members": (
+        "UNWIND $ids AS id MATCH (p:Physician {npi: id}) WHERE p.practice_id IS NOT NULL "
+        "WITH DISTINCT p.practice_id AS pid MATCH (q:Physician) WHERE q.practice_id = pid "
+        "RETURN DISTINCT q.npi AS npi"
+    ),
+    "gds_project_all": (
+        "MATCH (s:Physician) OPTIONAL MATCH (s)-[r:REFERRED]->(t:Physician) "
+        "WITH s, t, sum(coalesce(r[$weight], 0.0)) AS w "
+        "WITH s, t, CASE WHEN t IS NULL THEN NULL ELSE toFloat(w) END AS w "
+        "WITH gds.graph.project($graph, s, t, "
+        "{relationshipProperties: CASE WHEN t IS NULL THEN {} ELSE "
+        "{weight: w, cost: CASE WHEN w > 0 THEN $scale / w ELSE 1.0e12 END} END}, "
+        "{undirectedRelationshipTypes: $undirected}) AS g "
+        "RETURN g.nodeCount AS nodes, g.relationshipCount AS rels"
+    ),
+    "gds_wcc": (
+        "CALL gds.wcc.stream($graph) YIELD componentId "
+        "WITH componentId, count(*) AS size RETURN count(*) AS components, max(size) AS largest"
+    ),
+    "partners_all": (
+        "MATCH (p:Physician)-[r:REFERRED]-(q:Physician) WHERE p <> q "
+        "RETURN p.npi AS npi, count(DISTINCT q) AS degree, "
+        "CASE WHEN count(r.patients) = 0 THEN null ELSE sum(r.patients) END AS shared"
     ),
     "gds_version": "RETURN gds.version() AS v",
     "gds_exists": "CALL gds.graph.exists($graph) YIELD exists RETURN exists",

@@ -33,6 +33,9 @@ class _YenMixin(_Connection):
     _KEEP_PROJECTIONS = 4
     #: Keep ``intro_paths`` projections between queries (``False``: one per query).
     reuse_projections: bool = True
+    #: A per-query projection holds only the arcs on some path to its target (private
+    #: switch, ``False`` = the whole target-independent graph; kept for the benchmark).
+    _PRUNE_PER_QUERY = True
 
     def _intro_paths(self, net: ReferralNetwork, **options: Any) -> Any:
         """``paths.intro_paths`` with the path enumeration in GDS Yen.
@@ -182,7 +185,10 @@ class _YenMixin(_Connection):
             if entry[0] is q.tg and self._graph_exists(entry[1]):
                 kept[key] = entry
                 return entry[1], entry[2], entry[3]
-        base = _base_arcs(q.tg, q.start.c0full, q.forbid, q.cap, q.hops)
+        if self.reuse_projections or not self._PRUNE_PER_QUERY:
+            base = _base_arcs(q.tg, q.start.c0full, q.forbid, q.cap, q.hops)
+        else:  # one projection per query: only the arcs on some path to this target
+            base = _target_arcs(q.tg, q.t, q.start.c0full, q.forbid, q.cap, q.hops)
         if base is None:
             return None
         s_ids, t_ids, costs, source, reached = base
@@ -298,4 +304,61 @@ def _base_arcs(
         np.concatenate(c_parts).astype("float64").tolist(),
         source,
         ever,
+    )
+
+
+def _target_arcs(
+    tg: Any, t: int, c0full: np.ndarray, forbid: np.ndarray, cap: float, hops: int
+) -> tuple[list[int], list[int], list[float], int, np.ndarray] | None:
+    """The arcs of :func:`_base_arcs` that lie on a path of at most ``hops`` hops to ``t``.
+
+    For a projection used by one query only (``reuse_projections = False``):
+    pruned forward from the sources and backward from the target, with arcs
+    out of the target left out (a path through the target earlier revisits
+    it), so it holds only ``T_t``'s sink arcs. Same ids and return value as
+    :func:`_base_arcs`; ``None`` when no path of at most ``hops`` hops exists.
+    """
+    n = tg.n
+    is_src = np.isfinite(c0full) & ~forbid
+    tails = np.repeat(np.arange(n, dtype=np.int64), np.diff(tg.indptr))
+    heads = tg.indices
+    ok = ~forbid[tails] & ~forbid[heads] & ~np.isfinite(c0full[heads]) & (tails != t)
+    if cap < math.inf:
+        ok &= tg.cost <= cap
+    a_u, a_v, a_c = tails[ok], heads[ok].astype(np.int64), tg.cost[ok]
+    reach = [is_src]  # forward: physicians S reaches in exactly r hops
+    for _ in range(hops):
+        nxt = np.zeros(n, dtype=bool)
+        nxt[a_v[reach[-1][a_u]]] = True
+        reach.append(nxt)
+    is_t = np.zeros(n, dtype=bool)
+    is_t[t] = True
+    useful = [np.zeros(n, dtype=bool) for _ in range(hops + 1)]  # ... and reach t from there
+    useful[hops] = reach[hops] & is_t
+    for r in range(hops - 1, -1, -1):
+        u = np.zeros(n, dtype=bool)
+        u[a_u[useful[r + 1][a_v]]] = True
+        useful[r] = reach[r] & (u | (is_t if r > 0 else False))
+    src_nodes = np.flatnonzero(useful[0])
+    if not len(src_nodes):
+        return None
+    source = (hops + 1) * n
+    s_parts = [np.full(len(src_nodes), source, dtype=np.int64)]
+    t_parts = [src_nodes.astype(np.int64)]
+    c_parts = [c0full[src_nodes].astype("float64")]
+    for r in range(1, hops + 1):
+        m = useful[r - 1][a_u] & useful[r][a_v]
+        s_parts.append(a_u[m] + (r - 1) * n)
+        t_parts.append(a_v[m] + r * n)
+        c_parts.append(a_c[m])
+        if useful[r][t]:
+            s_parts.append(np.array([r * n + t], dtype=np.int64))
+            t_parts.append(np.array([source + 1 + t], dtype=np.int64))
+            c_parts.append(np.zeros(1))
+    return (
+        np.concatenate(s_parts).tolist(),
+        np.concatenate(t_parts).tolist(),
+        np.concatenate(c_parts).astype("float64").tolist(),
+        source,
+        is_t.copy(),
     )

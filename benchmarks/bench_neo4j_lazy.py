@@ -1,0 +1,231 @@
+"""Lazy Neo4j network against in-memory, same network, same run: time and Python peak RSS.
+
+Usage::
+
+    python benchmarks/bench_neo4j_lazy.py [--physicians 100000] [--queries 100]
+        [--hops 3] [--heap 3g] [--pagecache 1g]
+
+Generates a synthetic region, saves it, bulk-imports it into a local Neo4j + GDS dev
+server (:meth:`Neo4jDevServer.import_network`), then runs two child processes, one
+after the other, so that each reports its own peak RSS:
+
+- ``lazy``: ``ReferralNetwork.from_neo4j(db, lazy=True)``; PageRank (first call builds
+  the store-side projection, the second reuses it), Louvain, and ``--queries``
+  ``intro_paths`` queries from three fixed sources to random targets within two referral
+  steps of them (the first query reads the neighbourhood);
+- ``memory``: loads the saved network (Parquet) and runs the same analyses in memory,
+  then compares: PageRank max |diff|, the modularity of both partitions, and the paths.
+
+Prints a markdown table; append it to ``benchmarks/results/neo4j.md`` by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+
+def _rss_mib() -> float:
+    """Peak resident set of this process so far (VmHWM: reset by exec, unlike ru_maxrss)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child(kind: str, work: Path) -> None:
+    """One side of the comparison; writes ``work/<kind>.json`` (and result files)."""
+    import pandas as pd
+
+    from refgraph import NoPathError, ReferralNetwork, centrality, community, load
+    from refgraph.paths import intro_paths
+
+    plan = json.loads((work / "plan.json").read_text())
+    out: dict[str, Any] = {"rss_start": _rss_mib()}
+    t0 = time.perf_counter()
+    if kind == "lazy":
+        from refgraph.backends.neo4j import Neo4jBackend
+
+        db = Neo4jBackend(plan["uri"], auth=tuple(plan["auth"]), progress=False)
+        net: Any = ReferralNetwork.from_neo4j(db, lazy=True)
+        out["n"] = net.n_physicians
+    else:
+        net = load(work / "net")
+    out["open"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    pr = centrality.pagerank(net, tol=1e-10)
+    out["pagerank"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    pr = centrality.pagerank(net, tol=1e-10)
+    out["pagerank_again"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    comm = community.louvain(net, seed=1)
+    out["louvain"] = time.perf_counter() - t0
+    out["rss_before_intro"] = _rss_mib()
+    times, found = [], []
+    for target in plan["targets"]:
+        t0 = time.perf_counter()
+        try:
+            res = intro_paths(net, target, sources=plan["sources"], k=5, max_hops=plan["hops"])
+            found.append([list(p) for p in res.paths["path"]])
+            found[-1].append(res.paths["probability"].tolist())
+        except NoPathError:
+            found.append(None)
+        times.append(time.perf_counter() - t0)
+    out["intro_first"] = times[0]
+    out["intro_rest_mean"] = float(np.mean(times[1:])) if len(times) > 1 else float("nan")
+    out["intro_total"] = float(np.sum(times))
+    out["rss_peak"] = _rss_mib()
+    pr.to_parquet(work / f"{kind}_pr.parquet")
+    comm.to_parquet(work / f"{kind}_comm.parquet")
+    (work / f"{kind}_paths.json").write_text(json.dumps(found))
+    if kind == "memory":  # compare with the lazy side, which ran first
+        lp = pd.read_parquet(work / "lazy_pr.parquet")
+        out["pr_diff"] = float((lp.loc[pr.index, "pagerank"] - pr["pagerank"]).abs().max())
+        lc = pd.read_parquet(work / "lazy_comm.parquet").loc[comm.index]
+        out["q_memory"] = float(community.modularity(net, comm))
+        out["q_lazy"] = float(community.modularity(net, lc))
+        lazy_paths = json.loads((work / "lazy_paths.json").read_text())
+        same = 0
+        for a, b in zip(lazy_paths, found):
+            if a is None or b is None:
+                same += a is None and b is None
+            else:
+                same += a[:-1] == b[:-1] and np.allclose(a[-1], b[-1], rtol=1e-9)
+        out["paths_same"] = same
+    (work / f"{kind}.json").write_text(json.dumps(out))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--physicians", type=int, default=100_000)
+    ap.add_argument("--queries", type=int, default=100)
+    ap.add_argument("--hops", type=int, default=3)
+    ap.add_argument("--heap", default="3g")
+    ap.add_argument("--pagecache", default="1g")
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--work", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        _child(args.child, Path(args.work))
+        return
+
+    from refgraph.backends.devserver import Neo4jDevServer
+    from refgraph.datasets import synthetic_region
+
+    rows: list[tuple[str, str, str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        t0 = time.perf_counter()
+        net = synthetic_region(args.physicians, seed=1)
+        gen = time.perf_counter() - t0
+        net.save(work / "net")
+        # three sources and random targets within two referral steps of them
+        rng = np.random.default_rng(0)
+        a = net.csr().matrix
+        und = ((a + a.T) > 0).astype(np.int8)
+        src_ids = [0, 1, 2]
+        x = np.zeros(a.shape[0], dtype=np.int8)
+        x[src_ids] = 1
+        near = (und @ x + und @ (und @ x)) > 0
+        near[src_ids] = False
+        cands = np.flatnonzero(near)
+        npis = [str(v) for v in net.npis]
+        plan: dict[str, Any] = {
+            "sources": [npis[i] for i in src_ids],
+            "targets": [npis[i] for i in rng.choice(cands, args.queries, replace=True)],
+            "hops": args.hops,
+        }
+        n_phys, n_flows = net.n_physicians, net.n_flows
+        del net, a, und
+        server = Neo4jDevServer(heap=args.heap, pagecache=args.pagecache)
+        server.start(timeout=300)
+        try:
+            t0 = time.perf_counter()
+            server.import_network(work / "net", overwrite=True)
+            imp = time.perf_counter() - t0
+            plan.update(uri=server.uri, auth=list(server.auth))
+            (work / "plan.json").write_text(json.dumps(plan))
+            res = {}
+            for kind in ("lazy", "memory"):
+                cmd = [sys.executable, __file__, "--child", kind, "--work", str(work)]
+                subprocess.run(cmd, check=True, env=dict(os.environ))
+                res[kind] = json.loads((work / f"{kind}.json").read_text())
+        finally:
+            server.stop()
+    lz, mem = res["lazy"], res["memory"]
+    rows.append(("generate synthetic region", "", "", f"{gen:.1f} s; {n_phys:,} / {n_flows:,}"))
+    rows.append(("bulk import_network", "", "", f"{imp:.1f} s; {n_flows / imp:,.0f} flows/s"))
+    rows.append(("open (lazy: connect + count; memory: load Parquet)", *_pair(lz, mem, "open"), ""))
+    rows.append(
+        (
+            "PageRank, first call (lazy: builds the projection)",
+            *_pair(lz, mem, "pagerank"),
+            f"max abs diff {mem['pr_diff']:.1e}",
+        )
+    )
+    rows.append(
+        ("PageRank, second call (lazy: kept projection)", *_pair(lz, mem, "pagerank_again"), "")
+    )
+    rows.append(
+        (
+            "Louvain (undirected projection, then kept)",
+            *_pair(lz, mem, "louvain"),
+            f"modularity lazy {mem['q_lazy']:.4f}, memory {mem['q_memory']:.4f}",
+        )
+    )
+    rows.append(
+        (
+            f"intro_paths: first of {args.queries} (lazy: reads the neighbourhood)",
+            *_pair(lz, mem, "intro_first"),
+            "",
+        )
+    )
+    rows.append(
+        (
+            f"intro_paths: mean of the other {args.queries - 1}",
+            *_pair(lz, mem, "intro_rest_mean"),
+            f"same paths and probabilities: {mem['paths_same']}/{args.queries}",
+        )
+    )
+    rows.append((f"intro_paths: all {args.queries}", *_pair(lz, mem, "intro_total"), ""))
+    rows.append(
+        (
+            "Python peak RSS (MiB)",
+            f"{lz['rss_peak']:,.0f}",
+            f"{mem['rss_peak']:,.0f}",
+            f"at start {lz['rss_start']:,.0f} / {mem['rss_start']:,.0f}",
+        )
+    )
+    rows.append(
+        (
+            "Python peak RSS before intro_paths (MiB)",
+            f"{lz['rss_before_intro']:,.0f}",
+            f"{mem['rss_before_intro']:,.0f}",
+            "after open, PageRank x2, Louvain",
+        )
+    )
+    print("| step | lazy (s) | memory (s) | note |")
+    print("|---|---:|---:|---|")
+    for r in rows:
+        print("| " + " | ".join(r) + " |")
+
+
+def _pair(lz: dict[str, Any], mem: dict[str, Any], key: str) -> tuple[str, str]:
+    return f"{lz[key]:.3f}", f"{mem[key]:.3f}"
+
+
+if __name__ == "__main__":
+    main()
