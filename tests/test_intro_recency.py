@@ -68,3 +68,19 @@ def test_counted_from_as_of(net: ReferralNetwork) -> None:
 def test_best_introducers_say_it_too(net: ReferralNetwork) -> None:
     intro = best_introducers(net, NPIS[2], sources=[NPIS[0]])
     assert "last referral 3 weeks before the data's last date" in intro["explanation"].iloc[0]
+
+
+def test_a_practice_without_a_name_is_named_by_its_id() -> None:
+    """A same-practice hop whose practice has no name says the practice id (it raised before)."""
+    phys = pd.DataFrame(
+        {"npi": NPIS[:3], "name": ["Me", "Ann", "Xu"], "practice_id": ["P1", "P1", "P2"]}
+    )
+    pr = pd.DataFrame({"practice_id": ["P1", "P2"], "name": [None, "Second"]})
+    flows = pd.DataFrame(
+        {"source_npi": [NPIS[0], NPIS[1]], "target_npi": [NPIS[1], NPIS[2]], "count": [30, 9]}
+    )
+    net = ReferralNetwork.from_frames(physicians=phys, practices=pr, flows=flows)
+    res = intro_paths(net, NPIS[2], sources=[NPIS[0]], k=1)
+    first = res.hops.iloc[0]
+    assert first["same_practice"]
+    assert "same practice (P1)" in first["explanation"]

@@ -562,10 +562,9 @@ class ReferralNetwork:
         ``target`` is as in :meth:`to_neo4j`; ``read_options`` are those of
         :meth:`~refgraph.backends.neo4j.Neo4jBackend.read` (``specialty``, ``zips``,
         ``within_km``, ``around``/``hops``, ``period``, ``flows``). The result keeps
-        the connection in ``net.backend``, so analyses such as
-        :func:`refgraph.centrality.pagerank` run inside Graph Data Science. With
-        ``lazy=True`` nothing is read: a :class:`~refgraph.backends.neo4j.LazyNetwork`
-        keeps the tables in the database (no ``read_options``; use its ``select``).
+        the connection in ``net.backend``, so analyses such as :func:`refgraph.centrality.pagerank`
+        run in Graph Data Science. With ``lazy=True`` nothing is read: a
+        :class:`~refgraph.backends.neo4j.LazyNetwork` keeps the tables in the database.
 
         >>> big = ReferralNetwork.from_neo4j(lazy=True)  # doctest: +SKIP
         """

@@ -74,7 +74,12 @@ def _practice_info(net: Any) -> tuple[dict[str, str], dict[str, str], dict[Any, 
 
     def build() -> tuple[dict[str, str], dict[str, str], dict[Any, Any]]:
         pr = net.practices
-        names = dict(zip(pr["practice_id"].astype(str), pr["name"].astype(object)))
+        # a practice without a name is named by its id (pd.NA has no truth value)
+        names = {
+            str(p): str(nm)
+            for p, nm in zip(pr["practice_id"], pr["name"].astype(object))
+            if isinstance(nm, str) and nm
+        }
         kinds = dict(zip(pr["practice_id"].astype(str), pr["kind"].astype(object)))
         first = pr.drop_duplicates("practice_id")
         first = first[first["practice_id"].notna()]
