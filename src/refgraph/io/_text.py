@@ -59,14 +59,38 @@ _MAX_SHOWN = 200  # characters of a rejected line kept in ``value``
 PROGRESS_DELAY = 2.0
 
 
-@dataclass
 class TextChunk:
-    """Parsed lines of one block: text columns, their data-row numbers, line rejects."""
+    """Parsed lines of one block: text columns, their data-row numbers, line rejects.
 
-    frame: pd.DataFrame
-    rows: np.ndarray
-    rejects: pd.DataFrame
-    n_lines: int
+    ``table`` is the block as pyarrow parsed it (every column as text, in file
+    order) when the fast parser read every line; ``frame`` is the same as a
+    pandas frame of ``string`` columns, made on first use.
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame | None,
+        rows: np.ndarray,
+        rejects: pd.DataFrame,
+        n_lines: int,
+        *,
+        table: pa.Table | None = None,
+        names: list[str] | None = None,
+    ) -> None:
+        self._frame = frame
+        self.rows = rows
+        self.rejects = rejects
+        self.n_lines = n_lines
+        self.table = table
+        self.names = names
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The text columns as a pandas frame (``string`` dtype; duplicate names kept)."""
+        if self._frame is None:
+            assert self.table is not None and self.names is not None
+            self._frame = _to_frame(self.table, self.names)
+        return self._frame
 
 
 @dataclass
@@ -353,10 +377,8 @@ def _parse_block(
         # with one column a line of spaces is a valid row to pyarrow
         and (len(names) > 1 or not re.search(rb"(?m)^[ \t]+\r?$", block))
     ):
-        frame = _to_frame(table, names)
-        return TextChunk(
-            frame, np.arange(row0, row0 + n_lines, dtype=np.int64), empty_rejects(), n_lines
-        )
+        rows = np.arange(row0, row0 + n_lines, dtype=np.int64)
+        return TextChunk(None, rows, empty_rejects(), n_lines, table=table, names=names)
     if starts is None or lengths is None:
         starts, lengths = _line_lengths(block)
     return _parse_lines(block, starts, lengths, names, delimiter, null_values, row0, line0)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .._errors import NotFoundError, ValidationError
 from .._validate import (
@@ -19,6 +20,7 @@ from .._validate import (
     strict_error,
     validate_table,
 )
+from ._fast import fast_flows
 from ._text import TextChunk, TextFile, open_text
 
 if TYPE_CHECKING:
@@ -113,6 +115,10 @@ def iter_cms_shared_patients(
             f"{path.name}: not a CMS shared-patient file; missing columns {missing}, got {names}"
         )
     for chunk in text.chunks:
+        fast = _fast_block(chunk, names, window, year, self_referrals)
+        if fast is not None:  # a clean block, checked in Arrow (see refgraph.io._fast)
+            yield add_line_rejects(fast, chunk.rejects, chunk.n_lines)
+            continue
         df = _chunk_frame(chunk, names).rename(columns=rename)
         if "window_days" in df.columns:
             wd = pd.to_numeric(df["window_days"], errors="coerce")
@@ -143,6 +149,33 @@ def iter_cms_shared_patients(
             extra_kinds={"same_day_count": "count"},
         )
         yield add_line_rejects(res, chunk.rejects, chunk.n_lines)
+
+
+_CANONICAL = {
+    "npi1": "source_npi",
+    "npi2": "target_npi",
+    "pair_count": "count",
+    "bene_count": "patients",
+    "same_day_count": "same_day_count",
+}
+
+
+def _fast_block(
+    chunk: TextChunk, names: list[str], window: int | None, year: int | None, self_referrals: str
+) -> IngestResult | None:
+    """A block of a raw CMS file (the five documented columns) checked in Arrow, if all clean."""
+    if chunk.table is None or len(set(names)) != len(names) or not set(names) <= set(_CANONICAL):
+        return None
+    n = chunk.table.num_rows
+    cols: dict[str, Any] = {_CANONICAL[c]: chunk.table.column(i) for i, c in enumerate(names)}
+    if year is not None:
+        for name, day in (("period_start", "01-01"), ("period_end", "12-31")):
+            cols[name] = pd.Series(np.full(n, np.datetime64(f"{year:04d}-{day}", "ns")))
+    prov = f"cms-pspp:{window}d" if window else "cms-pspp"
+    cols["provenance"] = pd.Series(
+        pd.array(pa.repeat(pa.scalar(prov, pa.large_string()), n), dtype="string")
+    )
+    return fast_flows(cols, n, rows=chunk.rows, self_referrals=self_referrals)
 
 
 def _check_window(window_days: int | None, path: Path) -> int | None:
