@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 import refgraph
 from refgraph import npi_check_digit
 from refgraph._validate import validate_table
-from refgraph.io import _fast, cms
+from refgraph.io import _fast, cms, tables
 
 NPIS = [f"1{i:08d}{npi_check_digit(f'1{i:08d}')}" for i in range(1, 7)]
 BAD_NPIS = [
@@ -98,7 +98,9 @@ def test_fast_flows_is_validate_table(
 def test_fast_flows_declines_what_it_does_not_check() -> None:
     cols = {"source_npi": pa.array([NPIS[0]]), "target_npi": pa.array([NPIS[1]])}
     assert _fast.fast_flows({**cols, "count": pa.array(["3"])}, 1) is not None
-    assert _fast.fast_flows({**cols, "count": pa.array([3])}, 1) is None  # not text
+    assert _fast.fast_flows({**cols, "count": pa.array([3])}, 1) is not None  # Parquet ints
+    assert _fast.fast_flows({**cols, "count": pa.array([True])}, 1) is None  # not a count
+    assert _fast.fast_flows({**cols, "count": pa.array([3.0])}, 1) is None  # floats: not here
     assert _fast.fast_flows({**cols, "count": pa.array(["3"]), "x": pa.array(["a"])}, 1) is None
     assert _fast.fast_flows({**cols, "count": pa.array(["3"])}, 1, duplicates="keep") is None
     bad_date = {**cols, "count": pa.array(["3"]), "period_start": pa.array(["2015-13-01"])}
@@ -163,3 +165,47 @@ def test_cms_fast_path_is_taken_on_a_clean_file(
     net = refgraph.read_cms_shared_patients(p, year=2015)
     assert calls == [] and net.n_flows == 2
     assert net.flows["provenance"].tolist() == ["cms-pspp:180d"] * 2
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(cols=flow_text(), parquet=st.booleans())
+def test_read_flows_same_with_and_without_fast_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cols: dict[str, list[Any]], parquet: bool
+) -> None:
+    frame = pd.DataFrame({k: pd.array(v, dtype="string") for k, v in cols.items()})
+    if parquet:  # typed columns where the text allows: integers with gaps, dates
+        import pyarrow.parquet as pq
+
+        arrays = {k: pa.array(v, type=pa.string()) for k, v in cols.items()}
+        for name in ("count", "patients", "same_day_count"):
+            if name in frame and frame[name].str.fullmatch(r"[0-9]{1,15}").fillna(True).all():
+                arrays[name] = pa.array([None if v is None else int(v) for v in cols[name]])
+        for name in ("period_start", "period_end"):
+            if name in frame:
+                days = pd.to_datetime(frame[name]).dt.date
+                arrays[name] = pa.array(days.where(days.notna(), None), type=pa.date32())
+        p = tmp_path / "flows.parquet"
+        pq.write_table(pa.table(arrays), p)
+    else:
+        p = tmp_path / "flows.csv"
+        frame.to_csv(p, index=False)
+    fast = refgraph.read_flows(p)
+    with monkeypatch.context() as m:
+        m.setattr(tables, "_fast_read", lambda *a, **k: None)
+        slow = refgraph.read_flows(p)
+    _same(fast, slow)
+
+
+def test_read_flows_fast_path_is_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = tmp_path / "flows.csv"
+    p.write_text(
+        "source_npi,target_npi,count,period_start,period_end\n"
+        f"{NPIS[0]},{NPIS[1]},5,2015-01-01,2015-12-31\n{NPIS[0]},{NPIS[1]},6,2015-01-01,2015-12-31\n"
+    )
+    monkeypatch.setattr(tables, "validate_table", lambda *a, **k: pytest.fail("slow path"))
+    res = refgraph.read_flows(p)
+    assert res.table["count"].tolist() == [11] and res.n_accepted_rows == 2

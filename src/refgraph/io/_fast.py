@@ -42,7 +42,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._coerce import MAX_COUNT, _coerce_date
-from .._npi import _luhn_ok_digits
 from .._validate import IngestResult, empty_rejects, validate_table
 
 __all__ = ["fast_flows", "npi_ints"]
@@ -50,6 +49,7 @@ __all__ = ["fast_flows", "npi_ints"]
 _NPI = ("source_npi", "target_npi")
 _COUNTS = ("count", "patients")
 _DATES = ("period_start", "period_end")
+_DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.int16)  # Luhn's doubled digit
 _KNOWN = {*_NPI, *_COUNTS, *_DATES, "provenance", "same_day_count"}
 
 
@@ -84,21 +84,47 @@ def _npi_rows(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] 
     if a.null_count:
         ok &= np.asarray(a.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     start = int(offsets[0])
-    if ok.all() and int(offsets[-1]) - start == 10 * n:  # the usual column: one flat matrix
-        digits = data[start : start + 10 * n].reshape(n, 10) - np.uint8(48)
-    else:
-        digits = np.zeros((n, 10), dtype=np.uint8)
-        at = offsets[:-1][ok].astype(np.int64)
-        digits[ok] = data[at[:, None] + np.arange(10)] - np.uint8(48)
-    ok &= digits.max(axis=1) <= 9  # bytes below "0" wrapped around to large values
+    if ok.all() and int(offsets[-1]) - start == 10 * n:  # the usual column: one flat block
+        flat = data[start : start + 10 * n]
+        if (flat - np.uint8(48)).max() <= 9:  # 10 ASCII digits each (others wrap above 9)
+            out = np.asarray(pc.cast(a, pa.int64()).to_numpy(), dtype=np.int64).copy()
+            ok = _luhn_ok(out)
+            out[~ok] = 0
+            return out, ok
+    digits = np.zeros((n, 10), dtype=np.uint8)
+    at = offsets[:-1][ok].astype(np.int64)
+    digits[ok] = data[at[:, None] + np.arange(10)] - np.uint8(48)
+    ok &= (digits <= 9).all(axis=1)
     digits[~ok] = 0
-    ok &= _luhn_ok_digits(digits)
-    out = digits[:, 0].astype(np.int64)
-    for k in range(1, 10):
+    out = np.zeros(n, dtype=np.int64)
+    for k in range(10):
         out *= 10
         out += digits[:, k]
+    ok &= _luhn_ok(out)
     out[~ok] = 0
     return out, ok
+
+
+_LUHN: list[np.ndarray] = []
+
+
+def _luhn_ok(values: np.ndarray) -> np.ndarray:
+    """NPI check digits of 10-digit int64 values, by two table look-ups of five digits each.
+
+    The Luhn sum over ``"80840"`` and the ten digits adds the first five
+    digits' part (doubled at 1st, 3rd, 5th) and the last five's (doubled at
+    2nd and 4th); each part is a table over 0..99999.
+    """
+    if not _LUHN:
+        five = np.arange(100_000)
+        d = [five // 10**p % 10 for p in (4, 3, 2, 1, 0)]  # digits, leftmost first
+        dbl = _DOUBLED.astype(np.int64)
+        head = dbl[d[0]] + d[1] + dbl[d[2]] + d[3] + dbl[d[4]] + 24  # 24: "80840"
+        tail = d[0] + dbl[d[1]] + d[2] + dbl[d[3]] + d[4]
+        _LUHN.extend([head.astype(np.int8), tail.astype(np.int8)])
+    hi, lo = np.divmod(values, 100_000)
+    total = _LUHN[0][hi].astype(np.int16) + _LUHN[1][lo]
+    return np.asarray(total % 10 == 0)
 
 
 def npi_ints(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
@@ -128,27 +154,31 @@ def npi_ints(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
 def _count_rows(
     arr: pa.Array | pa.ChunkedArray, required: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """A text column of counts: int64 values, missing mask, mask of rows accepted as they are.
+    """A column of counts: int64 values, missing mask, mask of rows accepted as they are.
 
     A row is accepted as it is when its text is what Arrow's strict int64
-    cast reads (validate_table's own first step) within 0..2**53, or missing
-    where that is allowed; any other row is left to validate_table.
+    cast reads (validate_table's own first step), or it is an integer (a
+    Parquet column), within 0..2**53, or missing where that is allowed; any
+    other row is left to validate_table.
     """
     a = _one(arr)
-    if not _is_text(a):
+    if pa.types.is_integer(a.type) and not pa.types.is_uint64(a.type):  # Parquet
+        ints, ok = a.cast(pa.int64()), np.ones(len(a), dtype=bool)
+    elif not _is_text(a):
         return None
-    try:
-        ints = pc.cast(a, pa.int64())
-        ok = np.ones(len(a), dtype=bool)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
-        plain = pc.fill_null(
-            pc.and_(
-                pc.match_substring_regex(a, r"^[0-9]+$"), pc.less_equal(pc.binary_length(a), 16)
-            ),
-            True,  # missing values are decided below
-        )
-        ok = np.asarray(plain.to_numpy(zero_copy_only=False), dtype=bool)
-        ints = pc.cast(pc.if_else(plain, a, pa.scalar("0", a.type)), pa.int64())
+    else:
+        try:
+            ints = pc.cast(a, pa.int64())
+            ok = np.ones(len(a), dtype=bool)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            plain = pc.fill_null(
+                pc.and_(
+                    pc.match_substring_regex(a, r"^[0-9]+$"), pc.less_equal(pc.binary_length(a), 16)
+                ),
+                True,  # missing values are decided below
+            )
+            ok = np.asarray(plain.to_numpy(zero_copy_only=False), dtype=bool)
+            ints = pc.cast(pc.if_else(plain, a, pa.scalar("0", a.type)), pa.int64())
     missing = np.asarray(ints.is_null().to_numpy(zero_copy_only=False), dtype=bool)
     values = np.asarray(pc.fill_null(ints, 0).to_numpy(), dtype=np.int64)
     ok &= (values >= 0) & (values <= MAX_COUNT)
@@ -159,12 +189,17 @@ def _count_rows(
 
 
 def _dates(arr: pa.Array | pa.ChunkedArray) -> pd.Series | None:
-    """A text column of dates as ``datetime64[ns]``, or ``None`` if any value is rejected.
+    """A column of dates as ``datetime64[ns]``, or ``None`` if any value is rejected.
 
     The distinct texts go through the validator's own parser, whose one
-    policy per column is decided over the distinct texts too.
+    policy per column is decided over the distinct texts too; Arrow dates and
+    timestamps (Parquet) are converted as the Parquet reader converts them and
+    checked by the same function.
     """
     a = _one(arr)
+    if pa.types.is_date(a.type) or pa.types.is_timestamp(a.type):  # Parquet: as read_table does
+        got, bad, _ = _coerce_date(pa.table({"d": a}).to_pandas(date_as_object=False)["d"])
+        return None if bad.any() else got
     if not _is_text(a):
         return None
     enc = pc.dictionary_encode(a)
@@ -197,8 +232,9 @@ def fast_flows(
     """Validate flows given as Arrow text columns; the result validate_table would give.
 
     ``columns`` maps canonical flow column names (and ``same_day_count``) to
-    Arrow text arrays; a ready-made column (the period dates or provenance of
-    a whole file) may be a pandas Series of the validated dtype instead.
+    Arrow text arrays; the period dates and provenance of a whole file may be
+    one value instead (a ``numpy.datetime64``, a ``str``), or a pandas Series
+    of the validated dtype.
     ``None`` (validate_table's business) when a column is not text or has
     another name, a date is unreadable, or ``duplicates`` is not
     ``"aggregate"``.
@@ -208,6 +244,19 @@ def fast_flows(
     if not {*_NPI, "count"} <= set(columns):
         return None
     rows = np.arange(n, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+    consts = {k: v for k, v in columns.items() if isinstance(v, (str, np.datetime64))}
+    prov = consts.get("provenance")
+    if prov is not None and (prov == "" or prov.strip() != prov):
+        return None  # a provenance the validator would change: its business
+    dates = [c for c in _DATES if c in columns]
+    if len(dates) == 2 and all(c in consts for c in dates):
+        if consts["period_start"] > consts["period_end"]:
+            return None
+    elif any(c in consts for c in dates):  # one given for the file, the other per row
+        columns = {
+            **columns,
+            **{c: _const(consts.pop(c), n) for c in dates if c in consts},
+        }
     ok = np.ones(n, dtype=bool)
     ints: dict[str, np.ndarray] = {}
     for name in _NPI:
@@ -227,6 +276,8 @@ def fast_flows(
     ready: dict[str, pd.Series] = {}
     for name in (*_DATES, "provenance"):
         col = columns.get(name)
+        if name in consts:
+            continue
         if isinstance(col, pd.Series):
             ready[name] = col.reset_index(drop=True)
         elif col is not None and name in _DATES:
@@ -248,33 +299,36 @@ def fast_flows(
     if "period_start" in ready and "period_end" in ready:
         ok &= ~(ready["period_start"] > ready["period_end"]).to_numpy(dtype=bool)
     if ok.all():
-        table = _frame(columns, nums, ready, n, None)
+        table = _frame(columns, consts, nums, ready, n, None)
         rejected = empty_rejects()
         kept_rows = rows
     else:  # the suspect rows alone through the validator, then back in their places
         sus = ~ok
         part = validate_table(
-            _text_frame(columns, ready, sus),
+            _text_frame(columns, consts, ready, sus),
             "flows",
             duplicates="keep",
             self_referrals=self_referrals,  # type: ignore[arg-type]
             row_numbers=rows[sus],
         )
         rejected = part.rejected
-        part_rows = rows[sus]
-        part_rows = part_rows[~np.isin(part_rows, rejected["row"].to_numpy())]
-        table = pd.concat([_frame(columns, nums, ready, n, ok), part.table], ignore_index=True)
-        kept_rows = np.concatenate([rows[ok], part_rows])
-        order = np.argsort(kept_rows, kind="stable")
-        if (np.diff(order) != 1).any():
+        table = _frame(columns, consts, nums, ready, n, ok)
+        kept_rows = rows[ok]
+        ints = {k: v[ok] for k, v in ints.items()}
+        if len(part.table):  # accepted after coercion: merged back in row order
+            part_rows = rows[sus]
+            part_rows = part_rows[~np.isin(part_rows, rejected["row"].to_numpy())]
+            table = pd.concat([table, part.table], ignore_index=True)
+            kept_rows = np.concatenate([kept_rows, part_rows])
+            order = np.argsort(kept_rows, kind="stable")
             table = table.take(order).reset_index(drop=True)
             kept_rows = kept_rows[order]
-        for name in ints:  # the NPIs of the accepted suspect rows, for the duplicate keys
-            ints[name] = np.concatenate([ints[name][ok], _as_ints(part.table[name])])[order]
+            for name in ints:  # their NPIs too, for the duplicate keys
+                ints[name] = np.concatenate([ints[name], _as_ints(part.table[name])])[order]
     n_acc = len(table)
     if duplicates is None or not len(table):
         return IngestResult(table, rejected, n, n_acc)
-    dup = _repeated(ints["source_npi"], ints["target_npi"], table)
+    dup = _repeated(ints["source_npi"], ints["target_npi"], table, set(consts))
     if not dup.any():
         return IngestResult(table, rejected, n, n_acc)
     # only the rows of repeated keys go through the validator, which sums them
@@ -311,8 +365,16 @@ def _take(a: pa.Array | pa.ChunkedArray, mask: np.ndarray | None) -> pa.Array:
     return a if mask is None else a.filter(pa.array(mask))
 
 
+def _const(value: str | np.datetime64, m: int) -> pd.Series:
+    """One value for every row, as validate_table types it."""
+    if isinstance(value, np.datetime64):
+        return pd.Series(np.full(m, value, dtype="datetime64[ns]"))
+    return pd.Series(pd.array(pa.repeat(pa.scalar(value, pa.large_string()), m), dtype="string"))
+
+
 def _frame(
     columns: Mapping[str, Any],
+    consts: dict[str, Any],
     nums: dict[str, tuple[np.ndarray, np.ndarray]],
     ready: dict[str, pd.Series],
     n: int,
@@ -322,7 +384,9 @@ def _frame(
     m = n if mask is None else int(mask.sum())
     cols: dict[str, Any] = {}
     for name in (*_NPI, *_COUNTS, *_DATES, "provenance", "same_day_count"):
-        if name in nums:
+        if name in consts:
+            cols[name] = _const(consts[name], m)
+        elif name in nums:
             v, missing = nums[name]
             if mask is not None:
                 v, missing = v[mask], missing[mask]
@@ -343,19 +407,26 @@ def _frame(
 
 
 def _text_frame(
-    columns: Mapping[str, Any], ready: dict[str, pd.Series], mask: np.ndarray
+    columns: Mapping[str, Any],
+    consts: dict[str, Any],
+    ready: dict[str, pd.Series],
+    mask: np.ndarray,
 ) -> pd.DataFrame:
     """The rows in ``mask`` as validate_table's input: text, and the dates parsed column-wide."""
     cols: dict[str, Any] = {}
     for name, col in columns.items():
-        if name in ready:
+        if name in consts:
+            cols[name] = _const(consts[name], int(mask.sum()))
+        elif name in ready:
             cols[name] = ready[name][mask].reset_index(drop=True)
         else:
             cols[name] = pd.Series(pd.array(_take(col, mask), dtype="string"))
     return pd.DataFrame(cols)
 
 
-def _repeated(src: np.ndarray, dst: np.ndarray, table: pd.DataFrame) -> np.ndarray:
+def _repeated(
+    src: np.ndarray, dst: np.ndarray, table: pd.DataFrame, constant: set[str]
+) -> np.ndarray:
     """Rows whose flow key repeats (every row of such a key), as ``duplicated_flows``."""
     keys: dict[str, np.ndarray] = {}
     s_codes, uniques = pd.factorize(src)
@@ -364,6 +435,8 @@ def _repeated(src: np.ndarray, dst: np.ndarray, table: pd.DataFrame) -> np.ndarr
     else:  # pragma: no cover - more than 500M distinct sources in one table
         keys["source"], keys["target"] = src, dst
     for name in (*_DATES, "provenance"):
+        if name in constant:
+            continue
         codes = pd.factorize(table[name], use_na_sentinel=True)[0]
         if len(codes) and (codes != codes[0]).any():
             keys[name] = codes.astype(np.int64)

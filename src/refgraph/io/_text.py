@@ -316,13 +316,18 @@ def read_text(path: Path, **kwargs: Any) -> tuple[list[str], TextChunk]:
     if not parts:
         empty = _frame([[] for _ in f.names], f.names)
         return f.names, TextChunk(empty, np.empty(0, np.int64), empty_rejects(), 0)
-    frame = (
-        pd.concat([p.frame for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].frame
-    )
     rows = np.concatenate([p.rows for p in parts])
     rej = [p.rejects for p in parts if len(p.rejects)]
     rejects = pd.concat(rej, ignore_index=True) if rej else empty_rejects()
-    return f.names, TextChunk(frame, rows, rejects, sum(p.n_lines for p in parts))
+    n_lines = sum(p.n_lines for p in parts)
+    tables = [p.table for p in parts]
+    if all(t is not None for t in tables):  # every block parsed by pyarrow: no copy, frame lazy
+        table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+        return f.names, TextChunk(None, rows, rejects, n_lines, table=table, names=f.names)
+    frame = (
+        pd.concat([p.frame for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].frame
+    )
+    return f.names, TextChunk(frame, rows, rejects, n_lines)
 
 
 def _frame(columns: list[Any], names: list[str]) -> pd.DataFrame:

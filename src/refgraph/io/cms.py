@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from .._errors import NotFoundError, ValidationError
 from .._validate import (
@@ -169,12 +168,9 @@ def _fast_block(
     n = chunk.table.num_rows
     cols: dict[str, Any] = {_CANONICAL[c]: chunk.table.column(i) for i, c in enumerate(names)}
     if year is not None:
-        for name, day in (("period_start", "01-01"), ("period_end", "12-31")):
-            cols[name] = pd.Series(np.full(n, np.datetime64(f"{year:04d}-{day}", "ns")))
-    prov = f"cms-pspp:{window}d" if window else "cms-pspp"
-    cols["provenance"] = pd.Series(
-        pd.array(pa.repeat(pa.scalar(prov, pa.large_string()), n), dtype="string")
-    )
+        cols["period_start"] = np.datetime64(f"{year:04d}-01-01", "ns")
+        cols["period_end"] = np.datetime64(f"{year:04d}-12-31", "ns")
+    cols["provenance"] = f"cms-pspp:{window}d" if window else "cms-pspp"
     return fast_flows(cols, n, rows=chunk.rows, self_referrals=self_referrals)
 
 
