@@ -53,10 +53,9 @@ _DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.int16)  # Luhn's do
 _KNOWN = {*_NPI, *_COUNTS, *_DATES, "provenance", "same_day_count"}
 
 
-def _one(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
-    if isinstance(arr, pa.ChunkedArray):
-        return arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
-    return arr
+def _chunked(arr: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
+    """``arr`` as a chunked array, without copying (pyarrow's CSV reader gives many chunks)."""
+    return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
 
 
 def _is_text(a: pa.Array) -> bool:
@@ -69,10 +68,20 @@ def _npi_rows(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] 
     Valid: present, exactly 10 ASCII digits, the right check digit. ``None``
     when the column is not text.
     """
-    a = _one(arr)
-    n = len(a)
-    if not _is_text(a):
+    c = _chunked(arr)
+    if not _is_text(c):
         return None
+    if c.num_chunks == 0:
+        return np.empty(0, np.int64), np.empty(0, bool)
+    parts = [_npi_chunk(a) for a in c.chunks]
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _npi_chunk(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_npi_rows` of one Arrow text array, read from its buffers."""
+    n = len(a)
     if n == 0:
         return np.empty(0, np.int64), np.empty(0, bool)
     width = np.int64 if pa.types.is_large_string(a.type) else np.int32
@@ -161,7 +170,7 @@ def _count_rows(
     Parquet column), within 0..2**53, or missing where that is allowed; any
     other row is left to validate_table.
     """
-    a = _one(arr)
+    a = _chunked(arr)
     if pa.types.is_integer(a.type) and not pa.types.is_uint64(a.type):  # Parquet
         ints, ok = a.cast(pa.int64()), np.ones(len(a), dtype=bool)
     elif not _is_text(a):
@@ -196,25 +205,27 @@ def _dates(arr: pa.Array | pa.ChunkedArray) -> pd.Series | None:
     timestamps (Parquet) are converted as the Parquet reader converts them and
     checked by the same function.
     """
-    a = _one(arr)
+    a = _chunked(arr)
     if pa.types.is_date(a.type) or pa.types.is_timestamp(a.type):  # Parquet: as read_table does
         got, bad, _ = _coerce_date(pa.table({"d": a}).to_pandas(date_as_object=False)["d"])
         return None if bad.any() else got
     if not _is_text(a):
         return None
-    enc = pc.dictionary_encode(a)
-    uniques = pd.Series(pd.array(enc.dictionary, dtype="string"))
-    dates, bad, _ = _coerce_date(uniques)
+    distinct = pc.unique(a).drop_null()
+    dates, bad, _ = _coerce_date(pd.Series(pd.array(distinct, dtype="string")))
     if bad.any():
         return None
-    codes = enc.indices.fill_null(len(uniques)).to_numpy(zero_copy_only=False)
-    values = np.append(dates.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
-    return pd.Series(values[np.asarray(codes, dtype=np.int64)])
+    values = dates.to_numpy(dtype="datetime64[ns]")
+    if len(distinct) == 1 and not a.null_count:  # one date throughout (a file's period)
+        return pd.Series(np.full(len(a), values[0]))
+    codes = pc.fill_null(pc.index_in(a, value_set=distinct), len(distinct))
+    values = np.append(values, np.datetime64("NaT", "ns"))
+    return pd.Series(values[np.asarray(codes.to_numpy(), dtype=np.int64)])
 
 
 def _text_rows(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     """Rows of a text column the validator keeps as they are (nothing to strip, not blank)."""
-    a = _one(arr)
+    a = _chunked(arr)
     if not _is_text(a):
         return None
     same = pc.and_(pc.equal(pc.utf8_trim_whitespace(a), a), pc.not_equal(a, ""))
@@ -360,8 +371,8 @@ def _as_ints(npis: pd.Series) -> np.ndarray:
     return np.asarray(pc.cast(pa.array(npis.array), pa.int64()).to_numpy(), dtype=np.int64)
 
 
-def _take(a: pa.Array | pa.ChunkedArray, mask: np.ndarray | None) -> pa.Array:
-    a = _one(a)
+def _take(a: pa.Array | pa.ChunkedArray, mask: np.ndarray | None) -> pa.ChunkedArray:
+    a = _chunked(a)
     return a if mask is None else a.filter(pa.array(mask))
 
 
@@ -424,6 +435,12 @@ def _text_frame(
     return pd.DataFrame(cols)
 
 
+def _same_instant(values: np.ndarray) -> bool:
+    """Whether a datetime64 array holds one value (``NaT`` included) throughout."""
+    i8 = values.view(np.int64)
+    return bool(len(i8) == 0 or (i8 == i8[0]).all())
+
+
 def _repeated(
     src: np.ndarray, dst: np.ndarray, table: pd.DataFrame, constant: set[str]
 ) -> np.ndarray:
@@ -435,9 +452,10 @@ def _repeated(
     else:  # pragma: no cover - more than 500M distinct sources in one table
         keys["source"], keys["target"] = src, dst
     for name in (*_DATES, "provenance"):
-        if name in constant:
+        col = table[name]
+        if name in constant or (col.dtype.kind == "M" and _same_instant(col.to_numpy())):
             continue
-        codes = pd.factorize(table[name], use_na_sentinel=True)[0]
+        codes = pd.factorize(col, use_na_sentinel=True)[0]
         if len(codes) and (codes != codes[0]).any():
             keys[name] = codes.astype(np.int64)
     if len(keys) == 1:

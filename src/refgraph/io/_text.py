@@ -83,6 +83,7 @@ class TextChunk:
         self.n_lines = n_lines
         self.table = table
         self.names = names
+        self.n_physical: int | None = None  # lines of the block, empty ones included
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -297,7 +298,7 @@ def open_text(
         for block in _chain(body, blocks):
             chunk = _parse_block(block, names, delimiter, null_values, row, line)
             row += chunk.n_lines
-            line += block.count(b"\n")
+            line += chunk.n_physical if chunk.n_physical is not None else block.count(b"\n")
             yield chunk
 
     return TextFile(names, bool(has_header), delimiter, chunks())
@@ -355,8 +356,9 @@ def _parse_block(
     if b"\n\n" in block or b"\n\r\n" in block or block.startswith((b"\n", b"\r\n")):
         starts, lengths = _line_lengths(block)  # some empty lines: count the others
         n_lines = int((lengths > 0).sum())
+        physical = len(starts)
     else:
-        n_lines = block.count(b"\n")
+        n_lines = physical = block.count(b"\n")
     if n_lines == 0:
         return TextChunk(
             _frame([[] for _ in names], names), np.empty(0, np.int64), empty_rejects(), 0
@@ -368,7 +370,7 @@ def _parse_block(
             read_options=pacsv.ReadOptions(column_names=unique_names, use_threads=True),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in unique_names},
+                column_types={n: pa.large_string() for n in unique_names},  # pandas' type
                 null_values=list(null_values),
                 strings_can_be_null=True,
             ),
@@ -383,7 +385,9 @@ def _parse_block(
         and (len(names) > 1 or not re.search(rb"(?m)^[ \t]+\r?$", block))
     ):
         rows = np.arange(row0, row0 + n_lines, dtype=np.int64)
-        return TextChunk(None, rows, empty_rejects(), n_lines, table=table, names=names)
+        chunk = TextChunk(None, rows, empty_rejects(), n_lines, table=table, names=names)
+        chunk.n_physical = physical
+        return chunk
     if starts is None or lengths is None:
         starts, lengths = _line_lengths(block)
     return _parse_lines(block, starts, lengths, names, delimiter, null_values, row0, line0)
