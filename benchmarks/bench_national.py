@@ -162,11 +162,17 @@ def _status_mib(field: str) -> float:
 class Stages:
     """Wall time and peak RSS of each stage (``VmHWM`` reset at the start of each)."""
 
-    def __init__(self, save: Path | None = None) -> None:
+    def __init__(self, save: Path | None = None, info: dict[str, Any] | None = None) -> None:
         self.out: dict[str, dict[str, float]] = {}
-        self.save = save  # finished stages are written here as they end (a killed run keeps them)
+        self.save = save  # what is known is written here at each stage (a killed run keeps it)
+        self.info = {} if info is None else info
+
+    def _dump(self) -> None:
+        if self.save is not None:
+            self.save.write_text(json.dumps({**self.info, "stages": self.out, "partial": True}))
 
     def run(self, name: str, fn: Any) -> Any:
+        self._dump()
         Path("/proc/self/clear_refs").write_text("5")
         t0 = time.perf_counter()
         value = fn()
@@ -175,8 +181,7 @@ class Stages:
         print(
             f"  {name:22s} {seconds:8.2f} s  peak {self.out[name]['peak_mib']:7.0f} MiB", flush=True
         )
-        if self.save is not None:
-            self.save.write_text(json.dumps({"stages": self.out, "partial": True}))
+        self._dump()
         return value
 
 
@@ -211,8 +216,8 @@ def run_refgraph(path: Path, stages: list[str], n_queries: int, budget: float) -
     from refgraph.community import louvain
     from refgraph.paths import intro_paths
 
-    st = Stages(_save_path(path, "refgraph"))
     info: dict[str, Any] = {"after_imports_mib": _status_mib("VmRSS")}
+    st = Stages(_save_path(path, "refgraph"), info)
     net = st.run(
         "read", lambda: refgraph.read_cms_shared_patients(path, window_days=180, year=2015)
     )
@@ -276,8 +281,8 @@ def run_baseline(path: Path, stages: list[str]) -> dict[str, Any]:
     import scipy.sparse as sp
 
     nk.setNumberOfThreads(1)
-    st = Stages(_save_path(path, "baseline"))
     info: dict[str, Any] = {"after_imports_mib": _status_mib("VmRSS")}
+    st = Stages(_save_path(path, "baseline"), info)
     names = ["npi1", "npi2", "pair_count", "bene_count", "same_day_count"]
     table = st.run(
         "read",
@@ -514,6 +519,14 @@ def main() -> None:
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--max-rss-gb", type=float, default=8.0, help="kill a worker above this")
     ap.add_argument("--results", type=Path, help="markdown file to write this size's section in")
+    ap.add_argument(
+        "--report-from",
+        nargs="+",
+        type=Path,
+        metavar="JSON",
+        help="write the report from saved worker results (refgraph JSON files, later ones "
+        "adding stages, then the baseline JSON) instead of running",
+    )
     ap.add_argument("--worker", choices=("refgraph", "baseline"), help=argparse.SUPPRESS)
     ap.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -528,6 +541,18 @@ def main() -> None:
         return
     args.out.mkdir(parents=True, exist_ok=True)
     args.file = args.out / f"pspp_days180_{args.pairs}_{args.npis}_{args.seed}.txt"
+    if args.report_from:
+        *parts, base_json = [json.loads(p.read_text()) for p in args.report_from]
+        rg: dict[str, Any] = {"stages": {}}
+        for part in parts:  # a run of some stages completes or replaces another's
+            stages = {**rg["stages"], **part.get("stages", {})}
+            rg = {**rg, **part, "stages": stages}
+        rg["killed"] = "; ".join(p["killed"] for p in parts if p.get("killed"))
+        text = report(args, {}, rg, base_json)
+        print(text)
+        if args.results:
+            write_section(args.results, args.pairs, text)
+        return
     made = make_file(args.file, args.pairs, args.npis, args.seed)
     if made:
         print(f"file: generated in {made['generate_s']:.1f} s, written in {made['write_s']:.1f} s")
@@ -559,6 +584,7 @@ def main() -> None:
         got[worker] = json.loads(saved.read_text()) if saved.exists() else {"stages": {}}
         if killed:
             got[worker]["killed"] = killed
+            saved.write_text(json.dumps(got[worker]))
     text = report(args, made, got["refgraph"], got.get("baseline", {"stages": {}}))
     print(text)
     if args.results:
