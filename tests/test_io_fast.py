@@ -146,6 +146,14 @@ def test_cms_reader_same_with_and_without_fast_path(
         slow = refgraph.read_cms_shared_patients(p, year=year, block_size=block)
     pd.testing.assert_frame_equal(fast.flows, slow.flows)
     pd.testing.assert_frame_equal(fast.rejected, slow.rejected)
+    # flows repeated across blocks are found and summed: as one block read, up to row order
+    one = refgraph.read_cms_shared_patients(p, year=year, block_size=1 << 20)
+    key = ["source_npi", "target_npi"]
+    pd.testing.assert_frame_equal(
+        fast.flows.sort_values(key).reset_index(drop=True),
+        one.flows.sort_values(key).reset_index(drop=True),
+    )
+    pd.testing.assert_frame_equal(fast.rejected, one.rejected)
     f, s = fast.ingest["flows"], slow.ingest["flows"]
     assert (
         (f.n_input, f.n_accepted_rows)

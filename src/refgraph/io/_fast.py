@@ -44,7 +44,7 @@ import pyarrow.compute as pc
 from .._coerce import MAX_COUNT, _coerce_date
 from .._validate import IngestResult, empty_rejects, validate_table
 
-__all__ = ["fast_flows", "npi_ints"]
+__all__ = ["fast_flows", "npi_ints", "npi_ints_of"]
 
 _NPI = ("source_npi", "target_npi")
 _COUNTS = ("count", "patients")
@@ -335,7 +335,7 @@ def fast_flows(
             table = table.take(order).reset_index(drop=True)
             kept_rows = kept_rows[order]
             for name in ints:  # their NPIs too, for the duplicate keys
-                ints[name] = np.concatenate([ints[name], _as_ints(part.table[name])])[order]
+                ints[name] = np.concatenate([ints[name], npi_ints_of(part.table[name])])[order]
     n_acc = len(table)
     if duplicates is None or not len(table):
         return IngestResult(table, rejected, n, n_acc)
@@ -364,8 +364,15 @@ def fast_flows(
     return IngestResult(out, rejected, n, n_acc)
 
 
-def _as_ints(npis: pd.Series) -> np.ndarray:
-    """Validated NPI strings as int64."""
+def npi_ints_of(npis: pd.Series) -> np.ndarray:
+    """A column of validated NPI strings as int64 (cast by Arrow).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> npi_ints_of(pd.Series(["1234567893", "1003033051"], dtype="string")).tolist()
+    [1234567893, 1003033051]
+    """
     if not len(npis):
         return np.empty(0, np.int64)
     return np.asarray(pc.cast(pa.array(npis.array), pa.int64()).to_numpy(), dtype=np.int64)

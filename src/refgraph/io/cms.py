@@ -19,7 +19,7 @@ from .._validate import (
     strict_error,
     validate_table,
 )
-from ._fast import fast_flows
+from ._fast import fast_flows, npi_ints_of
 from ._text import TextChunk, TextFile, open_text
 
 if TYPE_CHECKING:
@@ -270,7 +270,7 @@ def _assemble(parts: list[IngestResult], *, strict: bool, what: str, cls: Any) -
     if strict and len(rej):
         raise strict_error(what, rej, n_in)
     # each block is aggregated already; only flows repeated across blocks are left
-    if flows is not None and len(tables) > 1 and duplicated_flows(flows, checked=True).any():
+    if flows is not None and len(tables) > 1 and _repeated_across(tables):
         merged = validate_table(flows, "flows", duplicates="aggregate")
         if len(merged.rejected):
             raise ValidationError(
@@ -282,6 +282,24 @@ def _assemble(parts: list[IngestResult], *, strict: bool, what: str, cls: Any) -
     accepted = sum(p.n_accepted_rows for p in parts)
     net.ingest["flows"] = IngestResult(net.flows, rej, n_in, accepted)
     return net
+
+
+def _repeated_across(tables: list[pd.DataFrame]) -> bool:
+    """Whether a flow key of one block's validated flows is in another block too.
+
+    Such a flow has a source in both blocks, so only the rows whose source is in
+    several blocks are compared (a file sorted by source, as CMS ships it, has a
+    handful: the sources that straddle a block boundary).
+    """
+    sources = [np.unique(npi_ints_of(t["source_npi"])) for t in tables]
+    values, counts = np.unique(np.concatenate(sources), return_counts=True)
+    shared = values[counts > 1]
+    if not len(shared):
+        return False
+    part = pd.concat(
+        [t.loc[np.isin(npi_ints_of(t["source_npi"]), shared)] for t in tables], ignore_index=True
+    )
+    return bool(duplicated_flows(part, checked=True).any())
 
 
 def read_docgraph_hop(
