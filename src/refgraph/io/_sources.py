@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from .._errors import NotFoundError, ValidationError
 from .._validate import IngestResult, add_line_rejects
 from ._text import NULL_VALUES, read_text
 
-__all__ = ["Loaded", "load_source", "read_parquet_file"]
+__all__ = ["Loaded", "load_source", "parquet_frame", "read_parquet_file", "read_parquet_table"]
 
 _PARQUET_ERRORS = (
     pa.ArrowException,
@@ -30,14 +30,38 @@ _PARQUET_ERRORS = (
 )
 
 
-@dataclass
 class Loaded:
-    """A source as a frame, with the data-row number of each frame row and line rejects."""
+    """A source as a frame, with the data-row number of each frame row and line rejects.
 
-    frame: pd.DataFrame
-    rows: np.ndarray | None = None  # None: rows are 0..n-1
-    rejects: pd.DataFrame | None = None
-    n_lines: int | None = None  # None: len(frame)
+    ``arrow`` is the source as an Arrow table with the frame's column names
+    (text columns as pyarrow parsed them, or a Parquet file's columns) when
+    it was read from a file; ``frame`` is then made from it on first use.
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame | None,
+        rows: np.ndarray | None = None,
+        rejects: pd.DataFrame | None = None,
+        n_lines: int | None = None,
+        *,
+        arrow: pa.Table | None = None,
+        make_frame: Callable[[], pd.DataFrame] | None = None,
+    ) -> None:
+        self._frame = frame
+        self.rows = rows  # None: rows are 0..n-1
+        self.rejects = rejects
+        self.n_lines = n_lines  # None: len(frame)
+        self.arrow = arrow
+        self._make_frame = make_frame
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The source as a pandas frame."""
+        if self._frame is None:
+            assert self._make_frame is not None
+            self._frame = self._make_frame()
+        return self._frame
 
     def finish(self, res: IngestResult) -> IngestResult:
         """Add the line rejects to ``res`` and set ``n_input`` to the number of data lines."""
@@ -53,16 +77,32 @@ def read_parquet_file(path: Path, columns: list[str] | None = None) -> pd.DataFr
     columns (``pandas.read_parquet`` makes them columns of Python
     ``datetime.date`` objects, which cost seconds a million rows to check).
     """
+    return parquet_frame(read_parquet_table(path, columns), path)
+
+
+def parquet_frame(table: pa.Table, path: Path) -> pd.DataFrame:
+    """An Arrow table read from ``path`` as a frame (dates as ``datetime64``)."""
+    try:
+        return table.to_pandas(date_as_object=False, split_blocks=True)
+    except _PARQUET_ERRORS as exc:
+        raise _parquet_error(path, exc) from exc
+
+
+def read_parquet_table(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """A Parquet file as an Arrow table, every read failure as one :class:`ValidationError`."""
     try:
         import pyarrow.parquet as pq
 
-        table = pq.read_table(path, columns=columns)
-        return table.to_pandas(date_as_object=False, split_blocks=True, self_destruct=True)
+        return pq.read_table(path, columns=columns)
     except _PARQUET_ERRORS as exc:
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ValidationError(
-            f"{path.name}: cannot read the Parquet file (damaged or not Parquet?): {msg}"
-        ) from exc
+        raise _parquet_error(path, exc) from exc
+
+
+def _parquet_error(path: Path, exc: BaseException) -> ValidationError:
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ValidationError(
+        f"{path.name}: cannot read the Parquet file (damaged or not Parquet?): {msg}"
+    )
 
 
 def _is_parquet(path: Path) -> bool:
@@ -117,7 +157,8 @@ def load_source(
     if path.is_dir():
         raise ValidationError(f"{what}: {str(path)!r} is a folder, not a file")
     if _is_parquet(path):
-        return Loaded(read_parquet_file(path))
+        table = read_parquet_table(path)
+        return Loaded(None, arrow=table, make_frame=lambda: parquet_frame(table, path))
     suffixes = "".join(path.suffixes).lower()
     if not any(s in suffixes for s in (".csv", ".txt", ".tsv")):
         raise ValidationError(
@@ -125,8 +166,12 @@ def load_source(
             ".parquet (optionally .gz/.bz2/.xz compressed)"
         )
     delimiter = "\t" if ".tsv" in suffixes else None
-    _, chunk = read_text(path, header=True, delimiter=delimiter, null_values=null_values)
-    frame = chunk.frame
-    if infer:
-        frame = _infer_numeric(frame, set(text_columns))
-    return Loaded(frame, chunk.rows, chunk.rejects, chunk.n_lines)
+    names, chunk = read_text(path, header=True, delimiter=delimiter, null_values=null_values)
+
+    def make_frame() -> pd.DataFrame:
+        return _infer_numeric(chunk.frame, set(text_columns)) if infer else chunk.frame
+
+    arrow = chunk.table.rename_columns(names) if chunk.table is not None else None
+    return Loaded(
+        None, chunk.rows, chunk.rejects, chunk.n_lines, arrow=arrow, make_frame=make_frame
+    )

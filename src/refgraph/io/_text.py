@@ -59,14 +59,39 @@ _MAX_SHOWN = 200  # characters of a rejected line kept in ``value``
 PROGRESS_DELAY = 2.0
 
 
-@dataclass
 class TextChunk:
-    """Parsed lines of one block: text columns, their data-row numbers, line rejects."""
+    """Parsed lines of one block: text columns, their data-row numbers, line rejects.
 
-    frame: pd.DataFrame
-    rows: np.ndarray
-    rejects: pd.DataFrame
-    n_lines: int
+    ``table`` is the block as pyarrow parsed it (every column as text, in file
+    order) when the fast parser read every line; ``frame`` is the same as a
+    pandas frame of ``string`` columns, made on first use.
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame | None,
+        rows: np.ndarray,
+        rejects: pd.DataFrame,
+        n_lines: int,
+        *,
+        table: pa.Table | None = None,
+        names: list[str] | None = None,
+    ) -> None:
+        self._frame = frame
+        self.rows = rows
+        self.rejects = rejects
+        self.n_lines = n_lines
+        self.table = table
+        self.names = names
+        self.n_physical: int | None = None  # lines of the block, empty ones included
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The text columns as a pandas frame (``string`` dtype; duplicate names kept)."""
+        if self._frame is None:
+            assert self.table is not None and self.names is not None
+            self._frame = _to_frame(self.table, self.names)
+        return self._frame
 
 
 @dataclass
@@ -273,7 +298,7 @@ def open_text(
         for block in _chain(body, blocks):
             chunk = _parse_block(block, names, delimiter, null_values, row, line)
             row += chunk.n_lines
-            line += block.count(b"\n")
+            line += chunk.n_physical if chunk.n_physical is not None else block.count(b"\n")
             yield chunk
 
     return TextFile(names, bool(has_header), delimiter, chunks())
@@ -292,13 +317,18 @@ def read_text(path: Path, **kwargs: Any) -> tuple[list[str], TextChunk]:
     if not parts:
         empty = _frame([[] for _ in f.names], f.names)
         return f.names, TextChunk(empty, np.empty(0, np.int64), empty_rejects(), 0)
-    frame = (
-        pd.concat([p.frame for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].frame
-    )
     rows = np.concatenate([p.rows for p in parts])
     rej = [p.rejects for p in parts if len(p.rejects)]
     rejects = pd.concat(rej, ignore_index=True) if rej else empty_rejects()
-    return f.names, TextChunk(frame, rows, rejects, sum(p.n_lines for p in parts))
+    n_lines = sum(p.n_lines for p in parts)
+    tables = [p.table for p in parts]
+    if all(t is not None for t in tables):  # every block parsed by pyarrow: no copy, frame lazy
+        table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+        return f.names, TextChunk(None, rows, rejects, n_lines, table=table, names=f.names)
+    frame = (
+        pd.concat([p.frame for p in parts], ignore_index=True) if len(parts) > 1 else parts[0].frame
+    )
+    return f.names, TextChunk(frame, rows, rejects, n_lines)
 
 
 def _frame(columns: list[Any], names: list[str]) -> pd.DataFrame:
@@ -326,8 +356,9 @@ def _parse_block(
     if b"\n\n" in block or b"\n\r\n" in block or block.startswith((b"\n", b"\r\n")):
         starts, lengths = _line_lengths(block)  # some empty lines: count the others
         n_lines = int((lengths > 0).sum())
+        physical = len(starts)
     else:
-        n_lines = block.count(b"\n")
+        n_lines = physical = block.count(b"\n")
     if n_lines == 0:
         return TextChunk(
             _frame([[] for _ in names], names), np.empty(0, np.int64), empty_rejects(), 0
@@ -339,7 +370,7 @@ def _parse_block(
             read_options=pacsv.ReadOptions(column_names=unique_names, use_threads=True),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in unique_names},
+                column_types={n: pa.large_string() for n in unique_names},  # pandas' type
                 null_values=list(null_values),
                 strings_can_be_null=True,
             ),
@@ -353,10 +384,10 @@ def _parse_block(
         # with one column a line of spaces is a valid row to pyarrow
         and (len(names) > 1 or not re.search(rb"(?m)^[ \t]+\r?$", block))
     ):
-        frame = _to_frame(table, names)
-        return TextChunk(
-            frame, np.arange(row0, row0 + n_lines, dtype=np.int64), empty_rejects(), n_lines
-        )
+        rows = np.arange(row0, row0 + n_lines, dtype=np.int64)
+        chunk = TextChunk(None, rows, empty_rejects(), n_lines, table=table, names=names)
+        chunk.n_physical = physical
+        return chunk
     if starts is None or lengths is None:
         starts, lengths = _line_lengths(block)
     return _parse_lines(block, starts, lengths, names, delimiter, null_values, row0, line0)

@@ -1,0 +1,470 @@
+"""The fast path of the flow readers: a clean table of text checked in Arrow and numpy.
+
+A file's text columns, as pyarrow parsed them, are checked row by row with the
+rules of :func:`refgraph._validate.validate_table` for flows, without pandas
+text or Python objects. A row that passes every check is accepted as it is and
+its typed values are built straight from the Arrow arrays. A row that fails any
+check here (a "suspect" row) goes, with the other suspect rows only, through
+validate_table, which accepts it (for example an NPI with spaces around it) or
+rejects it with its reason. The fast path itself never rejects anything, and the
+result is the one validate_table gives on the whole table: the same columns,
+dtypes, values, row order and rejects (``tests/test_io_fast.py`` compares the
+two on clean and damaged tables).
+
+Checks, as validate_table makes them for text:
+
+- NPIs: exactly 10 ASCII digits (no spaces, sign or ``.0``, not missing) with
+  the right check digit (:func:`refgraph.is_valid_npi`);
+- counts: Arrow's strict text to int64 cast (validate_table's own first step),
+  0..2**53, present where required;
+- dates: the distinct texts parsed by the validator's date parser (one policy
+  per column, decided over the whole column as there); a column with a date
+  the parser rejects sends the whole table to validate_table;
+- text: nothing to strip;
+- no self-referral, no ``patients > count``, no ``same_day_count > count``,
+  no ``period_end < period_start``.
+
+Rows repeating a flow key are a valid input, not a reject: only those rows go
+through validate_table (which sums them, or rejects a group whose sum passes
+2**53), and the result is assembled in validate_table's order. Every check but
+the date policy is a check of one row, so the suspect rows are judged alone as
+they would be among all the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .._coerce import MAX_COUNT, _coerce_date
+from .._validate import IngestResult, empty_rejects, validate_table
+
+__all__ = ["fast_flows", "npi_ints", "npi_ints_of"]
+
+_NPI = ("source_npi", "target_npi")
+_COUNTS = ("count", "patients")
+_DATES = ("period_start", "period_end")
+_DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.int16)  # Luhn's doubled digit
+_KNOWN = {*_NPI, *_COUNTS, *_DATES, "provenance", "same_day_count"}
+
+
+def _chunked(arr: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
+    """``arr`` as a chunked array, without copying (pyarrow's CSV reader gives many chunks)."""
+    return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
+
+
+def _is_text(a: pa.Array) -> bool:
+    return bool(pa.types.is_string(a.type) or pa.types.is_large_string(a.type))
+
+
+def _npi_rows(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
+    """int64 values of a text column of NPIs (0 where not valid) and the mask of valid ones.
+
+    Valid: present, exactly 10 ASCII digits, the right check digit. ``None``
+    when the column is not text.
+    """
+    c = _chunked(arr)
+    if not _is_text(c):
+        return None
+    if c.num_chunks == 0:
+        return np.empty(0, np.int64), np.empty(0, bool)
+    parts = [_npi_chunk(a) for a in c.chunks]
+    if len(parts) == 1:
+        return parts[0]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def _npi_chunk(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_npi_rows` of one Arrow text array, read from its buffers."""
+    n = len(a)
+    if n == 0:
+        return np.empty(0, np.int64), np.empty(0, bool)
+    width = np.int64 if pa.types.is_large_string(a.type) else np.int32
+    offsets = np.frombuffer(a.buffers()[1], dtype=width)[a.offset : a.offset + n + 1]
+    data = (
+        np.frombuffer(a.buffers()[2], dtype=np.uint8) if a.buffers()[2] else np.zeros(0, np.uint8)
+    )
+    ok = np.diff(offsets) == 10
+    if a.null_count:
+        ok &= np.asarray(a.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+    start = int(offsets[0])
+    if ok.all() and int(offsets[-1]) - start == 10 * n:  # the usual column: one flat block
+        flat = data[start : start + 10 * n]
+        if (flat - np.uint8(48)).max() <= 9:  # 10 ASCII digits each (others wrap above 9)
+            out = np.asarray(pc.cast(a, pa.int64()).to_numpy(), dtype=np.int64).copy()
+            ok = _luhn_ok(out)
+            out[~ok] = 0
+            return out, ok
+    digits = np.zeros((n, 10), dtype=np.uint8)
+    at = offsets[:-1][ok].astype(np.int64)
+    digits[ok] = data[at[:, None] + np.arange(10)] - np.uint8(48)
+    ok &= (digits <= 9).all(axis=1)
+    digits[~ok] = 0
+    out = np.zeros(n, dtype=np.int64)
+    for k in range(10):
+        out *= 10
+        out += digits[:, k]
+    ok &= _luhn_ok(out)
+    out[~ok] = 0
+    return out, ok
+
+
+_LUHN: list[np.ndarray] = []
+
+
+def _luhn_ok(values: np.ndarray) -> np.ndarray:
+    """NPI check digits of 10-digit int64 values, by two table look-ups of five digits each.
+
+    The Luhn sum over ``"80840"`` and the ten digits adds the first five
+    digits' part (doubled at 1st, 3rd, 5th) and the last five's (doubled at
+    2nd and 4th); each part is a table over 0..99999.
+    """
+    if not _LUHN:
+        five = np.arange(100_000)
+        d = [five // 10**p % 10 for p in (4, 3, 2, 1, 0)]  # digits, leftmost first
+        dbl = _DOUBLED.astype(np.int64)
+        head = dbl[d[0]] + d[1] + dbl[d[2]] + d[3] + dbl[d[4]] + 24  # 24: "80840"
+        tail = d[0] + dbl[d[1]] + d[2] + dbl[d[3]] + d[4]
+        _LUHN.extend([head.astype(np.int8), tail.astype(np.int8)])
+    hi, lo = np.divmod(values, 100_000)
+    total = _LUHN[0][hi].astype(np.int16) + _LUHN[1][lo]
+    return np.asarray(total % 10 == 0)
+
+
+def npi_ints(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
+    """The int64 values of a text column of valid NPIs; ``None`` if any value is not one.
+
+    A valid value is exactly 10 ASCII digits whose last digit is the NPI check
+    digit (Luhn over ``80840`` and the first nine); a missing value, a space, a
+    sign or a ``.0`` makes the answer ``None``. The digits are read straight
+    from the Arrow character buffer.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> npi_ints(pa.array(["1234567893", "1003033051"])).tolist()
+    [1234567893, 1003033051]
+    >>> npi_ints(pa.array(["1234567893", "1234567890"])) is None  # check digit
+    True
+    >>> npi_ints(pa.array([" 234567893", "01234567893", None])) is None  # not 10 digits
+    True
+    """
+    got = _npi_rows(arr)
+    if got is None or not got[1].all():
+        return None
+    return got[0]
+
+
+def _count_rows(
+    arr: pa.Array | pa.ChunkedArray, required: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """A column of counts: int64 values, missing mask, mask of rows accepted as they are.
+
+    A row is accepted as it is when its text is what Arrow's strict int64
+    cast reads (validate_table's own first step), or it is an integer (a
+    Parquet column), within 0..2**53, or missing where that is allowed; any
+    other row is left to validate_table.
+    """
+    a = _chunked(arr)
+    if pa.types.is_integer(a.type) and not pa.types.is_uint64(a.type):  # Parquet
+        ints, ok = a.cast(pa.int64()), np.ones(len(a), dtype=bool)
+    elif not _is_text(a):
+        return None
+    else:
+        try:
+            ints = pc.cast(a, pa.int64())
+            ok = np.ones(len(a), dtype=bool)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            plain = pc.fill_null(
+                pc.and_(
+                    pc.match_substring_regex(a, r"^[0-9]+$"), pc.less_equal(pc.binary_length(a), 16)
+                ),
+                True,  # missing values are decided below
+            )
+            ok = np.asarray(plain.to_numpy(zero_copy_only=False), dtype=bool)
+            ints = pc.cast(pc.if_else(plain, a, pa.scalar("0", a.type)), pa.int64())
+    missing = np.asarray(ints.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    values = np.asarray(pc.fill_null(ints, 0).to_numpy(), dtype=np.int64)
+    ok &= (values >= 0) & (values <= MAX_COUNT)
+    if required:
+        ok &= ~missing
+    values = np.where(ok, values, 0)
+    return values, missing & ok, ok
+
+
+def _dates(arr: pa.Array | pa.ChunkedArray) -> pd.Series | None:
+    """A column of dates as ``datetime64[ns]``, or ``None`` if any value is rejected.
+
+    The distinct texts go through the validator's own parser, whose one
+    policy per column is decided over the distinct texts too; Arrow dates and
+    timestamps (Parquet) are converted as the Parquet reader converts them and
+    checked by the same function.
+    """
+    a = _chunked(arr)
+    if pa.types.is_date(a.type) or pa.types.is_timestamp(a.type):  # Parquet: as read_table does
+        got, bad, _ = _coerce_date(pa.table({"d": a}).to_pandas(date_as_object=False)["d"])
+        return None if bad.any() else got
+    if not _is_text(a):
+        return None
+    distinct = pc.unique(a).drop_null()
+    dates, bad, _ = _coerce_date(pd.Series(pd.array(distinct, dtype="string")))
+    if bad.any():
+        return None
+    values = dates.to_numpy(dtype="datetime64[ns]")
+    if len(distinct) == 1 and not a.null_count:  # one date throughout (a file's period)
+        return pd.Series(np.full(len(a), values[0]))
+    codes = pc.fill_null(pc.index_in(a, value_set=distinct), len(distinct))
+    values = np.append(values, np.datetime64("NaT", "ns"))
+    return pd.Series(values[np.asarray(codes.to_numpy(), dtype=np.int64)])
+
+
+def _text_rows(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
+    """Rows of a text column the validator keeps as they are (nothing to strip, not blank)."""
+    a = _chunked(arr)
+    if not _is_text(a):
+        return None
+    same = pc.and_(pc.equal(pc.utf8_trim_whitespace(a), a), pc.not_equal(a, ""))
+    return np.asarray(pc.fill_null(same, True).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def fast_flows(
+    columns: Mapping[str, Any],
+    n: int,
+    *,
+    rows: np.ndarray | None = None,
+    self_referrals: str = "reject",
+    duplicates: str | None = "aggregate",
+) -> IngestResult | None:
+    """Validate flows given as Arrow text columns; the result validate_table would give.
+
+    ``columns`` maps canonical flow column names (and ``same_day_count``) to
+    Arrow text arrays; the period dates and provenance of a whole file may be
+    one value instead (a ``numpy.datetime64``, a ``str``), or a pandas Series
+    of the validated dtype.
+    ``None`` (validate_table's business) when a column is not text or has
+    another name, a date is unreadable, or ``duplicates`` is not
+    ``"aggregate"``.
+    """
+    if duplicates not in (None, "aggregate") or set(columns) - _KNOWN:
+        return None
+    if not {*_NPI, "count"} <= set(columns):
+        return None
+    rows = np.arange(n, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
+    consts = {k: v for k, v in columns.items() if isinstance(v, (str, np.datetime64))}
+    prov = consts.get("provenance")
+    if prov is not None and (not isinstance(prov, str) or prov == "" or prov.strip() != prov):
+        return None  # a provenance the validator would change: its business
+    dates = [c for c in _DATES if c in columns]
+    if len(dates) == 2 and all(c in consts for c in dates):
+        if consts["period_start"] > consts["period_end"]:
+            return None
+    elif any(c in consts for c in dates):  # one given for the file, the other per row
+        columns = {
+            **columns,
+            **{c: _const(consts.pop(c), n) for c in dates if c in consts},
+        }
+    ok = np.ones(n, dtype=bool)
+    ints: dict[str, np.ndarray] = {}
+    for name in _NPI:
+        got = _npi_rows(columns[name])
+        if got is None:
+            return None
+        ints[name], valid = got
+        ok &= valid
+    nums: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name in (*_COUNTS, "same_day_count"):
+        if name in columns:
+            got3 = _count_rows(columns[name], required=name == "count")
+            if got3 is None:
+                return None
+            nums[name] = got3[:2]
+            ok &= got3[2]
+    ready: dict[str, pd.Series] = {}
+    for name in (*_DATES, "provenance"):
+        col = columns.get(name)
+        if name in consts:
+            continue
+        if isinstance(col, pd.Series):
+            ready[name] = col.reset_index(drop=True)
+        elif col is not None and name in _DATES:
+            got_d = _dates(col)
+            if got_d is None:
+                return None
+            ready[name] = got_d
+        elif col is not None:
+            got_t = _text_rows(col)
+            if got_t is None:
+                return None
+            ok &= got_t
+    if self_referrals == "reject":
+        ok &= ints["source_npi"] != ints["target_npi"]
+    count = nums["count"][0]
+    for name in ("patients", "same_day_count"):
+        if name in nums:
+            ok &= nums[name][1] | (nums[name][0] <= count)
+    if "period_start" in ready and "period_end" in ready:
+        ok &= ~(ready["period_start"] > ready["period_end"]).to_numpy(dtype=bool)
+    if ok.all():
+        table = _frame(columns, consts, nums, ready, n, None)
+        rejected = empty_rejects()
+        kept_rows = rows
+    else:  # the suspect rows alone through the validator, then back in their places
+        sus = ~ok
+        part = validate_table(
+            _text_frame(columns, consts, ready, sus),
+            "flows",
+            duplicates="keep",
+            self_referrals=self_referrals,  # type: ignore[arg-type]
+            row_numbers=rows[sus],
+        )
+        rejected = part.rejected
+        table = _frame(columns, consts, nums, ready, n, ok)
+        kept_rows = rows[ok]
+        ints = {k: v[ok] for k, v in ints.items()}
+        if len(part.table):  # accepted after coercion: merged back in row order
+            part_rows = rows[sus]
+            part_rows = part_rows[~np.isin(part_rows, rejected["row"].to_numpy())]
+            table = pd.concat([table, part.table], ignore_index=True)
+            kept_rows = np.concatenate([kept_rows, part_rows])
+            order = np.argsort(kept_rows, kind="stable")
+            table = table.take(order).reset_index(drop=True)
+            kept_rows = kept_rows[order]
+            for name in ints:  # their NPIs too, for the duplicate keys
+                ints[name] = np.concatenate([ints[name], npi_ints_of(part.table[name])])[order]
+    n_acc = len(table)
+    if duplicates is None or not len(table):
+        return IngestResult(table, rejected, n, n_acc)
+    dup = _repeated(ints["source_npi"], ints["target_npi"], table, set(consts))
+    if not dup.any():
+        return IngestResult(table, rejected, n, n_acc)
+    # only the rows of repeated keys go through the validator, which sums them
+    merged = validate_table(
+        table.loc[dup].reset_index(drop=True),
+        "flows",
+        duplicates="aggregate",
+        self_referrals="keep",
+        row_numbers=kept_rows[dup],
+    )
+    out = pd.concat([table.loc[~dup], merged.table], ignore_index=True)
+    for c in ("count", "patients", "same_day_count"):
+        if c in table.columns:
+            out[c] = out[c].astype(table[c].dtype)
+    if len(merged.rejected):
+        rejected = (
+            pd.concat([rejected, merged.rejected], ignore_index=True)
+            .sort_values(["row", "column"], kind="stable")
+            .reset_index(drop=True)
+        )
+    n_acc = n_acc - int(dup.sum()) + merged.n_accepted_rows
+    return IngestResult(out, rejected, n, n_acc)
+
+
+def npi_ints_of(npis: pd.Series) -> np.ndarray:
+    """A column of validated NPI strings as int64 (cast by Arrow).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> npi_ints_of(pd.Series(["1234567893", "1003033051"], dtype="string")).tolist()
+    [1234567893, 1003033051]
+    """
+    if not len(npis):
+        return np.empty(0, np.int64)
+    return np.asarray(pc.cast(pa.array(npis.array), pa.int64()).to_numpy(), dtype=np.int64)
+
+
+def _take(a: pa.Array | pa.ChunkedArray, mask: np.ndarray | None) -> pa.ChunkedArray:
+    a = _chunked(a)
+    return a if mask is None else a.filter(pa.array(mask))
+
+
+def _const(value: str | np.datetime64, m: int) -> pd.Series:
+    """One value for every row, as validate_table types it."""
+    if isinstance(value, np.datetime64):
+        return pd.Series(np.full(m, value, dtype="datetime64[ns]"))
+    return pd.Series(pd.array(pa.repeat(pa.scalar(value, pa.large_string()), m), dtype="string"))
+
+
+def _frame(
+    columns: Mapping[str, Any],
+    consts: dict[str, Any],
+    nums: dict[str, tuple[np.ndarray, np.ndarray]],
+    ready: dict[str, pd.Series],
+    n: int,
+    mask: np.ndarray | None,
+) -> pd.DataFrame:
+    """The rows in ``mask`` (all when ``None``) as validate_table builds them, in its order."""
+    m = n if mask is None else int(mask.sum())
+    cols: dict[str, Any] = {}
+    for name in (*_NPI, *_COUNTS, *_DATES, "provenance", "same_day_count"):
+        if name in consts:
+            cols[name] = _const(consts[name], m)
+        elif name in nums:
+            v, missing = nums[name]
+            if mask is not None:
+                v, missing = v[mask], missing[mask]
+            cols[name] = pd.Series(pd.arrays.IntegerArray(v, missing))
+        elif name in ready:
+            cols[name] = ready[name] if mask is None else ready[name][mask].reset_index(drop=True)
+        elif name in columns:
+            cols[name] = pd.Series(pd.array(_take(columns[name], mask), dtype="string"))
+        elif name == "patients":
+            cols[name] = pd.Series(pd.arrays.IntegerArray(np.zeros(m, np.int64), np.ones(m, bool)))
+        elif name in _DATES:
+            cols[name] = pd.Series(np.full(m, np.datetime64("NaT"), dtype="datetime64[ns]"))
+        elif name == "provenance":
+            cols[name] = pd.Series(pd.array(pa.nulls(m, pa.large_string()), dtype="string"))
+    frame = pd.DataFrame(cols)
+    frame.index = pd.RangeIndex(m)
+    return frame
+
+
+def _text_frame(
+    columns: Mapping[str, Any],
+    consts: dict[str, Any],
+    ready: dict[str, pd.Series],
+    mask: np.ndarray,
+) -> pd.DataFrame:
+    """The rows in ``mask`` as validate_table's input: text, and the dates parsed column-wide."""
+    cols: dict[str, Any] = {}
+    for name, col in columns.items():
+        if name in consts:
+            cols[name] = _const(consts[name], int(mask.sum()))
+        elif name in ready:
+            cols[name] = ready[name][mask].reset_index(drop=True)
+        else:
+            cols[name] = pd.Series(pd.array(_take(col, mask), dtype="string"))
+    return pd.DataFrame(cols)
+
+
+def _same_instant(values: np.ndarray) -> bool:
+    """Whether a datetime64 array holds one value (``NaT`` included) throughout."""
+    i8 = values.view(np.int64)
+    return bool(len(i8) == 0 or (i8 == i8[0]).all())
+
+
+def _repeated(
+    src: np.ndarray, dst: np.ndarray, table: pd.DataFrame, constant: set[str]
+) -> np.ndarray:
+    """Rows whose flow key repeats (every row of such a key), as ``duplicated_flows``."""
+    keys: dict[str, np.ndarray] = {}
+    s_codes, uniques = pd.factorize(src)
+    if len(uniques) < 2**29:  # source code above the target NPI (< 2**34): one int64
+        keys["pair"] = (s_codes.astype(np.int64) << 34) | dst
+    else:  # pragma: no cover - more than 500M distinct sources in one table
+        keys["source"], keys["target"] = src, dst
+    for name in (*_DATES, "provenance"):
+        col = table[name]
+        if name in constant or (col.dtype.kind == "M" and _same_instant(col.to_numpy())):
+            continue
+        codes = pd.factorize(col, use_na_sentinel=True)[0]
+        if len(codes) and (codes != codes[0]).any():
+            keys[name] = codes.astype(np.int64)
+    if len(keys) == 1:
+        return pd.Series(keys["pair"]).duplicated(keep=False).to_numpy(dtype=bool)
+    return pd.DataFrame(keys).duplicated(keep=False).to_numpy(dtype=bool)

@@ -1,0 +1,219 @@
+"""The readers' fast path gives exactly what validate_table gives (issue 11).
+
+:func:`refgraph.io._fast.fast_flows` checks flows given as Arrow text in Arrow
+and numpy and sends only the rows it cannot accept as they are through
+validate_table. These tests compare it with validate_table on the whole table
+(the reference, the readers' former path) on random tables mixing clean rows,
+rows validate_table accepts after coercion (spaces, ``05``, ``-0``), rejects of
+every kind and repeated flow keys; and the CMS reader with and without it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import refgraph
+from refgraph import npi_check_digit
+from refgraph._validate import validate_table
+from refgraph.io import _fast, cms, tables
+
+NPIS = [f"1{i:08d}{npi_check_digit(f'1{i:08d}')}" for i in range(1, 7)]
+BAD_NPIS = [
+    " " + NPIS[0],  # accepted after stripping
+    NPIS[1] + ".0",  # accepted: a spreadsheet's number
+    NPIS[2][:9] + str((int(NPIS[2][9]) + 1) % 10),  # check digit
+    "0" + NPIS[3],
+    "12345",
+    "abcdefghij",
+    "",
+    None,
+    "١٢٣٤٥٦٧٨٩٣",  # Arabic-Indic digits: not ASCII
+]
+COUNTS = ["0", "5", "11", "250", "05", "-0", "+5", " 7", "1.5", "-3", "x", "", None,
+          "9007199254740992", "9007199254740993", "99999999999999999999"]  # fmt: skip
+DATES = ["2015-01-01", "2015-12-31", "2014-06-30", None]
+PROV = ["cms", "cms", "docgraph", " cms ", "", None]
+
+npi = st.one_of(st.sampled_from(NPIS), st.sampled_from(NPIS), st.sampled_from(BAD_NPIS))
+count = st.one_of(st.integers(0, 300).map(str), st.sampled_from(COUNTS))
+
+
+@st.composite
+def flow_text(draw: Any) -> dict[str, list[Any]]:
+    n = draw(st.integers(0, 30))
+    cols: dict[str, list[Any]] = {
+        "source_npi": draw(st.lists(npi, min_size=n, max_size=n)),
+        "target_npi": draw(st.lists(npi, min_size=n, max_size=n)),
+        "count": draw(st.lists(count, min_size=n, max_size=n)),
+    }
+    for name, values in (
+        ("patients", count),
+        ("same_day_count", count),
+        ("period_start", st.sampled_from(DATES)),
+        ("period_end", st.sampled_from(DATES)),
+        ("provenance", st.sampled_from(PROV)),
+    ):
+        if draw(st.booleans()):
+            cols[name] = draw(st.lists(values, min_size=n, max_size=n))
+    return cols
+
+
+def _reference(cols: dict[str, list[Any]], rows: np.ndarray, self_referrals: str) -> Any:
+    frame = pd.DataFrame({k: pd.array(v, dtype="string") for k, v in cols.items()})
+    frame.index = pd.RangeIndex(len(rows))
+    return validate_table(
+        frame, "flows", duplicates="aggregate", self_referrals=self_referrals, row_numbers=rows
+    )
+
+
+def _same(got: Any, ref: Any) -> None:
+    pd.testing.assert_frame_equal(got.table, ref.table)
+    pd.testing.assert_frame_equal(got.rejected, ref.rejected)
+    assert (got.n_input, got.n_accepted_rows) == (ref.n_input, ref.n_accepted_rows)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cols=flow_text(), self_referrals=st.sampled_from(["reject", "keep"]), row0=st.integers(0, 9))
+def test_fast_flows_is_validate_table(
+    cols: dict[str, list[Any]], self_referrals: str, row0: int
+) -> None:
+    n = len(cols["source_npi"])
+    rows = np.arange(row0, row0 + n, dtype=np.int64)
+    arrow = {k: pa.array(v, type=pa.string()) for k, v in cols.items()}
+    got = _fast.fast_flows(arrow, n, rows=rows, self_referrals=self_referrals)
+    if got is None:  # only a column the fast path leaves whole to validate_table
+        assert {"period_start", "period_end"} & set(cols)
+        return
+    _same(got, _reference(cols, rows, self_referrals))
+
+
+def test_fast_flows_declines_what_it_does_not_check() -> None:
+    cols = {"source_npi": pa.array([NPIS[0]]), "target_npi": pa.array([NPIS[1]])}
+    assert _fast.fast_flows({**cols, "count": pa.array(["3"])}, 1) is not None
+    assert _fast.fast_flows({**cols, "count": pa.array([3])}, 1) is not None  # Parquet ints
+    assert _fast.fast_flows({**cols, "count": pa.array([True])}, 1) is None  # not a count
+    assert _fast.fast_flows({**cols, "count": pa.array([3.0])}, 1) is None  # floats: not here
+    assert _fast.fast_flows({**cols, "count": pa.array(["3"]), "x": pa.array(["a"])}, 1) is None
+    assert _fast.fast_flows({**cols, "count": pa.array(["3"])}, 1, duplicates="keep") is None
+    bad_date = {**cols, "count": pa.array(["3"]), "period_start": pa.array(["2015-13-01"])}
+    assert _fast.fast_flows(bad_date, 1) is None
+
+
+def test_npi_ints_matches_is_valid_npi() -> None:
+    rng = np.random.default_rng(3)
+    values = [str(v) for v in rng.integers(1_000_000_000, 9_999_999_999, 3000)]
+    values += [*NPIS, *[b for b in BAD_NPIS if b is not None]]
+    got = _fast._npi_rows(pa.array(values))
+    assert got is not None
+    ints, ok = got
+    expected = np.array([refgraph.is_valid_npi(v) for v in values])
+    assert (ok == expected).all() and expected.sum() > 200
+    assert (ints[ok] == np.array([int(v) for v, e in zip(values, expected) if e])).all()
+    assert _fast.npi_ints(pa.array(np.array(values)[expected])) is not None
+    assert _fast.npi_ints(pa.array(values)) is None
+
+
+def _write_cms(path: Path, rows: list[list[Any]]) -> None:
+    path.write_text("".join(",".join("" if v is None else str(v) for v in r) + "\n" for r in rows))
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    rows=st.lists(st.tuples(npi, npi, count, count, count), min_size=1, max_size=40),
+    block=st.sampled_from([64, 256, 1 << 20]),
+    year=st.sampled_from([None, 2014]),
+)
+def test_cms_reader_same_with_and_without_fast_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: Any, block: int, year: Any
+) -> None:
+    p = tmp_path / "pspp_days30.txt"
+    _write_cms(p, [[NPIS[0], NPIS[1], 20, 11, 0], *[list(r) for r in rows]])
+    fast = refgraph.read_cms_shared_patients(p, year=year, block_size=block)
+    with monkeypatch.context() as m:
+        m.setattr(cms, "_fast_block", lambda *a, **k: None)
+        slow = refgraph.read_cms_shared_patients(p, year=year, block_size=block)
+    pd.testing.assert_frame_equal(fast.flows, slow.flows)
+    pd.testing.assert_frame_equal(fast.rejected, slow.rejected)
+    # flows repeated across blocks are found and summed: as one block read, up to row order
+    one = refgraph.read_cms_shared_patients(p, year=year, block_size=1 << 20)
+    key = ["source_npi", "target_npi"]
+    pd.testing.assert_frame_equal(
+        fast.flows.sort_values(key).reset_index(drop=True),
+        one.flows.sort_values(key).reset_index(drop=True),
+    )
+    pd.testing.assert_frame_equal(fast.rejected, one.rejected)
+    f, s = fast.ingest["flows"], slow.ingest["flows"]
+    assert (
+        (f.n_input, f.n_accepted_rows)
+        == (s.n_input, s.n_accepted_rows)
+        == (len(rows) + 1, f.n_accepted_rows)
+    )
+
+
+def test_cms_fast_path_is_taken_on_a_clean_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = tmp_path / "pspp_days180.txt"
+    _write_cms(p, [[NPIS[0], NPIS[1], 20, 11, 0], [NPIS[1], NPIS[2], 30, 12, 1]])
+    calls: list[int] = []
+    original = cms.validate_table
+    monkeypatch.setattr(cms, "validate_table", lambda *a, **k: calls.append(1) or original(*a, **k))
+    net = refgraph.read_cms_shared_patients(p, year=2015)
+    assert calls == [] and net.n_flows == 2
+    assert net.flows["provenance"].tolist() == ["cms-pspp:180d"] * 2
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(cols=flow_text(), parquet=st.booleans())
+def test_read_flows_same_with_and_without_fast_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cols: dict[str, list[Any]], parquet: bool
+) -> None:
+    frame = pd.DataFrame({k: pd.array(v, dtype="string") for k, v in cols.items()})
+    if parquet:  # typed columns where the text allows: integers with gaps, dates
+        import pyarrow.parquet as pq
+
+        arrays = {k: pa.array(v, type=pa.string()) for k, v in cols.items()}
+        for name in ("count", "patients", "same_day_count"):
+            if name in frame and frame[name].str.fullmatch(r"[0-9]{1,15}").fillna(True).all():
+                arrays[name] = pa.array([None if v is None else int(v) for v in cols[name]])
+        for name in ("period_start", "period_end"):
+            if name in frame:
+                days = pd.to_datetime(frame[name]).dt.date
+                arrays[name] = pa.array(days.where(days.notna(), None), type=pa.date32())
+        p = tmp_path / "flows.parquet"
+        pq.write_table(pa.table(arrays), p)
+    else:
+        p = tmp_path / "flows.csv"
+        frame.to_csv(p, index=False)
+    fast = refgraph.read_flows(p)
+    with monkeypatch.context() as m:
+        m.setattr(tables, "_fast_read", lambda *a, **k: None)
+        slow = refgraph.read_flows(p)
+    _same(fast, slow)
+
+
+def test_read_flows_fast_path_is_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = tmp_path / "flows.csv"
+    p.write_text(
+        "source_npi,target_npi,count,period_start,period_end\n"
+        f"{NPIS[0]},{NPIS[1]},5,2015-01-01,2015-12-31\n{NPIS[0]},{NPIS[1]},6,2015-01-01,2015-12-31\n"
+    )
+    monkeypatch.setattr(tables, "validate_table", lambda *a, **k: pytest.fail("slow path"))
+    res = refgraph.read_flows(p)
+    assert res.table["count"].tolist() == [11] and res.n_accepted_rows == 2
