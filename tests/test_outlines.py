@@ -197,3 +197,18 @@ def test_no_outlines_outside_the_us() -> None:
     net = ReferralNetwork.from_frames(physicians=phys)
     _, ax = plot_practices(net)
     assert not any(c.get_label().endswith("outlines") for c in ax.collections)
+
+
+def test_plot_map_draws_outlines_beneath_without_moving_the_view() -> None:
+    from refgraph.plot import plot_map
+
+    net = synthetic_region(300, seed=1)
+    _fig, ax = plot_map(net, outlines=None)
+    before = (ax.get_xlim(), ax.get_ylim())
+    assert not any(c.get_label().endswith("outlines") for c in ax.collections)
+    _fig, ax2 = plot_map(net)
+    assert (ax2.get_xlim(), ax2.get_ylim()) == before
+    lines = [c for c in ax2.collections if c.get_label().endswith("outlines")]
+    assert sum(c.get_label() == "state outlines" for c in lines) == 1
+    others = [c for c in ax2.collections if not c.get_label().endswith("outlines")]
+    assert max(c.get_zorder() for c in lines) < min(c.get_zorder() for c in others)

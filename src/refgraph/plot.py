@@ -49,6 +49,7 @@ def plot_map(
     max_flows: int = 2000,
     color_by: str = "specialty_group",
     title: str | None = None,
+    outlines: str | None = "auto",
 ) -> tuple[Figure, Axes]:
     """Map of physicians (points) and their strongest referral flows (lines).
 
@@ -70,6 +71,11 @@ def plot_map(
         or any physicians column.
     title
         Axes title.
+    outlines
+        Reference outlines beneath the data, as in the maps of
+        :mod:`refgraph.geo`: ``"auto"`` (US states, plus counties in views
+        under :data:`refgraph.geo.COUNTY_MAX_KM` km), ``"state"``,
+        ``"county"`` or ``None``; see :func:`refgraph.geo.plot_outlines`.
 
     Returns
     -------
@@ -151,4 +157,8 @@ def plot_map(
         ax.set_aspect(1 / np.cos(np.radians(float(pts["lat"].mean()))))
     ax.set_title(title or f"{len(pts)} physicians, {len(e)} strongest flows")
     ax.autoscale_view()
+    if outlines is not None and len(pts):
+        from .geo import plot_outlines
+
+        plot_outlines(ax, level=outlines)  # beneath, without moving the view
     return fig, ax
