@@ -5,7 +5,7 @@ and numpy and sends only the rows it cannot accept as they are through
 validate_table. These tests compare it with validate_table on the whole table
 (the reference, the readers' former path) on random tables mixing clean rows,
 rows validate_table accepts after coercion (spaces, ``05``, ``-0``), rejects of
-every kind and repeated flow keys; and the CMS reader with and without it.
+every kind and repeated flow keys; and the CMS and DocGraph readers with and without it.
 """
 
 from __future__ import annotations
