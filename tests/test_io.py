@@ -301,6 +301,20 @@ def test_corrupt_parquet_is_one_validation_error(tmp_path: Path) -> None:
         refgraph.read_flows(p)
 
 
+def test_parquet_with_invalid_utf8_text_is_one_validation_error(tmp_path: Path) -> None:
+    # found by test_io_fuzz: one flipped byte in a text page made pyarrow's strip raise
+    p = tmp_path / "flows.parquet"
+    rows = {"source_npi": ["1000000103", "1000000012"], "target_npi": ["1000000012"] * 2}
+    pd.DataFrame({**rows, "count": [0, 0], "patients": [0, 0]}).astype(
+        {"source_npi": "string", "target_npi": "string"}
+    ).to_parquet(p, index=False)
+    data = bytearray(p.read_bytes())
+    data[int(0.015625 * (len(data) - 1))] = 128
+    p.write_bytes(bytes(data))
+    with pytest.raises(ValidationError, match=r"flows\.parquet: cannot read .*UTF8"):
+        refgraph.read_flows(p)
+
+
 def test_bom_cms_file_and_documented_header_aliases(tmp_path: Path) -> None:
     head = "Initial Physician NPI,Secondary Physician NPI,Shared Count,Number Unique Beneficiaries,"
     head += "Number Same Day Visits\n"
