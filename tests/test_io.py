@@ -150,6 +150,65 @@ def test_table_readers_csv_parquet(tmp_path: Path) -> None:
         refgraph.read_physicians(df, columns={"NPI": "npi"})
 
 
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        "date32[pyarrow]",
+        "date64[pyarrow]",
+        "timestamp[s][pyarrow]",
+        "timestamp[ns][pyarrow]",
+        "timestamp[us, tz=America/New_York][pyarrow]",
+        "datetime64[s]",
+        "datetime64[ns, Europe/Paris]",
+    ],
+)
+def test_read_flows_parquet_dates_of_any_arrow_or_pandas_type(tmp_path: Path, dtype: str) -> None:
+    # an extra column and a bad NPI keep the reader off its fast path (validate_table)
+    ends = pd.Series(pd.to_datetime(["2020-01-31", "2021-06-30", None]))
+    zone = next((z for z in ("America/New_York", "Europe/Paris") if z in dtype), None)
+    if zone:  # local midnight in that zone (a UTC conversion would change the date)
+        ends = ends.dt.tz_localize(zone)
+    df = pd.DataFrame(
+        {
+            "source_npi": ["1234567893", "1003033051", "12345"],
+            "target_npi": ["1003033051", "1234567893", "1234567893"],
+            "count": [3, 4, 5],
+            "period_end": ends.astype(dtype),
+            "note": ["a", "b", "c"],
+        }
+    )
+    df.to_parquet(tmp_path / "f.parquet")
+    res = refgraph.read_flows(tmp_path / "f.parquet")
+    # the local calendar date survives whatever the type (no UTC conversion)
+    assert res.table["period_end"].tolist() == [
+        pd.Timestamp("2020-01-31"),
+        pd.Timestamp("2021-06-30"),
+    ]
+    assert res.table["note"].tolist() == ["a", "b"]
+    assert res.rejected[["row", "column"]].values.tolist() == [[2, "source_npi"]]
+
+
+def test_arrow_date_outside_the_nanosecond_range_is_a_reject() -> None:
+    import datetime as dt
+
+    import pyarrow as pa
+
+    ends = pd.arrays.ArrowExtensionArray(pa.array([dt.date(2020, 1, 31), dt.date(3000, 1, 1)]))
+    df = pd.DataFrame(
+        {
+            "source_npi": ["1234567893", "1003033051"],
+            "target_npi": ["1003033051", "1234567893"],
+            "count": [3, 4],
+            "period_end": ends,
+        }
+    )
+    res = refgraph.read_flows(df)
+    assert res.table["period_end"].tolist() == [pd.Timestamp("2020-01-31")]
+    assert res.rejected[["row", "column", "reason"]].values.tolist() == [
+        [1, "period_end", "date outside 1677-09-22..2262-04-11"]
+    ]
+
+
 # ----------------------------------------------------------------------------- damaged input
 # (issue 13: one bad line never sinks a file; an unreadable file is one ValidationError)
 
@@ -239,6 +298,20 @@ def test_corrupt_parquet_is_one_validation_error(tmp_path: Path) -> None:
         refgraph.read_flows(p)
     p.write_bytes(b"PAR1 not really")
     with pytest.raises(ValidationError, match="cannot read the Parquet file"):
+        refgraph.read_flows(p)
+
+
+def test_parquet_with_invalid_utf8_text_is_one_validation_error(tmp_path: Path) -> None:
+    # found by test_io_fuzz: one flipped byte in a text page made pyarrow's strip raise
+    p = tmp_path / "flows.parquet"
+    rows = {"source_npi": ["1000000103", "1000000012"], "target_npi": ["1000000012"] * 2}
+    pd.DataFrame({**rows, "count": [0, 0], "patients": [0, 0]}).astype(
+        {"source_npi": "string", "target_npi": "string"}
+    ).to_parquet(p, index=False)
+    data = bytearray(p.read_bytes())
+    data[int(0.015625 * (len(data) - 1))] = 128
+    p.write_bytes(bytes(data))
+    with pytest.raises(ValidationError, match=r"flows\.parquet: cannot read .*UTF8"):
         refgraph.read_flows(p)
 
 

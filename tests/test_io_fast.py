@@ -5,7 +5,7 @@ and numpy and sends only the rows it cannot accept as they are through
 validate_table. These tests compare it with validate_table on the whole table
 (the reference, the readers' former path) on random tables mixing clean rows,
 rows validate_table accepts after coercion (spaces, ``05``, ``-0``), rejects of
-every kind and repeated flow keys; and the CMS reader with and without it.
+every kind and repeated flow keys; and the CMS and DocGraph readers with and without it.
 """
 
 from __future__ import annotations
@@ -217,3 +217,77 @@ def test_read_flows_fast_path_is_taken(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(tables, "validate_table", lambda *a, **k: pytest.fail("slow path"))
     res = refgraph.read_flows(p)
     assert res.table["count"].tolist() == [11] and res.n_accepted_rows == 2
+
+
+WAITS = ["14.2", "0", "-0", "-3.5", "1e5", "1E-320", "1.", ".5", "nan", "inf", "-inf",
+         "Infinity", " 2.5", "x", "", None, "0.1000000000000000055511151231257827",
+         "99999999999999999999"]  # fmt: skip
+wait = st.one_of(st.floats(allow_nan=False, allow_infinity=False).map(repr), st.sampled_from(WAITS))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cols=flow_text(), waits=st.data(), row0=st.integers(0, 9))
+def test_fast_flows_with_float_extras_is_validate_table(
+    cols: dict[str, list[Any]], waits: Any, row0: int
+) -> None:
+    n = len(cols["source_npi"])
+    floats = waits.draw(st.sampled_from([("average_day_wait",), ("average_day_wait", "x_wait")]))
+    for name in floats:
+        cols[name] = waits.draw(st.lists(wait, min_size=n, max_size=n))
+    rows = np.arange(row0, row0 + n, dtype=np.int64)
+    arrow = {k: pa.array(v, type=pa.string()) for k, v in cols.items()}
+    got = _fast.fast_flows(arrow, n, rows=rows, floats=floats)
+    if got is None:
+        assert {"period_start", "period_end"} & set(cols)
+        return
+    frame = pd.DataFrame({k: pd.array(v, dtype="string") for k, v in cols.items()})
+    ref = validate_table(
+        frame,
+        "flows",
+        duplicates="aggregate",
+        row_numbers=rows,
+        extra_kinds=dict.fromkeys(floats, "float"),
+    )
+    _same(got, ref)
+
+
+def _write_hop(p: Path, rows: list[list[Any]]) -> None:
+    head = "from_npi,to_npi,patient_count,transaction_count,average_day_wait,std_day_wait\n"
+    body = "".join(",".join("" if v is None else str(v) for v in r) + "\n" for r in rows)
+    p.write_text(head + body)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    rows=st.lists(st.tuples(npi, npi, count, count, wait, wait), min_size=1, max_size=40),
+    block=st.sampled_from([128, 1 << 20]),
+)
+def test_docgraph_hop_same_with_and_without_fast_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: Any, block: int
+) -> None:
+    p = tmp_path / "hop.csv"
+    _write_hop(p, [[NPIS[0], NPIS[1], 11, 25, "14.2", "9.1"], *[list(r) for r in rows]])
+    fast = refgraph.read_docgraph_hop(p, block_size=block)
+    with monkeypatch.context() as m:
+        m.setattr(cms, "fast_flows", lambda *a, **k: None)
+        slow = refgraph.read_docgraph_hop(p, block_size=block)
+    pd.testing.assert_frame_equal(fast.flows, slow.flows)
+    pd.testing.assert_frame_equal(fast.physicians, slow.physicians)
+    pd.testing.assert_frame_equal(fast.rejected, slow.rejected)
+    f, s = fast.ingest["flows"], slow.ingest["flows"]
+    assert (f.n_input, f.n_accepted_rows) == (s.n_input, s.n_accepted_rows)
+
+
+def test_docgraph_hop_fast_path_is_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    p = tmp_path / "hop.csv"
+    _write_hop(p, [[NPIS[0], NPIS[1], 11, 25, "14.2", "9.1"], [NPIS[1], NPIS[2], 12, 30, "", "2"]])
+    monkeypatch.setattr(cms, "validate_table", lambda *a, **k: pytest.fail("slow path"))
+    net = refgraph.read_docgraph_hop(p)
+    assert net.flows["count"].tolist() == [25, 30]
+    assert net.flows["average_day_wait"].tolist()[0] == 14.2
+    assert np.isnan(net.flows["average_day_wait"].tolist()[1])
+    assert net.flows["provenance"].tolist() == ["docgraph-hop"] * 2

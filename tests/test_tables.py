@@ -72,6 +72,9 @@ def test_csr_matches_a_networkx_sum_of_flows(weight: str) -> None:
             G.add_edge(s, t, weight=G.get_edge_data(s, t, {"weight": 0.0})["weight"] + w)
     ref = nx.to_scipy_sparse_array(G, nodelist=npis[::-1], weight="weight", format="csr")
     assert list(g.npis) == npis[::-1]
+    # the node labels are the network's string index, not a copy as Python objects
+    assert g.npis is net.npis and g.npis.dtype != object
+    assert g.index_of(npis[::-1]).tolist() == list(range(len(npis)))
     assert g.m == G.number_of_edges()
     assert np.array_equal(g.matrix.toarray(), ref.toarray())
     # the node ids cached at construction and those rebuilt from the tables agree

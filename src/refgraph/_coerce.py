@@ -226,10 +226,7 @@ def _coerce_date(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     n = len(values)
     reasons = np.full(n, None, dtype=object)
     if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        out = values
-        if getattr(out.dt, "tz", None) is not None:
-            out = out.dt.tz_localize(None)
-        arr = np.asarray(out.to_numpy(dtype="datetime64[us]"))
+        arr = _datetime_us(values)
     elif n and _bool_values(values).any():
         arr = np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
         present = values.notna().to_numpy(dtype=bool)
@@ -253,6 +250,19 @@ def _coerce_date(values: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     arr = np.where(outside, np.datetime64("NaT"), arr)
     bad = np.asarray(reasons != None, dtype=bool)  # noqa: E711 - elementwise
     return pd.Series(arr.astype("datetime64[ns]")), bad, reasons
+
+
+def _datetime_us(values: pd.Series) -> np.ndarray:
+    """Naive ``datetime64[us]`` values of any pandas or Arrow date/timestamp column.
+
+    Arrow ``date32``/``date64`` (which have no time zone) become midnight;
+    time-zone-aware timestamps keep their local date and time.
+    """
+    dtype = values.dtype
+    is_date = isinstance(dtype, pd.ArrowDtype) and str(dtype.pyarrow_dtype).startswith("date")
+    if not is_date and getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_localize(None)
+    return np.asarray(values.astype("datetime64[us]").to_numpy(), dtype="datetime64[us]")
 
 
 def _bool_values(values: pd.Series) -> np.ndarray:

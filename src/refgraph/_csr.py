@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,15 +26,27 @@ class CSRGraph:
     matrix
         ``scipy.sparse.csr_array`` of shape ``(n, n)`` with float64 weights.
     npis
-        NPI of each node, in node order.
+        NPI of each node, in node order: the network's
+        :attr:`~refgraph.ReferralNetwork.npis` index itself (string dtype,
+        no per-node Python objects; ``np.asarray(g.npis)`` gives an array).
     weight
         Name of the flow column the weights came from.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> npis = pd.Index(["1234567893", "1003033051"], dtype="string", name="npi")
+    >>> src, dst, w = np.array([0, 0]), np.array([1, 1]), np.array([2.0, 3.0])
+    >>> g = CSRGraph.from_edges(npis, src, dst, w, "count")
+    >>> g.npis is npis, g.m, float(g.matrix[0, 1])
+    (True, 1, 5.0)
+    >>> g.index_of(["1003033051", "1999999999"]).tolist()
+    [1, -1]
     """
 
     matrix: sp.csr_array
-    npis: np.ndarray
+    npis: pd.Index
     weight: str
-    _index: pd.Index = field(repr=False)
 
     @property
     def n(self) -> int:
@@ -63,7 +75,7 @@ class CSRGraph:
 
     def index_of(self, npis: Any) -> np.ndarray:
         """Return node ids of the given NPIs (``-1`` for unknown NPIs)."""
-        return np.asarray(self._index.get_indexer(pd.Index(np.atleast_1d(npis))))
+        return np.asarray(self.npis.get_indexer(pd.Index(np.atleast_1d(npis))))
 
     def transpose(self) -> sp.csr_array:
         """The reversed graph (in-edges per row) as CSR."""
@@ -77,17 +89,22 @@ class CSRGraph:
     @classmethod
     def from_edges(
         cls,
-        npis: np.ndarray,
+        npis: Any,
         src: np.ndarray,
         dst: np.ndarray,
         w: np.ndarray,
         weight: str,
     ) -> CSRGraph:
-        """Build from integer edge arrays; duplicate pairs are summed."""
+        """Build from integer edge arrays; duplicate pairs are summed.
+
+        ``npis`` (node labels) is kept as it is when it is a ``pandas.Index``
+        (no copy, no conversion to Python strings); other array-likes become one.
+        """
         n = len(npis)
         mat = sp.csr_array(
             (np.asarray(w, dtype="float64"), (np.asarray(src), np.asarray(dst))), shape=(n, n)
         )
         mat.sum_duplicates()
         mat.sort_indices()
-        return cls(mat, np.asarray(npis, dtype=object), weight, pd.Index(npis))
+        index = npis if isinstance(npis, pd.Index) else pd.Index(npis)
+        return cls(mat, index, weight)

@@ -71,7 +71,7 @@ def csr_view(net: ReferralNetwork, weight: str) -> CSRGraph:
     _check_weight(f, weight)
     src, dst = flow_node_ids(net)
     w = pd.to_numeric(f[weight], errors="coerce").to_numpy(dtype="float64", na_value=0.0)
-    return CSRGraph.from_edges(np.asarray(net.npis), src, dst, w, weight)
+    return CSRGraph.from_edges(net.npis, src, dst, w, weight)
 
 
 def networkx_view(phys: pd.DataFrame, e: pd.DataFrame, weight: str, attributes: bool) -> nx.DiGraph:

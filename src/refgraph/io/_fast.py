@@ -21,6 +21,8 @@ Checks, as validate_table makes them for text:
   per column, decided over the whole column as there); a column with a date
   the parser rejects sends the whole table to validate_table;
 - text: nothing to strip;
+- float extras (``floats``, as validate_table's ``extra_kinds`` ``"float"``): text
+  Arrow casts to a finite double (the same double as pandas' parse), or missing;
 - no self-referral, no ``patients > count``, no ``same_day_count > count``,
   no ``period_end < period_start``.
 
@@ -223,6 +225,33 @@ def _dates(arr: pa.Array | pa.ChunkedArray) -> pd.Series | None:
     return pd.Series(values[np.asarray(codes.to_numpy(), dtype=np.int64)])
 
 
+_PLAIN_FLOAT = r"^-?[0-9]{1,17}(\.[0-9]{1,17})?$"
+
+
+def _float_rows(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] | None:
+    """A float extra column of text: float64 values (NaN where missing), rows accepted as is.
+
+    Arrow's cast of the whole column, when every text parses, or else of the
+    plain decimal texts only; a row is accepted as is when its value is finite
+    and not ``-0`` (pandas reads ``"-0"`` as the integer 0; ``nan`` and ``inf``
+    texts are left to validate_table).
+    """
+    a = _chunked(arr)
+    if not _is_text(a):
+        return None
+    try:
+        cast = pc.cast(a, pa.float64())
+        ok = np.ones(len(a), dtype=bool)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        plain = pc.fill_null(pc.match_substring_regex(a, _PLAIN_FLOAT), True)
+        ok = np.asarray(plain.to_numpy(zero_copy_only=False), dtype=bool)
+        cast = pc.cast(pc.if_else(plain, a, pa.scalar(None, a.type)), pa.float64())
+    values = np.asarray(cast.to_numpy(zero_copy_only=False), dtype="float64")
+    missing = np.asarray(cast.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+    ok &= missing | (np.isfinite(values) & ~((values == 0) & np.signbit(values)))
+    return values, ok
+
+
 def _text_rows(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     """Rows of a text column the validator keeps as they are (nothing to strip, not blank)."""
     a = _chunked(arr)
@@ -239,19 +268,24 @@ def fast_flows(
     rows: np.ndarray | None = None,
     self_referrals: str = "reject",
     duplicates: str | None = "aggregate",
+    floats: tuple[str, ...] = (),
 ) -> IngestResult | None:
     """Validate flows given as Arrow text columns; the result validate_table would give.
 
     ``columns`` maps canonical flow column names (and ``same_day_count``) to
     Arrow text arrays; the period dates and provenance of a whole file may be
     one value instead (a ``numpy.datetime64``, a ``str``), or a pandas Series
-    of the validated dtype.
+    of the validated dtype. ``floats`` names extra columns of ``columns``
+    validated as ``extra_kinds={name: "float"}`` (DocGraph's wait columns).
     ``None`` (validate_table's business) when a column is not text or has
     another name, a date is unreadable, or ``duplicates`` is not
     ``"aggregate"``.
     """
-    if duplicates not in (None, "aggregate") or set(columns) - _KNOWN:
+    if duplicates not in (None, "aggregate") or set(columns) - _KNOWN - set(floats):
         return None
+    if set(floats) & _KNOWN or not set(floats) <= set(columns):
+        return None
+    kinds = {name: "float" for name in floats}
     if not {*_NPI, "count"} <= set(columns):
         return None
     rows = np.arange(n, dtype=np.int64) if rows is None else np.asarray(rows, dtype=np.int64)
@@ -284,6 +318,13 @@ def fast_flows(
                 return None
             nums[name] = got3[:2]
             ok &= got3[2]
+    reals: dict[str, np.ndarray] = {}
+    for name in floats:
+        got_f = _float_rows(columns[name])
+        if got_f is None:
+            return None
+        reals[name] = got_f[0]
+        ok &= got_f[1]
     ready: dict[str, pd.Series] = {}
     for name in (*_DATES, "provenance"):
         col = columns.get(name)
@@ -310,7 +351,7 @@ def fast_flows(
     if "period_start" in ready and "period_end" in ready:
         ok &= ~(ready["period_start"] > ready["period_end"]).to_numpy(dtype=bool)
     if ok.all():
-        table = _frame(columns, consts, nums, ready, n, None)
+        table = _frame(columns, consts, nums, ready, n, None, reals)
         rejected = empty_rejects()
         kept_rows = rows
     else:  # the suspect rows alone through the validator, then back in their places
@@ -321,9 +362,10 @@ def fast_flows(
             duplicates="keep",
             self_referrals=self_referrals,  # type: ignore[arg-type]
             row_numbers=rows[sus],
+            extra_kinds=kinds,
         )
         rejected = part.rejected
-        table = _frame(columns, consts, nums, ready, n, ok)
+        table = _frame(columns, consts, nums, ready, n, ok, reals)
         kept_rows = rows[ok]
         ints = {k: v[ok] for k, v in ints.items()}
         if len(part.table):  # accepted after coercion: merged back in row order
@@ -349,6 +391,7 @@ def fast_flows(
         duplicates="aggregate",
         self_referrals="keep",
         row_numbers=kept_rows[dup],
+        extra_kinds=kinds,
     )
     out = pd.concat([table.loc[~dup], merged.table], ignore_index=True)
     for c in ("count", "patients", "same_day_count"):
@@ -397,10 +440,17 @@ def _frame(
     ready: dict[str, pd.Series],
     n: int,
     mask: np.ndarray | None,
+    reals: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """The rows in ``mask`` (all when ``None``) as validate_table builds them, in its order."""
+    """The rows in ``mask`` (all when ``None``) as validate_table builds them, in its order.
+
+    Its order: the flow columns, the float extras, then ``same_day_count``.
+    """
     m = n if mask is None else int(mask.sum())
     cols: dict[str, Any] = {}
+    for name, values in (reals or {}).items():  # placed after the flow columns below
+        cols[name] = pd.Series(values if mask is None else values[mask], dtype="float64")
+    order = [*_NPI, *_COUNTS, *_DATES, "provenance", *cols, "same_day_count"]
     for name in (*_NPI, *_COUNTS, *_DATES, "provenance", "same_day_count"):
         if name in consts:
             cols[name] = _const(consts[name], m)
@@ -419,7 +469,7 @@ def _frame(
             cols[name] = pd.Series(np.full(m, np.datetime64("NaT"), dtype="datetime64[ns]"))
         elif name == "provenance":
             cols[name] = pd.Series(pd.array(pa.nulls(m, pa.large_string()), dtype="string"))
-    frame = pd.DataFrame(cols)
+    frame = pd.DataFrame({name: cols[name] for name in order if name in cols})
     frame.index = pd.RangeIndex(m)
     return frame
 

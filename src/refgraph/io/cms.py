@@ -347,16 +347,24 @@ def read_docgraph_hop(
         "transaction_count": "count",
         "patient_count": "patients",
     }
+    waits = {"average_day_wait": "float", "std_day_wait": "float"}
     parts = []
     for chunk in text.chunks:
+        fast = None
+        if chunk.table is not None and len(set(names)) == len(names):
+            cols: dict[str, Any] = {
+                rename.get(c, c): chunk.table.column(i) for i, c in enumerate(names)
+            }
+            cols["provenance"] = provenance
+            floats = tuple(c for c in waits if c in cols)
+            fast = fast_flows(cols, chunk.table.num_rows, rows=chunk.rows, floats=floats)
+        if fast is not None:  # a block checked in Arrow (see refgraph.io._fast)
+            parts.append(add_line_rejects(fast, chunk.rejects, chunk.n_lines))
+            continue
         df = _chunk_frame(chunk, names).rename(columns=rename)
         df["provenance"] = provenance
         res = validate_table(
-            df,
-            "flows",
-            duplicates="aggregate",
-            row_numbers=chunk.rows,
-            extra_kinds={"average_day_wait": "float", "std_day_wait": "float"},
+            df, "flows", duplicates="aggregate", row_numbers=chunk.rows, extra_kinds=waits
         )
         parts.append(add_line_rejects(res, chunk.rejects, chunk.n_lines))
     return _assemble(parts, strict=strict, what=path.name, cls=ReferralNetwork)
