@@ -154,7 +154,9 @@ def summary_series(net: ReferralNetwork) -> pd.Series:
     )
 
 
-def structure_counts(indptr: np.ndarray, indices: np.ndarray, n: int) -> tuple[int, int, np.ndarray]:
+def structure_counts(
+    indptr: np.ndarray, indices: np.ndarray, n: int
+) -> tuple[int, int, np.ndarray]:
     """Self-loops, edges with a reverse edge (loops aside) and loop-free degrees of a CSR.
 
     ``indptr``/``indices`` are a canonical CSR structure (sorted, no repeated
