@@ -105,8 +105,9 @@ class ReferralNetwork:
             "events": events,
             "touchpoints": touchpoints,
         }
-        opts = {"strict": strict, "duplicates": duplicates, "self_referrals": self_referrals}
-        self.ingest, self._tables, ids = build_tables(given, **opts)  # type: ignore[arg-type]
+        self.ingest, self._tables, ids = build_tables(
+            given, strict=strict, duplicates=duplicates, self_referrals=self_referrals
+        )
         self._cache: dict[Any, Any] = {} if ids is None else {FLOW_IDS_KEY: ids}
         self.backend = backend
 
