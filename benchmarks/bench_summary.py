@@ -3,7 +3,11 @@
 Usage::
 
     python benchmarks/bench_summary.py --baseline-src /path/to/other/src \\
-        [--physicians 1000000] [--flows 5000000] [--repeat 3]
+        [--physicians 1000000] [--flows 5000000] [--repeat 3] [--rounds 2] [--parquet]
+
+With ``--parquet``: the flows Parquet read of this checkout, one
+``pyarrow.parquet.read_table`` against the row-group read used under a progress bar,
+in turns (``--rounds`` of ``--repeat`` reads each).
 
 Each checkout runs in its own subprocess (one after the other, in turns) on
 the same synthetic network (``bench_tables.make_tables``: valid NPIs, uniform
@@ -55,18 +59,57 @@ def worker(src: Path, n: int, m: int, repeat: int) -> dict[str, object]:
     }
 
 
+def parquet(n: int, m: int, repeat: int, rounds: int) -> None:
+    """One ``read_table`` against the row-group read drawn under a bar, in turns."""
+    import tempfile
+
+    import pyarrow.parquet as pq
+
+    sys.path.insert(0, str(SRC))
+    sys.path.insert(0, str(HERE))
+    from bench_tables import make_tables
+    from refgraph.io._sources import _read_row_groups
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "flows.parquet"
+        make_tables(n, m)[1].to_parquet(path, index=False)
+        groups = pq.ParquetFile(path).metadata.num_row_groups
+        print(f"{m:,} rows, {groups} row groups; seconds, best and median of {repeat}")
+        print("| round | `read_table` best | median | row groups best | median |")
+        print("|---|---:|---:|---:|---:|")
+        for r in range(rounds):
+            cells = []
+            for fn in (
+                lambda: pq.read_table(path),
+                lambda: _read_row_groups(pq.ParquetFile(path), path, None),
+            ):
+                ts = []
+                for _ in range(repeat):
+                    t = time.perf_counter()
+                    fn()
+                    ts.append(time.perf_counter() - t)
+                cells += [f"{min(ts):.2f}", f"{sorted(ts)[len(ts) // 2]:.2f}"]
+            print(f"| {r + 1} | " + " | ".join(cells) + " |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--baseline-src", type=Path, required=True)
+    ap.add_argument("--baseline-src", type=Path, help="the src folder to compare with")
     ap.add_argument("--physicians", type=int, default=1_000_000)
     ap.add_argument("--flows", type=int, default=5_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=2, help="turns of baseline, this checkout")
+    ap.add_argument("--parquet", action="store_true", help="time the Parquet reads instead")
     ap.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.parquet:
+        parquet(args.physicians, args.flows, args.repeat, args.rounds)
+        return
     if args.worker:
         print(json.dumps(worker(args.worker, args.physicians, args.flows, args.repeat)))
         return
+    if args.baseline_src is None:
+        ap.error("--baseline-src is needed to compare summary() timings")
     res: dict[str, list[dict[str, object]]] = {"baseline": [], "this": []}
     for _ in range(args.rounds):
         for name, src in (("baseline", args.baseline_src), ("this", SRC)):
