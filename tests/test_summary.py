@@ -110,3 +110,22 @@ def test_edge_cases() -> None:
     assert_matches(net.summary(), reference(None, only_loop))
     one = pd.DataFrame({"source_npi": [a], "target_npi": [b], "count": [3]})
     assert_matches(ReferralNetwork(flows=one).summary(), reference(None, one))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_structure_counts_brute_force(seed: int) -> None:
+    import scipy.sparse as sp
+
+    from refgraph._views import structure_counts
+
+    rng = np.random.default_rng(seed)
+    n = 40
+    dense = (rng.random((n, n)) < 0.04).astype(int)  # empty rows, loops, reverse pairs
+    dense[rng.integers(0, n, 5), rng.integers(0, n, 5)] = 1
+    a = sp.csr_array(dense)
+    loops, recip, degree = structure_counts(a.indptr, a.indices, n)
+    off = dense.copy()
+    np.fill_diagonal(off, 0)
+    assert loops == int(np.trace(dense))
+    assert recip == int((off * off.T).sum())
+    assert degree.tolist() == (off.sum(axis=0) + off.sum(axis=1)).tolist()

@@ -123,7 +123,12 @@ def summary_series(net: ReferralNetwork) -> pd.Series:
     """
     g = net.csr()
     n, m = g.n, g.m
-    loops, recip_pairs, degree = structure_counts(g.indptr, g.indices, n)
+    mat = g.matrix
+    if not mat.has_canonical_format:  # from_edges sorts and sums; stay right if it did not
+        mat = mat.copy()
+        mat.sum_duplicates()
+        m = int(mat.nnz)
+    loops, recip_pairs, degree = structure_counts(mat.indptr, mat.indices, n)
     m_nl = m - loops
     if n:
         import scipy.sparse.csgraph as csg
