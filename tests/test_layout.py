@@ -26,6 +26,7 @@ LAYERS: list[set[str]] = [
     {
         "refgraph._errors",
         "refgraph.config",
+        "refgraph._progress",
         "refgraph.model",
         "refgraph.specialties",
         "refgraph._npi",

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ._errors import ValidationError
-from ._validate import validate_table
+from ._progress import progress_bar
+from ._validate import IngestResult, validate_table
 from .model import SCHEMAS
 
 
@@ -71,6 +72,60 @@ def node_codes(npis: pd.Series, *cols: pd.Series) -> list[np.ndarray]:
 
 #: Cache key of the flows' node ids (:func:`refgraph._views.flow_node_ids`).
 FLOW_IDS_KEY = ("flow_node_ids",)
+
+
+def build_tables(
+    given: dict[str, pd.DataFrame | None],
+    *,
+    strict: bool,
+    duplicates: str,
+    self_referrals: str,
+) -> tuple[dict[str, IngestResult], dict[str, pd.DataFrame], tuple[np.ndarray, np.ndarray] | None]:
+    """The validation of a new :class:`~refgraph.ReferralNetwork`'s tables, then its physicians.
+
+    Returns the ingest results of the given tables, the five tables (empty
+    ones for those not given, the physicians completed) and the flows' node
+    ids (:func:`physicians_and_flow_ids`). A progress bar (one step a given
+    table, one for the physicians) is drawn on long builds, see
+    :mod:`refgraph._progress`.
+
+    Examples
+    --------
+    >>> flows = pd.DataFrame({"source_npi": ["1234567893"], "target_npi": ["1003033051"],
+    ...                       "count": [3]})
+    >>> ingest, tables, ids = build_tables({"flows": flows}, strict=False,
+    ...                                    duplicates="aggregate", self_referrals="reject")
+    >>> list(ingest), len(tables["physicians"]), [a.tolist() for a in ids]
+    (['flows'], 2, [[0], [1]])
+    """
+    from .model import TABLES
+
+    ingest: dict[str, IngestResult] = {}
+    tables: dict[str, pd.DataFrame] = {}
+    steps = sum(given.get(name) is not None for name in TABLES) + 1
+    with progress_bar(steps, "build network", unit="step") as bar:
+        for name in TABLES:
+            df = given.get(name)
+            if df is None:
+                tables[name] = empty_table(name)
+                continue
+            if not isinstance(df, pd.DataFrame):
+                raise ValidationError(
+                    f"{name}: expected a pandas DataFrame or None, got {type(df).__name__}"
+                )
+            bar.set_postfix_str(name)
+            kw: dict[str, Any] = {"strict": strict}
+            if name == "flows":
+                kw["duplicates"] = duplicates
+            if name in ("flows", "events"):
+                kw["self_referrals"] = self_referrals
+            ingest[name] = validate_table(df, name, **kw)
+            tables[name] = ingest[name].table
+            bar.update(1)
+        bar.set_postfix_str("physicians")
+        tables["physicians"], ids = physicians_and_flow_ids(tables)
+        bar.update(1)
+    return ingest, tables, ids
 
 
 def with_missing_physicians(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:

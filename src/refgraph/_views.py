@@ -115,23 +115,28 @@ def networkx_frames(G: nx.Graph, weight: str) -> tuple[pd.DataFrame | None, pd.D
 
 
 def summary_series(net: ReferralNetwork) -> pd.Series:
-    """The figures of :meth:`ReferralNetwork.summary`."""
-    import scipy.sparse.csgraph as csg
+    """The figures of :meth:`ReferralNetwork.summary`.
 
+    Array work only, linear in the edges: the structure of the cached CSR
+    view without its self-loops, one transpose of it (a counting sort) for
+    reciprocity and in-degrees, and scipy's weak components.
+    """
     g = net.csr()
     n, m = g.n, g.m
+    mat = g.matrix
+    if not mat.has_canonical_format:  # from_edges sorts and sums; stay right if it did not
+        mat = mat.copy()
+        mat.sum_duplicates()
+        m = int(mat.nnz)
+    loops, recip_pairs, degree = structure_counts(mat.indptr, mat.indices, n)
+    m_nl = m - loops
     if n:
+        import scipy.sparse.csgraph as csg
+
         ncomp, labels = csg.connected_components(g.matrix, directed=True, connection="weak")
         largest = int(np.bincount(labels).max())
     else:
         ncomp, largest = 0, 0
-    a = g.matrix.copy()
-    a.data = np.ones_like(a.data)
-    a.setdiag(0)
-    a.eliminate_zeros()
-    m_nl = a.nnz
-    recip = float((a.multiply(a.T)).nnz / m_nl) if m_nl else float("nan")
-    deg = np.diff(a.indptr) + np.diff(np.asarray(a.tocsc().indptr))
     f = net.flows
     return pd.Series(
         {
@@ -144,14 +149,53 @@ def summary_series(net: ReferralNetwork) -> pd.Series:
             "density": m_nl / (n * (n - 1)) if n > 1 else float("nan"),
             "weak_components": int(ncomp),
             "largest_component": largest,
-            "reciprocity": recip,
-            "isolates": int((deg == 0).sum()),
+            "reciprocity": float(recip_pairs / m_nl) if m_nl else float("nan"),
+            "isolates": int((degree == 0).sum()),
             "events": len(net.events),
             "touchpoints": len(net.touchpoints),
             "rejected_rows": int(sum(r.n_rejected_rows for r in net.ingest.values())),
         },
         dtype=object,
     )
+
+
+def structure_counts(
+    indptr: np.ndarray, indices: np.ndarray, n: int
+) -> tuple[int, int, np.ndarray]:
+    """Self-loops, edges with a reverse edge (loops aside) and loop-free degrees of a CSR.
+
+    ``indptr``/``indices`` are a canonical CSR structure (sorted, no repeated
+    entries) of ``n`` nodes. The edges without self-loops are transposed once
+    (``scipy``'s counting sort) and the two sorted structures are intersected
+    row by row (``scipy``'s element-wise product), all linear in the edges.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> a = sp.csr_array(np.array([[1, 1, 1], [1, 0, 0], [0, 0, 0]]))  # 0<->1, 0->2, loop 0
+    >>> loops, recip, deg = structure_counts(a.indptr, a.indices, 3)
+    >>> loops, recip, deg.tolist()
+    (1, 2, [3, 2, 1])
+    """
+    import scipy.sparse as sp
+
+    idx = np.int32 if n < 2**31 else np.int64
+    counts = np.diff(indptr)
+    keep = np.repeat(np.arange(n, dtype=idx), counts) != indices
+    loops = len(keep) - int(np.count_nonzero(keep))
+    if loops:
+        cols = np.asarray(indices)[keep]
+        counts = counts - np.bincount(np.asarray(indices)[~keep], minlength=n)  # loop at i: i == j
+    else:
+        cols = np.asarray(indices)
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    a = sp.csr_array((np.ones(len(cols), dtype=np.int8), cols, ptr), shape=(n, n))
+    a.has_canonical_format = True  # a subset of a canonical structure
+    t = sp.csr_array(a.T)  # rows: in-edges, columns sorted (a counting sort)
+    both = int(a.multiply(t).nnz) if len(cols) else 0
+    degree = counts + np.diff(t.indptr)
+    return loops, both, degree
 
 
 def display_names(net: Any, ids: Iterable[int]) -> list[str]:

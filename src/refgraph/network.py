@@ -18,8 +18,14 @@ import pandas as pd
 from ._csr import CSRGraph
 from ._errors import NotFoundError, ValidationError
 from ._select import select, subnetwork
-from ._tables import FLOW_IDS_KEY, appended_table, empty_table, physicians_and_flow_ids
-from ._validate import IngestResult, empty_rejects, validate_table
+from ._tables import (
+    FLOW_IDS_KEY,
+    appended_table,
+    build_tables,
+    empty_table,
+    physicians_and_flow_ids,
+)
+from ._validate import empty_rejects, validate_table
 from ._views import csr_view, edge_table, networkx_frames, networkx_view, summary_series
 from .model import TABLES
 
@@ -99,27 +105,10 @@ class ReferralNetwork:
             "events": events,
             "touchpoints": touchpoints,
         }
-        self.ingest: dict[str, IngestResult] = {}
-        self._tables: dict[str, pd.DataFrame] = {}
-        for name in TABLES:
-            df = given[name]
-            if df is None:
-                self._tables[name] = empty_table(name)
-                continue
-            if not isinstance(df, pd.DataFrame):
-                raise ValidationError(
-                    f"{name}: expected a pandas DataFrame or None, got {type(df).__name__}"
-                )
-            kw: dict[str, Any] = {"strict": strict}
-            if name == "flows":
-                kw["duplicates"] = duplicates
-            if name in ("flows", "events"):
-                kw["self_referrals"] = self_referrals
-            res = validate_table(df, name, **kw)
-            self.ingest[name] = res
-            self._tables[name] = res.table
-        self._cache: dict[Any, Any] = {}
-        self._add_missing_physicians()
+        self.ingest, self._tables, ids = build_tables(
+            given, strict=strict, duplicates=duplicates, self_referrals=self_referrals
+        )
+        self._cache: dict[Any, Any] = {} if ids is None else {FLOW_IDS_KEY: ids}
         self.backend = backend
 
     # ------------------------------------------------------------------ build

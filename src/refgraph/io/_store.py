@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from .._errors import NotFoundError, RefgraphError, ValidationError
+from .._progress import progress_bar
 from ..model import SCHEMAS, TABLES
 
 if TYPE_CHECKING:
@@ -158,21 +159,24 @@ def _write_generation(net: ReferralNetwork, folder: Path) -> None:
     files: dict[str, Any] = {}
     coerced: dict[str, list[str]] = {}
     frames = {**net.tables, "rejected": net.rejected}
-    for table in _FILES:
-        df, changed = _storable(frames[table], table)
-        target = data / f"{table}.parquet"
-        try:
-            df.to_parquet(target, index=False)
-        except Exception as exc:  # pyarrow's errors share no base class with ours
-            raise ValidationError(f"{table}: cannot be written as Parquet: {exc}") from exc
-        files[table] = {
-            "file": f"{table}.parquet",
-            "rows": len(df),
-            "columns": [[str(c), str(t)] for c, t in df.dtypes.items()],
-            "sha256": _sha256_fsync(target),
-        }
-        if changed:
-            coerced[table] = changed
+    with progress_bar(len(_FILES), f"save {folder.name}", unit="table") as bar:
+        for table in _FILES:  # one step a table file, written, hashed and synced
+            bar.set_postfix_str(table)
+            df, changed = _storable(frames[table], table)
+            target = data / f"{table}.parquet"
+            try:
+                df.to_parquet(target, index=False)
+            except Exception as exc:  # pyarrow's errors share no base class with ours
+                raise ValidationError(f"{table}: cannot be written as Parquet: {exc}") from exc
+            files[table] = {
+                "file": f"{table}.parquet",
+                "rows": len(df),
+                "columns": [[str(c), str(t)] for c, t in df.dtypes.items()],
+                "sha256": _sha256_fsync(target),
+            }
+            if changed:
+                coerced[table] = changed
+            bar.update(1)
     _fsync_dir(data)
     manifest = {
         "format": "refgraph",
@@ -304,11 +308,18 @@ def _load_generation(path: Path, raw: bytes) -> ReferralNetwork:
         folder, entries = path, _v1_entries(path, manifest)
     else:
         folder, entries = path / manifest["data"], manifest["files"]
-    frames = {name: _read_file(path, folder, name, entries[name]) for name in _FILES}
-    try:
-        net = ReferralNetwork._from_valid_tables({t: frames[t] for t in TABLES})
-    except (RefgraphError, ValueError, TypeError, KeyError) as exc:
-        raise ValidationError(f"{path}: damaged tables: {exc}") from exc
+    frames = {}
+    with progress_bar(len(_FILES) + 1, f"load {path.name}", unit="step") as bar:
+        for name in _FILES:  # a step a table file, then one for the network
+            bar.set_postfix_str(name)
+            frames[name] = _read_file(path, folder, name, entries[name])
+            bar.update(1)
+        bar.set_postfix_str("network")
+        try:
+            net = ReferralNetwork._from_valid_tables({t: frames[t] for t in TABLES})
+        except (RefgraphError, ValueError, TypeError, KeyError) as exc:
+            raise ValidationError(f"{path}: damaged tables: {exc}") from exc
+        bar.update(1)
     rej = frames["rejected"]
     for name, part in rej.groupby("table", sort=False):
         if name not in TABLES:
