@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..._errors import BackendError, RefgraphError, ValidationError
+from ._lazy_paths import _COLLEAGUES_MAX
 from ._schema import _Q
 
 if TYPE_CHECKING:
@@ -37,8 +38,6 @@ logger = logging.getLogger("refgraph.backends.neo4j")
 
 #: Analyses a lazy network runs in Neo4j (all need Graph Data Science).
 _PUSHED = frozenset({"pagerank", "betweenness", "louvain", "leiden", "degree", "intro_paths"})
-#: The tie graph's colleague rule (refgraph.paths: practices of at most this many physicians).
-_COLLEAGUES_MAX = 10
 
 
 class LazyTableError(RefgraphError, AttributeError):

@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 _NPI_TEXT = re.compile(r"(?<!\d)(\d{10})(?!\d)")
 #: Sub-networks a lazy network keeps for ``intro_paths`` (least recently used dropped).
 _KEEP = 2
+#: The tie graph's colleague rule (refgraph.paths: practices of at most this many physicians).
+_COLLEAGUES_MAX = 10
 #: Private switch: read the sources' whole ``max_hops`` neighbourhood instead (the code
 #: before the meet-in-the-middle reads; kept for the before/after benchmark).
 _WHOLE_NEIGHBOURHOOD = False
@@ -80,8 +82,6 @@ def _extra_pairs(lazy: LazyNetwork | None, ties: Any) -> list[tuple[str, str]]:
 
 def _edges(lazy: LazyNetwork, ids: list[str], adj: dict[str, set[str]]) -> list[tuple[str, str]]:
     """The tie edges ``(id, partner)`` of ``ids`` (stored kinds by index seeks, plus ``adj``)."""
-    from ._lazy import _COLLEAGUES_MAX
-
     if not ids:
         return []
     rows = lazy.db._read_values(_Q["lazy_flow_edges"], ids=ids, what="tie edges")
@@ -156,7 +156,6 @@ def _meet(
 def lazy_intro_paths(lazy: LazyNetwork, **options: Any) -> Any:
     """:func:`refgraph.paths.intro_paths` for a lazy network (options as there)."""
     from ...paths import intro_paths
-    from ._lazy import _COLLEAGUES_MAX
 
     target = options.get("target")
     if not isinstance(target, str):
