@@ -3,18 +3,26 @@
 Usage::
 
     python benchmarks/bench_neo4j_lazy.py [--physicians 100000] [--queries 100]
-        [--hops 3] [--heap 3g] [--pagecache 1g]
+        [--hops 3] [--heap 3g] [--pagecache 1g] [--intro-only] [--no-before]
 
 Generates a synthetic region, saves it, bulk-imports it into a local Neo4j + GDS dev
-server (:meth:`Neo4jDevServer.import_network`), then runs two child processes, one
+server (:meth:`Neo4jDevServer.import_network`), then runs child processes, one
 after the other, so that each reports its own peak RSS:
 
 - ``lazy``: ``ReferralNetwork.from_neo4j(db, lazy=True)``; PageRank (first call builds
   the store-side projection, the second reuses it), Louvain, and ``--queries``
   ``intro_paths`` queries from three fixed sources to random targets within two referral
-  steps of them (the first query reads the neighbourhood);
+  steps of them (the first query reads the sources' ball, kept for the others; each
+  query reads the target's ball and the physicians on its paths);
+- ``lazy_before`` (unless ``--no-before``): the same lazy queries with the code before
+  the meet-in-the-middle reads (private switch
+  ``_lazy_paths._WHOLE_NEIGHBOURHOOD = True``: the first query reads the sources' whole
+  ``max_hops`` neighbourhood);
 - ``memory``: loads the saved network (Parquet) and runs the same analyses in memory,
   then compares: PageRank max |diff|, the modularity of both partitions, and the paths.
+
+With ``--intro-only`` the children skip PageRank and Louvain (peak RSS is then the
+``intro_paths`` queries' own).
 
 Prints a markdown table; append it to ``benchmarks/results/neo4j.md`` by hand.
 """
@@ -55,8 +63,10 @@ def _child(kind: str, work: Path) -> None:
     plan = json.loads((work / "plan.json").read_text())
     out: dict[str, Any] = {"rss_start": _rss_mib()}
     t0 = time.perf_counter()
-    if kind == "lazy":
-        from refgraph.backends.neo4j import Neo4jBackend
+    if kind.startswith("lazy"):
+        from refgraph.backends.neo4j import Neo4jBackend, _lazy_paths
+
+        _lazy_paths._WHOLE_NEIGHBOURHOOD = kind == "lazy_before"
 
         db = Neo4jBackend(plan["uri"], auth=tuple(plan["auth"]), progress=False)
         net: Any = ReferralNetwork.from_neo4j(db, lazy=True)
@@ -64,15 +74,17 @@ def _child(kind: str, work: Path) -> None:
     else:
         net = load(work / "net")
     out["open"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    pr = centrality.pagerank(net, tol=1e-10)
-    out["pagerank"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    pr = centrality.pagerank(net, tol=1e-10)
-    out["pagerank_again"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    comm = community.louvain(net, seed=1)
-    out["louvain"] = time.perf_counter() - t0
+    analyses = not plan["intro_only"] and kind != "lazy_before"
+    if analyses:
+        t0 = time.perf_counter()
+        pr = centrality.pagerank(net, tol=1e-10)
+        out["pagerank"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        pr = centrality.pagerank(net, tol=1e-10)
+        out["pagerank_again"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        comm = community.louvain(net, seed=1)
+        out["louvain"] = time.perf_counter() - t0
     out["rss_before_intro"] = _rss_mib()
     times, found = [], []
     for target in plan["targets"]:
@@ -86,25 +98,31 @@ def _child(kind: str, work: Path) -> None:
         times.append(time.perf_counter() - t0)
     out["intro_first"] = times[0]
     out["intro_rest_mean"] = float(np.mean(times[1:])) if len(times) > 1 else float("nan")
+    out["intro_rest_median"] = float(np.median(times[1:])) if len(times) > 1 else float("nan")
     out["intro_total"] = float(np.sum(times))
     out["rss_peak"] = _rss_mib()
-    pr.to_parquet(work / f"{kind}_pr.parquet")
-    comm.to_parquet(work / f"{kind}_comm.parquet")
+    if analyses:
+        pr.to_parquet(work / f"{kind}_pr.parquet")
+        comm.to_parquet(work / f"{kind}_comm.parquet")
     (work / f"{kind}_paths.json").write_text(json.dumps(found))
-    if kind == "memory":  # compare with the lazy side, which ran first
-        lp = pd.read_parquet(work / "lazy_pr.parquet")
-        out["pr_diff"] = float((lp.loc[pr.index, "pagerank"] - pr["pagerank"]).abs().max())
-        lc = pd.read_parquet(work / "lazy_comm.parquet").loc[comm.index]
-        out["q_memory"] = float(community.modularity(net, comm))
-        out["q_lazy"] = float(community.modularity(net, lc))
-        lazy_paths = json.loads((work / "lazy_paths.json").read_text())
-        same = 0
-        for a, b in zip(lazy_paths, found):
-            if a is None or b is None:
-                same += a is None and b is None
-            else:
-                same += a[:-1] == b[:-1] and np.allclose(a[-1], b[-1], rtol=1e-9)
-        out["paths_same"] = same
+    if kind == "memory":  # compare with the lazy sides, which ran first
+        if analyses:
+            lp = pd.read_parquet(work / "lazy_pr.parquet")
+            out["pr_diff"] = float((lp.loc[pr.index, "pagerank"] - pr["pagerank"]).abs().max())
+            lc = pd.read_parquet(work / "lazy_comm.parquet").loc[comm.index]
+            out["q_memory"] = float(community.modularity(net, comm))
+            out["q_lazy"] = float(community.modularity(net, lc))
+        for other in ("lazy", "lazy_before"):
+            if not (work / f"{other}_paths.json").exists():
+                continue
+            lazy_paths = json.loads((work / f"{other}_paths.json").read_text())
+            same = 0
+            for a, b in zip(lazy_paths, found):
+                if a is None or b is None:
+                    same += a is None and b is None
+                else:
+                    same += a[:-1] == b[:-1] and np.allclose(a[-1], b[-1], rtol=1e-9)
+            out[f"paths_same_{other}"] = same
     (work / f"{kind}.json").write_text(json.dumps(out))
 
 
@@ -115,6 +133,8 @@ def main() -> None:
     ap.add_argument("--hops", type=int, default=3)
     ap.add_argument("--heap", default="3g")
     ap.add_argument("--pagecache", default="1g")
+    ap.add_argument("--intro-only", action="store_true", help="skip PageRank and Louvain")
+    ap.add_argument("--no-before", action="store_true", help="skip the lazy_before child")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--work", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -125,7 +145,6 @@ def main() -> None:
     from refgraph.backends.devserver import Neo4jDevServer
     from refgraph.datasets import synthetic_region
 
-    rows: list[tuple[str, str, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         t0 = time.perf_counter()
@@ -147,6 +166,7 @@ def main() -> None:
             "sources": [npis[i] for i in src_ids],
             "targets": [npis[i] for i in rng.choice(cands, args.queries, replace=True)],
             "hops": args.hops,
+            "intro_only": bool(args.intro_only),
         }
         n_phys, n_flows = net.n_physicians, net.n_flows
         del net, a, und
@@ -159,72 +179,60 @@ def main() -> None:
             plan.update(uri=server.uri, auth=list(server.auth))
             (work / "plan.json").write_text(json.dumps(plan))
             res = {}
-            for kind in ("lazy", "memory"):
+            kinds = ["lazy"] + ([] if args.no_before else ["lazy_before"]) + ["memory"]
+            for kind in kinds:
                 cmd = [sys.executable, __file__, "--child", kind, "--work", str(work)]
                 subprocess.run(cmd, check=True, env=dict(os.environ))
                 res[kind] = json.loads((work / f"{kind}.json").read_text())
         finally:
             server.stop()
-    lz, mem = res["lazy"], res["memory"]
-    rows.append(("generate synthetic region", "", "", f"{gen:.1f} s; {n_phys:,} / {n_flows:,}"))
-    rows.append(("bulk import_network", "", "", f"{imp:.1f} s; {n_flows / imp:,.0f} flows/s"))
-    rows.append(("open (lazy: connect + count; memory: load Parquet)", *_pair(lz, mem, "open"), ""))
-    rows.append(
-        (
+    cols = [k for k in ("lazy_before", "lazy", "memory") if k in res]
+    rows: list[list[str]] = []
+
+    def row(step: str, key: str, note: str = "", fmt: str = "{:.3f}") -> None:
+        cells = [fmt.format(res[k][key]) if key in res[k] else "" for k in cols]
+        rows.append([step, *cells, note])
+
+    mem = res["memory"]
+    rows.append(["generate synthetic region", *[""] * len(cols), f"{gen:.1f} s"])
+    rows[-1][-1] += f"; {n_phys:,} physicians / {n_flows:,} flows"
+    rows.append(["bulk import_network", *[""] * len(cols), f"{imp:.1f} s"])
+    row("open (lazy: connect + count; memory: load Parquet)", "open")
+    if not args.intro_only:
+        row(
             "PageRank, first call (lazy: builds the projection)",
-            *_pair(lz, mem, "pagerank"),
+            "pagerank",
             f"max abs diff {mem['pr_diff']:.1e}",
         )
-    )
-    rows.append(
-        ("PageRank, second call (lazy: kept projection)", *_pair(lz, mem, "pagerank_again"), "")
-    )
-    rows.append(
-        (
+        row("PageRank, second call (lazy: kept projection)", "pagerank_again")
+        row(
             "Louvain (undirected projection, then kept)",
-            *_pair(lz, mem, "louvain"),
+            "louvain",
             f"modularity lazy {mem['q_lazy']:.4f}, memory {mem['q_memory']:.4f}",
         )
+    same = ", ".join(
+        f"{k} {mem['paths_same_' + k]}/{args.queries}" for k in cols if "paths_same_" + k in mem
     )
-    rows.append(
-        (
-            f"intro_paths: first of {args.queries} (lazy: reads the neighbourhood)",
-            *_pair(lz, mem, "intro_first"),
-            "",
-        )
+    row(f"intro_paths: first of {args.queries} (lazy: reads the sources' ball)", "intro_first")
+    row(
+        f"intro_paths: mean of the other {args.queries - 1}",
+        "intro_rest_mean",
+        f"same paths and probabilities as memory: {same}",
     )
-    rows.append(
-        (
-            f"intro_paths: mean of the other {args.queries - 1}",
-            *_pair(lz, mem, "intro_rest_mean"),
-            f"same paths and probabilities: {mem['paths_same']}/{args.queries}",
-        )
+    row(f"intro_paths: median of the other {args.queries - 1}", "intro_rest_median")
+    row(f"intro_paths: all {args.queries}", "intro_total")
+    row("Python peak RSS (MiB), whole child", "rss_peak", "", "{:,.0f}")
+    row(
+        "Python peak RSS before intro_paths (MiB)",
+        "rss_before_intro",
+        "after open" + ("" if args.intro_only else ", PageRank x2, Louvain"),
+        "{:,.0f}",
     )
-    rows.append((f"intro_paths: all {args.queries}", *_pair(lz, mem, "intro_total"), ""))
-    rows.append(
-        (
-            "Python peak RSS (MiB)",
-            f"{lz['rss_peak']:,.0f}",
-            f"{mem['rss_peak']:,.0f}",
-            f"at start {lz['rss_start']:,.0f} / {mem['rss_start']:,.0f}",
-        )
-    )
-    rows.append(
-        (
-            "Python peak RSS before intro_paths (MiB)",
-            f"{lz['rss_before_intro']:,.0f}",
-            f"{mem['rss_before_intro']:,.0f}",
-            "after open, PageRank x2, Louvain",
-        )
-    )
-    print("| step | lazy (s) | memory (s) | note |")
-    print("|---|---:|---:|---|")
+    row("Python RSS at start (MiB)", "rss_start", "", "{:,.0f}")
+    print("| step | " + " | ".join(f"{k} (s)" for k in cols) + " | note |")
+    print("|---|" + "---:|" * len(cols) + "---|")
     for r in rows:
         print("| " + " | ".join(r) + " |")
-
-
-def _pair(lz: dict[str, Any], mem: dict[str, Any], key: str) -> tuple[str, str]:
-    return f"{lz[key]:.3f}", f"{mem[key]:.3f}"
 
 
 if __name__ == "__main__":

@@ -241,6 +241,74 @@ def test_intro_paths_reads_only_the_neighbourhood(neo4j_db: Neo4jBackend) -> Non
         intro_paths(lazy, make_npi(999), sources=[a[0]])
 
 
+@pytest.mark.parametrize("seed", [4, 5])
+def test_meet_in_the_middle_parity_all_hops(neo4j_db: Neo4jBackend, seed: int) -> None:
+    # a sparser network (paths of every length up to 5), one to four sources, with
+    # exclusions, a region, a competitor rule and a strength floor
+    net = random_network(seed, n=90)
+    keep = np.random.default_rng(seed).random(net.n_flows) < 0.45
+    net = ReferralNetwork.from_frames(
+        physicians=net.physicians,
+        practices=net.practices,
+        flows=net.flows[keep],
+        events=net.events,
+        touchpoints=net.touchpoints,
+    )
+    neo4j_db.write(net)
+    lazy = ReferralNetwork.from_neo4j(neo4j_db, lazy=True)
+    npis = [str(x) for x in net.npis]
+    rng = np.random.default_rng(seed)
+    outcomes = []
+    for hops in (1, 2, 3, 4, 5):
+        for n_src in (1, 2, 4):
+            sources = [str(x) for x in rng.choice(npis, n_src, replace=False)]
+            for target in rng.choice([x for x in npis if x not in sources], 3, replace=False):
+                outcomes.append(
+                    assert_intro_equal(lazy, net, str(target), sources=sources, max_hops=hops)
+                )
+    assert outcomes.count("same") >= 15, outcomes
+    assert outcomes.count("nopath") >= 3, outcomes  # hops 1 leaves most targets out of reach
+    sources = npis[:3]
+    for hops in (2, 3, 4, 5):
+        target = npis[70 + hops]
+        for opts in (
+            {"exclude": npis[3:30:3]},
+            {"region": (42.5, -71.5, 45.0)},
+            {"exclude_competitors_of": "cardiology"},
+            {"exclude_competitors_of": npis[10]},
+            {"min_strength": 0.3},
+            {"ties": pd.DataFrame({"npi_a": [npis[0]], "npi_b": [target]})},
+        ):
+            outcomes.append(
+                assert_intro_equal(lazy, net, target, sources=sources, max_hops=hops, **opts)
+            )
+    assert outcomes.count("same") >= 25, outcomes
+    lazy.close()
+
+
+def test_meet_in_the_middle_reads_less_than_the_ball(neo4j_db: Neo4jBackend) -> None:
+    # a hub source with 30 spokes, each with a tail; the target hangs off one spoke: with
+    # max_hops 3 the sources' ball is everyone, the paths use one spoke
+    hub, target = make_npi(1), make_npi(2)
+    spokes = [make_npi(10 + i) for i in range(30)]
+    tails = [make_npi(100 + i) for i in range(30)]
+    flows = pd.DataFrame(
+        {
+            "source_npi": [hub] * 30 + spokes + [spokes[7]],
+            "target_npi": spokes + tails + [target],
+            "count": [3] * 61,
+        }
+    )
+    net = ReferralNetwork.from_frames(flows=flows)
+    neo4j_db.write(net)
+    lazy = ReferralNetwork.from_neo4j(neo4j_db, lazy=True)
+    assert len(lazy.neighbourhood([hub], 3)) == 62
+    assert assert_intro_equal(lazy, net, target, sources=[hub], max_hops=3) == "same"
+    (sub,) = lazy._memo["intro_networks"].values()
+    assert set(sub.npis) == {hub, spokes[7], target}
+    lazy.close()
+
+
 # --------------------------------------------------------------------------- no read-back
 def test_lazy_analyses_read_no_table(
     neo4j_db: Neo4jBackend, monkeypatch: pytest.MonkeyPatch

@@ -5,7 +5,7 @@ returns. It reads no table until asked: the counts and :meth:`summary` are
 Cypher aggregates, the analyses Graph Data Science can run (PageRank plain
 and personalised, betweenness, Louvain, Leiden, degree) run on a projection of
 the whole store built store-side and kept across calls, ``intro_paths`` reads
-only the query's neighbourhood, and :meth:`select` / :meth:`materialize`
+only the physicians its paths can use, and :meth:`select` / :meth:`materialize`
 return ordinary in-memory networks.
 
 The analysis functions of :mod:`refgraph.centrality`, :mod:`refgraph.community`
@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..._errors import BackendError, RefgraphError, ValidationError
+from ._lazy_paths import _COLLEAGUES_MAX
 from ._schema import _Q
 
 if TYPE_CHECKING:
@@ -37,8 +38,6 @@ logger = logging.getLogger("refgraph.backends.neo4j")
 
 #: Analyses a lazy network runs in Neo4j (all need Graph Data Science).
 _PUSHED = frozenset({"pagerank", "betweenness", "louvain", "leiden", "degree", "intro_paths"})
-#: The tie graph's colleague rule (refgraph.paths: practices of at most this many physicians).
-_COLLEAGUES_MAX = 10
 
 
 class LazyTableError(RefgraphError, AttributeError):
@@ -67,8 +66,10 @@ class LazyNetwork:
     - :func:`refgraph.community.louvain` (resolution 1) and
       :func:`refgraph.community.leiden`,
     - :func:`refgraph.centrality.degree` (without ``patients_per_physician``),
-    - :func:`refgraph.paths.intro_paths`: reads only the physicians within
-      ``max_hops`` tie steps of the sources (see :meth:`neighbourhood`).
+    - :func:`refgraph.paths.intro_paths`: reads only the physicians on paths
+      of at most ``max_hops`` hops, found by meeting in the middle (the tie
+      edges around the sources, radius ``ceil(max_hops / 2)``, and around
+      the target, radius ``floor(max_hops / 2)``).
 
     The projection of the whole store is built inside the database (nothing
     but the projection name and the weight property is sent) and kept for

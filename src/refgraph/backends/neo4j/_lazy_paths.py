@@ -1,22 +1,33 @@
 """``paths.intro_paths`` on a :class:`~refgraph.backends.neo4j.LazyNetwork`.
 
-The query reads only what it needs: the physicians within ``max_hops`` tie
-steps of the sources (see :meth:`LazyNetwork.neighbourhood`) plus the target,
-with every flow, event and touchpoint among them, then runs the ordinary
-in-memory :func:`refgraph.paths.intro_paths` on that sub-network. Every path of at most
-``max_hops`` hops from a source lies in that neighbourhood, each tie's
-strength depends only on the pair's own rows and the reference date, and the
-reference date (``as_of``) defaults to the store's latest date, as it
-defaults to the network's in memory: so the answer is the whole network's.
-The sub-network is kept for the next query with the same sources and hops
-while the store is unchanged, so consecutive queries also reuse its tie graph
-and its GDS projection.
+The query reads only what its paths can use, meeting in the middle: the
+sources' tie ball of radius ``ceil(max_hops / 2)`` (read once per source set
+and kept) and the target's of radius ``floor(max_hops / 2)``, each read as
+the tie edges (flows and events either way, colleagues in practices of at
+most 10, logged ties) of the ball's inner nodes, by index seeks per NPI.
+Every edge of a walk of at most ``max_hops`` hops from a source to the
+target touches a node within ``ceil(max_hops / 2) - 1`` steps of the sources
+or ``floor(max_hops / 2) - 1`` of the target (the step at which the walk
+leaves the first ball enters the second), so hop distances from both ends
+computed on those edges are exact for every node ``u`` with
+``d_S(u) + d_T(u) <= max_hops``: the nodes every such path uses. The query
+then reads those physicians (plus the sources, the target and up to 11
+members of each of their practices, so that a practice read back is a small
+one exactly when it is in the store) with every flow, event and touchpoint
+among them, and runs the ordinary in-memory :func:`refgraph.paths.intro_paths`
+on that sub-network. A tie's strength depends only on the pair's own rows,
+the two physicians' practices (their system and kind) and coordinates, the
+colleague rule's practice size and the reference date (``as_of``, which
+defaults to the store's latest date as it defaults to the network's in
+memory): all read as stored, so the answer is the whole network's.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
+from collections import deque
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +44,11 @@ if TYPE_CHECKING:
 _NPI_TEXT = re.compile(r"(?<!\d)(\d{10})(?!\d)")
 #: Sub-networks a lazy network keeps for ``intro_paths`` (least recently used dropped).
 _KEEP = 2
+#: The tie graph's colleague rule (refgraph.paths: practices of at most this many physicians).
+_COLLEAGUES_MAX = 10
+#: Private switch: read the sources' whole ``max_hops`` neighbourhood instead (the code
+#: before the meet-in-the-middle reads; kept for the before/after benchmark).
+_WHOLE_NEIGHBOURHOOD = False
 
 
 def _seeds(lazy: LazyNetwork, sources: Any, home: Any) -> list[str]:
@@ -64,6 +80,79 @@ def _extra_pairs(lazy: LazyNetwork | None, ties: Any) -> list[tuple[str, str]]:
     return pairs
 
 
+def _edges(lazy: LazyNetwork, ids: list[str], adj: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """The tie edges ``(id, partner)`` of ``ids`` (stored kinds by index seeks, plus ``adj``)."""
+    if not ids:
+        return []
+    rows = lazy.db._read_values(_Q["lazy_flow_edges"], ids=ids, what="tie edges")
+    rows += lazy.db._read_values(_Q["lazy_event_edges"], ids=ids)
+    rows += lazy.db._read_values(_Q["lazy_colleague_edges"], ids=ids, colleagues=_COLLEAGUES_MAX)
+    out = [(str(a), str(b)) for a, b in rows if b is not None and str(a) != str(b)]
+    out += [(u, v) for u in ids for v in adj.get(u, ()) if v != u]
+    return out
+
+
+def _ball(
+    lazy: LazyNetwork, seeds: list[str], radius: int, adj: dict[str, set[str]]
+) -> list[tuple[str, str]]:
+    """The tie edges of the nodes nearer than ``radius`` to ``seeds`` (the ones read to
+    find the ball of that radius)."""
+    seen = set(seeds)
+    frontier = sorted(seen)
+    edges: list[tuple[str, str]] = []
+    for _ in range(radius):
+        got = _edges(lazy, frontier, adj)
+        edges += got
+        frontier = sorted({v for _, v in got} - seen)
+        seen.update(frontier)
+    return edges
+
+
+def _bfs(adj: dict[str, set[str]], seeds: list[str], limit: int) -> dict[str, int]:
+    """Hop distances from ``seeds`` up to ``limit`` on ``adj``."""
+    dist = dict.fromkeys(seeds, 0)
+    todo = deque(seeds)
+    while todo:
+        u = todo.popleft()
+        if dist[u] >= limit:
+            continue
+        for v in adj.get(u, ()):
+            if v not in dist:
+                dist[v] = dist[u] + 1
+                todo.append(v)
+    return dist
+
+
+def _meet(
+    lazy: LazyNetwork, seeds: list[str], target: str, hops: int, extra: list[tuple[str, str]]
+) -> set[str]:
+    """The physicians ``u`` with ``d_S(u) + d_T(u) <= hops`` (see the module notes)."""
+    logged: dict[str, set[str]] = {}
+    for a, b in extra:
+        logged.setdefault(a, set()).add(b)
+        logged.setdefault(b, set()).add(a)
+    start = sorted(set(seeds))
+    memo = lazy._memoised("intro_balls", dict)
+    key = (tuple(start), math.ceil(hops / 2), tuple(sorted(extra)))
+    if key not in memo:
+        while len(memo) >= _KEEP:
+            memo.pop(next(iter(memo)))
+        memo[key] = _ball(lazy, start, math.ceil(hops / 2), logged)
+    adj: dict[str, set[str]] = {}
+    for a, b in (*memo[key], *_ball(lazy, [target], hops // 2, logged)):
+        adj.setdefault(a, set()).add(b)
+        adj.setdefault(b, set()).add(a)
+    d_s = _bfs(adj, start, hops)
+    d_t = _bfs(adj, [target], hops)
+    near = {u for u, d in d_s.items() if d + d_t.get(u, hops + 1) <= hops}
+    if not near & adj.get(target, set()):
+        # keep one of the target's ties, if it has any, so that the "no path" message
+        # tells, as in memory, whether it has relationships at all
+        own = adj.get(target) or {v for _, v in _edges(lazy, [target], logged)}
+        near |= set(sorted(own)[:1])
+    return near
+
+
 def lazy_intro_paths(lazy: LazyNetwork, **options: Any) -> Any:
     """:func:`refgraph.paths.intro_paths` for a lazy network (options as there)."""
     from ...paths import intro_paths
@@ -77,16 +166,29 @@ def lazy_intro_paths(lazy: LazyNetwork, **options: Any) -> Any:
     extra = notes + _extra_pairs(None, options.get("ties"))
     comp = options.get("exclude_competitors_of")
     also = [target] + ([str(comp)] if comp is not None and str(comp).isdigit() else [])
-    memo = lazy._memoised("intro_neighbourhoods", dict)
-    key = (tuple(sorted(set(seeds))), hops, tuple(sorted(extra)))
-    if key not in memo:
-        memo[key] = lazy.neighbourhood(seeds, hops, extra_pairs=extra)
-    near = set(memo[key])
-    if target not in near:
-        # Unreachable within max_hops; read its own ties too, so that the "no path"
-        # message tells, as in memory, whether it has relationships at all.
-        near |= set(lazy.neighbourhood([target], 1))
-    ids = sorted(near.union(also))
+    if _WHOLE_NEIGHBOURHOOD:
+        memo = lazy._memoised("intro_neighbourhoods", dict)
+        key = (tuple(sorted(set(seeds))), hops, tuple(sorted(extra)))
+        if key not in memo:
+            memo[key] = lazy.neighbourhood(seeds, hops, extra_pairs=extra)
+        near = set(memo[key])
+        if target not in near:
+            # Unreachable within max_hops; read its own ties too, so that the "no path"
+            # message tells, as in memory, whether it has relationships at all.
+            near |= set(lazy.neighbourhood([target], 1))
+        ids = sorted(near.union(also))
+    else:
+        # with the holders of the store's latest dates, the sub-network's latest date is
+        # the store's (the hop explanations say "the data's last date" as in memory)
+        latest = lazy._memoised(
+            "latest_npis",
+            lambda: {str(r[0]) for r in lazy.db._read_values(_Q["lazy_latest_npis"]) if r[0]},
+        )
+        near = _meet(lazy, seeds, target, hops, extra) | set(seeds) | set(also) | latest
+        members = lazy.db._read_values(
+            _Q["lazy_some_practice_members"], ids=sorted(near), limit=_COLLEAGUES_MAX + 1
+        )
+        ids = sorted(near | {str(r[0]) for r in members if r[0] is not None})
     subs = lazy._memoised("intro_networks", dict)
     sub_key = tuple(ids)
     sub = subs.pop(sub_key, None)

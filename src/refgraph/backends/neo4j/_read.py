@@ -69,8 +69,13 @@ class _ReadMixin(_Connection):
             every = sorted(
                 set(ids).union(*(set(df[c].dropna()) for df in ends for c in _ENDS if c in df))
             )
-        for table in ("physicians", "practices", "touchpoints"):
+        for table in ("physicians", "touchpoints"):
             tables[table] = self._read_nodes(table, every, meta.get(table), flows)
+        # the practices of the physicians read (each an index seek), or all of them
+        pids = None
+        if every is not None:
+            pids = sorted({str(x) for x in tables["physicians"]["practice_id"].dropna()})
+        tables["practices"] = self._read_nodes("practices", pids, meta.get("practices"), flows)
         if every is not None:
             keep = tables["physicians"]["practice_id"].dropna().unique()
             tables["practices"] = tables["practices"][tables["practices"]["practice_id"].isin(keep)]

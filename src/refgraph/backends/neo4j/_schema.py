@@ -35,6 +35,8 @@ _Q: dict[str, Any] = {
         "CREATE INDEX refgraph_physician_zip IF NOT EXISTS FOR (p:Physician) ON (p.zip)",
         "CREATE INDEX refgraph_physician_practice IF NOT EXISTS "
         "FOR (p:Physician) ON (p.practice_id)",
+        "CREATE INDEX refgraph_event_source IF NOT EXISTS FOR (e:ReferralEvent) ON (e.source_npi)",
+        "CREATE INDEX refgraph_event_target IF NOT EXISTS FOR (e:ReferralEvent) ON (e.target_npi)",
     ],
     "Physician": "UNWIND $rows AS r MERGE (n:Physician {npi: r.id}) SET n = r.props",
     "Practice": "UNWIND $rows AS r MERGE (n:Practice {practice_id: r.id}) SET n = r.props",
@@ -123,6 +125,18 @@ _Q: dict[str, Any] = {
         "CALL () { MATCH (e:ReferralEvent) RETURN max(e.date) AS b } "
         "CALL () { MATCH (t:Touchpoint) RETURN max(t.date) AS c } RETURN a, b, c"
     ),
+    # The physicians holding the latest flow, event and touchpoint (a sub-network read
+    # with them has the store's latest date, the tie model's default as_of).
+    "lazy_latest_npis": (
+        "CALL () { MATCH (a:Physician)-[f:REFERRED]->(b:Physician) "
+        "WHERE f.period_end IS NOT NULL "
+        "RETURN [a.npi, b.npi] AS x ORDER BY f.period_end DESC LIMIT 1 UNION "
+        "MATCH (e:ReferralEvent) WHERE e.date IS NOT NULL "
+        "RETURN [e.source_npi, e.target_npi] AS x ORDER BY e.date DESC LIMIT 1 UNION "
+        "MATCH (t:Touchpoint) WHERE t.date IS NOT NULL "
+        "RETURN [t.npi] AS x ORDER BY t.date DESC LIMIT 1 } "
+        "UNWIND x AS npi RETURN DISTINCT npi"
+    ),
     "lazy_touchpoint_npis": "MATCH (t:Touchpoint) RETURN DISTINCT t.npi AS npi",
     "lazy_touchpoint_notes": (
         "MATCH (t:Touchpoint) WHERE t.notes IS NOT NULL RETURN t.npi AS npi, t.notes AS notes"
@@ -138,6 +152,32 @@ _Q: dict[str, Any] = {
         "WITH DISTINCT p.practice_id AS pid MATCH (q:Physician) WHERE q.practice_id = pid "
         "WITH pid, collect(q.npi) AS c WHERE size(c) <= $colleagues "
         "UNWIND c AS npi RETURN DISTINCT npi"
+    ),
+    # The tie edges of $ids, as (id, partner) pairs, each kind an index seek per NPI (the
+    # meet-in-the-middle reads of intro_paths): flows either way, events either way,
+    # colleagues in practices of <= $colleagues physicians.
+    "lazy_flow_edges": (
+        "UNWIND $ids AS id MATCH (:Physician {npi: id})-[:REFERRED]-(q:Physician) "
+        "RETURN DISTINCT id, q.npi AS npi"
+    ),
+    "lazy_event_edges": (
+        "UNWIND $ids AS id CALL (id) { MATCH (e:ReferralEvent {source_npi: id}) "
+        "RETURN e.target_npi AS npi UNION MATCH (e:ReferralEvent {target_npi: id}) "
+        "RETURN e.source_npi AS npi } RETURN DISTINCT id, npi"
+    ),
+    "lazy_colleague_edges": (
+        "UNWIND $ids AS id MATCH (p:Physician {npi: id}) WHERE p.practice_id IS NOT NULL "
+        "WITH id, p.practice_id AS pid CALL (pid) { MATCH (q:Physician {practice_id: pid}) "
+        "RETURN q.npi AS npi LIMIT $colleagues + 1 } "
+        "WITH id, collect(npi) AS c WHERE size(c) <= $colleagues "
+        "UNWIND c AS npi RETURN id, npi"
+    ),
+    # Up to $limit members of each practice of $ids (with $ids themselves: the practice
+    # sizes read back then compare with the colleague rule's bound as the store's do).
+    "lazy_some_practice_members": (
+        "UNWIND $ids AS id MATCH (p:Physician {npi: id}) WHERE p.practice_id IS NOT NULL "
+        "WITH DISTINCT p.practice_id AS pid CALL (pid) { MATCH (q:Physician {practice_id: pid}) "
+        "RETURN q.npi AS npi LIMIT $limit } RETURN DISTINCT npi"
     ),
     # Every member of the practices of $ids (so that practice sizes read back are the store's).
     "lazy_practice_members": (
@@ -259,7 +299,9 @@ for _suffix, _ret in _RETURNS.items():
     _Q[f"read_Physician{_suffix}"] = (
         f"MATCH (n:Physician) WHERE $ids IS NULL OR n.npi IN $ids {_ret}"
     )
-    _Q[f"read_Practice{_suffix}"] = f"MATCH (n:Practice) {_ret}"
+    _Q[f"read_Practice{_suffix}"] = (
+        f"MATCH (n:Practice) WHERE $ids IS NULL OR n.practice_id IN $ids {_ret}"
+    )
     _Q[f"read_Touchpoint{_suffix}"] = (
         f"MATCH (n:Touchpoint) WHERE $ids IS NULL OR n.npi IN $ids {_ret}"
     )
