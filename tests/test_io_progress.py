@@ -36,7 +36,7 @@ def _read(files: dict[str, Path]) -> None:
 def test_silent_when_not_a_terminal(
     files: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("refgraph.io._text.PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr("refgraph._progress.PROGRESS_DELAY", 0.0)
     monkeypatch.delenv("CI", raising=False)
     with config(progress=True):  # the captured stderr is not a terminal
         _read(files)
@@ -46,7 +46,7 @@ def test_silent_when_not_a_terminal(
 def test_draws_at_a_terminal_unless_switched_off(
     files: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("refgraph.io._text.PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr("refgraph._progress.PROGRESS_DELAY", 0.0)
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     with config(progress=False):

@@ -42,6 +42,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from .._errors import ValidationError
+from .._progress import progress_bar
 from .._validate import empty_rejects
 
 __all__ = ["LINE", "TextChunk", "TextFile", "open_text", "read_text"]
@@ -54,9 +55,6 @@ NULL_VALUES: tuple[str, ...] = tuple(pacsv.ConvertOptions().null_values)
 
 _READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, pa.ArrowException, ValueError)
 _MAX_SHOWN = 200  # characters of a rejected line kept in ``value``
-
-#: Seconds a read runs before its progress bar appears (so short reads draw nothing).
-PROGRESS_DELAY = 2.0
 
 
 class TextChunk:
@@ -139,34 +137,13 @@ def _fail(path: Path, exc: BaseException) -> ValidationError:
     )
 
 
-def _progress_bar(path: Path) -> Any:
-    """A tqdm bar over the bytes of ``path`` read so far, or ``None`` when bars are off."""
-    import sys
-
-    from ..config import config
-
-    if not config.show_progress(sys.stderr):
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(
-        total=path.stat().st_size,
-        desc=f"read {path.name}",
-        unit="B",
-        unit_scale=True,
-        unit_divisor=1024,
-        delay=PROGRESS_DELAY,
-        file=sys.stderr,
-    )
-
-
 def _blocks(path: Path, block_size: int) -> Iterator[bytes]:
     """Blocks of whole lines (each ends with a newline) of the decompressed file.
 
     A progress bar over the bytes of the file on disk (the compressed
     position for compressed files) is drawn when
     :meth:`refgraph.config.Config.show_progress` says so and the read takes
-    more than :data:`PROGRESS_DELAY` seconds.
+    more than :data:`refgraph._progress.PROGRESS_DELAY` seconds.
     """
     with ExitStack() as stack:
         try:
@@ -175,17 +152,16 @@ def _blocks(path: Path, block_size: int) -> Iterator[bytes]:
             if isinstance(exc, ValidationError):
                 raise
             raise _fail(path, exc) from exc
-        bar = _progress_bar(path)
-        if bar is not None:
-            stack.callback(bar.close)
+        bar = stack.enter_context(
+            progress_bar(path.stat().st_size, f"read {path.name}", unit="B", unit_scale=True)
+        )
         rest = b""
         while True:
             try:
                 data = stream.read(block_size)
             except _READ_ERRORS as exc:
                 raise _fail(path, exc) from exc
-            if bar is not None:
-                bar.update(raw.tell() - bar.n)
+            bar.update(raw.tell() - bar.n)
             if not data:
                 break
             if rest:  # no copies of a whole block when it ends with a line (the usual case)
