@@ -56,6 +56,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -399,38 +400,33 @@ def random_network(n: int, n_flows: int, seed: int) -> object:
     return ReferralNetwork.from_frames(flows=flows)
 
 
-def old_vs_new(args: argparse.Namespace) -> str:
-    from collections import OrderedDict
-
-    import pandas as pd
-
+def make_network(args: argparse.Namespace) -> tuple[Any, str, float]:
+    """The benchmark network (``--synthetic-random`` or ``synthetic_region``), its
+    description for the results and its build time in seconds."""
     from refgraph.datasets import synthetic_region
-    from refgraph.paths import (
-        _intro,  # private switch: the whole-graph search
-        intro_paths,
-        tie_matrix,
-    )
 
     t0 = time.perf_counter()
     if args.synthetic_random:
         net = random_network(args.physicians, args.flows, args.seed)
         what = (
             f"SYNTHETIC random graph built from arrays (`random_network({args.physicians}, "
-            f"{args.flows}, seed={args.seed})` in this file: ring-local ties plus 10% random "
-            "long-range ones)"
+            f"{args.flows}, seed={args.seed})` in bench_paths.py: ring-local ties plus 10% "
+            "random long-range ones)"
         )
     else:
         net = synthetic_region(args.physicians, seed=args.seed, state=None)
         what = f"SYNTHETIC `synthetic_region({args.physicians}, seed={args.seed}, state=None)`"
-    build = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    m = tie_matrix(net)
-    setup = time.perf_counter() - t0
+    return net, what, time.perf_counter() - t0
+
+
+def draw_queries(net: Any, m: Any, n: int, seed: int) -> list[tuple[str, str]]:
+    """``n`` (source, target) NPI pairs, the target 1-``MAX_HOPS`` random tie steps away
+    (``m`` is the network's tie matrix)."""
     npis = net.physicians["npi"].to_numpy(dtype=object)
-    rng = np.random.default_rng(args.seed + 7)
+    rng = np.random.default_rng(seed + 7)
     deg = np.diff(m.indptr)
-    queries = []
-    while len(queries) < args.queries:
+    queries: list[tuple[str, str]] = []
+    while len(queries) < n:
         s = int(rng.integers(0, m.shape[0]))
         if deg[s] == 0:
             continue
@@ -439,6 +435,25 @@ def old_vs_new(args: argparse.Namespace) -> str:
             v = int(m.indices[rng.integers(m.indptr[v], m.indptr[v + 1])])
         if v != s:
             queries.append((str(npis[s]), str(npis[v])))
+    return queries
+
+
+def old_vs_new(args: argparse.Namespace) -> str:
+    from collections import OrderedDict
+
+    import pandas as pd
+
+    from refgraph.paths import (
+        _intro,  # private switch: the whole-graph search
+        intro_paths,
+        tie_matrix,
+    )
+
+    net, what, build = make_network(args)
+    t0 = time.perf_counter()
+    m = tie_matrix(net)
+    setup = time.perf_counter() - t0
+    queries = draw_queries(net, m, args.queries, args.seed)
     lru = net.cached_view(("refgraph.paths", "layers"), OrderedDict)
 
     prep = dict(

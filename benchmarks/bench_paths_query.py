@@ -52,39 +52,13 @@ def _peak_mib() -> float:
 
 def make(args: argparse.Namespace, data: Path) -> None:
     """Build and save the network and the queries (run in a child process)."""
+    from bench_paths import draw_queries, make_network
     from refgraph.paths import tie_matrix
 
-    t0 = time.perf_counter()
-    if args.synthetic_random:
-        from bench_paths import random_network
-
-        net = random_network(args.physicians, args.flows, args.seed)
-        what = (
-            f"SYNTHETIC random graph built from arrays (`random_network({args.physicians}, "
-            f"{args.flows}, seed={args.seed})` in bench_paths.py: ring-local ties plus 10% "
-            "random long-range ones)"
-        )
-    else:
-        from refgraph.datasets import synthetic_region
-
-        net = synthetic_region(args.physicians, seed=args.seed, state=None)
-        what = f"SYNTHETIC `synthetic_region({args.physicians}, seed={args.seed}, state=None)`"
-    build = time.perf_counter() - t0
+    net, what, build = make_network(args)
     net.save(data / "net", overwrite=True)
     m = tie_matrix(net)
-    npis = net.physicians["npi"].to_numpy(dtype=object)
-    rng = np.random.default_rng(args.seed + 7)
-    deg = np.diff(m.indptr)
-    queries: list[tuple[str, str]] = []
-    while len(queries) < args.queries:
-        s = int(rng.integers(0, m.shape[0]))
-        if deg[s] == 0:
-            continue
-        v = s
-        for _ in range(int(rng.integers(1, MAX_HOPS + 1))):
-            v = int(m.indices[rng.integers(m.indptr[v], m.indptr[v + 1])])
-        if v != s:
-            queries.append((str(npis[s]), str(npis[v])))
+    queries = draw_queries(net, m, args.queries, args.seed)
     info = {
         "what": what,
         "build_s": build,
