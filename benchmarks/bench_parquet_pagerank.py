@@ -29,9 +29,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -99,7 +99,7 @@ def run_plain(path: Path) -> dict[str, Any]:
     st = Stages(None, info)
     table = st.run("read", lambda: pq.read_table(path))
 
-    def encode() -> tuple[Any, Any, Any, int]:
+    def encode(table: Any) -> tuple[Any, Any, Any, int]:
         both = pa.concat_arrays(
             [table["source_npi"].combine_chunks(), table["target_npi"].combine_chunks()]
         )
@@ -109,7 +109,7 @@ def run_plain(path: Path) -> dict[str, Any]:
         w = table["count"].to_numpy().astype(np.float64)
         return codes[:m], codes[m:], w, len(enc.dictionary)
 
-    src, dst, w, n = st.run("encode", encode)
+    src, dst, w, n = st.run("encode", functools.partial(encode, table))
     del table
     info.update(physicians=n, flows=len(src))
     g = st.run(
@@ -128,8 +128,45 @@ def run_plain(path: Path) -> dict[str, Any]:
     return {**info, "stages": st.out}
 
 
+def rss_by_line(path: Path, every: float = 0.02, top: int = 12) -> None:
+    """Sample VmRSS with the main thread's innermost refgraph line during ``read_network``."""
+    import threading
+
+    import refgraph
+
+    main = threading.main_thread().ident
+    samples: list[tuple[float, str]] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            frame = sys._current_frames().get(main)
+            where = "?"
+            while frame is not None:
+                name = frame.f_code.co_filename
+                if "refgraph" in name and "benchmarks" not in name:
+                    where = f"{Path(name).name}:{frame.f_lineno} {frame.f_code.co_name}"
+                    break
+                frame = frame.f_back
+            samples.append((_status_mib("VmRSS"), where))
+            time.sleep(every)
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    net = refgraph.read_network(flows=path)
+    done.set()
+    thread.join()
+    high: dict[str, float] = {}
+    for rss, where in samples:
+        high[where] = max(high.get(where, 0.0), rss)
+    print(f"RSS during read_network ({len(samples)} samples): highest resident MiB by line")
+    for where, rss in sorted(high.items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {rss:9,.0f} MiB  {where}")
+    del net
+
+
 def profile_refgraph(path: Path, top: int = 12) -> None:
-    """cProfile (cumulative and own time) then tracemalloc (peak, top lines) of the refgraph side."""
+    """cProfile (cumulative and own time), then tracemalloc (peak, top lines) of refgraph."""
     import cProfile
     import pstats
     import tracemalloc
@@ -167,9 +204,10 @@ def profile_refgraph(path: Path, top: int = 12) -> None:
     for name in ("physicians", "flows"):
         df = getattr(net, name)
         mem = df.memory_usage(deep=True, index=True)
-        print(f"  net.{name}: {mem.sum() / 2**20:,.0f} MiB; " + ", ".join(
-            f"{k} {v / 2**20:,.0f}" for k, v in mem.items()
-        ))
+        print(
+            f"  net.{name}: {mem.sum() / 2**20:,.0f} MiB; "
+            + ", ".join(f"{k} {v / 2**20:,.0f}" for k, v in mem.items())
+        )
         print(f"    dtypes: {dict(df.dtypes.astype(str))}")
 
 
@@ -239,8 +277,10 @@ def report(args: argparse.Namespace, made: dict[str, float], runs: dict[str, lis
     lines += [
         "",
         f"Totals of each turn (s): {every}. Failures: "
-        + ("; ".join(f"{w}: {r['error']}" for w in runs for r in runs[w] if r.get("error"))
-           or "none")
+        + (
+            "; ".join(f"{w}: {r['error']}" for w in runs for r in runs[w] if r.get("error"))
+            or "none"
+        )
         + ".",
         "",
         "| issue 11 target | measured | verdict |",
@@ -288,6 +328,7 @@ def main() -> None:
     if made:
         print(f"made {args.file}: {made}", flush=True)
     if args.profile:
+        rss_by_line(Path(args.file))
         profile_refgraph(Path(args.file))
         return
     args.load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -299,7 +340,7 @@ def main() -> None:
             out.unlink(missing_ok=True)
             print(f"turn {turn + 1}: {worker}", flush=True)
             cmd = [sys.executable, __file__, "--worker", worker, "--file", args.file]
-            err = _run_capped(cmd + ["--out", str(out)], env, args.max_rss_gb)
+            err = _run_capped([*cmd, "--out", str(out)], env, args.max_rss_gb)
             res = json.loads(out.read_text()) if out.exists() else {"stages": {}}
             if err:
                 res["error"] = err
