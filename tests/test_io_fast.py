@@ -322,3 +322,12 @@ def test_repeated_is_duplicated_on_the_whole_key(seed: int) -> None:
     only_pairs = whole[["s", "t", "period_start", "period_end"]].duplicated(keep=False)
     got = _fast._repeated(src, dst, table, {"provenance"})
     np.testing.assert_array_equal(got, only_pairs.to_numpy())
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 50, 1000])
+def test_repeated_values_is_series_duplicated(n: int) -> None:
+    rng = np.random.default_rng(n)
+    for key in (rng.integers(0, max(1, n // 3), n), np.arange(n), rng.permutation(n) * 7):
+        key = key.astype(np.int64)
+        want = pd.Series(key).duplicated(keep=False).to_numpy()
+        np.testing.assert_array_equal(_fast._repeated_values(key), want)

@@ -498,6 +498,15 @@ def _same_instant(values: np.ndarray) -> bool:
     return bool(len(i8) == 0 or (i8 == i8[0]).all())
 
 
+def _repeated_values(key: np.ndarray) -> np.ndarray:
+    """Whether each value of ``key`` occurs more than once (by a sort: no hash table)."""
+    ordered = np.sort(key)
+    twice = ordered[1:][ordered[1:] == ordered[:-1]]
+    if not len(twice):
+        return np.zeros(len(key), dtype=bool)
+    return np.isin(key, twice)
+
+
 def _repeated(
     src: np.ndarray, dst: np.ndarray, table: pd.DataFrame, constant: set[str]
 ) -> np.ndarray:
@@ -511,7 +520,7 @@ def _repeated(
     s_codes, uniques = pd.factorize(src)
     if len(uniques) < 2**29:  # source code above the target NPI (< 2**34): one int64
         keys["pair"] = (s_codes.astype(np.int64) << 34) | dst
-        same_pair = pd.Series(keys["pair"]).duplicated(keep=False).to_numpy(dtype=bool)
+        same_pair = _repeated_values(keys["pair"])
     else:  # pragma: no cover - more than 500M distinct sources in one table
         keys["source"], keys["target"] = src, dst
         same_pair = pd.DataFrame(keys).duplicated(keep=False).to_numpy(dtype=bool)
