@@ -291,3 +291,43 @@ def test_docgraph_hop_fast_path_is_taken(tmp_path: Path, monkeypatch: pytest.Mon
     assert net.flows["average_day_wait"].tolist()[0] == 14.2
     assert np.isnan(net.flows["average_day_wait"].tolist()[1])
     assert net.flows["provenance"].tolist() == ["docgraph-hop"] * 2
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_repeated_is_duplicated_on_the_whole_key(seed: int) -> None:
+    # _repeated checks the pair first and the dates/provenance only where pairs repeat;
+    # the reference is DataFrame.duplicated over the whole key of every row
+    rng = np.random.default_rng(seed)
+    n = 400
+    src = rng.choice([1000000004, 1000000012, 1000000020], n).astype(np.int64)
+    dst = rng.choice([1000000038, 1000000046, 1000000053, 1000000061], n).astype(np.int64)
+    if seed == 0:  # every pair once: nothing repeats whatever the dates
+        keys = np.unique(np.stack([src, dst]), axis=1)
+        src, dst, n = keys[0], keys[1], keys.shape[1]
+    dates = np.array(["2015-03-31", "2015-06-30", "NaT"], dtype="datetime64[ns]")
+    table = pd.DataFrame(
+        {
+            "period_start": dates[rng.integers(0, 3 if seed % 2 else 1, n)],
+            "period_end": dates[rng.integers(0, 3, n)],
+            "provenance": pd.array(rng.choice(["cms", "docgraph", None], n), dtype="string"),
+        }
+    )
+    whole = pd.DataFrame({"s": src, "t": dst}).join(table)
+    want = whole.duplicated(keep=False).to_numpy()
+    got = _fast._repeated(src, dst, table, set())
+    assert got.dtype == bool
+    np.testing.assert_array_equal(got, want)
+    assert want.any() == (seed != 0)
+    # a constant key column is left out of the key, as the caller says
+    only_pairs = whole[["s", "t", "period_start", "period_end"]].duplicated(keep=False)
+    got = _fast._repeated(src, dst, table, {"provenance"})
+    np.testing.assert_array_equal(got, only_pairs.to_numpy())
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 50, 1000])
+def test_repeated_values_is_series_duplicated(n: int) -> None:
+    rng = np.random.default_rng(n)
+    for key in (rng.integers(0, max(1, n // 3), n), np.arange(n), rng.permutation(n) * 7):
+        key = key.astype(np.int64)
+        want = pd.Series(key).duplicated(keep=False).to_numpy()
+        np.testing.assert_array_equal(_fast._repeated_values(key), want)

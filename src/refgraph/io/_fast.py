@@ -498,23 +498,45 @@ def _same_instant(values: np.ndarray) -> bool:
     return bool(len(i8) == 0 or (i8 == i8[0]).all())
 
 
+def _repeated_values(key: np.ndarray) -> np.ndarray:
+    """Whether each value of ``key`` occurs more than once (by a sort: no hash table)."""
+    ordered = np.sort(key)
+    twice = ordered[1:][ordered[1:] == ordered[:-1]]
+    if not len(twice):
+        return np.zeros(len(key), dtype=bool)
+    return np.isin(key, twice)
+
+
 def _repeated(
     src: np.ndarray, dst: np.ndarray, table: pd.DataFrame, constant: set[str]
 ) -> np.ndarray:
-    """Rows whose flow key repeats (every row of such a key), as ``duplicated_flows``."""
+    """Rows whose flow key repeats (every row of such a key), as ``duplicated_flows``.
+
+    Rows sharing a whole key share its (source, target) pair, so the pair is checked
+    first and the other key columns only on the rows whose pair repeats (none, in a file
+    with one row a pair).
+    """
     keys: dict[str, np.ndarray] = {}
     s_codes, uniques = pd.factorize(src)
     if len(uniques) < 2**29:  # source code above the target NPI (< 2**34): one int64
         keys["pair"] = (s_codes.astype(np.int64) << 34) | dst
+        same_pair = _repeated_values(keys["pair"])
     else:  # pragma: no cover - more than 500M distinct sources in one table
         keys["source"], keys["target"] = src, dst
+        same_pair = pd.DataFrame(keys).duplicated(keep=False).to_numpy(dtype=bool)
+    if not same_pair.any():
+        return same_pair
+    keys = {k: v[same_pair] for k, v in keys.items()}
+    n_pair_keys = len(keys)
     for name in (*_DATES, "provenance"):
         col = table[name]
         if name in constant or (col.dtype.kind == "M" and _same_instant(col.to_numpy())):
             continue
-        codes = pd.factorize(col, use_na_sentinel=True)[0]
+        codes = pd.factorize(col[same_pair], use_na_sentinel=True)[0]
         if len(codes) and (codes != codes[0]).any():
             keys[name] = codes.astype(np.int64)
-    if len(keys) == 1:
-        return pd.Series(keys["pair"]).duplicated(keep=False).to_numpy(dtype=bool)
-    return pd.DataFrame(keys).duplicated(keep=False).to_numpy(dtype=bool)
+    if len(keys) == n_pair_keys:  # no other key column varies among these rows
+        return same_pair
+    out = np.zeros(len(same_pair), dtype=bool)
+    out[same_pair] = pd.DataFrame(keys).duplicated(keep=False).to_numpy(dtype=bool)
+    return out
