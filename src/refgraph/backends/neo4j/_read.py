@@ -25,7 +25,7 @@ _ENDS = ("source_npi", "target_npi")
 #: Rows of a node table per page of a whole-store read (one record each).
 _PAGE_NODES = 20_000
 #: Source physicians per page of a whole-store flow read (their out-flows are one record).
-_PAGE_SOURCES = 2_000
+_PAGE_SOURCES = 5_000
 
 
 def _from_neo4j(v: Any) -> Any:
@@ -40,19 +40,38 @@ def _iso_flags(keys: list[str], meta: dict[str, Any]) -> list[bool]:
     return [str(dtypes.get(k, "")).startswith("datetime64") and "," not in dtypes[k] for k in keys]
 
 
-def _frame(rows: list[list[Any]], keys: list[str], iso: list[bool] | None = None) -> pd.DataFrame:
-    """A frame of value lists (one list per row), built column by column.
+#: Stored dtypes whose values can never be Neo4j temporal objects.
+_PLAIN = ("int", "uint", "float", "bool", "str", "string", "Int", "UInt", "Float", "boolean")
 
-    Neo4j temporal values become Python ones; the ``iso`` columns (ISO text from
+
+def _columns(rows: list[list[Any]], n_keys: int) -> list[Any]:
+    """Value lists of rows turned into one sequence per column."""
+    return list(zip(*rows)) if rows else [() for _ in range(n_keys)]
+
+
+def _frame(
+    cols: list[Any],
+    keys: list[str],
+    iso: list[bool] | None = None,
+    meta: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """A frame of one value sequence per column of ``keys``.
+
+    Neo4j temporal values become Python ones (looked for only in columns whose
+    stored dtype in ``meta`` could hold them); the ``iso`` columns (ISO text from
     the store) are parsed by pandas in one pass.
     """
-    cols = list(zip(*rows)) if rows else [() for _ in keys]
+    dtypes = dict(zip(meta["columns"], meta["dtypes"])) if meta else {}
+    n = len(cols[0]) if cols else 0
     data: dict[str, Any] = {}
     for j, k in enumerate(keys):
-        col = np.empty(len(rows), dtype=object)
+        col = np.empty(n, dtype=object)
         col[:] = cols[j]
         if iso is not None and iso[j]:
             data[k] = pd.to_datetime(pd.Series(col, dtype=object), format="ISO8601")
+            continue
+        if str(dtypes.get(k, "object")).startswith(_PLAIN):
+            data[k] = col
             continue
         if any(hasattr(v, "to_native") for v in col):
             col[:] = [_from_neo4j(v) for v in col]
@@ -168,13 +187,13 @@ class _ReadMixin(_Connection):
             keys = [str(c) for c in meta["columns"]]
             iso = _iso_flags(keys, meta)
             if ids is None:
-                vals = self._read_pages(f"page_{label}", f"count_{label}", table, keys, iso)[-1]
+                cols = self._read_pages(f"page_{label}", f"count_{label}", table, keys, iso)
             else:
                 rows = self._read_values(
                     _Q[name + "_values"], ids=ids, keys=keys, iso=iso, what=table
                 )
-                vals = [r[0] for r in rows]
-            df = _frame(vals, keys, iso)
+                cols = _columns([r[0] for r in rows], len(keys))
+            df = _frame(cols, keys, iso, meta)
             # an absent property is NaN, as when rows are built from property maps
             df = df.astype(object).where(df.notna(), np.nan)
         else:
@@ -202,13 +221,14 @@ class _ReadMixin(_Connection):
         keys = [c for c in meta["columns"] if c not in _ENDS]
         iso = _iso_flags(keys, meta)
         if ids is None:
-            src, dst, vals = self._read_pages("page_flows", "count_flows", "flows", keys, iso)
+            src, dst, *cols = self._read_pages("page_flows", "count_flows", "flows", keys, iso)
         else:
             rows = self._read_values(
                 _Q[f"read_flows_columns_{flows}"], ids=ids, keys=keys, iso=iso, what="flows"
             )
-            src, dst, vals = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
-        df = _frame(vals, keys, iso)
+            src, dst = [r[0] for r in rows], [r[1] for r in rows]
+            cols = _columns([r[2] for r in rows], len(keys))
+        df = _frame(cols, keys, iso, meta)
         df.insert(0, "source_npi", np.asarray(src, dtype=object))
         df.insert(1, "target_npi", np.asarray(dst, dtype=object))
         return self._restore("flows", df, meta)
@@ -218,8 +238,8 @@ class _ReadMixin(_Connection):
     ) -> list[list[Any]]:
         """A whole table in pages keyed by an indexed property, in one read transaction.
 
-        Each page is one record of lists (for nodes ``[vals]``, for flows
-        ``[sources, targets, vals]``); the lists of all pages are concatenated.
+        Each page is one record of lists: one per key (for flows, after the lists
+        of sources and targets); the lists of all pages are concatenated.
         A progress bar counts the rows (see :func:`refgraph._progress.progress_bar`).
         """
         from ..._progress import progress_bar
@@ -228,16 +248,16 @@ class _ReadMixin(_Connection):
         page = _PAGE_SOURCES if flows else _PAGE_NODES
 
         def work(tx: Any) -> list[list[Any]]:
-            out: list[list[Any]] = [[], [], []] if flows else [[]]
+            out: list[list[Any]] = [[] for _ in range(len(keys) + 2 * flows)]
             total = int(tx.run(_Q[count]).single()["c"])
             after = ""
             with progress_bar(total, f"neo4j read {what}", unit=" rows", unit_scale=True) as bar:
                 while True:
                     rec = tx.run(_Q[query], after=after, page=page, keys=keys, iso=iso).single()
-                    parts = [rec["s"], rec["t"], rec["vals"]] if flows else [rec["vals"]]
+                    parts = [rec["s"], rec["t"], *rec["cols"]] if flows else rec["cols"]
                     for acc, part in zip(out, parts):
                         acc.extend(part)
-                    bar.update(len(parts[-1]))
+                    bar.update(len(parts[0]) if parts else rec["n"])
                     if rec["n"] < page:
                         return out
                     after = rec["last"]

@@ -329,14 +329,16 @@ for _mode, _cond in _ENDS.items():
         f"WHERE $ids IS NULL OR ({_f}) "
         f"RETURN a.npi AS source_npi, b.npi AS target_npi, {_VALS.format(v='f')} AS vals"
     )
+#: The rows of a page turned into one list per key (the transposition runs in the server).
+_COLS = "[i IN range(0, size($keys) - 1) | [r IN rows | r[i]]]"
 # Whole-store reads in pages keyed by an indexed property (a range seek on the key's
 # uniqueness index, in key order): each page is one record whose values are lists,
 # so the driver decodes a few large messages instead of one message per row.
 for _label, _key in _LABELS.values():
     _Q[f"page_{_label}"] = (
         f"MATCH (n:{_label}) WHERE n.{_key} > $after WITH n ORDER BY n.{_key} LIMIT $page "
-        f"RETURN count(n) AS n, last(collect(n.{_key})) AS last, "
-        f"collect({_VALS.format(v='n')}) AS vals"
+        f"WITH count(n) AS n, last(collect(n.{_key})) AS last, "
+        f"collect({_VALS.format(v='n')}) AS rows RETURN n, last, {_COLS} AS cols"
     )
     _Q[f"count_{_label}"] = f"MATCH (n:{_label}) RETURN count(n) AS c"
 # The flows of a page of source physicians (in NPI order), as column lists.
@@ -344,6 +346,6 @@ _Q["page_flows"] = (
     "MATCH (a:Physician) WHERE a.npi > $after WITH a ORDER BY a.npi LIMIT $page "
     "WITH collect(a) AS src "
     "CALL (src) { UNWIND src AS a MATCH (a)-[f:REFERRED]->(b:Physician) "
-    f"RETURN collect(a.npi) AS s, collect(b.npi) AS t, collect({_VALS.format(v='f')}) AS vals }} "
-    "RETURN size(src) AS n, src[-1].npi AS last, s, t, vals"
+    f"RETURN collect(a.npi) AS s, collect(b.npi) AS t, collect({_VALS.format(v='f')}) AS rows }} "
+    f"RETURN size(src) AS n, src[-1].npi AS last, s, t, {_COLS} AS cols"
 )
