@@ -581,17 +581,43 @@ def test_paged_read_gives_the_written_tables(
 
     With ``page=3`` every table needs many pages (so page boundaries are crossed).
     """
+    from contextlib import contextmanager
+
     if page is not None:
         monkeypatch.setattr("refgraph.backends.neo4j._read._PAGE_NODES", page)
         monkeypatch.setattr("refgraph.backends.neo4j._read._PAGE_SOURCES", page)
+    bars: dict[str, list[float]] = {}
+
+    class Bar:
+        def __init__(self, desc: str) -> None:
+            self.desc = desc
+
+        def update(self, n: float = 1) -> None:
+            bars[self.desc].append(n)
+
+    @contextmanager
+    def fake_bar(total, desc, **kw):  # type: ignore[no-untyped-def]
+        bars[desc] = [total]
+        yield Bar(desc)
+
+    monkeypatch.setattr("refgraph._progress.progress_bar", fake_bar)
     for seed in (1, 2):
         net = _random_network(seed)
         assert len(net.events) and len(net.touchpoints) and len(net.practices)
         assert pd.api.types.is_datetime64_any_dtype(net.flows["period_start"])
         neo4j_db.delete(everything=True)
         neo4j_db.write(net)
+        bars.clear()
         back = neo4j_db.read()
         assert_same_tables(net, back)
+        # one bar per table; it reaches its total (the rows read) page by page
+        total, *steps = bars["neo4j read flows"]
+        assert total == sum(steps) == net.n_flows
+        if page is not None:  # pages of sources until one is short (or empty)
+            assert len(steps) == net.n_physicians // page + 1
+        for t in ("physicians", "practices", "events", "touchpoints"):
+            total, *steps = bars[f"neo4j read {t}"]
+            assert total == sum(steps) == len(net.tables[t]), t
         # the filtered read (value rows, not pages) of everyone agrees as well
         everyone = neo4j_db.read(around=list(net.physicians["npi"]), hops=0)
         assert_same_tables(net, everyone)
