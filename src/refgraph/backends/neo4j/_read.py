@@ -68,8 +68,11 @@ def _frame(
         col = np.empty(n, dtype=object)
         col[:] = cols[j]
         if iso is not None and iso[j]:
-            data[k] = pd.to_datetime(pd.Series(col, dtype=object), format="ISO8601")
-            continue
+            try:
+                data[k] = pd.to_datetime(pd.Series(col, dtype=object), format="ISO8601")
+                continue
+            except (TypeError, ValueError):
+                pass  # not all dates after all: _restore tries (and logs) as before
         if str(dtypes.get(k, "object")).startswith(_PLAIN):
             data[k] = col
             continue
