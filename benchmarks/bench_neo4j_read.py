@@ -9,7 +9,8 @@ Bulk-imports a synthetic region (``Neo4jDevServer.import_network``) into one loc
 dev server, then times ``Neo4jBackend.read()`` in child processes, alternating the
 code under ``--before-src`` (e.g. the main branch) and this checkout's ``src``, so
 both read the same store under the same machine load. Each child pickles the tables
-it read; the parent checks that they equal the network written. Prints a markdown
+it read; the parent checks that they equal the network written. The child's peak
+RSS (``VmHWM``, Linux) is taken after the read and after pickling the tables. Prints a markdown
 table (and writes it to ``--out`` when given).
 """
 
@@ -30,7 +31,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 sys.path.insert(0, str(SRC))
 
 CHILD = """
-import pickle, resource, sys, time
+import pickle, sys, time
 from refgraph.backends.neo4j import Neo4jBackend
 uri, user, password, out = sys.argv[1:5]
 db = Neo4jBackend(uri, auth=(user, password), progress=False)
@@ -38,7 +39,9 @@ t0 = time.perf_counter()
 net = db.read()
 dt = time.perf_counter() - t0
 db.close()
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM is this process's own peak (ru_maxrss would carry the parent's over the exec)
+status = open("/proc/self/status").read().split("VmHWM:")[1]
+peak = int(status.split()[0]) / 1024
 with open(out, "wb") as f:
     pickle.dump({"seconds": dt, "peak": peak, "tables": net.tables}, f)
 """
