@@ -520,3 +520,104 @@ def test_readme_example(neo4j_server, monkeypatch: pytest.MonkeyPatch) -> None: 
     finally:
         db.delete(everything=True)
         db.close()
+
+
+def _random_network(seed: int) -> ReferralNetwork:
+    """Physicians in practices, flows over two years, events and touchpoints (dates)."""
+    rng = np.random.default_rng(seed)
+    n = 40
+    npis = [make_npi(1000 + i) for i in range(n)]
+    pids = [f"P{i}" for i in range(6)]
+    phys = pd.DataFrame(
+        {
+            "npi": npis,
+            "name": [f"Dr {i}" if rng.random() > 0.2 else None for i in range(n)],
+            "specialty": rng.choice(["cardiology", "urology", "family_medicine"], n),
+            "practice_id": [pids[k] if k < 6 else None for k in rng.integers(0, 8, n)],
+            "lat": np.where(rng.random(n) > 0.1, 42 + rng.random(n), np.nan),
+            "lon": -71 - rng.random(n),
+        }
+    )
+    prac = pd.DataFrame({"practice_id": pids, "name": [f"Practice {p}" for p in pids]})
+    m = 150
+    years = rng.choice(["2023", "2024"], m)
+    flows = pd.DataFrame(
+        {
+            "source_npi": rng.choice(npis, m),
+            "target_npi": rng.choice(npis, m),
+            "count": rng.integers(1, 500, m),
+            "patients": [None if rng.random() < 0.3 else int(x) for x in rng.integers(0, 40, m)],
+            "period_start": [f"{y}-01-01" for y in years],
+            "period_end": [f"{y}-12-31" for y in years],
+            "provenance": rng.choice(["cms", "crm"], m),
+        }
+    )
+    k = 30
+    events = pd.DataFrame(
+        {
+            "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, k), "D"),
+            "source_npi": rng.choice(npis, k),
+            "target_npi": rng.choice(npis, k),
+            "status": rng.choice(["referred", "seen"], k),
+        }
+    )
+    tps = pd.DataFrame(
+        {
+            "date": pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 90, 12), "D"),
+            "npi": rng.choice(npis, 12),
+            "kind": rng.choice(["visit", "call"], 12),
+        }
+    )
+    return ReferralNetwork.from_frames(
+        physicians=phys, practices=prac, flows=flows, events=events, touchpoints=tps
+    )
+
+
+@pytest.mark.parametrize("page", [None, 3])
+def test_paged_read_gives_the_written_tables(
+    neo4j_db: Neo4jBackend, monkeypatch: pytest.MonkeyPatch, page: int | None
+) -> None:
+    """A whole-store read (in pages of column lists) gives back exactly the tables written.
+
+    With ``page=3`` every table needs many pages (so page boundaries are crossed).
+    """
+    from contextlib import contextmanager
+
+    if page is not None:
+        monkeypatch.setattr("refgraph.backends.neo4j._read._PAGE_NODES", page)
+        monkeypatch.setattr("refgraph.backends.neo4j._read._PAGE_SOURCES", page)
+    bars: dict[str, list[float]] = {}
+
+    class Bar:
+        def __init__(self, desc: str) -> None:
+            self.desc = desc
+
+        def update(self, n: float = 1) -> None:
+            bars[self.desc].append(n)
+
+    @contextmanager
+    def fake_bar(total, desc, **kw):  # type: ignore[no-untyped-def]
+        bars[desc] = [total]
+        yield Bar(desc)
+
+    monkeypatch.setattr("refgraph._progress.progress_bar", fake_bar)
+    for seed in (1, 2):
+        net = _random_network(seed)
+        assert len(net.events) and len(net.touchpoints) and len(net.practices)
+        assert pd.api.types.is_datetime64_any_dtype(net.flows["period_start"])
+        neo4j_db.delete(everything=True)
+        neo4j_db.write(net)
+        bars.clear()
+        back = neo4j_db.read()
+        assert_same_tables(net, back)
+        # one bar per table; it reaches its total (the rows read) page by page
+        total, *steps = bars["neo4j read flows"]
+        assert total == sum(steps) == net.n_flows
+        if page is not None:  # pages of sources until one is short (or empty)
+            assert len(steps) == net.n_physicians // page + 1
+        for t in ("physicians", "practices", "events", "touchpoints"):
+            total, *steps = bars[f"neo4j read {t}"]
+            assert total == sum(steps) == len(net.tables[t]), t
+        # the filtered read (value rows, not pages) of everyone agrees as well
+        everyone = neo4j_db.read(around=list(net.physicians["npi"]), hops=0)
+        assert_same_tables(net, everyone)

@@ -210,8 +210,12 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
             physicians at the other ends are read too. Warns when the
             selection keeps none of the stored flows.
 
-        Rows arrive as value lists of the stored columns; with progress on, a
-        bar counts them on reads that take more than two seconds.
+        A read of the whole store (no selection) fetches each table in pages
+        keyed by its indexed id (flows: by referring NPI), each page one record
+        of column lists, so its rows come in id order; a selection fetches
+        value lists of the stored columns. Dates travel as ISO text. With
+        progress on, a bar counts the rows on reads that take more than two
+        seconds.
         """
         return self._read_network(
             flows=flows,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ..._errors import ValidationError
+from ..._errors import BackendError, ValidationError
 from ...model import SCHEMAS
 from ._connect import _Connection
 from ._schema import _LABELS, _Q
@@ -22,6 +22,10 @@ logger = logging.getLogger("refgraph.backends.neo4j")
 
 #: The two NPI columns of flows and events.
 _ENDS = ("source_npi", "target_npi")
+#: Rows of a node table per page of a whole-store read (one record each).
+_PAGE_NODES = 20_000
+#: Source physicians per page of a whole-store flow read (their out-flows are one record).
+_PAGE_SOURCES = 5_000
 
 
 def _from_neo4j(v: Any) -> Any:
@@ -30,13 +34,52 @@ def _from_neo4j(v: Any) -> Any:
     return v
 
 
-def _frame(rows: list[list[Any]], keys: list[str]) -> pd.DataFrame:
-    """A frame of value lists; Neo4j temporal values become Python ones."""
-    df = pd.DataFrame(rows, columns=keys, dtype=object) if rows else pd.DataFrame(columns=keys)
-    for c in df.columns:
-        if any(hasattr(v, "to_native") for v in df[c]):
-            df[c] = [_from_neo4j(v) for v in df[c]]
-    return df
+def _iso_flags(keys: list[str], meta: dict[str, Any]) -> list[bool]:
+    """Which of ``keys`` are tz-naive datetime columns (read back as ISO text)."""
+    dtypes = dict(zip(meta["columns"], meta["dtypes"]))
+    return [str(dtypes.get(k, "")).startswith("datetime64") and "," not in dtypes[k] for k in keys]
+
+
+#: Stored dtypes whose values can never be Neo4j temporal objects.
+_PLAIN = ("int", "uint", "float", "bool", "str", "string", "Int", "UInt", "Float", "boolean")
+
+
+def _columns(rows: list[list[Any]], n_keys: int) -> list[Any]:
+    """Value lists of rows turned into one sequence per column."""
+    return list(zip(*rows)) if rows else [() for _ in range(n_keys)]
+
+
+def _frame(
+    cols: list[Any],
+    keys: list[str],
+    iso: list[bool] | None = None,
+    meta: dict[str, Any] | None = None,
+) -> pd.DataFrame:
+    """A frame of one value sequence per column of ``keys``.
+
+    Neo4j temporal values become Python ones (looked for only in columns whose
+    stored dtype in ``meta`` could hold them); the ``iso`` columns (ISO text from
+    the store) are parsed by pandas in one pass.
+    """
+    dtypes = dict(zip(meta["columns"], meta["dtypes"])) if meta else {}
+    n = len(cols[0]) if cols else 0
+    data: dict[str, Any] = {}
+    for j, k in enumerate(keys):
+        col = np.empty(n, dtype=object)
+        col[:] = cols[j]
+        if iso is not None and iso[j]:
+            try:
+                data[k] = pd.to_datetime(pd.Series(col, dtype=object), format="ISO8601")
+                continue
+            except (TypeError, ValueError):
+                pass  # not all dates after all: _restore tries (and logs) as before
+        if str(dtypes.get(k, "object")).startswith(_PLAIN):
+            data[k] = col
+            continue
+        if any(hasattr(v, "to_native") for v in col):
+            col[:] = [_from_neo4j(v) for v in col]
+        data[k] = col
+    return pd.DataFrame(data, columns=keys)
 
 
 class _ReadMixin(_Connection):
@@ -145,8 +188,15 @@ class _ReadMixin(_Connection):
         name = f"read_{label}_{flows}" if table == "events" else f"read_{label}"
         if meta is not None:
             keys = [str(c) for c in meta["columns"]]
-            rows = self._read_values(_Q[name + "_values"], ids=ids, keys=keys, what=table)
-            df = _frame([r[0] for r in rows], keys)
+            iso = _iso_flags(keys, meta)
+            if ids is None:
+                cols = self._read_pages(f"page_{label}", f"count_{label}", table, keys, iso)
+            else:
+                rows = self._read_values(
+                    _Q[name + "_values"], ids=ids, keys=keys, iso=iso, what=table
+                )
+                cols = _columns([r[0] for r in rows], len(keys))
+            df = _frame(cols, keys, iso, meta)
             # an absent property is NaN, as when rows are built from property maps
             df = df.astype(object).where(df.notna(), np.nan)
         else:
@@ -172,13 +222,65 @@ class _ReadMixin(_Connection):
         # Known columns come back as lists (property names are parameters, never
         # Cypher text): much less to decode than one map per flow.
         keys = [c for c in meta["columns"] if c not in _ENDS]
-        rows = self._read_values(
-            _Q[f"read_flows_columns_{flows}"], ids=ids, keys=keys, what="flows"
-        )
-        df = _frame([r[2] for r in rows], keys)
-        df.insert(0, "source_npi", [r[0] for r in rows])
-        df.insert(1, "target_npi", [r[1] for r in rows])
+        iso = _iso_flags(keys, meta)
+        if ids is None:
+            src, dst, *cols = self._read_pages("page_flows", "count_flows", "flows", keys, iso)
+        else:
+            rows = self._read_values(
+                _Q[f"read_flows_columns_{flows}"], ids=ids, keys=keys, iso=iso, what="flows"
+            )
+            src, dst = [r[0] for r in rows], [r[1] for r in rows]
+            cols = _columns([r[2] for r in rows], len(keys))
+        df = _frame(cols, keys, iso, meta)
+        df.insert(0, "source_npi", np.asarray(src, dtype=object))
+        df.insert(1, "target_npi", np.asarray(dst, dtype=object))
         return self._restore("flows", df, meta)
+
+    def _read_pages(
+        self, query: str, count: str, what: str, keys: list[str], iso: list[bool]
+    ) -> list[list[Any]]:
+        """A whole table in pages keyed by an indexed property, in one read transaction.
+
+        Each page is one record of lists: one per key (for flows, after the lists
+        of sources and targets); the lists of all pages are concatenated.
+        A progress bar counts the rows (see :func:`refgraph._progress.progress_bar`).
+        """
+        from ..._progress import progress_bar
+
+        flows = query == "page_flows"
+        page = _PAGE_SOURCES if flows else _PAGE_NODES
+
+        def work(tx: Any) -> list[list[Any]]:
+            out: list[list[Any]] = [[] for _ in range(len(keys) + 2 * flows)]
+            total = int(tx.run(_Q[count]).single()["c"])
+            after = ""
+            with progress_bar(total, f"neo4j read {what}", unit=" rows", unit_scale=True) as bar:
+                while True:
+                    rec = tx.run(_Q[query], after=after, page=page, keys=keys, iso=iso).single()
+                    parts = [rec["s"], rec["t"], *rec["cols"]] if flows else rec["cols"]
+                    for acc, part in zip(out, parts):
+                        acc.extend(part)
+                    bar.update(len(parts[0]) if parts else rec["n"])
+                    if rec["n"] < page:
+                        return out
+                    after = rec["last"]
+
+        if not self._show_progress():
+            from ...config import config
+
+            with config(progress=False):
+                return self._in_read_tx(work)
+        return self._in_read_tx(work)
+
+    def _in_read_tx(self, work: Any) -> Any:
+        """Run ``work(tx)`` in one managed read transaction; driver errors as BackendError."""
+        from ._connect import _why
+
+        try:
+            with self._session() as s:
+                return s.execute_read(work)
+        except Exception as exc:
+            raise BackendError(f"Neo4j read from {self._uri} failed: {_why(exc)}") from exc
 
     @staticmethod
     def _restore(table: str, df: pd.DataFrame, meta: dict[str, Any] | None) -> pd.DataFrame:

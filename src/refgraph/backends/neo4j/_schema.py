@@ -294,7 +294,14 @@ _ENDS: dict[str, str] = {
 }
 #: What a node read returns: the whole property map, or the values of ``$keys``
 #: in that order (value lists are much cheaper to decode than one map per row).
-_RETURNS = {"": "RETURN properties(n) AS p", "_values": "RETURN [k IN $keys | n[k]] AS vals"}
+#: The values of ``$keys`` of element ``{v}``; where ``$iso[i]`` is true (tz-naive datetime
+#: columns) the value comes as its ISO text, which pandas parses in one vectorised pass,
+#: instead of a driver ``Date`` object built in Python for each value.
+_VALS = (
+    "[i IN range(0, size($keys) - 1) | "
+    "CASE WHEN $iso[i] THEN toString({v}[$keys[i]]) ELSE {v}[$keys[i]] END]"
+)
+_RETURNS = {"": "RETURN properties(n) AS p", "_values": f"RETURN {_VALS.format(v='n')} AS vals"}
 for _suffix, _ret in _RETURNS.items():
     _Q[f"read_Physician{_suffix}"] = (
         f"MATCH (n:Physician) WHERE $ids IS NULL OR n.npi IN $ids {_ret}"
@@ -320,5 +327,25 @@ for _mode, _cond in _ENDS.items():
     _Q[f"read_flows_columns_{_mode}"] = (
         "MATCH (a:Physician)-[f:REFERRED]->(b:Physician) "
         f"WHERE $ids IS NULL OR ({_f}) "
-        "RETURN a.npi AS source_npi, b.npi AS target_npi, [k IN $keys | f[k]] AS vals"
+        f"RETURN a.npi AS source_npi, b.npi AS target_npi, {_VALS.format(v='f')} AS vals"
     )
+#: The rows of a page turned into one list per key (the transposition runs in the server).
+_COLS = "[i IN range(0, size($keys) - 1) | [r IN rows | r[i]]]"
+# Whole-store reads in pages keyed by an indexed property (a range seek on the key's
+# uniqueness index, in key order): each page is one record whose values are lists,
+# so the driver decodes a few large messages instead of one message per row.
+for _label, _key in _LABELS.values():
+    _Q[f"page_{_label}"] = (
+        f"MATCH (n:{_label}) WHERE n.{_key} > $after WITH n ORDER BY n.{_key} LIMIT $page "
+        f"WITH count(n) AS n, last(collect(n.{_key})) AS last, "
+        f"collect({_VALS.format(v='n')}) AS rows RETURN n, last, {_COLS} AS cols"
+    )
+    _Q[f"count_{_label}"] = f"MATCH (n:{_label}) RETURN count(n) AS c"
+# The flows of a page of source physicians (in NPI order), as column lists.
+_Q["page_flows"] = (
+    "MATCH (a:Physician) WHERE a.npi > $after WITH a ORDER BY a.npi LIMIT $page "
+    "WITH collect(a) AS src "
+    "CALL (src) { UNWIND src AS a MATCH (a)-[f:REFERRED]->(b:Physician) "
+    f"RETURN collect(a.npi) AS s, collect(b.npi) AS t, collect({_VALS.format(v='f')}) AS rows }} "
+    f"RETURN size(src) AS n, src[-1].npi AS last, s, t, {_COLS} AS cols"
+)

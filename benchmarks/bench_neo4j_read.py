@@ -1,0 +1,114 @@
+"""Read-back of a whole Neo4j store: this checkout's code against another's, same store.
+
+Usage::
+
+    python benchmarks/bench_neo4j_read.py [--physicians 20000] [--repeat 2]
+        [--before-src /path/to/other/checkout/src] [--heap 2g] [--out FILE]
+
+Bulk-imports a synthetic region (``Neo4jDevServer.import_network``) into one local
+dev server, then times ``Neo4jBackend.read()`` in child processes, alternating the
+code under ``--before-src`` (e.g. the main branch) and this checkout's ``src``, so
+both read the same store under the same machine load. Each child pickles the tables
+it read; the parent checks that they equal the network written. The child's peak
+RSS (``VmHWM``, Linux) is taken after the read and after pickling the tables. Prints a markdown
+table (and writes it to ``--out`` when given).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pickle
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+sys.path.insert(0, str(SRC))
+
+CHILD = """
+import pickle, sys, time
+from refgraph.backends.neo4j import Neo4jBackend
+uri, user, password, out = sys.argv[1:5]
+db = Neo4jBackend(uri, auth=(user, password), progress=False)
+t0 = time.perf_counter()
+net = db.read()
+dt = time.perf_counter() - t0
+db.close()
+# VmHWM is this process's own peak (ru_maxrss would carry the parent's over the exec)
+status = open("/proc/self/status").read().split("VmHWM:")[1]
+peak = int(status.split()[0]) / 1024
+with open(out, "wb") as f:
+    pickle.dump({"seconds": dt, "peak": peak, "tables": net.tables}, f)
+"""
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    if list(a.columns) != list(b.columns) or len(a) != len(b):
+        return False
+    keys = list(a.columns)
+    x = a.sort_values(keys, na_position="first").reset_index(drop=True)
+    y = b.sort_values(keys, na_position="first").reset_index(drop=True)
+    try:
+        pd.testing.assert_frame_equal(x, y, check_dtype=True)
+    except AssertionError:
+        return False
+    return True
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--physicians", type=int, default=20_000)
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--before-src", default="/work/main/src")
+    ap.add_argument("--heap", default="2g")
+    ap.add_argument("--out", default=None)
+    args = ap.parse_args()
+
+    from refgraph.backends.devserver import Neo4jDevServer
+    from refgraph.datasets import synthetic_region
+
+    net = synthetic_region(args.physicians, seed=1)
+    lines = [
+        f"{net.n_physicians:,} physicians, {net.n_flows:,} flows, {len(net.practices):,} practices",
+        "",
+        "| code | run | seconds | flows/s | child peak RSS MiB | same tables as written |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    server = Neo4jDevServer(heap=args.heap, pagecache="1g")
+    with server, tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        server.import_network(net, overwrite=True)
+        print(f"import_network: {time.perf_counter() - t0:.1f} s", flush=True)
+        user, password = server.auth
+        for run in range(1, args.repeat + 1):
+            for code, src in (("before", args.before_src), ("after", str(SRC))):
+                out = Path(tmp) / f"{code}{run}.pkl"
+                env = {**os.environ, "PYTHONPATH": src}
+                subprocess.run(
+                    [sys.executable, "-c", CHILD, server.uri, user, password, str(out)],
+                    env=env,
+                    check=True,
+                )
+                with open(out, "rb") as f:
+                    got = pickle.load(f)
+                out.unlink()
+                same = all(_same(net.tables[t], got["tables"][t]) for t in net.tables)
+                row = (
+                    f"| {code} | {run} | {got['seconds']:.2f} | "
+                    f"{net.n_flows / got['seconds']:,.0f} | {got['peak']:,.0f} | {same} |"
+                )
+                print(row, flush=True)
+                lines.append(row)
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
