@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from _national_gen import synthetic_pairs
-from bench_national import Stages, _run_capped, _status_mib
+from bench_national import Stages, _run_capped, _status_mib, nk_pagerank
 
 ROOT = Path(__file__).resolve().parents[1]
 TOL = 1e-6
@@ -115,16 +115,7 @@ def run_plain(path: Path) -> dict[str, Any]:
     g = st.run(
         "graph", lambda: nk.graph.GraphFromCoo((w, (src, dst)), n=n, weighted=True, directed=True)
     )
-
-    def pagerank() -> int:
-        pr = nk.centrality.PageRank(
-            g, damp=0.85, tol=TOL, distributeSinks=nk.centrality.SinkHandling.DistributeSinks
-        )
-        pr.norm = nk.centrality.Norm.L1_NORM
-        pr.run()
-        return int(pr.numberOfIterations())
-
-    info["pagerank_iterations"] = st.run("pagerank", pagerank)
+    info["pagerank_iterations"] = st.run("pagerank", functools.partial(nk_pagerank, g))
     return {**info, "stages": st.out}
 
 
