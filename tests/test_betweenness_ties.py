@@ -165,8 +165,11 @@ def test_exact_where_float_comparison_splits_ties(monkeypatch):
 
 def test_docstring_tie_is_one_float_rounding_splits():
     """The docstring's example: E -> A -> D (cost 1 + 1) against E -> A -> B -> C -> D."""
-    assert 1.0 + 1 / 3 + 1 / 3 + 1 / 3 < 2.0  # what an exact float comparison sees
     edges = {(4, 0): 1, (0, 1): 3, (1, 2): 3, (2, 3): 3, (0, 3): 1}
+    # the premise: in float costs 1/volume the two paths E -> ... -> D do not tie
+    short = sum(1 / edges[e] for e in [(4, 0), (0, 3)])
+    long = sum(1 / edges[e] for e in [(4, 0), (0, 1), (1, 2), (2, 3)])
+    assert long != short
     ref = [float(x) for x in _brute_force(edges, 5)]
     assert ref == [3.0, 3.0, 2.0, 0.0, 0.0]
     res = betweenness(_net(edges, 5), weight="count", normalized=False)
