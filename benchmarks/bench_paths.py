@@ -456,19 +456,6 @@ def old_vs_new(args: argparse.Namespace) -> str:
     queries = draw_queries(net, m, args.queries, args.seed)
     lru = net.cached_view(("refgraph.paths", "layers"), OrderedDict)
 
-    prep = dict(
-        home=None,
-        max_hops=MAX_HOPS,
-        exclude=(),
-        exclude_competitors_of=None,
-        region=None,
-        min_strength=0.0,
-        weights=None,
-        half_life_days=180.0,
-        as_of=None,
-        ties=None,
-    )
-
     def run(
         whole: bool, qs: list[tuple[str, str]]
     ) -> tuple[list[float], list[float], list[pd.DataFrame]]:
@@ -478,7 +465,7 @@ def old_vs_new(args: argparse.Namespace) -> str:
         for s, t in qs:
             lru.clear()
             t1 = time.perf_counter()
-            _intro._find(_intro._prepare(net, t, sources=[s], **prep), K)
+            _intro._find(_intro._prepare(net, t, sources=[s], max_hops=MAX_HOPS), K)
             kernel.append(time.perf_counter() - t1)
             lru.clear()
             t1 = time.perf_counter()

@@ -85,18 +85,6 @@ def query(data: Path, out: Path) -> None:
     tie_matrix(net)
     setup = time.perf_counter() - t0
     lru = net.cached_view(("refgraph.paths", "layers"), OrderedDict)
-    prep = dict(
-        home=None,
-        max_hops=MAX_HOPS,
-        exclude=(),
-        exclude_competitors_of=None,
-        region=None,
-        min_strength=0.0,
-        weights=None,
-        half_life_days=180.0,
-        as_of=None,
-        ties=None,
-    )
     for s, t in queries[:5]:  # warm-up: imports, first allocations, per-network views
         intro_paths(net, t, sources=[s], k=K, max_hops=MAX_HOPS)
     load0 = os.getloadavg()[0]
@@ -109,7 +97,7 @@ def query(data: Path, out: Path) -> None:
         cpu.append(time.process_time() - c1)
         lru.clear()
         t1 = time.perf_counter()
-        _intro._find(_intro._prepare(net, t, sources=[s], **prep), K)
+        _intro._find(_intro._prepare(net, t, sources=[s], max_hops=MAX_HOPS), K)
         alone.append(time.perf_counter() - t1)
         results.append((res.paths, res.hops))
     out.write_bytes(

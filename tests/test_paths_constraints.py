@@ -23,19 +23,6 @@ from refgraph.paths import region_mask
 from refgraph.paths._intro import _prepare
 from refgraph.specialties import competing
 
-_BASE = dict(
-    home=None,
-    max_hops=3,
-    exclude=(),
-    exclude_competitors_of=None,
-    region=None,
-    min_strength=0.0,
-    weights=None,
-    half_life_days=180.0,
-    as_of=None,
-    ties=None,
-)
-
 
 def _regions(net: Any, target: str, rnd: random.Random) -> list[Any]:
     phys = net.physicians.set_index("npi")
@@ -79,7 +66,6 @@ def test_constraints_at_nodes_equal_whole_network_mask() -> None:
         src = rnd.sample([x for x in npis if x != target], rnd.choice([1, 3, 20]))
         for region in _regions(net, target, rnd):
             kw = {
-                **_BASE,
                 "sources": src,
                 "region": region,
                 "exclude": [x for x in rnd.sample(npis, 40) if x != target],
@@ -104,8 +90,8 @@ def test_constraint_errors_unchanged() -> None:
     net = synthetic_region(300, seed=2)
     npis = net.physicians["npi"].tolist()
     with pytest.raises(NoPathError, match="outside region"):
-        _prepare(net, npis[0], **{**_BASE, "sources": [npis[1]], "region": {"npi": [npis[1]]}})
+        _prepare(net, npis[0], sources=[npis[1]], region={"npi": [npis[1]]})
     with pytest.raises(ValidationError, match="physicians have no column 'nope'"):
-        _prepare(net, npis[0], **{**_BASE, "sources": [npis[1]], "region": {"nope": 1}})
+        _prepare(net, npis[0], sources=[npis[1]], region={"nope": 1})
     with pytest.raises(ValidationError, match=r"the target \d+ itself is excluded"):
-        _prepare(net, npis[0], **{**_BASE, "sources": [npis[1]], "exclude": [npis[0]]})
+        _prepare(net, npis[0], sources=[npis[1]], exclude=[npis[0]])

@@ -35,7 +35,6 @@ _intro = importlib.import_module("refgraph.paths._intro")
 NPIS = [f"1{i + 300:08d}" for i in range(40)]
 NPIS = [p + str(npi_check_digit(p)) for p in NPIS]
 SPECS = ["cardiology", "interventional_cardiology", "family_medicine", "internal_medicine"]
-_PREP = dict(weights=None, half_life_days=180.0, as_of=None, ties=None)
 
 
 def _random_query(net: ReferralNetwork, rnd: random.Random, graph: nx.Graph) -> dict[str, Any]:
@@ -82,7 +81,7 @@ def _compare_kernels(net: ReferralNetwork, n_queries: int, seed: int) -> tuple[i
             **kw,
         }
         try:
-            q = _prepare(net, target, **kw, **_PREP)
+            q = _prepare(net, target, **kw)
         except NoPathError:  # target outside the region: raised before any search
             continue
         for intro in (False, True):
@@ -144,13 +143,7 @@ def test_neighbourhood_is_small_and_far_target_is_none() -> None:
         net,
         net.physicians["npi"].iat[10],
         sources=list(net.physicians["npi"].iloc[:3]),
-        home=None,
         max_hops=2,
-        exclude=(),
-        exclude_competitors_of=None,
-        region=None,
-        min_strength=0.0,
-        **_PREP,
     )
     loc = _local(q.tg, q.src, q.c0, q.t, 2)
     sp = nx.Graph()

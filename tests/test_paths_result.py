@@ -249,19 +249,6 @@ def _queries(net: ReferralNetwork, n: int, seed: int) -> list[dict[str, Any]]:
     return out
 
 
-_DEFAULTS = dict(
-    home=None,
-    exclude=(),
-    exclude_competitors_of=None,
-    region=None,
-    min_strength=0.0,
-    weights=None,
-    half_life_days=180.0,
-    as_of=None,
-    ties=None,
-)
-
-
 def _check(net: ReferralNetwork, queries: list[dict[str, Any]]) -> tuple[int, str]:
     """Compare every query; the number compared and all explanations (for coverage)."""
     compared, text = 0, []
@@ -272,7 +259,7 @@ def _check(net: ReferralNetwork, queries: list[dict[str, Any]]) -> tuple[int, st
             got = intro_paths(net, target, k=k, **kw)
         except NoPathError:
             continue
-        prep = _prepare(net, target, **{**_DEFAULTS, **kw})
+        prep = _prepare(net, target, **kw)
         # recency counts back from the data's last date unless an other as_of is given
         ref = kw.get("as_of") or "the data's last date"
         want = _ref_result(net, prep.tg, target, _find(prep, k), prep.constraints, ref)

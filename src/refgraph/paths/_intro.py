@@ -241,18 +241,19 @@ def _prepare(
     net: Any,
     target: str,
     *,
-    sources: Any,
-    home: Any,
-    max_hops: int,
-    exclude: Iterable[str],
-    exclude_competitors_of: str | None,
-    region: Any,
-    min_strength: float,
-    weights: Any,
-    half_life_days: float,
-    as_of: Any,
-    ties: pd.DataFrame | None,
+    sources: Any = None,
+    home: Any = None,
+    max_hops: int = 3,
+    exclude: Iterable[str] = (),
+    exclude_competitors_of: str | None = None,
+    region: Any = None,
+    min_strength: float = 0.0,
+    weights: Any = None,
+    half_life_days: float = 180.0,
+    as_of: Any = None,
+    ties: pd.DataFrame | None = None,
 ) -> _Query:
+    """A query's target, sources, tie graph and constraints (defaults: :func:`intro_paths`'s)."""
     hops = _check_int(max_hops, "max_hops", 1)
     min_strength = check_float(min_strength, "min_strength", minimum=0, maximum=1)
     t = _node(net, target, "target")

@@ -82,21 +82,10 @@ class _YenMixin(_Connection):
 
         k = _check_int(options.get("k", 5), "k", 1)
         target: Any = options.get("target")
-        prep: dict[str, Any] = {
-            "sources": None,
-            "home": None,
-            "max_hops": 3,
-            "exclude": (),
-            "exclude_competitors_of": None,
-            "region": None,
-            "min_strength": 0.0,
-            "weights": None,
-            "half_life_days": 180.0,
-            "as_of": None,
-            "ties": None,
-        }
-        prep.update({key: v for key, v in options.items() if key in prep})
-        q = _prepare(net, target, **prep)
+        # the other options are intro_paths' query options, with its defaults in _prepare
+        q = _prepare(
+            net, target, **{key: v for key, v in options.items() if key not in ("k", "target")}
+        )
         got = self._projection(q)
         if got is None:
             raise _no_path(net, target, q)
