@@ -242,6 +242,26 @@ def _path_cost(tg: Any, rev: tuple[int, ...], c0full: np.ndarray, max_hops: int)
     return (g + c) + c0
 
 
+def _usable_arcs(
+    tg: Any, c0full: np.ndarray, forbid: np.ndarray, cap: float, skip_tail: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Usable sources and the tie arcs a path may take: ``(is_src, tails, heads, costs)``.
+
+    Arcs into a source physician, into or out of a forbidden one, dearer than
+    ``cap`` or (with ``skip_tail``) out of that physician are left out.
+    """
+    n = tg.n
+    is_src = np.isfinite(c0full) & ~forbid
+    tails = np.repeat(np.arange(n, dtype=np.int64), np.diff(tg.indptr))
+    heads = tg.indices
+    ok = ~forbid[tails] & ~forbid[heads] & ~np.isfinite(c0full[heads])
+    if skip_tail is not None:
+        ok &= tails != skip_tail
+    if cap < math.inf:
+        ok &= tg.cost <= cap
+    return is_src, tails[ok], heads[ok].astype(np.int64), tg.cost[ok]
+
+
 def _base_arcs(
     tg: Any, c0full: np.ndarray, forbid: np.ndarray, cap: float, hops: int
 ) -> tuple[list[int], list[int], list[float], int, np.ndarray] | None:
@@ -259,13 +279,7 @@ def _base_arcs(
     (``None`` when no source is usable).
     """
     n = tg.n
-    is_src = np.isfinite(c0full) & ~forbid
-    tails = np.repeat(np.arange(n, dtype=np.int64), np.diff(tg.indptr))
-    heads = tg.indices
-    ok = ~forbid[tails] & ~forbid[heads] & ~np.isfinite(c0full[heads])
-    if cap < math.inf:
-        ok &= tg.cost <= cap
-    a_u, a_v, a_c = tails[ok], heads[ok].astype(np.int64), tg.cost[ok]
+    is_src, a_u, a_v, a_c = _usable_arcs(tg, c0full, forbid, cap)
     src_nodes = np.flatnonzero(is_src)
     if not len(src_nodes):
         return None
@@ -308,13 +322,7 @@ def _target_arcs(
     :func:`_base_arcs`; ``None`` when no path of at most ``hops`` hops exists.
     """
     n = tg.n
-    is_src = np.isfinite(c0full) & ~forbid
-    tails = np.repeat(np.arange(n, dtype=np.int64), np.diff(tg.indptr))
-    heads = tg.indices
-    ok = ~forbid[tails] & ~forbid[heads] & ~np.isfinite(c0full[heads]) & (tails != t)
-    if cap < math.inf:
-        ok &= tg.cost <= cap
-    a_u, a_v, a_c = tails[ok], heads[ok].astype(np.int64), tg.cost[ok]
+    is_src, a_u, a_v, a_c = _usable_arcs(tg, c0full, forbid, cap, skip_tail=t)
     reach = [is_src]  # forward: physicians S reaches in exactly r hops
     for _ in range(hops):
         nxt = np.zeros(n, dtype=bool)
