@@ -6,7 +6,6 @@ they read tables and never modify them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -198,11 +197,28 @@ def structure_counts(
     return loops, both, degree
 
 
-def display_names(net: Any, ids: Iterable[int]) -> list[str]:
+def _take(col: pd.Series, pos: np.ndarray) -> list[Any]:
+    """Values at integer positions of a column, as the scalars ``.iloc`` gives."""
+    arr = col.array
+    if isinstance(arr, pd.arrays.NumpyExtensionArray):
+        return list(arr.to_numpy()[pos])  # numpy scalars, as a row of a mixed frame holds
+    # one scalar at a time: for the few positions of a result this beats a vector
+    # take of an Arrow-backed column (which costs a fixed ~0.5 ms)
+    return [arr[i] for i in pos.tolist()]
+
+
+def node_values(net: Any, column: str, ids: Any) -> list[Any]:
+    """``net.physicians[column]`` at node ids."""
+    return _take(net.physicians[column], np.asarray(ids, dtype=np.int64))
+
+
+def display_names(net: Any, ids: Any) -> list[str]:
     """Display names of node ids (the NPI where the name is missing)."""
-    phys = net.physicians
-    out = []
-    for i in ids:
-        nm = phys["name"].iat[i]
-        out.append(str(nm) if pd.notna(nm) else str(phys["npi"].iat[i]))
+    ids = np.asarray(ids, dtype=np.int64)
+    names = node_values(net, "name", ids)
+    missing = [i for i, nm in enumerate(names) if pd.isna(nm)]
+    npis = node_values(net, "npi", ids[missing]) if missing else []
+    out = [str(nm) for nm in names]
+    for i, npi in zip(missing, npis):
+        out[i] = str(npi)
     return out

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._views import node_values
 from ._search import _CACHE, _TieGraph
 from ._tie_data import _as_of
 
@@ -90,33 +91,6 @@ def _practice_info(net: Any) -> tuple[dict[str, str], dict[str, str], dict[Any, 
         (_CACHE, "practice_info"), build
     )
     return got
-
-
-def _take(col: pd.Series, pos: np.ndarray) -> list[Any]:
-    """Values at integer positions of a column, as the scalars ``.iloc`` gives."""
-    arr = col.array
-    if isinstance(arr, pd.arrays.NumpyExtensionArray):
-        return list(arr.to_numpy()[pos])  # numpy scalars, as a row of a mixed frame holds
-    # one scalar at a time: for the few positions of a result this beats a vector
-    # take of an Arrow-backed column (which costs a fixed ~0.5 ms)
-    return [arr[i] for i in pos.tolist()]
-
-
-def node_values(net: Any, column: str, ids: Any) -> list[Any]:
-    """``net.physicians[column]`` at node ids."""
-    return _take(net.physicians[column], np.asarray(ids, dtype=np.int64))
-
-
-def display_names(net: Any, ids: Any) -> list[str]:
-    """Display names of node ids (the NPI where the name is missing)."""
-    ids = np.asarray(ids, dtype=np.int64)
-    names = node_values(net, "name", ids)
-    missing = [i for i, nm in enumerate(names) if pd.isna(nm)]
-    npis = node_values(net, "npi", ids[missing]) if missing else []
-    out = [str(nm) for nm in names]
-    for i, npi in zip(missing, npis):
-        out[i] = str(npi)
-    return out
 
 
 def _tie_arrays(net: Any, tg: _TieGraph) -> dict[str, Any]:

@@ -16,8 +16,9 @@ import pandas as pd
 
 from .._errors import NoPathError, ValidationError
 from .._params import MAX_HOPS, MAX_K, check_float, check_int
+from .._views import display_names, node_values
 from ._constraints import _competitors, _describe_region, _Forbid, _region_at
-from ._explain import display_names, hop_facts, node_values
+from ._explain import hop_facts
 from ._search import (
     _cached_layers,
     _layers,
