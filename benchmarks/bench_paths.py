@@ -525,8 +525,9 @@ def old_vs_new(args: argparse.Namespace) -> str:
     )
 
 
-def write_section(out: Path, text: str, physicians: int) -> None:
-    head = f"## Neighbourhood search vs whole-graph search, {physicians:,} physicians"
+def write_section(out: Path, text: str) -> None:
+    """Put ``text`` into ``out``, replacing the section with the same heading (its first line)."""
+    head = text.split("\n", 1)[0]
     old = out.read_text() if out.exists() else ""
     if head in old:
         before, rest = old.split(head, 1)
@@ -556,7 +557,7 @@ def main() -> None:
     args = p.parse_args()
     if args.old_vs_new:
         text = old_vs_new(args)
-        write_section(Path(args.out), text, args.physicians)
+        write_section(Path(args.out), text)
         print(text)
         return
     if args.worker:

@@ -206,16 +206,6 @@ def report(args: argparse.Namespace, info: dict, runs: dict) -> str:
     )
 
 
-def write_section(out: Path, text: str) -> None:
-    head = text.split("\n", 1)[0]
-    old = out.read_text() if out.exists() else ""
-    if head in old:
-        before, rest = old.split(head, 1)
-        nxt = rest.find("\n## ")
-        old = before + (rest[nxt + 1 :] if nxt >= 0 else "")
-    out.write_text(old.rstrip("\n") + "\n\n" + text)
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--before-src", default=None, help="src folder of the baseline code tree")
@@ -252,6 +242,8 @@ def main() -> None:
             runs[label]["label"] = args.before_label if label == "before" else _head()
             print(label, "done", flush=True)
     text = report(args, info, runs)
+    from bench_paths import write_section
+
     write_section(Path(args.out), text)
     print(text)
 
