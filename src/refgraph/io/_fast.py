@@ -44,14 +44,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._coerce import MAX_COUNT, _coerce_date
+from .._npi import luhn_ok_ints
+from .._tables import npi_ints as _column_npi_ints
 from .._validate import IngestResult, empty_rejects, validate_table
 
-__all__ = ["fast_flows", "npi_ints", "npi_ints_of"]
+__all__ = ["fast_flows", "npi_ints"]
 
 _NPI = ("source_npi", "target_npi")
 _COUNTS = ("count", "patients")
 _DATES = ("period_start", "period_end")
-_DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.int16)  # Luhn's doubled digit
 _KNOWN = {*_NPI, *_COUNTS, *_DATES, "provenance", "same_day_count"}
 
 
@@ -99,7 +100,7 @@ def _npi_chunk(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
         flat = data[start : start + 10 * n]
         if (flat - np.uint8(48)).max() <= 9:  # 10 ASCII digits each (others wrap above 9)
             out = np.asarray(pc.cast(a, pa.int64()).to_numpy(), dtype=np.int64).copy()
-            ok = _luhn_ok(out)
+            ok = luhn_ok_ints(out)
             out[~ok] = 0
             return out, ok
     digits = np.zeros((n, 10), dtype=np.uint8)
@@ -111,31 +112,9 @@ def _npi_chunk(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     for k in range(10):
         out *= 10
         out += digits[:, k]
-    ok &= _luhn_ok(out)
+    ok &= luhn_ok_ints(out)
     out[~ok] = 0
     return out, ok
-
-
-_LUHN: list[np.ndarray] = []
-
-
-def _luhn_ok(values: np.ndarray) -> np.ndarray:
-    """NPI check digits of 10-digit int64 values, by two table look-ups of five digits each.
-
-    The Luhn sum over ``"80840"`` and the ten digits adds the first five
-    digits' part (doubled at 1st, 3rd, 5th) and the last five's (doubled at
-    2nd and 4th); each part is a table over 0..99999.
-    """
-    if not _LUHN:
-        five = np.arange(100_000)
-        d = [five // 10**p % 10 for p in (4, 3, 2, 1, 0)]  # digits, leftmost first
-        dbl = _DOUBLED.astype(np.int64)
-        head = dbl[d[0]] + d[1] + dbl[d[2]] + d[3] + dbl[d[4]] + 24  # 24: "80840"
-        tail = d[0] + dbl[d[1]] + d[2] + dbl[d[3]] + d[4]
-        _LUHN.extend([head.astype(np.int8), tail.astype(np.int8)])
-    hi, lo = np.divmod(values, 100_000)
-    total = _LUHN[0][hi].astype(np.int16) + _LUHN[1][lo]
-    return np.asarray(total % 10 == 0)
 
 
 def npi_ints(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
@@ -377,7 +356,7 @@ def fast_flows(
             table = table.take(order).reset_index(drop=True)
             kept_rows = kept_rows[order]
             for name in ints:  # their NPIs too, for the duplicate keys
-                ints[name] = np.concatenate([ints[name], npi_ints_of(part.table[name])])[order]
+                ints[name] = np.concatenate([ints[name], _column_npi_ints(part.table[name])])[order]
     n_acc = len(table)
     if duplicates is None or not len(table):
         return IngestResult(table, rejected, n, n_acc)
@@ -405,20 +384,6 @@ def fast_flows(
         )
     n_acc = n_acc - int(dup.sum()) + merged.n_accepted_rows
     return IngestResult(out, rejected, n, n_acc)
-
-
-def npi_ints_of(npis: pd.Series) -> np.ndarray:
-    """A column of validated NPI strings as int64 (cast by Arrow).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> npi_ints_of(pd.Series(["1234567893", "1003033051"], dtype="string")).tolist()
-    [1234567893, 1003033051]
-    """
-    if not len(npis):
-        return np.empty(0, np.int64)
-    return np.asarray(pc.cast(pa.array(npis.array), pa.int64()).to_numpy(), dtype=np.int64)
 
 
 def _take(a: pa.Array | pa.ChunkedArray, mask: np.ndarray | None) -> pa.ChunkedArray:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .._errors import NotFoundError, ValidationError
+from .._tables import npi_ints
 from .._validate import (
     IngestResult,
     add_line_rejects,
@@ -19,7 +20,7 @@ from .._validate import (
     strict_error,
     validate_table,
 )
-from ._fast import fast_flows, npi_ints_of
+from ._fast import fast_flows
 from ._text import TextChunk, TextFile, open_text
 
 if TYPE_CHECKING:
@@ -291,13 +292,13 @@ def _repeated_across(tables: list[pd.DataFrame]) -> bool:
     several blocks are compared (a file sorted by source, as CMS ships it, has a
     handful: the sources that straddle a block boundary).
     """
-    sources = [np.unique(npi_ints_of(t["source_npi"])) for t in tables]
+    sources = [np.unique(npi_ints(t["source_npi"])) for t in tables]
     values, counts = np.unique(np.concatenate(sources), return_counts=True)
     shared = values[counts > 1]
     if not len(shared):
         return False
     part = pd.concat(
-        [t.loc[np.isin(npi_ints_of(t["source_npi"]), shared)] for t in tables], ignore_index=True
+        [t.loc[np.isin(npi_ints(t["source_npi"]), shared)] for t in tables], ignore_index=True
     )
     return bool(duplicated_flows(part, checked=True).any())
 
