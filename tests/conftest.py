@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -63,6 +64,19 @@ def npis() -> list[str]:
         p = f"1{i + 100:08d}"
         out.append(p + str(npi_check_digit(p)))
     return out
+
+
+@pytest.fixture(scope="session")
+def assert_refused() -> Callable[[Callable[[], object], type[Exception], str], None]:
+    """Check that a call raises exactly ``exc`` (no subclass) with one line matching ``match``."""
+
+    def check(call: Callable[[], object], exc: type[Exception], match: str) -> None:
+        with pytest.raises(exc, match=match) as info:
+            call()
+        assert type(info.value) is exc  # not a subclass or a third-party error
+        assert "\n" not in str(info.value)
+
+    return check
 
 
 @pytest.fixture(scope="session")
