@@ -14,92 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .._errors import ValidationError
 from .._params import check_npi_in_network, check_npis_in_network
-from ._ties import (
-    TieWeights,
-    _tie_core,
-)
-
-_CACHE = "refgraph.paths"
-
-
-# ---------------------------------------------------------------------------- tie graph
-@dataclass(frozen=True)
-class _TieGraph:
-    """Undirected CSR of relationships: cost = -log(strength), both directions stored."""
-
-    n: int
-    indptr: np.ndarray
-    indices: np.ndarray
-    cost: np.ndarray
-    strength: np.ndarray
-    eid: np.ndarray
-    ties: pd.DataFrame
-    key: Any
-
-    def edge(self, u: int, v: int) -> int:
-        """Row of the tie table for the relationship ``u - v``."""
-        lo, hi = int(self.indptr[u]), int(self.indptr[u + 1])
-        j = lo + int(np.searchsorted(self.indices[lo:hi], v))
-        return int(self.eid[j])
-
-    def neighbours(self, u: int) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = int(self.indptr[u]), int(self.indptr[u + 1])
-        return self.indices[lo:hi], self.strength[lo:hi]
-
-
-def _tie_graph(
-    net: Any,
-    *,
-    weights: Any = None,
-    half_life_days: float = 180.0,
-    as_of: Any = None,
-    ties: pd.DataFrame | None = None,
-    colleagues_max_size: int = 10,
-) -> _TieGraph:
-    w = TieWeights.from_any(weights)
-    key = None
-    if ties is None:
-        key = (_CACHE, "graph", w, float(half_life_days), str(as_of), int(colleagues_max_size))
-        hit = net.cached_view((_CACHE, "graphs"), dict).get(key)
-        if hit is not None:
-            return hit
-    ts, a, b = _tie_core(
-        net,
-        w,
-        half_life_days=half_life_days,
-        as_of=as_of,
-        ties=ties,
-        colleagues_max_size=colleagues_max_size,
-        with_npis=False,
-    )
-    n = net.n_physicians
-    s = np.clip(ts["strength"].to_numpy("float64"), 1e-300, 1.0)
-    e = np.arange(len(ts))
-    rows = np.concatenate([a, b])
-    cols = np.concatenate([b, a])
-    order = np.argsort(rows * np.int64(max(n, 1)) + cols)
-    rows, cols = rows[order], cols[order]
-    eid = np.concatenate([e, e])[order]
-    strength = np.concatenate([s, s])[order]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    tg = _TieGraph(
-        n=n,
-        indptr=indptr,
-        indices=cols.astype(np.int64),
-        cost=-np.log(strength),
-        strength=strength,
-        eid=eid,
-        ties=ts,
-        key=key,
-    )
-    if key is not None:
-        net.cached_view((_CACHE, "graphs"), dict)[key] = tg
-    return tg
+from ._tie_graph import _CACHE, _TieGraph
 
 
 @dataclass(frozen=True)
