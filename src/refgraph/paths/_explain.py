@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from .._views import node_values
-from ._tie_data import _as_of
 from ._tie_graph import _CACHE, _TieGraph
 
 _PRACTICE_LABEL = {
@@ -46,12 +45,9 @@ def _ago(days: float, ref: str = "the data's last date") -> str:
 
 
 def reference(net: Any, tg: _TieGraph) -> str:
-    """What ``days_since`` counts back from: the data's last date, or the ``as_of`` date."""
-    day = tg.as_of
-    if day is None:
-        return "the data's last date"
-    last = _as_of(net, None)
-    return "the data's last date" if last is not None and str(last.date()) == day else day
+    """What ``days_since`` counts back from: the data's last date, or the ``as_of`` date
+    (worded once, when the tie graph is built)."""
+    return tg.reference
 
 
 def _practice_info(net: Any) -> tuple[dict[str, str], dict[str, str], dict[Any, Any]]:

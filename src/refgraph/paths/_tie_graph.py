@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._tie_data import _NAT, _node_arrays
+from ._tie_data import _NAT, _as_of, _node_arrays
 from ._ties import _CHUNK, TieWeights, _days_since, _tie_core, _tie_factors, _tie_inputs
 
 _CACHE = "refgraph.paths"
@@ -117,8 +117,11 @@ class _TieGraph:
     tie_strength: np.ndarray  # per tie row
     facts: _TieFacts
     as_of: str | None
+    reference: str  # what days_since counts back from, in words
     key: Any
     rebuild: Callable[[], pd.DataFrame] = field(repr=False, compare=False)
+    #: work arrays of the neighbourhood search, reused between queries
+    scratch: list[Any] = field(default_factory=list, repr=False, compare=False)
 
     def edges(self, us: Any, vs: Any) -> np.ndarray:
         """Tie rows of the relationships ``us[i] - vs[i]`` (each must exist)."""
@@ -191,6 +194,14 @@ def _csr_of_ties(
     return indptr, indices, pos_a, pos_b, tstart
 
 
+def _reference_words(net: Any, day: str | None, as_of: Any) -> str:
+    """The data's last date, or the ``as_of`` day when it is another day."""
+    if day is None or as_of is None:
+        return "the data's last date"
+    last = _as_of(net, None)
+    return "the data's last date" if last is not None and str(last.date()) == day else day
+
+
 def _tie_graph(
     net: Any,
     *,
@@ -254,6 +265,7 @@ def _tie_graph(
             with_npis=False,
         )[0]
 
+    day = None if ref is None else str(ref.date())
     tg = _TieGraph(
         n=n,
         indptr=indptr,
@@ -262,7 +274,8 @@ def _tie_graph(
         tstart=tstart,
         tie_strength=strength,
         facts=facts,
-        as_of=None if ref is None else str(ref.date()),
+        as_of=day,
+        reference=_reference_words(net, day, as_of),
         key=key,
         rebuild=rebuild,
     )
