@@ -6,7 +6,6 @@ See the :mod:`refgraph.paths` docstring for the method and its references.
 from __future__ import annotations
 
 import heapq
-import itertools
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -398,6 +397,10 @@ def resolve_sources(
 
 
 # ---------------------------------------------------------------------------- kernel
+#: Expansions with more children than this queue them as one sorted block (see _search).
+_EAGER = 32
+
+
 def _search(
     tg: _TieGraph | _Local,
     t: int,
@@ -417,8 +420,13 @@ def _search(
     indptr, indices, cost = tg.indptr, tg.indices, tg.cost
     layers, c0full = start.layers, start.c0full
     s_indptr, s_nodes, s_edge, s_total = start.s_indptr, start.s_nodes, start.s_edge, start.s_total
-    heap: list[tuple[float, int, float, tuple[int, ...], bool]] = []
-    counter = itertools.count()
+    # heap entries: (f, order, g, path, complete, siblings); ``order`` breaks ties in
+    # push order. The partial children of one expansion wait in ``siblings``
+    # (sorted by (f, order)) and enter the heap one at a time, each when the one
+    # before it is popped: the heap's minimum, so the pops, are those of pushing
+    # them all at once, for the cost of one push per pop.
+    heap: list[tuple[Any, ...]] = []
+    nxt = 0  # the next push order
     results: list[tuple[float, tuple[int, ...]]] = []
     top: list[float] = []  # max-heap (negated) of the k cheapest complete costs pushed
     intro_best: dict[int, float] = {}
@@ -426,8 +434,9 @@ def _search(
     bound = math.inf
 
     def push_complete(fc: float, path: tuple[int, ...]) -> None:
-        nonlocal bound
-        heapq.heappush(heap, (fc, next(counter), fc, path, True))
+        nonlocal bound, nxt
+        heapq.heappush(heap, (fc, nxt, fc, path, True, None))
+        nxt += 1
         if by_introducer:
             x = path[1]
             if fc < intro_best.get(x, math.inf):
@@ -441,6 +450,10 @@ def _search(
         elif fc < -top[0]:
             heapq.heapreplace(top, -fc)
             bound = -top[0]
+
+    def push_sibling(sib: tuple[Any, ...], i: int) -> None:
+        fs, orders, gs, us, path = sib
+        heapq.heappush(heap, (fs[i], orders[i], gs[i], (*path, us[i]), False, (sib, i)))
 
     def finish(v: int, g: float, path: tuple[int, ...]) -> None:
         """Last hop: only the sources adjacent to ``v`` (cheapest first)."""
@@ -461,6 +474,7 @@ def _search(
             push_complete(fcu, (*path, u))
 
     def expand(v: int, g: float, path: tuple[int, ...]) -> None:
+        nonlocal nxt
         rem = hops - len(path)  # hops still allowed after stepping to a neighbour
         if rem == 0:
             finish(v, g, path)
@@ -476,6 +490,30 @@ def _search(
         sel = np.flatnonzero(m)
         if not len(sel):
             return
+        if not by_introducer and len(sel) > _EAGER:
+            sel = sel[~np.isin(nb[sel], path)]  # simple paths only
+            order = nxt + np.arange(len(sel))
+            nxt += len(sel)
+            last = nxt
+            whole = np.isfinite(fc[sel])  # u is one of my people: complete there
+            for j in np.flatnonzero(whole).tolist():
+                nxt = int(order[j])  # its place in the push order
+                push_complete(float(fc[sel[j]]), (*path, int(nb[sel[j]])))
+            nxt = last
+            part = sel[~whole]
+            if len(part):
+                po = order[~whole]
+                srt = np.lexsort((po, f[part]))
+                part, po = part[srt], po[srt]
+                sib = (
+                    f[part].tolist(),
+                    po.tolist(),
+                    (g + c[part]).tolist(),
+                    nb[part].tolist(),
+                    path,
+                )
+                push_sibling(sib, 0)
+            return
         x = path[1] if len(path) > 1 else -1
         for u, cu, fu, fcu in zip(
             nb[sel].tolist(), c[sel].tolist(), f[sel].tolist(), fc[sel].tolist()
@@ -489,11 +527,14 @@ def _search(
             if fcu < math.inf:  # u is one of my people: the path is complete there
                 push_complete(fcu, (*path, u))
             else:
-                heapq.heappush(heap, (fu, next(counter), g + cu, (*path, u), False))
+                heapq.heappush(heap, (fu, nxt, g + cu, (*path, u), False, None))
+                nxt += 1
 
     expand(t, 0.0, (t,))
     while heap and len(results) < k:
-        fv, _, g, path, complete = heapq.heappop(heap)
+        fv, _, g, path, complete, at = heapq.heappop(heap)
+        if at is not None and at[1] + 1 < len(at[0][0]):
+            push_sibling(at[0], at[1] + 1)
         if fv > bound:
             break
         if by_introducer and path[1] in done:
