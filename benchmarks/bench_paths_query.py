@@ -66,6 +66,21 @@ def _status_mib(field: str) -> float:
     return float("nan")
 
 
+def _nbytes(obj: object, depth: int = 0) -> int:
+    """Bytes of the arrays and frames an object holds (the tie graph: either code tree's)."""
+    import dataclasses
+
+    import pandas as pd
+
+    if isinstance(obj, np.ndarray):
+        return int(obj.nbytes)
+    if isinstance(obj, pd.DataFrame):
+        return int(obj.memory_usage(deep=True).sum())
+    if dataclasses.is_dataclass(obj) and depth < 2:
+        return sum(_nbytes(getattr(obj, f.name), depth + 1) for f in dataclasses.fields(obj))
+    return 0
+
+
 def _read_cms(path: str) -> object:
     import refgraph
 
@@ -139,6 +154,7 @@ def query(data: Path, out: Path, cms_file: str | None = None) -> None:
     tg = _tie_graph(net)
     setup = time.perf_counter() - t0
     ties = len(tg.indices) // 2
+    tg_bytes = _nbytes(tg)
     del tg
     gc.collect()
     rss_tg, hwm_tg = _status_mib("VmRSS"), _status_mib("VmHWM")
@@ -165,6 +181,7 @@ def query(data: Path, out: Path, cms_file: str | None = None) -> None:
                 "setup_s": setup,
                 "read_s": read_s,
                 "ties": ties,
+                "tg_bytes": tg_bytes,
                 "rss_net": rss_net,
                 "tg_held": rss_tg - rss_net,
                 "tg_peak": hwm_tg - rss_net,
@@ -273,7 +290,7 @@ def report(args: argparse.Namespace, info: dict, runs: dict) -> str:
         expl = np.median(r["full"]) - np.median(r["alone"])
         rows.append(
             f"| {label}: {r['label']} | {r['read_s']:.1f} s | {r['setup_s']:.1f} s | "
-            f"{r['tg_held']:+.0f} / {r['tg_peak']:+.0f} MiB | {stats(r['alone'])} | "
+            f"{r['tg_bytes'] / 2**20:.0f} MiB / {r['tg_peak']:+.0f} MiB | {stats(r['alone'])} | "
             f"{stats(r['full'])} | {stats(r['cpu'])} | {expl * 1e3:.2f} ms | "
             f"{r['peak_mib']:.0f} MiB | {r['load'][0]:.1f} / {r['load'][1]:.1f} |"
         )
@@ -293,8 +310,9 @@ def report(args: argparse.Namespace, info: dict, runs: dict) -> str:
         "",
         qdesc,
         "",
-        "| code | read the network | tie graph (once) | tie graph's memory: held / peak above "
-        "the network (RSS) | search alone: median / mean / p99 | `intro_paths` with the "
+        "| code | read the network | tie graph (once) | tie graph's memory: its arrays and "
+        "frames / peak RSS of the build above the network | search alone: median / mean / "
+        "p99 | `intro_paths` with the "
         "explained result: median / mean / p99 | the same call, CPU time of the process | "
         "explained result (difference of the wall-time medians) | peak RSS of the process | "
         "load average (start / end of the queries) |",
@@ -333,6 +351,7 @@ def main() -> None:
     p.add_argument("--flows", type=int, default=10_000_000, help="flows of --synthetic-random")
     p.add_argument("--cms-file", default=None, help="a bench_national.py CMS file as network")
     p.add_argument("--max-rss-gb", type=float, default=6.0, help="stop a worker above this")
+    p.add_argument("--skip-before", default=None, metavar="WHY", help="run this checkout only")
     p.add_argument("--data", default=None, help="keep/reuse the saved network in this folder")
     p.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "paths.md"))
     p.add_argument("--worker", default=None, help=argparse.SUPPRESS)
@@ -356,6 +375,9 @@ def main() -> None:
         info = json.loads((data / "make.json").read_text())
         runs: dict[str, dict] = {}
         for label, src in (("before", Path(args.before_src)), ("after", ROOT / "src")):
+            if label == "before" and args.skip_before:
+                runs[label] = {"killed": f"not run: {args.skip_before}", "label": args.before_label}
+                continue
             res = Path(tmpd) / f"{label}.pkl"
             why = _spawn("query", src, data, res, args)
             runs[label] = {"killed": why} if why else pickle.loads(res.read_bytes())
