@@ -82,8 +82,11 @@ def _nbytes(obj: object, depth: int = 0) -> int:
 
 
 def _read_cms(path: str) -> object:
+    """A CMS shared-patient text file, or a flows Parquet file (bench_parquet_pagerank.py's)."""
     import refgraph
 
+    if path.endswith(".parquet"):
+        return refgraph.read_network(flows=path)
     return refgraph.read_cms_shared_patients(path, window_days=180, year=2015)
 
 
@@ -100,8 +103,14 @@ def make(args: argparse.Namespace, data: Path) -> None:
         pairs = _walk_queries(g.matrix.indptr, g.matrix.indices, args.queries, rng)
         npis = np.asarray(g.npis)
         info = {
-            "what": f"SYNTHETIC CMS shared-patient file `{Path(args.cms_file).name}` "
-            "(bench_national.py's generator), read with `read_cms_shared_patients`",
+            "what": (
+                f"SYNTHETIC flows Parquet file `{Path(args.cms_file).name}` "
+                "(bench_parquet_pagerank.py's, on bench_national.py's generator), read with "
+                "`read_network(flows=...)`"
+                if args.cms_file.endswith(".parquet")
+                else f"SYNTHETIC CMS shared-patient file `{Path(args.cms_file).name}` "
+                "(bench_national.py's generator), read with `read_cms_shared_patients`"
+            ),
             "build_s": build,
             "physicians": net.n_physicians,  # type: ignore[attr-defined]
             "flows": net.n_flows,  # type: ignore[attr-defined]
@@ -262,7 +271,7 @@ def report(args: argparse.Namespace, info: dict, runs: dict) -> str:
         cmd_net = f"--cms-file {Path(args.cms_file).name} --queries {args.queries}"
         title = (
             f"## One query end to end, explained result included, CMS-like file, "
-            f"{info['flows']:,} flows"
+            f"{info['physicians']:,} physicians / {info['flows']:,} flows"
         )
         qdesc = (
             f"Queries: {args.queries} pairs from bench_national.py's sampler (a random physician "
@@ -349,7 +358,11 @@ def main() -> None:
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--synthetic-random", action="store_true", help="random graph from arrays")
     p.add_argument("--flows", type=int, default=10_000_000, help="flows of --synthetic-random")
-    p.add_argument("--cms-file", default=None, help="a bench_national.py CMS file as network")
+    p.add_argument(
+        "--cms-file",
+        default=None,
+        help="network from a bench_national.py CMS file (or a flows .parquet file)",
+    )
     p.add_argument("--max-rss-gb", type=float, default=6.0, help="stop a worker above this")
     p.add_argument("--skip-before", default=None, metavar="WHY", help="run this checkout only")
     p.add_argument("--data", default=None, help="keep/reuse the saved network in this folder")
