@@ -26,11 +26,12 @@ the baseline code tree (``--before-src``, e.g. ``main``) and this checkout's
 ``src``. Each process builds the tie graph (``_tie_graph``, private, in both
 trees; timed, with its own bytes and the peak resident size of the build above
 the network, not part of the queries), warms up on 5 queries, then times per
-query, the layer cache cleared before each: the public call ``intro_paths(net, target, sources=[source], k=5,
-max_hops=3)`` with its explained result (wall time and the process's CPU time,
-which a loaded machine inflates less), and the search alone (``_prepare`` +
-``_find``, private, present in both trees). The two processes' results (paths
-and hops frames) are compared exactly, and to 1e-12 relative. Peak memory is each process's peak
+query, the layer cache cleared before each: the public call
+``intro_paths(net, target, sources=[source], k=5, max_hops=3)`` with its
+explained result (wall time and the process's CPU time, which a loaded machine
+inflates less), and the search alone (``_prepare`` + ``_find``, private,
+present in both trees). The two processes' results (paths and hops frames) are
+compared exactly, and to 1e-12 relative. Peak memory is each process's peak
 resident set size. The section written replaces the previous one of the same
 size in ``--out``.
 """
