@@ -23,9 +23,14 @@ cost from my people to ``v`` within ``r`` hops, computed by ``max_hops - 1``
 vectorised min-plus passes over the query's neighbourhood only: the
 physicians ``v`` with ``dS(v) + dT(v) <= max_hops`` (hop distances from my
 people and from the target, found by a breadth-first search from both
-ends). Every walk the heuristic needs lies in it, so ``G_r`` there is the
-same number as on the whole network, and a query's work follows its
-neighbourhood rather than the network's size. ``G_r`` relaxes the
+ends that scans, level by level, whichever side's neighbour lists are
+shorter) and the ties among them that fit on a walk of ``max_hops``
+between the two ends. Every walk the heuristic needs lies in it, so
+``G_r`` there is the same number as on the whole network, and a query's
+work follows its neighbourhood rather than the network's size. The tie
+graph itself (built once per network and tie model) is compact numpy
+arrays: an int32 CSR with the costs, and per tie its strength and the few
+facts an explanation reads. ``G_r`` relaxes the
 simplicity and exclusion constraints, so it never overestimates (it is
 admissible), and a tree search with an
 admissible heuristic pops complete paths in non-decreasing cost: the first

@@ -1,10 +1,10 @@
 """Facts and words of the hops of found paths: the explained part of :func:`intro_paths`.
 
 Private helpers of :mod:`refgraph.paths._intro`. Work is proportional to the hops
-explained, not to the network: every fact is gathered by integer position (tie-table
-rows through the tie graph's edge ids, physicians by node id) from the columns of the
-tables, without copying or filtering a whole column per query; the practice facts a
-hop names come from dictionaries built once per network
+explained, not to the network: every fact is gathered by integer position (tie rows
+found in the tie graph's CSR, physicians by node id) from the tie graph's per-tie
+arrays and the tables' columns, without copying or filtering a whole column per
+query; the practice facts a hop names come from dictionaries built once per network
 (:meth:`~refgraph.ReferralNetwork.cached_view`).
 """
 
@@ -16,23 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._views import node_values
-from ._search import _CACHE, _TieGraph
-from ._tie_data import _as_of
-
-#: Tie-table columns a hop's facts and words are read from.
-_TIE_COLUMNS = (
-    "referrals_ab",
-    "referrals_ba",
-    "shared_patients",
-    "days_since",
-    "date_from_events",
-    "last_date",
-    "same_practice",
-    "same_system",
-    "logged",
-    "logged_kind",
-    "strength",
-)
+from ._tie_graph import _CACHE, _TieGraph
 
 _PRACTICE_LABEL = {
     "hospital": "same hospital",
@@ -61,12 +45,9 @@ def _ago(days: float, ref: str = "the data's last date") -> str:
 
 
 def reference(net: Any, tg: _TieGraph) -> str:
-    """What ``days_since`` counts back from: the data's last date, or the ``as_of`` date."""
-    day = tg.ties.attrs.get("as_of")
-    if day is None:
-        return "the data's last date"
-    last = _as_of(net, None)
-    return "the data's last date" if last is not None and str(last.date()) == day else day
+    """What ``days_since`` counts back from: the data's last date, or the ``as_of`` date
+    (worded once, when the tie graph is built)."""
+    return tg.reference
 
 
 def _practice_info(net: Any) -> tuple[dict[str, str], dict[str, str], dict[Any, Any]]:
@@ -93,34 +74,6 @@ def _practice_info(net: Any) -> tuple[dict[str, str], dict[str, str], dict[Any, 
     return got
 
 
-def _tie_arrays(net: Any, tg: _TieGraph) -> dict[str, Any]:
-    """The tie-table columns a hop reads, as numpy arrays (views, no copies), except
-    ``logged_kind`` (text, kept as the column and read only for logged hops)."""
-
-    def build() -> dict[str, Any]:
-        ties = tg.ties
-        return {
-            c: ties[c] if c == "logged_kind" else np.asarray(ties[c].to_numpy())
-            for c in _TIE_COLUMNS
-        }
-
-    if tg.key is None:  # a tie graph of a one-off ties= table is not cached either
-        return build()
-    got: dict[str, Any] = net.cached_view((_CACHE, "tie_arrays", tg.key), build)
-    return got
-
-
-def edge_rows(tg: _TieGraph, us: np.ndarray, vs: np.ndarray) -> np.ndarray:
-    """Tie-table rows of the relationships ``us[i] - vs[i]`` (each must exist)."""
-    lo = tg.indptr[us]
-    hi = tg.indptr[us + 1]
-    pos = [
-        int(a) + int(np.searchsorted(tg.indices[int(a) : int(b)], int(v)))
-        for a, b, v in zip(lo, hi, vs)
-    ]
-    return np.asarray(tg.eid[np.asarray(pos, dtype=np.int64)], dtype=np.int64)
-
-
 def hop_facts(net: Any, tg: _TieGraph, us: Any, vs: Any) -> dict[str, list[Any]]:
     """Numbers and words of the hops ``us[i] -> vs[i]``, one list per column.
 
@@ -134,9 +87,10 @@ def hop_facts(net: Any, tg: _TieGraph, us: Any, vs: Any) -> dict[str, list[Any]]
     ref = reference(net, tg)
     us = np.asarray(us, dtype=np.int64)
     vs = np.asarray(vs, dtype=np.int64)
-    rows = edge_rows(tg, us, vs)
-    cols = _tie_arrays(net, tg)
-    r = {c: list(cols[c][rows]) for c in _TIE_COLUMNS if c != "logged_kind"}
+    rows = tg.edges(us, vs)
+    cols = tg.facts.at(rows, us, vs)
+    r = {c: list(x) for c, x in cols.items()}
+    r["strength"] = list(tg.tie_strength[rows])
     pids = node_values(net, "practice_id", us)
     out: dict[str, list[Any]] = {
         k: []
@@ -182,7 +136,7 @@ def hop_facts(net: Any, tg: _TieGraph, us: Any, vs: Any) -> dict[str, list[Any]]
             systems = _practice_info(net)[2]
             words.append(f"same health system ({systems[pid] if pid in systems else '?'})")
         if logged:
-            kind = cols["logged_kind"].iat[rows[i]]
+            kind = r["logged_kind"][i]
             words.append(f"logged tie ({kind if pd.notna(kind) else 'knows'})")
         strength = float(r["strength"][i])
         words.append(f"tie strength {strength:.2f}")

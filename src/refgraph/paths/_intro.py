@@ -26,10 +26,9 @@ from ._search import (
     _search,
     _search_local,
     _Start,
-    _tie_graph,
-    _TieGraph,
     resolve_sources,
 )
+from ._tie_graph import _tie_graph, _TieGraph
 from ._ties import (
     TieFit,
     TieWeights,

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from .._params import MAX_HOPS, check_int
-from ._search import _layers, _tie_graph, resolve_sources
+from ._search import _layers, resolve_sources
+from ._tie_graph import _tie_graph
 from ._ties import TieFit, TieWeights
 
 if TYPE_CHECKING:

@@ -6,7 +6,6 @@ See the :mod:`refgraph.paths` docstring for the method and its references.
 from __future__ import annotations
 
 import heapq
-import itertools
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
@@ -14,92 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .._errors import ValidationError
 from .._params import check_npi_in_network, check_npis_in_network
-from ._ties import (
-    TieWeights,
-    _tie_core,
-)
-
-_CACHE = "refgraph.paths"
-
-
-# ---------------------------------------------------------------------------- tie graph
-@dataclass(frozen=True)
-class _TieGraph:
-    """Undirected CSR of relationships: cost = -log(strength), both directions stored."""
-
-    n: int
-    indptr: np.ndarray
-    indices: np.ndarray
-    cost: np.ndarray
-    strength: np.ndarray
-    eid: np.ndarray
-    ties: pd.DataFrame
-    key: Any
-
-    def edge(self, u: int, v: int) -> int:
-        """Row of the tie table for the relationship ``u - v``."""
-        lo, hi = int(self.indptr[u]), int(self.indptr[u + 1])
-        j = lo + int(np.searchsorted(self.indices[lo:hi], v))
-        return int(self.eid[j])
-
-    def neighbours(self, u: int) -> tuple[np.ndarray, np.ndarray]:
-        lo, hi = int(self.indptr[u]), int(self.indptr[u + 1])
-        return self.indices[lo:hi], self.strength[lo:hi]
-
-
-def _tie_graph(
-    net: Any,
-    *,
-    weights: Any = None,
-    half_life_days: float = 180.0,
-    as_of: Any = None,
-    ties: pd.DataFrame | None = None,
-    colleagues_max_size: int = 10,
-) -> _TieGraph:
-    w = TieWeights.from_any(weights)
-    key = None
-    if ties is None:
-        key = (_CACHE, "graph", w, float(half_life_days), str(as_of), int(colleagues_max_size))
-        hit = net.cached_view((_CACHE, "graphs"), dict).get(key)
-        if hit is not None:
-            return hit
-    ts, a, b = _tie_core(
-        net,
-        w,
-        half_life_days=half_life_days,
-        as_of=as_of,
-        ties=ties,
-        colleagues_max_size=colleagues_max_size,
-        with_npis=False,
-    )
-    n = net.n_physicians
-    s = np.clip(ts["strength"].to_numpy("float64"), 1e-300, 1.0)
-    e = np.arange(len(ts))
-    rows = np.concatenate([a, b])
-    cols = np.concatenate([b, a])
-    order = np.argsort(rows * np.int64(max(n, 1)) + cols)
-    rows, cols = rows[order], cols[order]
-    eid = np.concatenate([e, e])[order]
-    strength = np.concatenate([s, s])[order]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    tg = _TieGraph(
-        n=n,
-        indptr=indptr,
-        indices=cols.astype(np.int64),
-        cost=-np.log(strength),
-        strength=strength,
-        eid=eid,
-        ties=ts,
-        key=key,
-    )
-    if key is not None:
-        net.cached_view((_CACHE, "graphs"), dict)[key] = tg
-    return tg
+from ._tie_graph import _CACHE, _TieGraph
 
 
 @dataclass(frozen=True)
@@ -232,27 +149,72 @@ def _hop_bfs(
     return seen
 
 
+def _degree_sum(indptr: np.ndarray, nodes: np.ndarray) -> int:
+    return int((indptr[nodes + 1] - indptr[nodes]).sum())
+
+
 def _hop_extend(
-    tg: _TieGraph, d: np.ndarray, other: np.ndarray, pool: np.ndarray, first: int, hops: int
+    tg: _TieGraph,
+    d: np.ndarray,
+    other: np.ndarray,
+    pool: np.ndarray,
+    levels: list[np.ndarray],
+    hops: int,
+    mark: np.ndarray,
 ) -> list[np.ndarray]:
     """Distances in ``d`` beyond its BFS depth, only for nodes that can still be useful.
 
     At level ``lev`` a node matters only if its distance to the other side
-    is at most ``hops - lev`` (``other``, exact there); it gets ``lev`` when
-    a neighbour has ``lev - 1``. Exact for every such node by induction.
+    is at most ``hops - lev`` (``other``, exact there: the node is in the
+    other side's breadth-first ``pool``); it gets ``lev`` when a neighbour
+    has ``lev - 1``. Exact for every such node by induction. ``levels`` are
+    ``d``'s nodes by level so far (the BFS levels); each level is found by
+    scanning whichever is shorter, the neighbour lists of the candidates or
+    those of the previous level (as a direction-optimising BFS does).
     """
     found = []
-    for lev in range(first, hops + 1):
+    indptr, indices = tg.indptr, tg.indices
+    for lev in range(len(levels), hops + 1):
         cand = pool[(other[pool] <= hops - lev) & (d[pool] == _UNSEEN)]
-        if not len(cand):
+        prev = levels[lev - 1]
+        if not len(cand) or not len(prev):
+            levels.append(cand[:0])
             continue
-        pos, owner = _gather(tg.indptr, cand)
-        hit = owner[d[tg.indices[pos]] == lev - 1]  # owner ascends
-        hit = hit[np.r_[True, hit[1:] != hit[:-1]]] if len(hit) else hit
-        if len(hit):
-            d[cand[hit]] = lev
-            found.append(cand[hit])
+        if _degree_sum(indptr, cand) <= _degree_sum(indptr, prev):
+            pos, owner = _gather(indptr, cand)
+            hit = owner[d[indices[pos]] == lev - 1]  # owner ascends
+            hit = cand[hit[np.r_[True, hit[1:] != hit[:-1]]]] if len(hit) else cand[:0]
+        else:
+            nb = indices[_gather(indptr, prev)[0]]
+            hit = _distinct(nb[(other[nb] <= hops - lev) & (d[nb] == _UNSEEN)], mark)
+        d[hit] = lev
+        levels.append(hit)
+        found.append(hit)
     return found
+
+
+class _Scratch:
+    """Node-sized work arrays of the neighbourhood search, reused between queries.
+
+    ``ds``/``dt`` hold hop distances (``_UNSEEN`` outside the nodes a query
+    touched, which it resets when done), ``mark`` and ``lid`` are written
+    before they are read; so a query's cost follows its neighbourhood, not
+    the network's size. One set per concurrent query (a free list).
+    """
+
+    def __init__(self, n: int) -> None:
+        self.ds = np.full(n, _UNSEEN, dtype=np.int8)
+        self.dt = np.full(n, _UNSEEN, dtype=np.int8)
+        self.mark = np.empty(n, dtype=np.int64)
+        self.lid = np.empty(n, dtype=np.int64)
+
+
+def _scratch(tg: _TieGraph) -> _Scratch:
+    free = tg.scratch
+    try:
+        return free.pop()
+    except IndexError:
+        return _Scratch(tg.n)
 
 
 def _local(
@@ -260,40 +222,104 @@ def _local(
 ) -> tuple[_Local, _Start] | None:
     """Neighbourhood of a query: every node ``v`` with ``dS(v) + dT(v) <= hops``.
 
-    ``dS``/``dT`` are hop distances from the source set and from ``t``.
-    Every walk of at most ``r`` hops from a source to a node the search asks
-    the heuristic ``G[r]`` about lies in it, so its hop layers computed on the
-    induced subgraph are the same floating-point numbers as on the whole
-    graph, and the search (same neighbour order, same pushes) finds the same
-    paths in the same order. ``None`` when ``t`` is farther than ``hops``.
+    ``dS``/``dT`` are hop distances from the source set and from ``t``:
+    breadth-first to ``(hops - 1) // 2`` and ``hops - 1 - (hops - 1) // 2``
+    hops, then extended only at nodes that can still be within ``hops`` of
+    the other side (:func:`_hop_extend`; exact since the two depths add up
+    to ``hops - 1``), so no node farther than that from both ends is listed.
+    Of the ties among these nodes it keeps those ``x - y`` that fit on a
+    walk of at most ``hops`` hops between the ends (``dS(x) + 1 + dT(y) <=
+    hops`` one way or the other). Every walk of at most ``r`` hops from a
+    source to a node the search asks the heuristic ``G[r]`` about, and every
+    tie the search may step along, is kept (each tie of such a walk fits
+    the bound by induction along the walk), so its hop layers computed on
+    the subgraph are the same floating-point numbers as on the whole graph,
+    and the search (same neighbour order, same pushes) finds the same paths
+    in the same order. ``None`` when ``t`` is farther than ``hops``.
     """
-    n = tg.n
-    h2 = hops // 2
-    h1 = hops - h2
-    ds = np.full(n, _UNSEEN, dtype=np.int8)
-    dt = np.full(n, _UNSEEN, dtype=np.int8)
-    mark = np.empty(n, dtype=np.int64)  # scratch, never read before written
-    seen_s = _hop_bfs(tg, ds, src, h2, mark)
-    seen_t = _hop_bfs(tg, dt, np.array([t], dtype=np.int64), h1, mark)
+    sc = _scratch(tg)
+    touched: list[np.ndarray] = []
+    out = _local_in(tg, src, c0, t, hops, sc, touched)  # on an error the scratch is dropped
+    for x in touched:
+        sc.ds[x] = _UNSEEN
+        sc.dt[x] = _UNSEEN
+    tg.scratch.append(sc)
+    return out
+
+
+def _local_in(
+    tg: _TieGraph,
+    src: np.ndarray,
+    c0: np.ndarray,
+    t: int,
+    hops: int,
+    sc: _Scratch,
+    touched: list[np.ndarray],
+) -> tuple[_Local, _Start] | None:
+    ds, dt, mark = sc.ds, sc.dt, sc.mark
+    hs = max(hops - 1, 0) // 2
+    ht = max(hops - 1, 0) - hs
+    seen_s = _hop_bfs(tg, ds, src, hs, mark)
+    touched.extend(seen_s)
+    seen_t = _hop_bfs(tg, dt, np.array([t], dtype=np.int64), ht, mark)
+    touched.extend(seen_t)
     pool_s, pool_t = np.concatenate(seen_s), np.concatenate(seen_t)
-    more_t = _hop_extend(tg, dt, ds, pool_s, h1 + 1, hops)
-    more_s = _hop_extend(tg, ds, dt, pool_t, h2 + 1, hops)
+    more_t = _hop_extend(tg, dt, ds, pool_s, list(seen_t), hops, mark)
+    touched.extend(more_t)
+    more_s = _hop_extend(tg, ds, dt, pool_t, list(seen_s), hops, mark)
+    touched.extend(more_s)
     if int(ds[t]) > hops:
         return None
     pool = np.concatenate([pool_s, pool_t, *more_t, *more_s])
     pool = pool[ds[pool].astype(np.int16) + dt[pool] <= hops]
     nodes = np.sort(_distinct(pool, mark))
-    pos, owner = _gather(tg.indptr, nodes)
-    nb = tg.indices[pos]
-    keep = ds[nb].astype(np.int16) + dt[nb] <= hops
-    nb, owner, pos = nb[keep], owner[keep], pos[keep]
     m = len(nodes)
+    lid = sc.lid
+    lid[nodes] = np.arange(m)
+    owner, col, cost = _local_ties(tg, nodes, ds, dt, lid, hops - 1)
     indptr = np.zeros(m + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner, minlength=m), out=indptr[1:])
-    sub = _Local(m, indptr, np.searchsorted(nodes, nb), tg.cost[pos], nodes)
+    sub = _Local(m, indptr, col, cost, nodes)
     inside = dt[src] <= hops
-    lsrc = np.searchsorted(nodes, src[inside])
+    lsrc = lid[src[inside]]
     return sub, _layers_csr(m, sub.indptr, sub.indices, sub.cost, lsrc, c0[inside], hops)
+
+
+def _local_ties(
+    tg: _TieGraph, nodes: np.ndarray, ds: np.ndarray, dt: np.ndarray, lid: np.ndarray, lim: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ties ``x - y`` among ``nodes`` with ``dS(x) + dT(y) <= lim`` one way or the
+    other, as sorted CSR entries: owner and neighbour (local ids), cost.
+
+    Every such tie has an end in ``P = {dS <= p} | {dT <= lim - 1 - p}`` for
+    any ``p``: the neighbour lists of the ``p`` whose ``P`` has the fewest
+    entries are scanned, and each tie found to a node outside ``P`` gives the
+    reverse entry too (same cost, stored once per tie in both directions).
+    """
+    indptr, indices = tg.indptr, tg.indices
+    dsn = ds[nodes].astype(np.int16)
+    dtn = dt[nodes].astype(np.int16)
+    degn = indptr[nodes + 1] - indptr[nodes]
+    best_p, best = -1, None
+    for p in range(-1, lim + 1):
+        c = int(degn[(dsn <= p) | (dtn <= lim - 1 - p)].sum())
+        if best is None or c < best:
+            best_p, best = p, c
+    p = best_p
+    in_p = np.flatnonzero((dsn <= p) | (dtn <= lim - 1 - p))
+    pos, at = _gather(indptr, nodes[in_p])
+    nb = indices[pos]
+    own = in_p[at]
+    keep = (dsn[own] + dt[nb] <= lim) | (dtn[own] + ds[nb] <= lim)
+    nb, own, pos = nb[keep], own[keep], pos[keep]
+    cost = tg.cost[pos]
+    col = lid[nb]
+    back = ~((ds[nb] <= p) | (dt[nb] <= lim - 1 - p))
+    owner = np.concatenate([own, col[back]])
+    col = np.concatenate([col, own[back]])
+    cost = np.concatenate([cost, cost[back]])
+    order = np.argsort(owner * np.int64(len(nodes)) + col, kind="stable")
+    return owner[order], col[order], cost[order]
 
 
 def _search_local(
@@ -371,6 +397,10 @@ def resolve_sources(
 
 
 # ---------------------------------------------------------------------------- kernel
+#: Expansions with more children than this queue them as one sorted block (see _search).
+_EAGER = 32
+
+
 def _search(
     tg: _TieGraph | _Local,
     t: int,
@@ -390,8 +420,13 @@ def _search(
     indptr, indices, cost = tg.indptr, tg.indices, tg.cost
     layers, c0full = start.layers, start.c0full
     s_indptr, s_nodes, s_edge, s_total = start.s_indptr, start.s_nodes, start.s_edge, start.s_total
-    heap: list[tuple[float, int, float, tuple[int, ...], bool]] = []
-    counter = itertools.count()
+    # heap entries: (f, order, g, path, complete, siblings); ``order`` breaks ties in
+    # push order. The partial children of one expansion wait in ``siblings``
+    # (sorted by (f, order)) and enter the heap one at a time, each when the one
+    # before it is popped: the heap's minimum, so the pops, are those of pushing
+    # them all at once, for the cost of one push per pop.
+    heap: list[tuple[Any, ...]] = []
+    nxt = 0  # the next push order
     results: list[tuple[float, tuple[int, ...]]] = []
     top: list[float] = []  # max-heap (negated) of the k cheapest complete costs pushed
     intro_best: dict[int, float] = {}
@@ -399,8 +434,9 @@ def _search(
     bound = math.inf
 
     def push_complete(fc: float, path: tuple[int, ...]) -> None:
-        nonlocal bound
-        heapq.heappush(heap, (fc, next(counter), fc, path, True))
+        nonlocal bound, nxt
+        heapq.heappush(heap, (fc, nxt, fc, path, True, None))
+        nxt += 1
         if by_introducer:
             x = path[1]
             if fc < intro_best.get(x, math.inf):
@@ -414,6 +450,10 @@ def _search(
         elif fc < -top[0]:
             heapq.heapreplace(top, -fc)
             bound = -top[0]
+
+    def push_sibling(sib: tuple[Any, ...], i: int) -> None:
+        fs, orders, gs, us, path = sib
+        heapq.heappush(heap, (fs[i], orders[i], gs[i], (*path, us[i]), False, (sib, i)))
 
     def finish(v: int, g: float, path: tuple[int, ...]) -> None:
         """Last hop: only the sources adjacent to ``v`` (cheapest first)."""
@@ -434,6 +474,7 @@ def _search(
             push_complete(fcu, (*path, u))
 
     def expand(v: int, g: float, path: tuple[int, ...]) -> None:
+        nonlocal nxt
         rem = hops - len(path)  # hops still allowed after stepping to a neighbour
         if rem == 0:
             finish(v, g, path)
@@ -449,6 +490,30 @@ def _search(
         sel = np.flatnonzero(m)
         if not len(sel):
             return
+        if not by_introducer and len(sel) > _EAGER:
+            sel = sel[~np.isin(nb[sel], path)]  # simple paths only
+            order = nxt + np.arange(len(sel))
+            nxt += len(sel)
+            last = nxt
+            whole = np.isfinite(fc[sel])  # u is one of my people: complete there
+            for j in np.flatnonzero(whole).tolist():
+                nxt = int(order[j])  # its place in the push order
+                push_complete(float(fc[sel[j]]), (*path, int(nb[sel[j]])))
+            nxt = last
+            part = sel[~whole]
+            if len(part):
+                po = order[~whole]
+                srt = np.lexsort((po, f[part]))
+                part, po = part[srt], po[srt]
+                sib = (
+                    f[part].tolist(),
+                    po.tolist(),
+                    (g + c[part]).tolist(),
+                    nb[part].tolist(),
+                    path,
+                )
+                push_sibling(sib, 0)
+            return
         x = path[1] if len(path) > 1 else -1
         for u, cu, fu, fcu in zip(
             nb[sel].tolist(), c[sel].tolist(), f[sel].tolist(), fc[sel].tolist()
@@ -462,11 +527,14 @@ def _search(
             if fcu < math.inf:  # u is one of my people: the path is complete there
                 push_complete(fcu, (*path, u))
             else:
-                heapq.heappush(heap, (fu, next(counter), g + cu, (*path, u), False))
+                heapq.heappush(heap, (fu, nxt, g + cu, (*path, u), False, None))
+                nxt += 1
 
     expand(t, 0.0, (t,))
     while heap and len(results) < k:
-        fv, _, g, path, complete = heapq.heappop(heap)
+        fv, _, g, path, complete, at = heapq.heappop(heap)
+        if at is not None and at[1] + 1 < len(at[0][0]):
+            push_sibling(at[0], at[1] + 1)
         if fv > bound:
             break
         if by_introducer and path[1] in done:

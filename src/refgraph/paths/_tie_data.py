@@ -18,6 +18,7 @@ import pandas as pd
 
 from .._errors import ValidationError
 from .._params import check_date
+from .._tables import npi_ints
 
 logger = logging.getLogger(__name__)
 
@@ -183,14 +184,9 @@ def _colleague_pairs(net: Any, max_size: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(a_parts), np.concatenate(b_parts)
 
 
-def _pair_context(net: Any, a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
-    """Per pair: ``same_practice``, ``same_system``, ``hospital_known``, ``same_hospital``
-    and ``miles`` (office distance, NaN when a coordinate is missing).
-
-    A physician's hospital is the practice's ``system`` when known, else the practice
-    itself when its ``kind`` is ``"hospital"``, else unknown (Landon et al. assign each
-    physician to the hospital where they bill most; this is the nearest the tables hold).
-    """
+def _node_arrays(net: Any) -> dict[str, np.ndarray]:
+    """Per physician: practice, system and hospital codes (-1 when unknown) and the
+    office coordinates (NaN when unknown, absent without ``lat``/``lon`` columns)."""
     pcode, scode = _node_context(net)
     phys, prac = net.physicians, net.practices
     kind_of = pd.Series(prac["kind"].astype("string").to_numpy(), index=prac["practice_id"])
@@ -198,14 +194,34 @@ def _pair_context(net: Any, a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarra
     is_hosp = (phys["practice_id"].map(kind_of) == "hospital").fillna(False).to_numpy(bool)
     n_sys = int(scode.max()) + 1 if len(scode) else 0
     hcode = np.where(scode >= 0, scode, np.where(is_hosp & (pcode >= 0), n_sys + pcode, -1))
+    out = {"pcode": pcode, "scode": scode, "hcode": hcode}
+    if {"lat", "lon"} <= set(phys.columns):
+        for c in ("lat", "lon"):
+            num = pd.to_numeric(phys[c], errors="coerce")
+            out[c] = num.to_numpy("float64", na_value=np.nan)
+    return out
+
+
+def _pair_context(
+    net: Any, a: np.ndarray, b: np.ndarray, node: dict[str, np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
+    """Per pair: ``same_practice``, ``same_system``, ``hospital_known``, ``same_hospital``
+    and ``miles`` (office distance, NaN when a coordinate is missing).
+
+    A physician's hospital is the practice's ``system`` when known, else the practice
+    itself when its ``kind`` is ``"hospital"``, else unknown (Landon et al. assign each
+    physician to the hospital where they bill most; this is the nearest the tables hold).
+    ``node`` is :func:`_node_arrays` of ``net`` when already at hand.
+    """
+    node = _node_arrays(net) if node is None else node
+    pcode, scode, hcode = node["pcode"], node["scode"], node["hcode"]
     same_p = (pcode[a] >= 0) & (pcode[a] == pcode[b])
     same_s = (scode[a] >= 0) & (scode[a] == scode[b])
     known = (hcode[a] >= 0) & (hcode[b] >= 0)
-    if len(a) and {"lat", "lon"} <= set(phys.columns):
+    if len(a) and "lat" in node:
         from .._distance import haversine_km
 
-        lat = pd.to_numeric(phys["lat"], errors="coerce").to_numpy("float64", na_value=np.nan)
-        lon = pd.to_numeric(phys["lon"], errors="coerce").to_numpy("float64", na_value=np.nan)
+        lat, lon = node["lat"], node["lon"]
         miles = np.asarray(haversine_km(lat[a], lon[a], lat[b], lon[b])) * MILES_PER_KM
     else:
         miles = np.full(len(a), np.nan)
@@ -230,29 +246,151 @@ def _node_context(net: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(pcode), np.asarray(scode)
 
 
-def _npi_ints(values: Any) -> np.ndarray | None:
-    """10-digit NPI strings as int64 (None when some value is not all digits)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    try:
-        arr = pa.array(np.asarray(values, dtype=object), type=pa.string())
-        return np.asarray(pc.cast(arr, pa.int64()).to_numpy(zero_copy_only=False))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError, TypeError):
-        return None
-
-
 def _ids(net: Any, col: pd.Series) -> np.ndarray:
-    """Node ids of an NPI column (-1 for unknown), via integer search when possible."""
+    """Node ids of an NPI column (-1 for unknown), via integer search when possible
+    (:func:`refgraph._tables.npi_ints`; text that is not a number falls back to the index)."""
 
     def build() -> tuple[np.ndarray, np.ndarray] | None:
-        k = _npi_ints(net.npis)
-        return None if k is None else (np.argsort(k), np.sort(k))
+        k = npi_ints(net.physicians["npi"])
+        return None if (k < 0).any() else (np.argsort(k), np.sort(k))
 
     sorted_keys = net.cached_view(("refgraph.paths", "npi_ints"), build)
-    v = _npi_ints(col) if sorted_keys is not None and len(col) else None
-    if sorted_keys is None or v is None or not len(sorted_keys[1]):
+    v = npi_ints(col) if sorted_keys is not None and len(col) else None
+    if sorted_keys is None or v is None or not len(sorted_keys[1]) or (v < -1).any():
         return np.asarray(net.npis.get_indexer(pd.Index(col.astype("string"))), dtype=np.int64)
     order, sk = sorted_keys
     pos = np.minimum(np.searchsorted(sk, v), len(sk) - 1)
     return np.where(sk[pos] == v, order[pos], -1).astype(np.int64)
+
+
+# ------------------------------------------------------------------ evidence per pair
+_NAT = np.iinfo(np.int64).min
+
+
+def _evidence(
+    net: Any, ties: pd.DataFrame | None, colleagues_max_size: int
+) -> tuple[dict[str, np.ndarray], list[str]]:
+    """One row per piece of evidence about a pair: flows, events, logged ties and
+    touchpoints, colleague pairs; and the kinds of the logged ties.
+
+    Columns: ``s``, ``d`` (node ids), ``cnt`` (referrals, missing 0), ``pat``
+    (patients, NaN when unknown), ``last`` (date, int64 ns, ``_NAT`` when
+    unknown), ``ev`` (an event), ``kind`` (index into the kinds, -1 for rows
+    that are not logged ties). The flows' node ids are the network's cached ones.
+    """
+    idx = net.npis
+    parts: list[dict[str, np.ndarray]] = []
+
+    def add(
+        s: Any,
+        d: Any,
+        *,
+        cnt: Any = 0.0,
+        pat: Any = np.nan,
+        last: Any = None,
+        ev: bool = False,
+        kind: Any = -1,
+    ) -> None:
+        m = len(s)
+        parts.append(
+            {
+                "s": np.asarray(s),
+                "d": np.asarray(d),
+                "cnt": np.broadcast_to(np.asarray(cnt, "float64"), (m,)),
+                "pat": np.broadcast_to(np.asarray(pat, "float64"), (m,)),
+                "last": np.full(m, _NAT) if last is None else np.asarray(last).view(np.int64),
+                "ev": np.full(m, ev),
+                "kind": np.broadcast_to(np.asarray(kind, np.int32), (m,)),
+            }
+        )
+
+    f = net.flows
+    if len(f):
+        from .._views import flow_node_ids
+
+        src, dst = flow_node_ids(net)
+        add(
+            src,
+            dst,
+            cnt=pd.to_numeric(f["count"]).to_numpy(dtype="float64", na_value=0.0),
+            pat=pd.to_numeric(f["patients"]).to_numpy(dtype="float64", na_value=np.nan),
+            last=_dates(f["period_end"]),
+        )
+    ev = net.events
+    if len(ev):
+        es, ed = _ids(net, ev["source_npi"]), _ids(net, ev["target_npi"])
+        add(es, ed, last=_dates(ev["date"]), ev=True)
+    kinds: list[str] = []
+    la, lb = np.empty(0, np.int64), np.empty(0, np.int64)
+    if ties is not None:
+        la, lb, kinds = _read_ties(ties, idx)
+    ta, tb, tk = _touchpoint_ties(net, idx)
+    la, lb, kinds = np.concatenate([la, ta]), np.concatenate([lb, tb]), [*kinds, *tk]
+    if len(la):
+        add(la, lb, kind=np.arange(len(la)))
+    ca, cb = _colleague_pairs(net, colleagues_max_size)
+    if len(ca):
+        add(ca, cb)
+    if not parts:
+        add(np.zeros(0, np.int64), np.zeros(0, np.int64))
+    if len(parts) == 1:
+        return {k: np.asarray(v) for k, v in parts[0].items()}, kinds
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}, kinds
+
+
+def _aggregate(c: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    """The evidence summed per unordered pair ``a < b`` (rows sorted by ``(a, b)``).
+
+    ``a``, ``b`` (node ids, int32 below 2**31 nodes), ``ab``, ``ba`` (referrals
+    each way; a pair without flows counts its events), ``pat`` (patients, NaN
+    when unknown), ``last`` (int64 ns, ``_NAT`` unknown: the latest event when
+    the pair has events, else the end of the latest flow period),
+    ``from_events`` and ``kind`` (the latest logged tie's kind index, -1 when
+    none). Segment reductions over one stable sort of the pair keys.
+    """
+    s = np.asarray(c["s"], np.int64)
+    d = np.asarray(c["d"], np.int64)
+    key = np.minimum(s, d) * np.int64(max(n, 1)) + np.maximum(s, d)
+    fwd = s <= d
+    del s, d
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, int)
+    key = key[starts]
+    fwd = fwd[order]
+
+    def seg_sum(x: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(x, starts) if len(starts) else np.zeros(0)
+
+    def seg_max(x: np.ndarray) -> np.ndarray:
+        return np.maximum.reduceat(x, starts) if len(starts) else x[:0]
+
+    is_ev = c["ev"][order]
+    cnt = np.asarray(c["cnt"], "float64")[order]
+    flow_ab = seg_sum(np.where(fwd & ~is_ev, cnt, 0.0))
+    flow_ba = seg_sum(np.where(~fwd & ~is_ev, cnt, 0.0))
+    del cnt
+    no_flow = (flow_ab + flow_ba) == 0
+    ab = np.where(no_flow, seg_sum((fwd & is_ev).astype("float64")), flow_ab)
+    ba = np.where(no_flow, seg_sum((~fwd & is_ev).astype("float64")), flow_ba)
+    del flow_ab, flow_ba, no_flow, fwd
+    pat = np.asarray(c["pat"], "float64")[order]
+    pat_n = seg_sum((~np.isnan(pat)).astype("float64"))
+    pat = np.where(pat_n > 0, seg_sum(np.nan_to_num(pat)), np.nan)
+    last = c["last"][order]
+    last_ev = seg_max(np.where(is_ev, last, _NAT))
+    last = np.where(last_ev != _NAT, last_ev, seg_max(np.where(is_ev, _NAT, last)))
+    kind = seg_max(c["kind"][order]) if len(starts) else np.zeros(0, np.int32)
+    a = key // n if n else key
+    b = key - a * n
+    ids = np.int32 if n < 2**31 else np.int64
+    return {
+        "a": a.astype(ids),
+        "b": b.astype(ids),
+        "ab": ab,
+        "ba": ba,
+        "pat": pat,
+        "last": last,
+        "from_events": last_ev != _NAT,
+        "kind": kind,
+    }

@@ -46,13 +46,11 @@ from .._params import check_float, check_int
 from ._tie_data import (
     LANDON_MEAN_MILES,
     LANDON_SAME_HOSPITAL,
+    _aggregate,
     _as_of,
-    _colleague_pairs,
-    _dates,
-    _ids,
+    _evidence,
+    _node_arrays,
     _pair_context,
-    _read_ties,
-    _touchpoint_ties,
 )
 
 __all__ = ["FACTORS", "TieFit", "TieWeights", "tie_strength"]
@@ -419,131 +417,56 @@ def tie_strength(
     return frame
 
 
-def _tie_core(
+#: Ties whose factors are computed at once (bounds the build's working memory).
+_CHUNK = 1 << 20
+
+
+def _tie_inputs(
     net: Any,
-    w: TieWeights,
     *,
     half_life_days: float,
     as_of: Any,
     ties: pd.DataFrame | None,
     colleagues_max_size: int,
-    with_npis: bool,
-) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-    """Tie table plus the node ids ``a < b`` of each row (numpy segment reductions)."""
+) -> tuple[dict[str, np.ndarray], list[str], pd.Timestamp | None, float]:
+    """The evidence summed per pair (:func:`_aggregate`), the logged kinds, the
+    reference date of recency and the checked half-life."""
     half_life_days = check_float(half_life_days, "half_life_days", minimum=0, open_min=True)
     colleagues_max_size = check_int(colleagues_max_size, "colleagues_max_size", minimum=0)
-    idx = net.npis
-    n = len(idx)
     ref = _as_of(net, as_of)
-    nat = np.iinfo(np.int64).min
-    cols: dict[str, list[np.ndarray]] = {
-        k: [] for k in ("s", "d", "cnt", "pat", "has_pat", "last", "ev", "logged", "kind")
-    }
+    c, kinds = _evidence(net, ties, colleagues_max_size)
+    agg = _aggregate(c, len(net.npis))
+    return agg, kinds, ref, half_life_days
 
-    def add(
-        s: np.ndarray,
-        d: np.ndarray,
-        *,
-        cnt: Any = 0.0,
-        pat: Any = np.nan,
-        last: Any = None,
-        ev: float = 0.0,
-        logged: float = 0.0,
-        kind: Any = -1,
-    ) -> None:
-        m = len(s)
-        cols["s"].append(np.asarray(s, np.int64))
-        cols["d"].append(np.asarray(d, np.int64))
-        cols["cnt"].append(np.broadcast_to(np.asarray(cnt, "float64"), (m,)))
-        p = np.broadcast_to(np.asarray(pat, "float64"), (m,))
-        cols["pat"].append(np.nan_to_num(p))
-        cols["has_pat"].append(~np.isnan(p))
-        lv = np.full(m, nat) if last is None else np.asarray(last).view(np.int64)
-        cols["last"].append(lv)
-        cols["ev"].append(np.full(m, ev))
-        cols["logged"].append(np.full(m, logged))
-        cols["kind"].append(np.broadcast_to(np.asarray(kind, np.int64), (m,)))
 
-    f = net.flows
-    if len(f):
-        add(
-            _ids(net, f["source_npi"]),
-            _ids(net, f["target_npi"]),
-            cnt=pd.to_numeric(f["count"]).to_numpy(dtype="float64", na_value=0.0),
-            pat=pd.to_numeric(f["patients"]).to_numpy(dtype="float64", na_value=np.nan),
-            last=_dates(f["period_end"]),
-        )
-    ev = net.events
-    if len(ev):
-        add(
-            _ids(net, ev["source_npi"]),
-            _ids(net, ev["target_npi"]),
-            last=_dates(ev["date"]),
-            ev=1.0,
-        )
-    kinds: list[str] = []
-    la, lb = np.empty(0, np.int64), np.empty(0, np.int64)
-    if ties is not None:
-        la, lb, kinds = _read_ties(ties, idx)
-    ta, tb, tk = _touchpoint_ties(net, idx)
-    la, lb, kinds = np.concatenate([la, ta]), np.concatenate([lb, tb]), [*kinds, *tk]
-    if len(la):
-        add(la, lb, logged=1.0, kind=np.arange(len(la)))
-    ca, cb = _colleague_pairs(net, colleagues_max_size)
-    if len(ca):
-        add(ca, cb)
-    if cols["s"]:
-        c = {k: np.concatenate(v) for k, v in cols.items()}
-    else:
-        c = {
-            k: np.zeros(0, np.int64 if k in ("s", "d", "last", "kind") else "float64") for k in cols
-        }
-    s, d = c["s"], c["d"]
-    lo, hi = np.minimum(s, d), np.maximum(s, d)
-    fwd = s <= d
-    key = lo * n + hi
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, int)
+def _days_since(last: np.ndarray, ref: pd.Timestamp | None) -> np.ndarray:
+    """Days from ``last`` (int64 ns, ``_NAT`` unknown) to ``ref``, at least 0 (NaN unknown)."""
+    if ref is None:
+        return np.full(len(last), np.nan)
+    last_dt = np.asarray(last, np.int64).view("datetime64[ns]")
+    age = (np.datetime64(ref.to_datetime64(), "ns") - last_dt) / np.timedelta64(1, "D")
+    return np.asarray(np.where(np.isnat(last_dt), np.nan, np.maximum(age, 0.0)), "float64")
 
-    def seg_sum(x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x, "float64")[order]
-        return np.add.reduceat(x, starts) if len(starts) else np.zeros(0)
 
-    def seg_max(x: np.ndarray) -> np.ndarray:
-        x = np.asarray(x)[order]
-        return np.maximum.reduceat(x, starts) if len(starts) else x[:0]
+def _tie_factors(
+    w: TieWeights,
+    agg: dict[str, np.ndarray],
+    sl: slice,
+    node: dict[str, np.ndarray],
+    ref: pd.Timestamp | None,
+    half_life_days: float,
+) -> dict[str, np.ndarray]:
+    """Facts, factors, ``logit`` and ``strength`` of the ties ``agg[...][sl]``.
 
-    is_ev = c["ev"] > 0
-    flow_ab = seg_sum(np.where(fwd & ~is_ev, c["cnt"], 0.0))
-    flow_ba = seg_sum(np.where(~fwd & ~is_ev, c["cnt"], 0.0))
-    ev_ab = seg_sum(fwd & is_ev)
-    ev_ba = seg_sum(~fwd & is_ev)
-    pat_sum = seg_sum(c["pat"])
-    pat_n = seg_sum(c["has_pat"])
-    # the last referral: the latest event when the pair has events (exact dates), else the
-    # end of the latest flow period (aggregated flows only bound the date from above)
-    last_ev = seg_max(np.where(is_ev, c["last"], nat))
-    last = np.where(last_ev != nat, last_ev, seg_max(np.where(is_ev, nat, c["last"])))
-    logged = seg_max(c["logged"])
-    kind_i = seg_max(c["kind"])
-    a = key[starts] // n if n else key[starts]
-    b = key[starts] - a * n
-    # pairs with events but no flows count their events as referrals
-    no_flow = (flow_ab + flow_ba) == 0
-    ab = np.where(no_flow, ev_ab, flow_ab)
-    ba = np.where(no_flow, ev_ba, flow_ba)
-    pat = np.where(pat_n > 0, pat_sum, np.nan)
-    last_dt = np.where(last == nat, np.datetime64("NaT", "ns").view(np.int64), last).view(
-        "datetime64[ns]"
-    )
-    ctx = _pair_context(net, a, b)
+    Elementwise only, so a tie's numbers do not depend on the slice it is
+    computed in. ``logit`` adds the weighted factors one by one in
+    :data:`FACTORS` order, as :meth:`TieWeights.strength` does.
+    """
+    a, b = agg["a"][sl], agg["b"][sl]
+    ab, ba, pat = agg["ab"][sl], agg["ba"][sl], agg["pat"][sl]
+    ctx = _pair_context(None, a, b, node)
     miles = ctx["miles"]
-    if ref is not None:
-        age = (np.datetime64(ref.to_datetime64(), "ns") - last_dt) / np.timedelta64(1, "D")
-        days: np.ndarray = np.where(np.isnat(last_dt), np.nan, np.maximum(age, 0.0))
-    else:
-        days = np.full(len(a), np.nan)
+    days = _days_since(agg["last"][sl], ref)
     refs = ab + ba
     # recency discounts referral evidence only: pairs without referrals have nothing to age
     recency = np.where(
@@ -568,31 +491,69 @@ def _tie_core(
         "reciprocity": ((ab > 0) & (ba > 0)).astype("float64"),
         "same_practice": ctx["same_practice"].astype("float64"),
         "same_system": ctx["same_system"].astype("float64"),
-        "logged": (logged > 0).astype("float64"),
+        "logged": (agg["kind"][sl] >= 0).astype("float64"),
         "volume": 1.0 - np.exp(-refs / w.volume_scale),
     }
-    x = _design(np.column_stack([fac[f] for f in FACTORS]) if len(a) else np.zeros((0, 9)))
-    logit = w.intercept + x @ w.coefficients()
+    z = np.zeros(len(a))
+    for f in FACTORS:  # x[recency] enters as recency - 1 (see _design)
+        z = z + getattr(w, f) * (fac[f] - 1.0 if f == "recency" else fac[f])
+    logit = w.intercept + z
+    return {
+        "patient_count": k,
+        "distance_miles": miles,
+        "days_since": days,
+        **fac,
+        "logit": logit,
+        "strength": 1.0 / (1.0 + np.exp(-logit)),
+    }
+
+
+def _tie_core(
+    net: Any,
+    w: TieWeights,
+    *,
+    half_life_days: float,
+    as_of: Any,
+    ties: pd.DataFrame | None,
+    colleagues_max_size: int,
+    with_npis: bool,
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Tie table plus the node ids ``a < b`` of each row (numpy segment reductions)."""
+    agg, kinds, ref, half_life_days = _tie_inputs(
+        net,
+        half_life_days=half_life_days,
+        as_of=as_of,
+        ties=ties,
+        colleagues_max_size=colleagues_max_size,
+    )
+    a, b = agg["a"].astype(np.int64), agg["b"].astype(np.int64)
+    node = _node_arrays(net)
+    chunks = [
+        _tie_factors(w, agg, slice(i, i + _CHUNK), node, ref, half_life_days)
+        for i in range(0, max(len(a), 1), _CHUNK)
+    ]
+    col = {k: np.concatenate([ch[k] for ch in chunks]) for k in chunks[0]}
+    kind_i = agg["kind"]
     kind_arr = np.array([*kinds, None], dtype=object)[np.where(kind_i >= 0, kind_i, len(kinds))]
     data: dict[str, Any] = {}
     if with_npis:
-        npis = np.asarray(idx, dtype=object)
+        npis = np.asarray(net.npis, dtype=object)
         data["npi_a"] = pd.array(npis[a], dtype="string")
         data["npi_b"] = pd.array(npis[b], dtype="string")
     data.update(
         {
-            "referrals_ab": ab,
-            "referrals_ba": ba,
-            "shared_patients": pat,
-            "patient_count": k,
-            "distance_miles": miles,
-            "last_date": last_dt,
-            "date_from_events": np.asarray(last_ev != nat, dtype=bool),
-            "days_since": days,
+            "referrals_ab": agg["ab"],
+            "referrals_ba": agg["ba"],
+            "shared_patients": agg["pat"],
+            "patient_count": col["patient_count"],
+            "distance_miles": col["distance_miles"],
+            "last_date": agg["last"].view("datetime64[ns]"),
+            "date_from_events": np.asarray(agg["from_events"], dtype=bool),
+            "days_since": col["days_since"],
             "logged_kind": pd.array(kind_arr, dtype="string"),
-            **fac,
-            "logit": np.asarray(logit, "float64"),
-            "strength": 1.0 / (1.0 + np.exp(-np.asarray(logit, dtype="float64"))),
+            **{f: col[f] for f in FACTORS},
+            "logit": col["logit"],
+            "strength": col["strength"],
         }
     )
     out = pd.DataFrame(data)
