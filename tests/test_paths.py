@@ -529,3 +529,22 @@ def test_cli_intro(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cmd_intro(args) == 0
     out = capsys.readouterr().out
     assert "Introduction paths to" in out and "Dr 1" in out and "p=" in out
+
+
+def test_logged_kind_is_the_latest_touchpoints_whatever_the_row_order() -> None:
+    # Two touchpoints log the same pair with different kinds; the label is the later
+    # one's, and shuffling the rows (as a read from Neo4j may) does not change it.
+    tp = pd.DataFrame(
+        {
+            "date": ["2024-03-01", "2024-01-02", "2024-02-01"],
+            "npi": [NPIS[2], NPIS[2], NPIS[3]],
+            "kind": ["call", "visit", "letter"],
+            "notes": [f"introduced by {NPIS[3]}", f"met {NPIS[3]}", f"from {NPIS[2]}"],
+        }
+    )
+    labels = set()
+    for order in ([0, 1, 2], [2, 1, 0], [1, 2, 0]):
+        net = _net([(0, 1, 5)], 4, touchpoints=tp.iloc[order].reset_index(drop=True))
+        ts = tie_strength(net).set_index(["npi_a", "npi_b"])
+        labels.add(ts.loc[(NPIS[2], NPIS[3]), "logged_kind"])
+    assert labels == {"touchpoint: call"}

@@ -142,10 +142,20 @@ def _read_ties(ties: pd.DataFrame, idx: pd.Index) -> tuple[np.ndarray, np.ndarra
 
 
 def _touchpoint_ties(net: Any, idx: pd.Index) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Touchpoints whose notes name another physician's NPI ("introduced by 1234567893")."""
+    """Touchpoints whose notes name another physician's NPI ("introduced by 1234567893").
+
+    The ties come in the order of the touchpoints' content (date, then kind, physician and
+    notes), not of their rows, so that the kind a pair is labelled with (the last logged
+    tie's) is the latest touchpoint's whatever order the table was read in.
+    """
     tp = net.touchpoints
     if not len(tp) or tp["notes"].isna().all():
         return np.empty(0, np.int64), np.empty(0, np.int64), []
+    by = ["date", "kind", "npi", "notes"]
+    keys = pd.DataFrame(
+        {c: (tp[c] if c == "date" else tp[c].astype("string")).to_numpy() for c in by}
+    )
+    tp = tp.iloc[keys.sort_values(by, na_position="first").index.to_numpy()]
     notes = tp["notes"].astype("string").fillna("")
     found = notes.str.findall(_NPI_IN_TEXT.pattern)
     rows = [(i, m) for i, ms in enumerate(found.tolist()) for m in ms]
