@@ -76,10 +76,14 @@ def _npi_rows(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] 
         return None
     if c.num_chunks == 0:
         return np.empty(0, np.int64), np.empty(0, bool)
-    parts = [_npi_chunk(a) for a in c.chunks]
-    if len(parts) == 1:
-        return parts[0]
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    if c.num_chunks == 1:
+        return _npi_chunk(c.chunk(0))
+    out, ok = np.empty(len(c), np.int64), np.empty(len(c), bool)
+    at = 0
+    for a in c.chunks:  # each chunk into its place: no list of parts, no concatenation
+        out[at : at + len(a)], ok[at : at + len(a)] = _npi_chunk(a)
+        at += len(a)
+    return out, ok
 
 
 def _npi_chunk(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -174,7 +178,8 @@ def _count_rows(
     ok &= (values >= 0) & (values <= MAX_COUNT)
     if required:
         ok &= ~missing
-    values = np.where(ok, values, 0)
+    if not ok.all():
+        values = np.where(ok, values, 0)
     return values, missing & ok, ok
 
 
@@ -187,6 +192,8 @@ def _dates(arr: pa.Array | pa.ChunkedArray) -> pd.Series | None:
     checked by the same function.
     """
     a = _chunked(arr)
+    if pa.types.is_date32(a.type):  # Parquet's usual date column
+        return _days(a)
     if pa.types.is_date(a.type) or pa.types.is_timestamp(a.type):  # Parquet: as read_table does
         got, bad, _ = _coerce_date(pa.table({"d": a}).to_pandas(date_as_object=False)["d"])
         return None if bad.any() else got
@@ -198,10 +205,33 @@ def _dates(arr: pa.Array | pa.ChunkedArray) -> pd.Series | None:
         return None
     values = dates.to_numpy(dtype="datetime64[ns]")
     if len(distinct) == 1 and not a.null_count:  # one date throughout (a file's period)
-        return pd.Series(np.full(len(a), values[0]))
+        return pd.Series(np.full(len(a), values[0]), copy=False)
     codes = pc.fill_null(pc.index_in(a, value_set=distinct), len(distinct))
     values = np.append(values, np.datetime64("NaT", "ns"))
-    return pd.Series(values[np.asarray(codes.to_numpy(), dtype=np.int64)])
+    return pd.Series(values[np.asarray(codes.to_numpy(), dtype=np.int64)], copy=False)
+
+
+#: Days since 1970-01-01 of the first and last dates ``datetime64[ns]`` holds (the
+#: validator's range, 1677-09-22..2262-04-11).
+_NS_DAYS = (-106_751, 106_751)
+
+
+def _days(a: pa.ChunkedArray) -> pd.Series | None:
+    """A ``date32`` column as ``datetime64[ns]`` midnights (what the validator makes of it).
+
+    Straight from the day numbers, one int64 array written once; ``None`` (the
+    validator's business) when a date is outside ``datetime64[ns]``'s range.
+    """
+    days = np.asarray(pc.fill_null(a.cast(pa.int32()), 0).to_numpy(), dtype=np.int32)
+    if len(days) and (days.min() < _NS_DAYS[0] or days.max() > _NS_DAYS[1]):
+        return None
+    out = np.multiply(days, np.int64(86_400 * 10**9), dtype=np.int64)
+    del days
+    if a.null_count:
+        out[np.asarray(a.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = np.iinfo(
+            np.int64
+        ).min
+    return pd.Series(out.view("datetime64[ns]"), copy=False)
 
 
 _PLAIN_FLOAT = r"^-?[0-9]{1,17}(\.[0-9]{1,17})?$"
@@ -329,7 +359,11 @@ def fast_flows(
             ok &= nums[name][1] | (nums[name][0] <= count)
     if "period_start" in ready and "period_end" in ready:
         ok &= ~(ready["period_start"] > ready["period_end"]).to_numpy(dtype=bool)
+    same_pair = None
     if ok.all():
+        if duplicates is not None:  # before the frame, so that the NPI values can go first
+            same_pair = _repeated_pairs(ints["source_npi"], ints["target_npi"])
+            ints = {k: v[same_pair] for k, v in ints.items()}
         table = _frame(columns, consts, nums, ready, n, None, reals)
         rejected = empty_rejects()
         kept_rows = rows
@@ -360,7 +394,13 @@ def fast_flows(
     n_acc = len(table)
     if duplicates is None or not len(table):
         return IngestResult(table, rejected, n, n_acc)
-    dup = _repeated(ints["source_npi"], ints["target_npi"], table, set(consts))
+    if same_pair is None:
+        same_pair = _repeated_pairs(ints["source_npi"], ints["target_npi"])
+        ints = {k: v[same_pair] for k, v in ints.items()}
+    dup = _repeated(
+        ints["source_npi"], ints["target_npi"], table, set(consts), same_pair=same_pair
+    )
+    del ints
     if not dup.any():
         return IngestResult(table, rejected, n, n_acc)
     # only the rows of repeated keys go through the validator, which sums them
@@ -394,8 +434,30 @@ def _take(a: pa.Array | pa.ChunkedArray, mask: np.ndarray | None) -> pa.ChunkedA
 def _const(value: str | np.datetime64, m: int) -> pd.Series:
     """One value for every row, as validate_table types it."""
     if isinstance(value, np.datetime64):
-        return pd.Series(np.full(m, value, dtype="datetime64[ns]"))
+        return pd.Series(np.full(m, value, dtype="datetime64[ns]"), copy=False)
     return pd.Series(pd.array(pa.repeat(pa.scalar(value, pa.large_string()), m), dtype="string"))
+
+
+def _absent(name: str, m: int) -> pd.Series:
+    """A flow column the input does not have: all missing, in the column's validated dtype.
+
+    The missing values cost no resident memory where their buffers can be
+    zeros: ``np.zeros`` asks the allocator for fresh zero pages (``calloc``),
+    which the kernel maps only when they are written, so the ``patients``
+    values and the ``provenance`` offsets and validity bits stay unmapped
+    (``memory_usage`` still counts them). ``NaT`` is not zero: the period
+    dates are written out.
+    """
+    if name == "patients":
+        values = pd.arrays.IntegerArray(np.zeros(m, np.int64), np.ones(m, bool))
+        return pd.Series(values, copy=False)
+    if name in _DATES:
+        return pd.Series(np.full(m, np.datetime64("NaT"), dtype="datetime64[ns]"), copy=False)
+    validity = pa.py_buffer(np.zeros((m + 7) // 8, np.uint8))
+    offsets = pa.py_buffer(np.zeros(m + 1, np.int64))
+    data = pa.py_buffer(b"")
+    nulls = pa.Array.from_buffers(pa.large_string(), m, [validity, offsets, data], null_count=m)
+    return pd.Series(pd.array(nulls, dtype="string"), copy=False)
 
 
 def _frame(
@@ -414,7 +476,7 @@ def _frame(
     m = n if mask is None else int(mask.sum())
     cols: dict[str, Any] = {}
     for name, values in (reals or {}).items():  # placed after the flow columns below
-        cols[name] = pd.Series(values if mask is None else values[mask], dtype="float64")
+        cols[name] = pd.Series(values if mask is None else values[mask], dtype="float64", copy=False)
     order = [*_NPI, *_COUNTS, *_DATES, "provenance", *cols, "same_day_count"]
     for name in (*_NPI, *_COUNTS, *_DATES, "provenance", "same_day_count"):
         if name in consts:
@@ -423,18 +485,16 @@ def _frame(
             v, missing = nums[name]
             if mask is not None:
                 v, missing = v[mask], missing[mask]
-            cols[name] = pd.Series(pd.arrays.IntegerArray(v, missing))
+            cols[name] = pd.Series(pd.arrays.IntegerArray(v, missing), copy=False)
         elif name in ready:
             cols[name] = ready[name] if mask is None else ready[name][mask].reset_index(drop=True)
         elif name in columns:
             cols[name] = pd.Series(pd.array(_take(columns[name], mask), dtype="string"))
-        elif name == "patients":
-            cols[name] = pd.Series(pd.arrays.IntegerArray(np.zeros(m, np.int64), np.ones(m, bool)))
-        elif name in _DATES:
-            cols[name] = pd.Series(np.full(m, np.datetime64("NaT"), dtype="datetime64[ns]"))
-        elif name == "provenance":
-            cols[name] = pd.Series(pd.array(pa.nulls(m, pa.large_string()), dtype="string"))
-    frame = pd.DataFrame({name: cols[name] for name in order if name in cols})
+        elif name in ("patients", *_DATES, "provenance"):
+            cols[name] = _absent(name, m)
+    # copy=False: the columns are new arrays, and pandas would otherwise copy each one and
+    # consolidate the two date columns into one 2-D block (another copy of both)
+    frame = pd.DataFrame({name: cols[name] for name in order if name in cols}, copy=False)
     frame.index = pd.RangeIndex(m)
     return frame
 
@@ -472,27 +532,62 @@ def _repeated_values(key: np.ndarray) -> np.ndarray:
     return np.isin(key, twice)
 
 
+def _pair_keys(src: np.ndarray, dst: np.ndarray) -> np.ndarray | None:
+    """One int64 a (source, target) pair: the source's code above the target NPI (< 2**34).
+
+    Built in place in ``pandas.factorize``'s codes (one n-long array); ``None``
+    with 2**29 or more distinct sources.
+    """
+    codes, uniques = pd.factorize(src)
+    if len(uniques) >= 2**29:  # pragma: no cover - more than 500M distinct sources in one table
+        return None
+    key = codes.astype(np.int64, copy=False)
+    key <<= 34
+    key |= dst
+    return key
+
+
+def _repeated_pairs(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Rows whose (source, target) pair occurs more than once (every row of such a pair).
+
+    :func:`_repeated_values` of the pair keys with one n-long int64 array alive:
+    the keys are sorted in place and made again only when some pair repeats.
+    """
+    key = _pair_keys(src, dst)
+    if key is None:  # pragma: no cover - more than 500M distinct sources in one table
+        pairs = pd.DataFrame({"source": src, "target": dst}, copy=False)
+        return pairs.duplicated(keep=False).to_numpy(dtype=bool)
+    key.sort()
+    twice = key[1:][key[1:] == key[:-1]]
+    del key
+    if not len(twice):
+        return np.zeros(len(src), dtype=bool)
+    again = _pair_keys(src, dst)
+    assert again is not None
+    return np.isin(again, twice)
+
+
 def _repeated(
-    src: np.ndarray, dst: np.ndarray, table: pd.DataFrame, constant: set[str]
+    src: np.ndarray,
+    dst: np.ndarray,
+    table: pd.DataFrame,
+    constant: set[str],
+    *,
+    same_pair: np.ndarray | None = None,
 ) -> np.ndarray:
     """Rows whose flow key repeats (every row of such a key), as ``duplicated_flows``.
 
     Rows sharing a whole key share its (source, target) pair, so the pair is checked
-    first and the other key columns only on the rows whose pair repeats (none, in a file
-    with one row a pair).
+    first (:func:`_repeated_pairs`) and the other key columns only on the rows whose
+    pair repeats (none, in a file with one row a pair). With ``same_pair`` given (that
+    first check, made by the caller), ``src`` and ``dst`` are the NPIs of its rows only.
     """
-    keys: dict[str, np.ndarray] = {}
-    s_codes, uniques = pd.factorize(src)
-    if len(uniques) < 2**29:  # source code above the target NPI (< 2**34): one int64
-        keys["pair"] = (s_codes.astype(np.int64) << 34) | dst
-        same_pair = _repeated_values(keys["pair"])
-    else:  # pragma: no cover - more than 500M distinct sources in one table
-        keys["source"], keys["target"] = src, dst
-        same_pair = pd.DataFrame(keys).duplicated(keep=False).to_numpy(dtype=bool)
+    if same_pair is None:
+        same_pair = _repeated_pairs(src, dst)
+        src, dst = src[same_pair], dst[same_pair]
     if not same_pair.any():
         return same_pair
-    keys = {k: v[same_pair] for k, v in keys.items()}
-    n_pair_keys = len(keys)
+    keys: dict[str, np.ndarray] = {"source": src, "target": dst}
     for name in (*_DATES, "provenance"):
         col = table[name]
         if name in constant or (col.dtype.kind == "M" and _same_instant(col.to_numpy())):
@@ -500,7 +595,7 @@ def _repeated(
         codes = pd.factorize(col[same_pair], use_na_sentinel=True)[0]
         if len(codes) and (codes != codes[0]).any():
             keys[name] = codes.astype(np.int64)
-    if len(keys) == n_pair_keys:  # no other key column varies among these rows
+    if len(keys) == 2:  # no other key column varies among these rows
         return same_pair
     out = np.zeros(len(same_pair), dtype=bool)
     out[same_pair] = pd.DataFrame(keys).duplicated(keep=False).to_numpy(dtype=bool)

@@ -13,7 +13,7 @@ from .._errors import ValidationError
 from .._validate import IngestResult, strict_error, validate_table
 from ..model import SCHEMAS, TABLES
 from ._fast import fast_flows
-from ._sources import Loaded, load_source
+from ._sources import Loaded, load_source, release_arrow_memory
 
 if TYPE_CHECKING:
     from ..network import ReferralNetwork
@@ -90,6 +90,8 @@ def read_table(
     fast = _fast_read(loaded, table, columns, kwargs)
     if fast is not None:  # a file's flows checked in Arrow (see refgraph.io._fast)
         res = loaded.finish(fast)
+        del loaded, fast  # the Arrow table, but for the buffers the flows share with it
+        release_arrow_memory()
         if strict and len(res.rejected):
             raise strict_error(table, res.rejected, res.n_input)
         return res
