@@ -397,9 +397,7 @@ def fast_flows(
     if same_pair is None:
         same_pair = _repeated_pairs(ints["source_npi"], ints["target_npi"])
         ints = {k: v[same_pair] for k, v in ints.items()}
-    dup = _repeated(
-        ints["source_npi"], ints["target_npi"], table, set(consts), same_pair=same_pair
-    )
+    dup = _repeated(ints["source_npi"], ints["target_npi"], table, set(consts), same_pair=same_pair)
     del ints
     if not dup.any():
         return IngestResult(table, rejected, n, n_acc)
@@ -476,7 +474,9 @@ def _frame(
     m = n if mask is None else int(mask.sum())
     cols: dict[str, Any] = {}
     for name, values in (reals or {}).items():  # placed after the flow columns below
-        cols[name] = pd.Series(values if mask is None else values[mask], dtype="float64", copy=False)
+        cols[name] = pd.Series(
+            values if mask is None else values[mask], dtype="float64", copy=False
+        )
     order = [*_NPI, *_COUNTS, *_DATES, "provenance", *cols, "same_day_count"]
     for name in (*_NPI, *_COUNTS, *_DATES, "provenance", "same_day_count"):
         if name in consts:
