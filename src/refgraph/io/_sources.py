@@ -16,14 +16,7 @@ from .._progress import progress_bar, showing
 from .._validate import IngestResult, add_line_rejects
 from ._text import NULL_VALUES, read_text
 
-__all__ = [
-    "Loaded",
-    "load_source",
-    "parquet_frame",
-    "read_parquet_file",
-    "read_parquet_table",
-    "release_arrow_memory",
-]
+__all__ = ["Loaded", "load_source", "parquet_frame", "read_parquet_file", "read_parquet_table"]
 
 _PARQUET_ERRORS = (
     pa.ArrowException,
@@ -76,18 +69,6 @@ class Loaded:
         if self.rejects is None or self.n_lines is None:
             return res
         return add_line_rejects(res, self.rejects, self.n_lines)
-
-
-def release_arrow_memory() -> None:
-    """Give the memory Arrow's allocator keeps after a read back to the system.
-
-    pyarrow's default pool (mimalloc or jemalloc) keeps the pages of freed
-    buffers for reuse; NumPy and pandas, which build the tables from them,
-    allocate elsewhere, so after a large read those pages only add to the
-    process's resident size (1.2 GB after a 20M-row Parquet read of flows,
-    ``benchmarks/results/national.md``).
-    """
-    pa.default_memory_pool().release_unused()
 
 
 def read_parquet_file(path: Path, columns: list[str] | None = None) -> pd.DataFrame:

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import pandas as pd
 
 from .._errors import ValidationError
+from .._tables import release_arrow_memory
 from .._validate import IngestResult, strict_error, validate_table
 from ..model import SCHEMAS, TABLES
 from ._fast import fast_flows
-from ._sources import Loaded, load_source, release_arrow_memory
+from ._sources import Loaded, load_source
 
 if TYPE_CHECKING:
     from ..network import ReferralNetwork
