@@ -331,3 +331,108 @@ def test_repeated_values_is_series_duplicated(n: int) -> None:
         key = key.astype(np.int64)
         want = pd.Series(key).duplicated(keep=False).to_numpy()
         np.testing.assert_array_equal(_fast._repeated_values(key), want)
+
+
+def test_parquet_dates_at_the_range_edges_as_validate_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # date32 columns are read from their day numbers on the fast path; the edges of
+    # datetime64[ns] (1677-09-22..2262-04-11) are accepted, a day past them sends the
+    # table to validate_table, which rejects it with its reason
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    inside = [dt.date(1677, 9, 22), dt.date(2262, 4, 11), None, dt.date(1970, 1, 1)]
+    real = _fast._days
+    taken: list[bool] = []
+
+    def days(a: Any) -> Any:
+        got = real(a)
+        taken.append(got is not None)
+        return got
+
+    for ends, fast in ((inside, True), ([*inside, dt.date(1677, 9, 21)], False),
+                       ([*inside, dt.date(2262, 4, 12)], False)):  # fmt: skip
+        n = len(ends)
+        p = tmp_path / f"flows-{n}-{fast}.parquet"
+        pq.write_table(
+            pa.table(
+                {
+                    "source_npi": [NPIS[i % 6] for i in range(n)],
+                    "target_npi": [NPIS[(i + 1) % 6] for i in range(n)],
+                    "count": list(range(1, n + 1)),
+                    "period_end": pa.array(ends, type=pa.date32()),
+                }
+            ),
+            p,
+        )
+        with monkeypatch.context() as m:
+            m.setattr(tables, "_fast_read", lambda *a, **k: None)
+            slow = refgraph.read_flows(p)
+        taken.clear()
+        with monkeypatch.context() as m:
+            m.setattr(_fast, "_days", days)
+            got = refgraph.read_flows(p)
+        _same(got, slow)
+        assert taken == [fast]
+        assert len(slow.rejected) == (0 if fast else 1)
+
+
+def test_absent_columns_are_missing_in_their_dtypes() -> None:
+    # columns a file does not have: all missing, the validator's dtypes, and (but for the
+    # period dates) on zero pages that are never written
+    cols = {
+        "source_npi": pa.array(NPIS[:3]),
+        "target_npi": pa.array(NPIS[1:4]),
+        "count": pa.array(["1", "2", "3"]),
+    }
+    got = _fast.fast_flows(cols, 3)
+    assert got is not None
+    ref = _reference({k: v.to_pylist() for k, v in cols.items()}, np.arange(3), "reject")
+    _same(got, ref)
+    t = got.table
+    assert t[["patients", "period_start", "period_end", "provenance"]].isna().all().all()
+    assert t["provenance"].iloc[0] is pd.NA and str(t["provenance"].dtype) == "string"
+    # a missing value written over keeps the others missing (the buffers are ordinary)
+    t.loc[1, "patients"] = 1
+    assert t["patients"].tolist() == [pd.NA, 1, pd.NA]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_repeated_pairs_is_duplicated(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = [0, 1, 50, 400, 400, 3000][seed]
+    npis = np.array([int(x) for x in NPIS] + [9_999_999_995], dtype=np.int64)
+    src, dst = rng.choice(npis, n), rng.choice(npis, n)
+    if seed == 4:  # every pair once
+        keys = np.unique(np.stack([src, dst]), axis=1)
+        src, dst = keys[0], keys[1]
+    want = pd.DataFrame({"s": src, "t": dst}).duplicated(keep=False).to_numpy()
+    got = _fast._repeated_pairs(src, dst)
+    np.testing.assert_array_equal(got, want)
+    assert src.tolist() == src.copy().tolist()  # the inputs are left alone
+    # given the pair check, _repeated takes the NPIs of those rows only
+    nat = np.full(len(src), np.datetime64("NaT", "ns"))
+    table = pd.DataFrame(
+        {
+            "period_start": nat,
+            "period_end": nat.copy(),
+            "provenance": pd.array([None] * len(src), dtype="string"),
+        }
+    )
+    again = _fast._repeated(src[got], dst[got], table, set(), same_pair=got)
+    np.testing.assert_array_equal(again, _fast._repeated(src, dst, table, set()))
+
+
+def test_blocks_are_joined_as_concat() -> None:
+    # read_cms_shared_patients joins its blocks a column at a time, emptying them
+    cols = {"source_npi": pa.array(NPIS[:4]), "target_npi": pa.array(NPIS[1:5]),
+            "count": pa.array(["1", "2", "3", "4"]), "period_start": np.datetime64("2014-01-01"),
+            "provenance": "cms-pspp"}  # fmt: skip
+    parts = [_fast.fast_flows(cols, 4), _fast.fast_flows({**cols, "count": pa.array(["5"] * 4)}, 4)]
+    blocks = [p.table for p in parts if p is not None]
+    want = pd.concat(blocks, ignore_index=True)
+    got = cms._concat_blocks(blocks)
+    pd.testing.assert_frame_equal(got, want)
+    assert all(b.shape[1] == 0 for b in blocks)
