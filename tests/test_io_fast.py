@@ -436,3 +436,13 @@ def test_blocks_are_joined_as_concat() -> None:
     got = cms._concat_blocks(blocks)
     pd.testing.assert_frame_equal(got, want)
     assert all(b.shape[1] == 0 for b in blocks)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_member_is_isin(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    values = rng.integers(-50, 50, [0, 1, 100, 5000][seed]).astype(np.int64)
+    ordered = np.unique(rng.integers(-60, 60, [0, 3, 20, 200][seed]))
+    for block in (1, 7, 1 << 20):
+        got = _fast._member(values, ordered, block=block)
+        np.testing.assert_array_equal(got, np.isin(values, ordered))

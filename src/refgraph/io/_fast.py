@@ -391,6 +391,7 @@ def fast_flows(
             kept_rows = kept_rows[order]
             for name in ints:  # their NPIs too, for the duplicate keys
                 ints[name] = np.concatenate([ints[name], _column_npi_ints(part.table[name])])[order]
+    del nums, ready, reals, count  # the table's columns hold what is still needed
     n_acc = len(table)
     if duplicates is None or not len(table):
         return IngestResult(table, rejected, n, n_acc)
@@ -410,10 +411,7 @@ def fast_flows(
         row_numbers=kept_rows[dup],
         extra_kinds=kinds,
     )
-    out = pd.concat([table.loc[~dup], merged.table], ignore_index=True)
-    for c in ("count", "patients", "same_day_count"):
-        if c in table.columns:
-            out[c] = out[c].astype(table[c].dtype)
+    out = _merge_back(table, ~dup, merged.table)
     if len(merged.rejected):
         rejected = (
             pd.concat([rejected, merged.rejected], ignore_index=True)
@@ -422,6 +420,24 @@ def fast_flows(
         )
     n_acc = n_acc - int(dup.sum()) + merged.n_accepted_rows
     return IngestResult(out, rejected, n, n_acc)
+
+
+def _merge_back(table: pd.DataFrame, keep: np.ndarray, merged: pd.DataFrame) -> pd.DataFrame:
+    """``table``'s rows in ``keep`` then ``merged``'s (validate_table's order), in its dtypes.
+
+    ``pandas.concat(table.loc[keep], merged)`` one column at a time, each column of
+    ``table`` dropped once joined: the peak is the result and one column, not three
+    copies of the table. ``table`` is left without columns.
+    """
+    cols = {}
+    for name in list(table.columns):
+        col = table.pop(name)
+        joined = pd.concat([col[keep], merged[name]], ignore_index=True)
+        if name in ("count", "patients", "same_day_count"):
+            joined = joined.astype(col.dtype, copy=False)
+        cols[name] = joined
+        del col
+    return pd.DataFrame(cols, copy=False)
 
 
 def _take(a: pa.Array | pa.ChunkedArray, mask: np.ndarray | None) -> pa.ChunkedArray:
@@ -564,7 +580,26 @@ def _repeated_pairs(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
         return np.zeros(len(src), dtype=bool)
     again = _pair_keys(src, dst)
     assert again is not None
-    return np.isin(again, twice)
+    return _member(again, np.unique(twice))
+
+
+def _member(values: np.ndarray, ordered: np.ndarray, block: int = 1 << 20) -> np.ndarray:
+    """``np.isin(values, ordered)`` for sorted distinct ``ordered``, a block of values at a time.
+
+    A binary search of each value (``ordered`` is the few repeated keys): no sort
+    of ``values`` and O(block) scratch memory, where ``np.isin`` sorts a copy of both.
+    """
+    out = np.empty(len(values), dtype=bool)
+    if not len(ordered):
+        out[:] = False
+        return out
+    last = len(ordered) - 1
+    for start in range(0, len(values), block):
+        part = values[start : start + block]
+        at = np.searchsorted(ordered, part)
+        np.minimum(at, last, out=at)
+        out[start : start + block] = ordered[at] == part
+    return out
 
 
 def _repeated(
