@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 import refgraph
 from refgraph import npi_check_digit
 from refgraph._validate import validate_table
-from refgraph.io import _fast, cms, tables
+from refgraph.io import _fast, _fast_keys, cms, tables
 
 NPIS = [f"1{i:08d}{npi_check_digit(f'1{i:08d}')}" for i in range(1, 7)]
 BAD_NPIS = [
@@ -295,7 +295,7 @@ def test_docgraph_hop_fast_path_is_taken(tmp_path: Path, monkeypatch: pytest.Mon
 
 @pytest.mark.parametrize("seed", range(8))
 def test_repeated_is_duplicated_on_the_whole_key(seed: int) -> None:
-    # _repeated checks the pair first and the dates/provenance only where pairs repeat;
+    # repeated_keys checks the pair first and the dates/provenance only where pairs repeat;
     # the reference is DataFrame.duplicated over the whole key of every row
     rng = np.random.default_rng(seed)
     n = 400
@@ -314,13 +314,13 @@ def test_repeated_is_duplicated_on_the_whole_key(seed: int) -> None:
     )
     whole = pd.DataFrame({"s": src, "t": dst}).join(table)
     want = whole.duplicated(keep=False).to_numpy()
-    got = _fast._repeated(src, dst, table, set())
+    got = _fast_keys.repeated_keys(src, dst, table, set())
     assert got.dtype == bool
     np.testing.assert_array_equal(got, want)
     assert want.any() == (seed != 0)
     # a constant key column is left out of the key, as the caller says
     only_pairs = whole[["s", "t", "period_start", "period_end"]].duplicated(keep=False)
-    got = _fast._repeated(src, dst, table, {"provenance"})
+    got = _fast_keys.repeated_keys(src, dst, table, {"provenance"})
     np.testing.assert_array_equal(got, only_pairs.to_numpy())
 
 
@@ -330,7 +330,7 @@ def test_repeated_values_is_series_duplicated(n: int) -> None:
     for key in (rng.integers(0, max(1, n // 3), n), np.arange(n), rng.permutation(n) * 7):
         key = key.astype(np.int64)
         want = pd.Series(key).duplicated(keep=False).to_numpy()
-        np.testing.assert_array_equal(_fast._repeated_values(key), want)
+        np.testing.assert_array_equal(_fast_keys.repeated_values(key), want)
 
 
 def test_parquet_dates_at_the_range_edges_as_validate_table(
@@ -409,10 +409,10 @@ def test_repeated_pairs_is_duplicated(seed: int) -> None:
         keys = np.unique(np.stack([src, dst]), axis=1)
         src, dst = keys[0], keys[1]
     want = pd.DataFrame({"s": src, "t": dst}).duplicated(keep=False).to_numpy()
-    got = _fast._repeated_pairs(src, dst)
+    got = _fast_keys.repeated_pairs(src, dst)
     np.testing.assert_array_equal(got, want)
     assert src.tolist() == src.copy().tolist()  # the inputs are left alone
-    # given the pair check, _repeated takes the NPIs of those rows only
+    # given the pair check, repeated_keys takes the NPIs of those rows only
     nat = np.full(len(src), np.datetime64("NaT", "ns"))
     table = pd.DataFrame(
         {
@@ -421,8 +421,8 @@ def test_repeated_pairs_is_duplicated(seed: int) -> None:
             "provenance": pd.array([None] * len(src), dtype="string"),
         }
     )
-    again = _fast._repeated(src[got], dst[got], table, set(), same_pair=got)
-    np.testing.assert_array_equal(again, _fast._repeated(src, dst, table, set()))
+    again = _fast_keys.repeated_keys(src[got], dst[got], table, set(), same_pair=got)
+    np.testing.assert_array_equal(again, _fast_keys.repeated_keys(src, dst, table, set()))
 
 
 def test_blocks_are_joined_as_concat() -> None:
@@ -444,5 +444,5 @@ def test_member_is_isin(seed: int) -> None:
     values = rng.integers(-50, 50, [0, 1, 100, 5000][seed]).astype(np.int64)
     ordered = np.unique(rng.integers(-60, 60, [0, 3, 20, 200][seed]))
     for block in (1, 7, 1 << 20):
-        got = _fast._member(values, ordered, block=block)
+        got = _fast_keys.member(values, ordered, block=block)
         np.testing.assert_array_equal(got, np.isin(values, ordered))
