@@ -446,3 +446,31 @@ def test_member_is_isin(seed: int) -> None:
     for block in (1, 7, 1 << 20):
         got = _fast_keys.member(values, ordered, block=block)
         np.testing.assert_array_equal(got, np.isin(values, ordered))
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_fast_path_tables_take_writes(tmp_path: Path, suffix: str) -> None:
+    # the table is built on the checked arrays without copies; none may be a read-only
+    # view of Arrow memory (a Parquet integer column without nulls converts zero-copy)
+    import pyarrow.parquet as pq
+
+    t = pa.table({"source_npi": NPIS[:3], "target_npi": NPIS[1:4], "count": pa.array([3, 4, 5]),
+                  "average_day_wait": pa.array([1.5, 2.0, 3.25])})  # fmt: skip
+    p = tmp_path / f"flows.{suffix}"
+    if suffix == "csv":
+        t.drop_columns("average_day_wait").to_pandas().to_csv(p, index=False)
+        flows = refgraph.read_flows(p).table
+    else:
+        pq.write_table(t.drop_columns("average_day_wait"), p)
+        flows = refgraph.read_flows(p).table
+    for name, value in (("count", 9), ("patients", 2), ("provenance", "x"),
+                        ("period_end", pd.Timestamp("2015-01-01"))):  # fmt: skip
+        flows.loc[1, name] = value
+        assert flows[name].iloc[1] == value and flows[name].isna().iloc[0] == (name != "count")
+    hop = tmp_path / "hop.csv"
+    t.to_pandas().rename(columns={"source_npi": "from_npi", "target_npi": "to_npi",
+                                  "count": "transaction_count"}).assign(
+        patient_count=[3, 4, 5]).to_csv(hop, index=False)  # fmt: skip
+    net = refgraph.read_docgraph_hop(hop)
+    net.flows.loc[0, "average_day_wait"] = 7.5
+    assert net.flows["average_day_wait"].tolist() == [7.5, 2.0, 3.25]

@@ -181,7 +181,16 @@ def _count_rows(
         ok &= ~missing
     if not ok.all():
         values = np.where(ok, values, 0)
-    return values, missing & ok, ok
+    return _writable(values), missing & ok, ok
+
+
+def _writable(values: np.ndarray) -> np.ndarray:
+    """``values``, or a copy when it is a read-only view of Arrow memory.
+
+    The table's columns are built on these arrays without a copy, and a
+    DataFrame's columns must take writes (``flows.loc[i, "count"] = 5``).
+    """
+    return values if values.flags.writeable else values.copy()
 
 
 def _dates(arr: pa.Array | pa.ChunkedArray) -> pd.Series | None:
@@ -256,7 +265,7 @@ def _float_rows(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray
         plain = pc.fill_null(pc.match_substring_regex(a, _PLAIN_FLOAT), True)
         ok = np.asarray(plain.to_numpy(zero_copy_only=False), dtype=bool)
         cast = pc.cast(pc.if_else(plain, a, pa.scalar(None, a.type)), pa.float64())
-    values = np.asarray(cast.to_numpy(zero_copy_only=False), dtype="float64")
+    values = _writable(np.asarray(cast.to_numpy(zero_copy_only=False), dtype="float64"))
     missing = np.asarray(cast.is_null().to_numpy(zero_copy_only=False), dtype=bool)
     ok &= missing | (np.isfinite(values) & ~((values == 0) & np.signbit(values)))
     return values, ok
