@@ -19,6 +19,10 @@ what earlier stages still hold) are recorded; the table shows the best of ``--re
 turns for the times and the highest peak. Both PageRanks use damping 0.85, tolerance 1e-6
 and the ``count`` column as weights.
 
+``--baseline-src SRC`` adds a third pipeline, refgraph from another ``src`` folder (the code
+before a change), run in the same turns (plain, before, refgraph); the table then has its
+columns beside the others'.
+
 ``--profile`` runs the refgraph side once under cProfile (time) and once under
 tracemalloc (memory, Python allocations only) and prints the top entries.
 
@@ -221,8 +225,10 @@ def report(args: argparse.Namespace, made: dict[str, float], runs: dict[str, lis
     rg, pl = runs["refgraph"], runs["plain"]
     size = Path(args.file).stat().st_size / 2**20
     info = next((r for r in rg + pl if "physicians" in r), {})
+    workers = [w for w in ("refgraph", "before", "plain") if runs.get(w)]
+    names = {"refgraph": "refgraph", "before": "before", "plain": "plain"}
     lines = [
-        "## Parquet file to PageRank, issue 11's first target",
+        args.title,
         "",
         f"Command: `python benchmarks/bench_parquet_pagerank.py --flows {args.flows} "
         f"--npis {args.npis} --repeat {args.repeat}` ({dt.date.today().isoformat()}). "
@@ -231,13 +237,22 @@ def report(args: argparse.Namespace, made: dict[str, float], runs: dict[str, lis
         f"{info.get('flows', 0):,} flows between {info.get('physicians', 0):,} physicians"
         + (f" (generated in {made['generate_s']:.0f} s)" if made else " (made by an earlier run)")
         + f". Load average before the runs: {args.load}. Each pipeline ran in its own process, "
-        f"in turns (plain, refgraph) x {args.repeat}; times are the best turn, peak MiB the "
-        "highest `VmHWM` of the stage (reset at its start, so it includes what earlier stages "
-        "still hold). Both PageRanks: damping 0.85, tol 1e-6, weights `count`; NetworKit on "
-        "1 thread.",
+        f"in turns ({', '.join(reversed(workers))}) x {args.repeat}; times are the best turn, "
+        "peak MiB the highest `VmHWM` of the stage (reset at its start, so it includes what "
+        "earlier stages still hold). PageRanks: damping 0.85, tol 1e-6, weights `count`; "
+        "NetworKit on 1 thread."
+        + (
+            f' "before" is refgraph from `{args.baseline_src}` in the same turns.'
+            if args.baseline_src
+            else ""
+        ),
         "",
-        "| stage | refgraph s | plain s | refgraph peak MiB | plain peak MiB |",
-        "|---|---:|---:|---:|---:|",
+        "| stage | "
+        + " | ".join(f"{names[w]} s" for w in workers)
+        + " | "
+        + " | ".join(f"{names[w]} peak MiB" for w in workers)
+        + " |",
+        "|---|" + "---:|" * (2 * len(workers)),
     ]
     stages = [
         ("read (`read_network(flows=path)` / `pq.read_table`)", "read"),
@@ -245,25 +260,32 @@ def report(args: argparse.Namespace, made: dict[str, float], runs: dict[str, lis
         ("NetworKit graph from COO", "graph"),
         ("PageRank", "pagerank"),
     ]
-    tot = {"refgraph": 0.0, "plain": 0.0}
-    top = {"refgraph": 0.0, "plain": 0.0}
+    tot = dict.fromkeys(workers, 0.0)
+    top = dict.fromkeys(workers, 0.0)
     for label, key in stages:
-        a, ap = best("refgraph", key)
-        b, bp = best("plain", key)
-        tot["refgraph"] += a or 0.0
-        tot["plain"] += b or 0.0
-        top["refgraph"] = max(top["refgraph"], ap or 0.0)
-        top["plain"] = max(top["plain"], bp or 0.0)
-        lines.append(f"| {label} | {_fmt(a)} | {_fmt(b)} | {_fmt(ap, 0)} | {_fmt(bp, 0)} |")
+        got = {w: best(w, key) for w in workers}
+        for w in workers:
+            tot[w] += got[w][0] or 0.0
+            top[w] = max(top[w], got[w][1] or 0.0)
+        lines.append(
+            f"| {label} | "
+            + " | ".join(_fmt(got[w][0]) for w in workers)
+            + " | "
+            + " | ".join(_fmt(got[w][1], 0) for w in workers)
+            + " |"
+        )
     lines.append(
-        f"| **total** | {tot['refgraph']:.2f} | {tot['plain']:.2f} | "
-        f"{top['refgraph']:,.0f} | {top['plain']:,.0f} |"
+        "| **total** | "
+        + " | ".join(f"{tot[w]:.2f}" for w in workers)
+        + " | "
+        + " | ".join(f"{top[w]:,.0f}" for w in workers)
+        + " |"
     )
     ratio = tot["refgraph"] / tot["plain"] if tot["plain"] else float("nan")
     peak_gb = top["refgraph"] * 2**20 / 1e9
     every = ", ".join(
         f"{w} " + " / ".join(f"{sum(s['s'] for s in r['stages'].values()):.1f}" for r in runs[w])
-        for w in ("refgraph", "plain")
+        for w in workers
     )
     lines += [
         "",
@@ -282,15 +304,20 @@ def report(args: argparse.Namespace, made: dict[str, float], runs: dict[str, lis
         f"**{'pass' if peak_gb <= RSS_TARGET_GB else 'fail'}** |",
         "",
     ]
+    if "before" in workers:
+        lines[-1:-1] = [
+            f"| (before) peak RSS <= {RSS_TARGET_GB} GB | "
+            f"{top['before'] * 2**20 / 1e9:.2f} GB ({top['before']:,.0f} MiB) | "
+            f"{'pass' if top['before'] * 2**20 / 1e9 <= RSS_TARGET_GB else 'fail'} |",
+        ]
     return "\n".join(lines)
 
 
-def write_section(results: Path, text: str) -> None:
-    """Replace (or add) this benchmark's section of the results file."""
-    title = "## Parquet file to PageRank"
+def write_section(results: Path, text: str, title: str) -> None:
+    """Replace (or add) the results file's section headed ``title`` (a ``## `` line)."""
     old = results.read_text() if results.exists() else "# National benchmark (issue 11)\n\n"
     parts = old.split("\n## ")
-    kept = [parts[0]] + ["## " + p for p in parts[1:] if not ("## " + p).startswith(title)]
+    kept = [parts[0]] + ["## " + p for p in parts[1:] if ("## " + p).split("\n")[0] != title]
     results.write_text("\n".join(p.rstrip("\n") + "\n" for p in kept) + "\n" + text)
 
 
@@ -304,6 +331,12 @@ def main() -> None:
     ap.add_argument("--max-rss-gb", type=float, default=9.0)
     ap.add_argument("--no-write", action="store_true", help="print, do not edit national.md")
     ap.add_argument("--profile", action="store_true", help="profile the refgraph side only")
+    ap.add_argument("--baseline-src", help="a src folder: refgraph before a change, same turns")
+    ap.add_argument(
+        "--title",
+        default="## Parquet file to PageRank, issue 11's first target",
+        help="heading of the section written to national.md (a section with it is replaced)",
+    )
     ap.add_argument("--worker", choices=["refgraph", "plain"], help=argparse.SUPPRESS)
     ap.add_argument("--file", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
@@ -323,14 +356,18 @@ def main() -> None:
         profile_refgraph(Path(args.file))
         return
     args.load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{ROOT / 'benchmarks'}"}
-    runs: dict[str, list] = {"refgraph": [], "plain": []}
+    srcs = {"plain": ROOT / "src", "refgraph": ROOT / "src"}
+    if args.baseline_src:
+        srcs = {"plain": ROOT / "src", "before": Path(args.baseline_src), "refgraph": ROOT / "src"}
+    runs: dict[str, list] = {w: [] for w in srcs}
     for turn in range(args.repeat):
-        for worker in ("plain", "refgraph"):
+        for worker, src in srcs.items():
+            env = {**os.environ, "PYTHONPATH": f"{src}:{ROOT / 'benchmarks'}"}
             out = folder / f"{worker}-{turn}.json"
             out.unlink(missing_ok=True)
             print(f"turn {turn + 1}: {worker}", flush=True)
-            cmd = [sys.executable, __file__, "--worker", worker, "--file", args.file]
+            kind = "plain" if worker == "plain" else "refgraph"
+            cmd = [sys.executable, __file__, "--worker", kind, "--file", args.file]
             err = _run_capped([*cmd, "--out", str(out)], env, args.max_rss_gb)
             res = json.loads(out.read_text()) if out.exists() else {"stages": {}}
             if err:
@@ -339,7 +376,7 @@ def main() -> None:
     text = report(args, made, runs)
     print(text)
     if not args.no_write:
-        write_section(ROOT / "benchmarks" / "results" / "national.md", text)
+        write_section(ROOT / "benchmarks" / "results" / "national.md", text, args.title)
 
 
 if __name__ == "__main__":

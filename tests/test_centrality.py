@@ -325,3 +325,46 @@ def test_networkx_fallback_agrees_with_networkit(monkeypatch):
     np.testing.assert_allclose(nx_h["harmonic_closeness"], nk_h["harmonic_closeness"])
     sampled = C.betweenness(net, k=10, seed=3)
     assert sampled.attrs["k"] == 10
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_transition_matrix_is_the_row_normalised_transpose(seed: int) -> None:
+    # P^T built by one transpose scaled in place, a block at a time: the same entries,
+    # bit for bit, as the reference formula (row-scale, then transpose), sorted rows;
+    # the strength matrix is the CSR view itself when every entry is a tie
+    import scipy.sparse as sp
+
+    from refgraph import _kernels as K
+
+    rng = np.random.default_rng(seed)
+    n = 40
+    pairs = [(int(s), int(t)) for s, t in rng.integers(0, n, (200, 2)) if s != t]
+    edges = {pair: float(rng.integers(1, 50)) for pair in pairs}
+    if seed % 2:  # a self-referral: filtered out of the strength matrix
+        edges[(3, 3)] = 5.0
+    net = ReferralNetwork.from_frames(
+        physicians=pd.DataFrame({"npi": [_npi(i) for i in range(n)]}),
+        flows=pd.DataFrame(
+            {
+                "source_npi": [_npi(s) for s, _ in edges],
+                "target_npi": [_npi(t) for _, t in edges],
+                "count": [int(w) for w in edges.values()],
+            }
+        ),
+        self_referrals="keep",
+    )
+    a = K.strength_matrix(net, "count")
+    assert (a is net.csr().matrix) == (seed % 2 == 0)
+    assert a.diagonal().sum() == 0
+    out_s = np.asarray(a.sum(axis=1), dtype=float)
+    inv = np.divide(1.0, out_s, out=np.zeros(n), where=out_s > 0)
+    want = sp.csr_array(sp.csr_array(a.multiply(inv[:, None])).T)
+    want.sort_indices()
+    for block in (1, 7, 1 << 20):
+        pt, dangling = K.transition_t(a, block=block)
+        assert pt.has_sorted_indices
+        np.testing.assert_array_equal(pt.indptr, want.indptr)
+        np.testing.assert_array_equal(pt.indices, want.indices)
+        np.testing.assert_array_equal(pt.data, want.data)  # the same products, exactly
+        assert dangling.tolist() == np.flatnonzero(out_s <= 0).tolist()
+    assert a.data.tolist() == K.strength_matrix(net, "count").data.tolist()  # a left alone

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 import refgraph
 from refgraph import npi_check_digit
 from refgraph._validate import validate_table
-from refgraph.io import _fast, cms, tables
+from refgraph.io import _fast, _fast_keys, cms, tables
 
 NPIS = [f"1{i:08d}{npi_check_digit(f'1{i:08d}')}" for i in range(1, 7)]
 BAD_NPIS = [
@@ -295,7 +295,7 @@ def test_docgraph_hop_fast_path_is_taken(tmp_path: Path, monkeypatch: pytest.Mon
 
 @pytest.mark.parametrize("seed", range(8))
 def test_repeated_is_duplicated_on_the_whole_key(seed: int) -> None:
-    # _repeated checks the pair first and the dates/provenance only where pairs repeat;
+    # repeated_keys checks the pair first and the dates/provenance only where pairs repeat;
     # the reference is DataFrame.duplicated over the whole key of every row
     rng = np.random.default_rng(seed)
     n = 400
@@ -314,13 +314,13 @@ def test_repeated_is_duplicated_on_the_whole_key(seed: int) -> None:
     )
     whole = pd.DataFrame({"s": src, "t": dst}).join(table)
     want = whole.duplicated(keep=False).to_numpy()
-    got = _fast._repeated(src, dst, table, set())
+    got = _fast_keys.repeated_keys(src, dst, table, set())
     assert got.dtype == bool
     np.testing.assert_array_equal(got, want)
     assert want.any() == (seed != 0)
     # a constant key column is left out of the key, as the caller says
     only_pairs = whole[["s", "t", "period_start", "period_end"]].duplicated(keep=False)
-    got = _fast._repeated(src, dst, table, {"provenance"})
+    got = _fast_keys.repeated_keys(src, dst, table, {"provenance"})
     np.testing.assert_array_equal(got, only_pairs.to_numpy())
 
 
@@ -330,4 +330,147 @@ def test_repeated_values_is_series_duplicated(n: int) -> None:
     for key in (rng.integers(0, max(1, n // 3), n), np.arange(n), rng.permutation(n) * 7):
         key = key.astype(np.int64)
         want = pd.Series(key).duplicated(keep=False).to_numpy()
-        np.testing.assert_array_equal(_fast._repeated_values(key), want)
+        np.testing.assert_array_equal(_fast_keys.repeated_values(key), want)
+
+
+def test_parquet_dates_at_the_range_edges_as_validate_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # date32 columns are read from their day numbers on the fast path; the edges of
+    # datetime64[ns] (1677-09-22..2262-04-11) are accepted, a day past them sends the
+    # table to validate_table, which rejects it with its reason
+    import datetime as dt
+
+    import pyarrow.parquet as pq
+
+    inside = [dt.date(1677, 9, 22), dt.date(2262, 4, 11), None, dt.date(1970, 1, 1)]
+    real = _fast._days
+    taken: list[bool] = []
+
+    def days(a: Any) -> Any:
+        got = real(a)
+        taken.append(got is not None)
+        return got
+
+    for ends, fast in ((inside, True), ([*inside, dt.date(1677, 9, 21)], False),
+                       ([*inside, dt.date(2262, 4, 12)], False)):  # fmt: skip
+        n = len(ends)
+        p = tmp_path / f"flows-{n}-{fast}.parquet"
+        pq.write_table(
+            pa.table(
+                {
+                    "source_npi": [NPIS[i % 6] for i in range(n)],
+                    "target_npi": [NPIS[(i + 1) % 6] for i in range(n)],
+                    "count": list(range(1, n + 1)),
+                    "period_end": pa.array(ends, type=pa.date32()),
+                }
+            ),
+            p,
+        )
+        with monkeypatch.context() as m:
+            m.setattr(tables, "_fast_read", lambda *a, **k: None)
+            slow = refgraph.read_flows(p)
+        taken.clear()
+        with monkeypatch.context() as m:
+            m.setattr(_fast, "_days", days)
+            got = refgraph.read_flows(p)
+        _same(got, slow)
+        assert taken == [fast]
+        assert len(slow.rejected) == (0 if fast else 1)
+
+
+def test_absent_columns_are_missing_in_their_dtypes() -> None:
+    # columns a file does not have: all missing, the validator's dtypes, and (but for the
+    # period dates) on zero pages that are never written
+    cols = {
+        "source_npi": pa.array(NPIS[:3]),
+        "target_npi": pa.array(NPIS[1:4]),
+        "count": pa.array(["1", "2", "3"]),
+    }
+    got = _fast.fast_flows(cols, 3)
+    assert got is not None
+    ref = _reference({k: v.to_pylist() for k, v in cols.items()}, np.arange(3), "reject")
+    _same(got, ref)
+    t = got.table
+    assert t[["patients", "period_start", "period_end", "provenance"]].isna().all().all()
+    assert t["provenance"].iloc[0] is pd.NA and str(t["provenance"].dtype) == "string"
+    # a missing value written over keeps the others missing (the buffers are ordinary)
+    t.loc[1, "patients"] = 1
+    assert t["patients"].tolist() == [pd.NA, 1, pd.NA]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_repeated_pairs_is_duplicated(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n = [0, 1, 50, 400, 400, 3000][seed]
+    npis = np.array([int(x) for x in NPIS] + [9_999_999_995], dtype=np.int64)
+    src, dst = rng.choice(npis, n), rng.choice(npis, n)
+    if seed == 4:  # every pair once
+        keys = np.unique(np.stack([src, dst]), axis=1)
+        src, dst = keys[0], keys[1]
+    want = pd.DataFrame({"s": src, "t": dst}).duplicated(keep=False).to_numpy()
+    got = _fast_keys.repeated_pairs(src, dst)
+    np.testing.assert_array_equal(got, want)
+    assert src.tolist() == src.copy().tolist()  # the inputs are left alone
+    # given the pair check, repeated_keys takes the NPIs of those rows only
+    nat = np.full(len(src), np.datetime64("NaT", "ns"))
+    table = pd.DataFrame(
+        {
+            "period_start": nat,
+            "period_end": nat.copy(),
+            "provenance": pd.array([None] * len(src), dtype="string"),
+        }
+    )
+    again = _fast_keys.repeated_keys(src[got], dst[got], table, set(), same_pair=got)
+    np.testing.assert_array_equal(again, _fast_keys.repeated_keys(src, dst, table, set()))
+
+
+def test_blocks_are_joined_as_concat() -> None:
+    # read_cms_shared_patients joins its blocks a column at a time, emptying them
+    cols = {"source_npi": pa.array(NPIS[:4]), "target_npi": pa.array(NPIS[1:5]),
+            "count": pa.array(["1", "2", "3", "4"]), "period_start": np.datetime64("2014-01-01"),
+            "provenance": "cms-pspp"}  # fmt: skip
+    parts = [_fast.fast_flows(cols, 4), _fast.fast_flows({**cols, "count": pa.array(["5"] * 4)}, 4)]
+    blocks = [p.table for p in parts if p is not None]
+    want = pd.concat(blocks, ignore_index=True)
+    got = cms._concat_blocks(blocks)
+    pd.testing.assert_frame_equal(got, want)
+    assert all(b.shape[1] == 0 for b in blocks)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_member_is_isin(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    values = rng.integers(-50, 50, [0, 1, 100, 5000][seed]).astype(np.int64)
+    ordered = np.unique(rng.integers(-60, 60, [0, 3, 20, 200][seed]))
+    for block in (1, 7, 1 << 20):
+        got = _fast_keys.member(values, ordered, block=block)
+        np.testing.assert_array_equal(got, np.isin(values, ordered))
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_fast_path_tables_take_writes(tmp_path: Path, suffix: str) -> None:
+    # the table is built on the checked arrays without copies; none may be a read-only
+    # view of Arrow memory (a Parquet integer column without nulls converts zero-copy)
+    import pyarrow.parquet as pq
+
+    t = pa.table({"source_npi": NPIS[:3], "target_npi": NPIS[1:4], "count": pa.array([3, 4, 5]),
+                  "average_day_wait": pa.array([1.5, 2.0, 3.25])})  # fmt: skip
+    p = tmp_path / f"flows.{suffix}"
+    if suffix == "csv":
+        t.drop_columns("average_day_wait").to_pandas().to_csv(p, index=False)
+        flows = refgraph.read_flows(p).table
+    else:
+        pq.write_table(t.drop_columns("average_day_wait"), p)
+        flows = refgraph.read_flows(p).table
+    for name, value in (("count", 9), ("patients", 2), ("provenance", "x"),
+                        ("period_end", pd.Timestamp("2015-01-01"))):  # fmt: skip
+        flows.loc[1, name] = value
+        assert flows[name].iloc[1] == value and flows[name].isna().iloc[0] == (name != "count")
+    hop = tmp_path / "hop.csv"
+    t.to_pandas().rename(columns={"source_npi": "from_npi", "target_npi": "to_npi",
+                                  "count": "transaction_count"}).assign(
+        patient_count=[3, 4, 5]).to_csv(hop, index=False)  # fmt: skip
+    net = refgraph.read_docgraph_hop(hop)
+    net.flows.loc[0, "average_day_wait"] = 7.5
+    assert net.flows["average_day_wait"].tolist() == [7.5, 2.0, 3.25]

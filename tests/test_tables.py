@@ -5,6 +5,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import refgraph
@@ -105,3 +106,14 @@ def test_load_restores_the_same_network(tmp_path) -> None:  # type: ignore[no-un
     assert back == net
     assert back.physicians["npi"].tolist() == net.physicians["npi"].tolist()
     assert np.array_equal(back.csr().matrix.toarray(), net.csr().matrix.toarray())
+
+
+def test_npi_ints_chunk_by_chunk() -> None:
+    # a column of several Arrow chunks (a Parquet file's row groups) is read chunk by chunk
+    from refgraph._tables import npi_ints
+
+    chunks = pa.chunked_array([["1234567893", None], [], ["1003033051"]], type=pa.large_string())
+    col = pd.Series(pd.array(chunks, dtype="string"))
+    assert npi_ints(col).tolist() == [1234567893, -1, 1003033051]
+    bad = pd.Series(pd.array(pa.chunked_array([["1234567893"], ["x1"]]), dtype="string"))
+    assert npi_ints(bad).tolist() == [-2, -3]  # not numbers: codes of the strings

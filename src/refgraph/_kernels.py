@@ -33,6 +33,7 @@ __all__ = [
     "node_vector",
     "strength_matrix",
     "symmetric",
+    "transition_t",
 ]
 
 
@@ -63,9 +64,13 @@ def _strength_matrix(net: ReferralNetwork, weight: str | None) -> sp.csr_array:
     indptr = np.asarray(mat.indptr, dtype=np.int64)
     indices = np.asarray(mat.indices)
     data = np.asarray(mat.data, dtype=np.float64)
-    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    rows = np.repeat(np.arange(n, dtype=indices.dtype), np.diff(indptr))
     # no setdiag/eliminate_zeros: plain array filters are O(nnz) and never touch the input
-    keep = (indices != rows) & np.isfinite(data) & (data > 0)
+    keep = indices != rows
+    keep &= np.isfinite(data)
+    keep &= data > 0
+    if weight is not None and keep.all() and mat.has_sorted_indices:
+        return mat  # every entry is a tie: the CSR view itself (shared, as this one is)
     counts = np.bincount(rows[keep], minlength=n)
     new_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(indices.dtype)
     vals = np.ones(int(keep.sum())) if weight is None else data[keep].copy()
@@ -73,6 +78,38 @@ def _strength_matrix(net: ReferralNetwork, weight: str | None) -> sp.csr_array:
     if not a.has_sorted_indices:
         a.sort_indices()
     return a
+
+
+def transition_t(a: sp.csr_array, *, block: int = 1 << 20) -> tuple[sp.csr_array, np.ndarray]:
+    """``(P^T, dangling ids)`` of a strength matrix ``a``: row v of P^T holds w_uv / s_u.
+
+    ``s_u`` is the out-strength of u (row sum of ``a``); a node without out-strength is
+    dangling (its row of P is empty). One transpose of ``a`` (scipy's counting sort, sorted
+    indices, ``a``'s index dtype) and the scaling in place, a block of entries at a time,
+    so that besides P^T only O(n + block) memory is allocated. Each entry is the one
+    product ``w_uv * (1 / s_u)``.
+
+    Examples
+    --------
+    >>> a = sp.csr_array(np.array([[0.0, 2.0, 2.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]))
+    >>> pt, dangling = transition_t(a, block=2)
+    >>> pt.toarray().tolist(), dangling.tolist()
+    ([[0.0, 1.0, 0.0], [0.5, 0.0, 0.0], [0.5, 0.0, 0.0]], [2])
+    """
+    n = a.shape[0]
+    out_s = np.asarray(a.sum(axis=1), dtype=float)
+    dangling = out_s <= 0
+    inv = np.divide(1.0, out_s, out=np.zeros(n), where=~dangling)
+    pt = sp.csr_array(a.T)  # a CSC view of a, converted: new arrays, rows sorted
+    if pt.data is a.data or np.shares_memory(pt.data, a.data):  # pragma: no cover - scipy
+        pt = sp.csr_array(pt, copy=True)
+    data, cols = pt.data, pt.indices
+    for start in range(0, len(data), block):  # entry (v, u) of P^T scaled by 1 / s_u
+        stop = start + block
+        data[start:stop] *= inv[cols[start:stop]]
+    if not pt.has_sorted_indices:  # pragma: no cover - csc -> csr sorts
+        pt.sort_indices()
+    return pt, np.flatnonzero(dangling)
 
 
 def binary(a: sp.csr_array) -> sp.csr_array:

@@ -17,6 +17,7 @@ from .._kernels import (
     frame,
     node_vector,
     strength_matrix,
+    transition_t,
 )
 from .._params import check_float, check_int
 from ..backends import pushdown
@@ -34,17 +35,10 @@ def _check_iter(tol: float, max_iter: int) -> None:
 def _transition_t(net: ReferralNetwork, weight: str | None) -> tuple[sp.csr_array, np.ndarray]:
     """Cached ``(P^T, dangling ids)``: row v of P^T holds w_uv / s_u over in-edges u -> v."""
 
-    def build() -> tuple[sp.csr_array, np.ndarray]:
-        a = strength_matrix(net, weight)
-        n = a.shape[0]
-        out_s = np.asarray(a.sum(axis=1), dtype=float)
-        dangling = out_s <= 0
-        inv = np.divide(1.0, out_s, out=np.zeros(n), where=~dangling)
-        pt = sp.csr_array(sp.csr_array(a.multiply(inv[:, None])).T)
-        pt.sort_indices()
-        return pt, np.flatnonzero(dangling)
-
-    return net.cached_view(("refgraph.centrality.transition", weight), build)
+    return net.cached_view(
+        ("refgraph.centrality.transition", weight),
+        lambda: transition_t(strength_matrix(net, weight)),
+    )
 
 
 def _pagerank_vector(

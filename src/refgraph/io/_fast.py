@@ -47,6 +47,7 @@ from .._coerce import MAX_COUNT, _coerce_date
 from .._npi import luhn_ok_ints
 from .._tables import npi_ints as _column_npi_ints
 from .._validate import IngestResult, empty_rejects, validate_table
+from ._fast_keys import repeated_keys, repeated_pairs
 
 __all__ = ["fast_flows", "npi_ints"]
 
@@ -76,10 +77,14 @@ def _npi_rows(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] 
         return None
     if c.num_chunks == 0:
         return np.empty(0, np.int64), np.empty(0, bool)
-    parts = [_npi_chunk(a) for a in c.chunks]
-    if len(parts) == 1:
-        return parts[0]
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    if c.num_chunks == 1:
+        return _npi_chunk(c.chunk(0))
+    out, ok = np.empty(len(c), np.int64), np.empty(len(c), bool)
+    at = 0
+    for a in c.chunks:  # each chunk into its place: no list of parts, no concatenation
+        out[at : at + len(a)], ok[at : at + len(a)] = _npi_chunk(a)
+        at += len(a)
+    return out, ok
 
 
 def _npi_chunk(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -174,8 +179,18 @@ def _count_rows(
     ok &= (values >= 0) & (values <= MAX_COUNT)
     if required:
         ok &= ~missing
-    values = np.where(ok, values, 0)
-    return values, missing & ok, ok
+    if not ok.all():
+        values = np.where(ok, values, 0)
+    return _writable(values), missing & ok, ok
+
+
+def _writable(values: np.ndarray) -> np.ndarray:
+    """``values``, or a copy when it is a read-only view of Arrow memory.
+
+    The table's columns are built on these arrays without a copy, and a
+    DataFrame's columns must take writes (``flows.loc[i, "count"] = 5``).
+    """
+    return values if values.flags.writeable else values.copy()
 
 
 def _dates(arr: pa.Array | pa.ChunkedArray) -> pd.Series | None:
@@ -187,6 +202,8 @@ def _dates(arr: pa.Array | pa.ChunkedArray) -> pd.Series | None:
     checked by the same function.
     """
     a = _chunked(arr)
+    if pa.types.is_date32(a.type):  # Parquet's usual date column
+        return _days(a)
     if pa.types.is_date(a.type) or pa.types.is_timestamp(a.type):  # Parquet: as read_table does
         got, bad, _ = _coerce_date(pa.table({"d": a}).to_pandas(date_as_object=False)["d"])
         return None if bad.any() else got
@@ -198,10 +215,33 @@ def _dates(arr: pa.Array | pa.ChunkedArray) -> pd.Series | None:
         return None
     values = dates.to_numpy(dtype="datetime64[ns]")
     if len(distinct) == 1 and not a.null_count:  # one date throughout (a file's period)
-        return pd.Series(np.full(len(a), values[0]))
+        return pd.Series(np.full(len(a), values[0]), copy=False)
     codes = pc.fill_null(pc.index_in(a, value_set=distinct), len(distinct))
     values = np.append(values, np.datetime64("NaT", "ns"))
-    return pd.Series(values[np.asarray(codes.to_numpy(), dtype=np.int64)])
+    return pd.Series(values[np.asarray(codes.to_numpy(), dtype=np.int64)], copy=False)
+
+
+#: Days since 1970-01-01 of the first and last dates ``datetime64[ns]`` holds (the
+#: validator's range, 1677-09-22..2262-04-11).
+_NS_DAYS = (-106_751, 106_751)
+
+
+def _days(a: pa.ChunkedArray) -> pd.Series | None:
+    """A ``date32`` column as ``datetime64[ns]`` midnights (what the validator makes of it).
+
+    Straight from the day numbers, one int64 array written once; ``None`` (the
+    validator's business) when a date is outside ``datetime64[ns]``'s range.
+    """
+    days = np.asarray(pc.fill_null(a.cast(pa.int32()), 0).to_numpy(), dtype=np.int32)
+    if len(days) and (days.min() < _NS_DAYS[0] or days.max() > _NS_DAYS[1]):
+        return None
+    out = np.multiply(days, np.int64(86_400 * 10**9), dtype=np.int64)
+    del days
+    if a.null_count:
+        out[np.asarray(a.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = np.iinfo(
+            np.int64
+        ).min
+    return pd.Series(out.view("datetime64[ns]"), copy=False)
 
 
 _PLAIN_FLOAT = r"^-?[0-9]{1,17}(\.[0-9]{1,17})?$"
@@ -225,7 +265,7 @@ def _float_rows(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray
         plain = pc.fill_null(pc.match_substring_regex(a, _PLAIN_FLOAT), True)
         ok = np.asarray(plain.to_numpy(zero_copy_only=False), dtype=bool)
         cast = pc.cast(pc.if_else(plain, a, pa.scalar(None, a.type)), pa.float64())
-    values = np.asarray(cast.to_numpy(zero_copy_only=False), dtype="float64")
+    values = _writable(np.asarray(cast.to_numpy(zero_copy_only=False), dtype="float64"))
     missing = np.asarray(cast.is_null().to_numpy(zero_copy_only=False), dtype=bool)
     ok &= missing | (np.isfinite(values) & ~((values == 0) & np.signbit(values)))
     return values, ok
@@ -329,7 +369,11 @@ def fast_flows(
             ok &= nums[name][1] | (nums[name][0] <= count)
     if "period_start" in ready and "period_end" in ready:
         ok &= ~(ready["period_start"] > ready["period_end"]).to_numpy(dtype=bool)
+    same_pair = None
     if ok.all():
+        if duplicates is not None:  # before the frame, so that the NPI values can go first
+            same_pair = repeated_pairs(ints["source_npi"], ints["target_npi"])
+            ints = {k: v[same_pair] for k, v in ints.items()}
         table = _frame(columns, consts, nums, ready, n, None, reals)
         rejected = empty_rejects()
         kept_rows = rows
@@ -357,10 +401,17 @@ def fast_flows(
             kept_rows = kept_rows[order]
             for name in ints:  # their NPIs too, for the duplicate keys
                 ints[name] = np.concatenate([ints[name], _column_npi_ints(part.table[name])])[order]
+    del nums, ready, reals, count  # the table's columns hold what is still needed
     n_acc = len(table)
     if duplicates is None or not len(table):
         return IngestResult(table, rejected, n, n_acc)
-    dup = _repeated(ints["source_npi"], ints["target_npi"], table, set(consts))
+    if same_pair is None:
+        same_pair = repeated_pairs(ints["source_npi"], ints["target_npi"])
+        ints = {k: v[same_pair] for k, v in ints.items()}
+    dup = repeated_keys(
+        ints["source_npi"], ints["target_npi"], table, set(consts), same_pair=same_pair
+    )
+    del ints
     if not dup.any():
         return IngestResult(table, rejected, n, n_acc)
     # only the rows of repeated keys go through the validator, which sums them
@@ -372,10 +423,7 @@ def fast_flows(
         row_numbers=kept_rows[dup],
         extra_kinds=kinds,
     )
-    out = pd.concat([table.loc[~dup], merged.table], ignore_index=True)
-    for c in ("count", "patients", "same_day_count"):
-        if c in table.columns:
-            out[c] = out[c].astype(table[c].dtype)
+    out = _merge_back(table, ~dup, merged.table)
     if len(merged.rejected):
         rejected = (
             pd.concat([rejected, merged.rejected], ignore_index=True)
@@ -386,6 +434,24 @@ def fast_flows(
     return IngestResult(out, rejected, n, n_acc)
 
 
+def _merge_back(table: pd.DataFrame, keep: np.ndarray, merged: pd.DataFrame) -> pd.DataFrame:
+    """``table``'s rows in ``keep`` then ``merged``'s (validate_table's order), in its dtypes.
+
+    ``pandas.concat(table.loc[keep], merged)`` one column at a time, each column of
+    ``table`` dropped once joined: the peak is the result and one column, not three
+    copies of the table. ``table`` is left without columns.
+    """
+    cols = {}
+    for name in list(table.columns):
+        col = table.pop(name)
+        joined = pd.concat([col[keep], merged[name]], ignore_index=True)
+        if name in ("count", "patients", "same_day_count"):
+            joined = joined.astype(col.dtype)
+        cols[name] = joined
+        del col
+    return pd.DataFrame(cols, copy=False)
+
+
 def _take(a: pa.Array | pa.ChunkedArray, mask: np.ndarray | None) -> pa.ChunkedArray:
     a = _chunked(a)
     return a if mask is None else a.filter(pa.array(mask))
@@ -394,8 +460,30 @@ def _take(a: pa.Array | pa.ChunkedArray, mask: np.ndarray | None) -> pa.ChunkedA
 def _const(value: str | np.datetime64, m: int) -> pd.Series:
     """One value for every row, as validate_table types it."""
     if isinstance(value, np.datetime64):
-        return pd.Series(np.full(m, value, dtype="datetime64[ns]"))
+        return pd.Series(np.full(m, value, dtype="datetime64[ns]"), copy=False)
     return pd.Series(pd.array(pa.repeat(pa.scalar(value, pa.large_string()), m), dtype="string"))
+
+
+def _absent(name: str, m: int) -> pd.Series:
+    """A flow column the input does not have: all missing, in the column's validated dtype.
+
+    The missing values cost no resident memory where their buffers can be
+    zeros: ``np.zeros`` asks the allocator for fresh zero pages (``calloc``),
+    which the kernel maps only when they are written, so the ``patients``
+    values and the ``provenance`` offsets and validity bits stay unmapped
+    (``memory_usage`` still counts them). ``NaT`` is not zero: the period
+    dates are written out.
+    """
+    if name == "patients":
+        values = pd.arrays.IntegerArray(np.zeros(m, np.int64), np.ones(m, bool))
+        return pd.Series(values, copy=False)
+    if name in _DATES:
+        return pd.Series(np.full(m, np.datetime64("NaT"), dtype="datetime64[ns]"), copy=False)
+    validity = pa.py_buffer(np.zeros((m + 7) // 8, np.uint8))
+    offsets = pa.py_buffer(np.zeros(m + 1, np.int64))
+    data = pa.py_buffer(b"")
+    nulls = pa.Array.from_buffers(pa.large_string(), m, [validity, offsets, data], null_count=m)
+    return pd.Series(pd.array(nulls, dtype="string"), copy=False)
 
 
 def _frame(
@@ -414,7 +502,9 @@ def _frame(
     m = n if mask is None else int(mask.sum())
     cols: dict[str, Any] = {}
     for name, values in (reals or {}).items():  # placed after the flow columns below
-        cols[name] = pd.Series(values if mask is None else values[mask], dtype="float64")
+        cols[name] = pd.Series(
+            values if mask is None else values[mask], dtype="float64", copy=False
+        )
     order = [*_NPI, *_COUNTS, *_DATES, "provenance", *cols, "same_day_count"]
     for name in (*_NPI, *_COUNTS, *_DATES, "provenance", "same_day_count"):
         if name in consts:
@@ -423,18 +513,16 @@ def _frame(
             v, missing = nums[name]
             if mask is not None:
                 v, missing = v[mask], missing[mask]
-            cols[name] = pd.Series(pd.arrays.IntegerArray(v, missing))
+            cols[name] = pd.Series(pd.arrays.IntegerArray(v, missing), copy=False)
         elif name in ready:
             cols[name] = ready[name] if mask is None else ready[name][mask].reset_index(drop=True)
         elif name in columns:
             cols[name] = pd.Series(pd.array(_take(columns[name], mask), dtype="string"))
-        elif name == "patients":
-            cols[name] = pd.Series(pd.arrays.IntegerArray(np.zeros(m, np.int64), np.ones(m, bool)))
-        elif name in _DATES:
-            cols[name] = pd.Series(np.full(m, np.datetime64("NaT"), dtype="datetime64[ns]"))
-        elif name == "provenance":
-            cols[name] = pd.Series(pd.array(pa.nulls(m, pa.large_string()), dtype="string"))
-    frame = pd.DataFrame({name: cols[name] for name in order if name in cols})
+        elif name in ("patients", *_DATES, "provenance"):
+            cols[name] = _absent(name, m)
+    # copy=False: the columns are new arrays, and pandas would otherwise copy each one and
+    # consolidate the two date columns into one 2-D block (another copy of both)
+    frame = pd.DataFrame({name: cols[name] for name in order if name in cols}, copy=False)
     frame.index = pd.RangeIndex(m)
     return frame
 
@@ -455,53 +543,3 @@ def _text_frame(
         else:
             cols[name] = pd.Series(pd.array(_take(col, mask), dtype="string"))
     return pd.DataFrame(cols)
-
-
-def _same_instant(values: np.ndarray) -> bool:
-    """Whether a datetime64 array holds one value (``NaT`` included) throughout."""
-    i8 = values.view(np.int64)
-    return bool(len(i8) == 0 or (i8 == i8[0]).all())
-
-
-def _repeated_values(key: np.ndarray) -> np.ndarray:
-    """Whether each value of ``key`` occurs more than once (by a sort: no hash table)."""
-    ordered = np.sort(key)
-    twice = ordered[1:][ordered[1:] == ordered[:-1]]
-    if not len(twice):
-        return np.zeros(len(key), dtype=bool)
-    return np.isin(key, twice)
-
-
-def _repeated(
-    src: np.ndarray, dst: np.ndarray, table: pd.DataFrame, constant: set[str]
-) -> np.ndarray:
-    """Rows whose flow key repeats (every row of such a key), as ``duplicated_flows``.
-
-    Rows sharing a whole key share its (source, target) pair, so the pair is checked
-    first and the other key columns only on the rows whose pair repeats (none, in a file
-    with one row a pair).
-    """
-    keys: dict[str, np.ndarray] = {}
-    s_codes, uniques = pd.factorize(src)
-    if len(uniques) < 2**29:  # source code above the target NPI (< 2**34): one int64
-        keys["pair"] = (s_codes.astype(np.int64) << 34) | dst
-        same_pair = _repeated_values(keys["pair"])
-    else:  # pragma: no cover - more than 500M distinct sources in one table
-        keys["source"], keys["target"] = src, dst
-        same_pair = pd.DataFrame(keys).duplicated(keep=False).to_numpy(dtype=bool)
-    if not same_pair.any():
-        return same_pair
-    keys = {k: v[same_pair] for k, v in keys.items()}
-    n_pair_keys = len(keys)
-    for name in (*_DATES, "provenance"):
-        col = table[name]
-        if name in constant or (col.dtype.kind == "M" and _same_instant(col.to_numpy())):
-            continue
-        codes = pd.factorize(col[same_pair], use_na_sentinel=True)[0]
-        if len(codes) and (codes != codes[0]).any():
-            keys[name] = codes.astype(np.int64)
-    if len(keys) == n_pair_keys:  # no other key column varies among these rows
-        return same_pair
-    out = np.zeros(len(same_pair), dtype=bool)
-    out[same_pair] = pd.DataFrame(keys).duplicated(keep=False).to_numpy(dtype=bool)
-    return out

@@ -263,15 +263,17 @@ def _assemble(parts: list[IngestResult], *, strict: bool, what: str, cls: Any) -
     tables = [p.table for p in parts if len(p.table)]
     rejected = [p.rejected for p in parts if len(p.rejected)]
     n_in = sum(p.n_input for p in parts)
-    if len(tables) > 1:
-        flows = pd.concat(tables, ignore_index=True)
-    else:  # one block (most files): no copy
-        flows = tables[0] if tables else None
     rej = pd.concat(rejected, ignore_index=True) if rejected else empty_rejects()
     if strict and len(rej):
         raise strict_error(what, rej, n_in)
     # each block is aggregated already; only flows repeated across blocks are left
-    if flows is not None and len(tables) > 1 and _repeated_across(tables):
+    across = len(tables) > 1 and _repeated_across(tables)
+    if len(tables) > 1:
+        flows = _concat_blocks(tables)  # empties the blocks' tables
+    else:  # one block (most files): no copy
+        flows = tables[0] if tables else None
+    del tables
+    if flows is not None and across:
         merged = validate_table(flows, "flows", duplicates="aggregate")
         if len(merged.rejected):
             raise ValidationError(
@@ -283,6 +285,22 @@ def _assemble(parts: list[IngestResult], *, strict: bool, what: str, cls: Any) -
     accepted = sum(p.n_accepted_rows for p in parts)
     net.ingest["flows"] = IngestResult(net.flows, rej, n_in, accepted)
     return net
+
+
+def _concat_blocks(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """``pandas.concat`` of the blocks' tables, one column at a time, emptying them as it goes.
+
+    A column of every block is dropped from its block once it is joined, so the
+    peak is the result plus one column of the blocks, not the result plus all of
+    them (Arrow string columns are joined without a copy in any case).
+    """
+    names = list(tables[0].columns)
+    if any(list(t.columns) != names for t in tables):  # not expected: one header a file
+        return pd.concat(tables, ignore_index=True)
+    cols = {}
+    for name in names:
+        cols[name] = pd.concat([t.pop(name) for t in tables], ignore_index=True)
+    return pd.DataFrame(cols, copy=False)
 
 
 def _repeated_across(tables: list[pd.DataFrame]) -> bool:

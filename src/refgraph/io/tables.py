@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import pandas as pd
 
 from .._errors import ValidationError
+from .._tables import release_arrow_memory
 from .._validate import IngestResult, strict_error, validate_table
 from ..model import SCHEMAS, TABLES
 from ._fast import fast_flows
@@ -90,6 +91,8 @@ def read_table(
     fast = _fast_read(loaded, table, columns, kwargs)
     if fast is not None:  # a file's flows checked in Arrow (see refgraph.io._fast)
         res = loaded.finish(fast)
+        del loaded, fast  # the Arrow table, but for the buffers the flows share with it
+        release_arrow_memory()
         if strict and len(res.rejected):
             raise strict_error(table, res.rejected, res.n_input)
         return res
