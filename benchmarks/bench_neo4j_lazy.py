@@ -4,25 +4,32 @@ Usage::
 
     python benchmarks/bench_neo4j_lazy.py [--physicians 100000] [--queries 100]
         [--hops 3] [--heap 3g] [--pagecache 1g] [--intro-only] [--no-before]
+        [--flows-parquet FILE] [--light-memory] [--tmp DIR]
 
-Generates a synthetic region, saves it, bulk-imports it into a local Neo4j + GDS dev
-server (:meth:`Neo4jDevServer.import_network`), then runs child processes, one
-after the other, so that each reports its own peak RSS:
+Generates a synthetic region (or, with ``--flows-parquet``, reads a flows-only network
+from a Parquet file such as ``bench_parquet_pagerank.py`` makes; the sources are then
+three physicians of median degree), saves it, bulk-imports it into a local Neo4j + GDS
+dev server (:meth:`Neo4jDevServer.import_network`, each stage timed), then runs child
+processes, one after the other, so that each reports its own peak RSS (``VmHWM``) and
+the lazy ones the Cypher statements they send:
 
 - ``lazy``: ``ReferralNetwork.from_neo4j(db, lazy=True)``; PageRank (first call builds
   the store-side projection, the second reuses it), Louvain, and ``--queries``
   ``intro_paths`` queries from three fixed sources to random targets within two referral
   steps of them (the first query reads the sources' ball, kept for the others; each
   query reads the target's ball and the physicians on its paths);
-- ``lazy_before`` (unless ``--no-before``): the same lazy queries with the code before
-  the meet-in-the-middle reads (private switch
-  ``_lazy_paths._WHOLE_NEIGHBOURHOOD = True``: the first query reads the sources' whole
-  ``max_hops`` neighbourhood);
+- ``lazy_before`` (unless ``--no-before``): the same lazy queries with the statements
+  as they were before they were merged (private switch
+  ``_lazy_paths._FEW_ROUND_TRIPS = False``: three statements per tie-edge read, the
+  general ``Neo4jBackend.read`` of the sub-network, a store version check per kept
+  value);
 - ``memory``: loads the saved network (Parquet) and runs the same analyses in memory,
   then compares: PageRank max |diff|, the modularity of both partitions, and the paths.
 
 With ``--intro-only`` the children skip PageRank and Louvain (peak RSS is then the
-``intro_paths`` queries' own).
+``intro_paths`` queries' own). With ``--light-memory`` the memory child only runs
+PageRank once and scores the lazy partition's modularity (in-memory Louvain and
+``intro_paths`` need several GB at 1M physicians).
 
 Prints a markdown table; append it to ``benchmarks/results/neo4j.md`` by hand.
 """
@@ -66,9 +73,16 @@ def _child(kind: str, work: Path) -> None:
     if kind.startswith("lazy"):
         from refgraph.backends.neo4j import Neo4jBackend, _lazy_paths
 
-        _lazy_paths._WHOLE_NEIGHBOURHOOD = kind == "lazy_before"
+        _lazy_paths._FEW_ROUND_TRIPS = kind != "lazy_before"
 
         db = Neo4jBackend(plan["uri"], auth=tuple(plan["auth"]), progress=False)
+        read_rows = db._read_rows
+
+        def counted(*args: Any, **kwargs: Any) -> Any:  # Cypher statements sent
+            out["statements"] = out.get("statements", 0) + 1
+            return read_rows(*args, **kwargs)
+
+        db._read_rows = counted  # type: ignore[method-assign]
         net: Any = ReferralNetwork.from_neo4j(db, lazy=True)
         out["n"] = net.n_physicians
     else:
@@ -99,8 +113,9 @@ def _child(kind: str, work: Path) -> None:
             comm = community.louvain(net, seed=1)
             out["louvain"] = time.perf_counter() - t0
     out["rss_before_intro"] = _rss_mib()
-    times, found = [], []
+    times, found, sent = [], [], []
     for target in [] if light else plan["targets"]:
+        before = out.get("statements", 0)
         t0 = time.perf_counter()
         try:
             res = intro_paths(net, target, sources=plan["sources"], k=5, max_hops=plan["hops"])
@@ -109,12 +124,16 @@ def _child(kind: str, work: Path) -> None:
         except NoPathError:
             found.append(None)
         times.append(time.perf_counter() - t0)
+        sent.append(out.get("statements", 0) - before)
     if times:
         out["intro_first"] = times[0]
         rest = times[1:] or [float("nan")]
         out["intro_rest_mean"] = float(np.mean(rest))
         out["intro_rest_median"] = float(np.median(rest))
         out["intro_total"] = float(np.sum(times))
+        if kind.startswith("lazy"):
+            out["statements_first"] = sent[0]
+            out["statements_rest"] = float(np.mean(sent[1:] or [float("nan")]))
     out["rss_peak"] = _rss_mib()
     if analyses and not light:
         pr.to_parquet(work / f"{kind}_pr.parquet")
@@ -291,6 +310,8 @@ def main() -> None:
         f"same paths and probabilities as memory: {same}",
     )
     row(f"intro_paths: median of the other {args.queries - 1}", "intro_rest_median")
+    row("Cypher statements: first intro_paths query", "statements_first", "", "{:,.0f}")
+    row("Cypher statements per other query (mean)", "statements_rest", "", "{:.1f}")
     row(f"intro_paths: all {args.queries}", "intro_total")
     row("Python peak RSS (MiB), whole child", "rss_peak", "", "{:,.0f}")
     row(

@@ -205,6 +205,16 @@ def _table_columns(df: pd.DataFrame, table: str) -> tuple[list[str], list[_Conve
     return header, cols
 
 
+def _filled(s: pd.Series, *, dates: bool) -> _Convert:
+    """Text of a slice of ``s`` with missing values empty (``dates``: as ``YYYY-MM-DD``)."""
+
+    def convert(p: slice) -> pa.Array:
+        arr = _arrow(s.iloc[p], None).cast(pa.date32()) if dates else _text(s.iloc[p])
+        return arr.cast(pa.large_string()).fill_null("")
+
+    return convert
+
+
 def _flow_key(flows: pd.DataFrame) -> _Convert:
     """The flows' ``key`` property, as the online writer makes it (``_joined`` by ``|``).
 
@@ -216,19 +226,12 @@ def _flow_key(flows: pd.DataFrame) -> _Convert:
     for c in _FLOW_KEY:
         s = flows[c]
         if isinstance(s.dtype, pd.StringDtype) or str(s.dtype) == "str":
-            parts.append(lambda p, s=s: _text(s.iloc[p]).fill_null(""))
+            parts.append(_filled(s, dates=False))
             continue
         if pd.api.types.is_datetime64_dtype(s.dtype):
             present = s[s.notna().to_numpy(dtype=bool)]
             if bool((present == present.dt.normalize()).all()):
-                parts.append(
-                    lambda p, s=s: (
-                        _arrow(s.iloc[p], None)
-                        .cast(pa.date32())
-                        .cast(pa.large_string())
-                        .fill_null("")
-                    )
-                )
+                parts.append(_filled(s, dates=True))
                 continue
         parts.append(_sliced(_text(s.astype("string").fillna(""))))
     sep = pa.scalar("|", pa.large_string())
