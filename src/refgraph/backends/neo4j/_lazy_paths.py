@@ -35,7 +35,7 @@ import pandas as pd
 
 from ..._errors import ValidationError
 from ..._params import MAX_HOPS, check_int
-from ._lazy_read import sub_network, tie_edges
+from ._lazy_read import practice_members, sub_network, tie_edges
 from ._schema import _Q
 
 if TYPE_CHECKING:
@@ -197,10 +197,14 @@ def lazy_intro_paths(lazy: LazyNetwork, **options: Any) -> Any:
             check=check,
         )
         near = _meet(lazy, seeds, target, hops, extra) | set(seeds) | set(also) | latest
-        members = lazy.db._read_values(
-            _Q["lazy_some_practice_members"], ids=sorted(near), limit=_COLLEAGUES_MAX + 1
-        )
-        ids = sorted(near | {str(r[0]) for r in members if r[0] is not None})
+        if _FEW_ROUND_TRIPS:
+            members = set(practice_members(lazy, sorted(near), _COLLEAGUES_MAX + 1))
+        else:
+            rows = lazy.db._read_values(
+                _Q["lazy_some_practice_members"], ids=sorted(near), limit=_COLLEAGUES_MAX + 1
+            )
+            members = {str(r[0]) for r in rows if r[0] is not None}
+        ids = sorted(near | members)
     subs = lazy._memoised("intro_networks", dict, check=check)
     sub_key = tuple(ids)
     sub = subs.pop(sub_key, None)

@@ -39,14 +39,26 @@ _TIE_EDGES = (
     "RETURN id, e.target_npi AS npi "
     "UNION UNWIND $ids AS id MATCH (e:ReferralEvent {target_npi: id}) "
     "RETURN id, e.source_npi AS npi "
-    "UNION UNWIND $ids AS id MATCH (p:Physician {npi: id}) WHERE p.practice_id IS NOT NULL "
+    "UNION UNWIND $ids AS id MATCH (p:Physician {npi: id}) USING INDEX p:Physician(npi) "
+    "WHERE p.practice_id IS NOT NULL "
     "WITH id, p.practice_id AS pid CALL (pid) { MATCH (q:Physician {practice_id: pid}) "
     "RETURN q.npi AS npi LIMIT $colleagues + 1 } "
     "WITH id, collect(npi) AS c WHERE size(c) <= $colleagues UNWIND c AS npi RETURN id, npi } "
     "RETURN collect(id) AS a, collect(npi) AS b"
 )
 
-#: The sub-network of ``$ids`` (every part an index seek per NPI or practice id).
+#: Up to ``$limit`` members of each practice of ``$ids``, as one list. (The hint keeps
+#: the planner from scanning the whole practice index once per NPI, which it otherwise
+#: picks for ``practice_id IS NOT NULL``.)
+_MEMBERS = (
+    "UNWIND $ids AS id MATCH (p:Physician {npi: id}) USING INDEX p:Physician(npi) "
+    "WHERE p.practice_id IS NOT NULL WITH DISTINCT p.practice_id AS pid "
+    "CALL (pid) { MATCH (q:Physician {practice_id: pid}) RETURN q.npi AS npi LIMIT $limit } "
+    "RETURN collect(DISTINCT npi) AS npis"
+)
+
+#: The sub-network of ``$ids`` (every part an index seek per NPI or practice id; the
+#: events' hint keeps the planner from seeking every target NPI once per source NPI).
 _SUB_NETWORK = (
     "CALL () { UNWIND $ids AS id MATCH (n:Physician {npi: id}) "
     f"RETURN collect({_VALS.format(t='physicians', v='n')}) AS phys, "
@@ -58,6 +70,7 @@ _SUB_NETWORK = (
     f"RETURN collect(a.npi) AS s, collect(b.npi) AS t, "
     f"collect({_VALS.format(t='flows', v='f')}) AS flows }} "
     "CALL () { UNWIND $ids AS id MATCH (n:ReferralEvent {source_npi: id}) "
+    "USING INDEX n:ReferralEvent(source_npi) "
     f"WHERE n.target_npi IN $ids RETURN collect({_VALS.format(t='events', v='n')}) AS events }} "
     "CALL () { MATCH (n:Touchpoint) WHERE n.npi IN $ids "
     f"RETURN collect({_VALS.format(t='touchpoints', v='n')}) AS touchpoints }} "
@@ -73,6 +86,13 @@ def tie_edges(lazy: LazyNetwork, ids: list[str], colleagues: int) -> list[tuple[
         return []
     a, b = lazy.db._read_values(_TIE_EDGES, ids=ids, colleagues=colleagues)[0]
     return [(str(x), str(y)) for x, y in zip(a, b) if y is not None]
+
+
+def practice_members(lazy: LazyNetwork, ids: list[str], limit: int) -> list[str]:
+    """Up to ``limit`` members of each practice of the physicians ``ids``."""
+    if not ids:
+        return []
+    return [str(x) for x in lazy.db._read_values(_MEMBERS, ids=ids, limit=limit)[0][0]]
 
 
 def _meta(lazy: LazyNetwork) -> dict[str, Any]:
@@ -99,23 +119,24 @@ def sub_network(lazy: LazyNetwork, ids: list[str]) -> ReferralNetwork:
     keys = {t: [str(c) for c in meta[t]["columns"]] for t in _TABLES}
     keys["flows"] = [c for c in keys["flows"] if c not in _ENDS]
     iso = {t: _iso_flags(keys[t], meta[t]) for t in _TABLES}
-    row = lazy.db._read(_SUB_NETWORK, ids=ids, k=keys, i=iso)[0]
+    # value lists, not dicts: Record.data() would walk every nested list once more
+    phys, practices, src, dst, flows, events, touchpoints = lazy.db._read_values(
+        _SUB_NETWORK, ids=ids, k=keys, i=iso
+    )[0]
     db = lazy.db
     tables: dict[str, pd.DataFrame] = {}
     for table, rows in (
-        ("physicians", row["phys"]),
-        ("practices", row["practices"]),
-        ("events", row["events"]),
-        ("touchpoints", row["touchpoints"]),
+        ("physicians", phys),
+        ("practices", practices),
+        ("events", events),
+        ("touchpoints", touchpoints),
     ):
         cols = _columns(rows, len(keys[table]))
         df = _frame(cols, keys[table], iso[table], meta[table])
         df = df.astype(object).where(df.notna(), np.nan)  # as Neo4jBackend.read has them
         tables[table] = db._restore(table, df, meta[table])
-    df = _frame(
-        _columns(row["flows"], len(keys["flows"])), keys["flows"], iso["flows"], meta["flows"]
-    )
-    df.insert(0, "source_npi", np.asarray(row["s"], dtype=object))
-    df.insert(1, "target_npi", np.asarray(row["t"], dtype=object))
+    df = _frame(_columns(flows, len(keys["flows"])), keys["flows"], iso["flows"], meta["flows"])
+    df.insert(0, "source_npi", np.asarray(src, dtype=object))
+    df.insert(1, "target_npi", np.asarray(dst, dtype=object))
     tables["flows"] = db._restore("flows", df, meta["flows"])
     return ReferralNetwork._from_valid_tables(tables)
