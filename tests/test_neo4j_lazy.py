@@ -381,6 +381,44 @@ def test_intro_paths_statements_per_query(neo4j_db: Neo4jBackend) -> None:
     lazy.close()
 
 
+def _operators(plan: dict[str, Any]) -> list[tuple[str, str]]:
+    details = str(plan.get("args", {}).get("Details", ""))
+    out = [(str(plan["operatorType"]).split("@")[0], details)]
+    for child in plan.get("children", []):
+        out += _operators(child)
+    return out
+
+
+def test_intro_statements_seek_per_npi(neo4j_db: Neo4jBackend) -> None:
+    # the plan shape of the intro statements: index seeks per NPI, no index or label scan
+    # (but of touchpoints). On the 1M-physician bulk-imported store the planner scanned
+    # the whole practice_id index once per NPI (colleagues, practice members) and sought
+    # every event target once per source NPI; at this size it plans the unhinted
+    # statements well too, so this guards the shape, it does not reproduce that store
+    from refgraph.backends.neo4j import _lazy_read
+
+    net = random_network(9)
+    neo4j_db.write(net)
+    ids = [make_npi(5_000_000 + i) for i in range(400)]
+    tables = ("physicians", "practices", "flows", "events", "touchpoints")
+    params = {
+        "ids": ids,
+        "colleagues": 10,
+        "limit": 11,
+        "k": {t: ["x"] for t in tables},
+        "i": {t: [False] for t in tables},
+    }
+    for name in ("_TIE_EDGES", "_MEMBERS", "_SUB_NETWORK"):
+        with neo4j_db._session() as session:
+            plan = session.run("EXPLAIN " + getattr(_lazy_read, name), **params).consume().plan
+        ops = _operators(plan)
+        assert not [d for o, d in ops if o == "NodeIndexScan"], (name, ops)
+        assert not [d for o, d in ops if o == "NodeByLabelScan" and "Touchpoint" not in d]
+        seeks = [d for o, d in ops if o == "NodeIndexSeek" and "ReferralEvent" in d]
+        assert all("= id" in d for d in seeks), (name, seeks)
+        assert any(o == "NodeUniqueIndexSeek" and "npi = id" in d for o, d in ops), name
+
+
 # --------------------------------------------------------------------------- no read-back
 def test_lazy_analyses_read_no_table(
     neo4j_db: Neo4jBackend, monkeypatch: pytest.MonkeyPatch
