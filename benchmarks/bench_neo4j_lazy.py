@@ -4,25 +4,32 @@ Usage::
 
     python benchmarks/bench_neo4j_lazy.py [--physicians 100000] [--queries 100]
         [--hops 3] [--heap 3g] [--pagecache 1g] [--intro-only] [--no-before]
+        [--flows-parquet FILE] [--light-memory] [--tmp DIR]
 
-Generates a synthetic region, saves it, bulk-imports it into a local Neo4j + GDS dev
-server (:meth:`Neo4jDevServer.import_network`), then runs child processes, one
-after the other, so that each reports its own peak RSS:
+Generates a synthetic region (or, with ``--flows-parquet``, reads a flows-only network
+from a Parquet file such as ``bench_parquet_pagerank.py`` makes; the sources are then
+three physicians of median degree), saves it, bulk-imports it into a local Neo4j + GDS
+dev server (:meth:`Neo4jDevServer.import_network`, each stage timed), then runs child
+processes, one after the other, so that each reports its own peak RSS (``VmHWM``) and
+the lazy ones the Cypher statements they send:
 
 - ``lazy``: ``ReferralNetwork.from_neo4j(db, lazy=True)``; PageRank (first call builds
   the store-side projection, the second reuses it), Louvain, and ``--queries``
   ``intro_paths`` queries from three fixed sources to random targets within two referral
   steps of them (the first query reads the sources' ball, kept for the others; each
   query reads the target's ball and the physicians on its paths);
-- ``lazy_before`` (unless ``--no-before``): the same lazy queries with the code before
-  the meet-in-the-middle reads (private switch
-  ``_lazy_paths._WHOLE_NEIGHBOURHOOD = True``: the first query reads the sources' whole
-  ``max_hops`` neighbourhood);
+- ``lazy_before`` (unless ``--no-before``): the same lazy queries with the statements
+  as they were before they were merged (private switch
+  ``_lazy_paths._FEW_ROUND_TRIPS = False``: three statements per tie-edge read, the
+  general ``Neo4jBackend.read`` of the sub-network, a store version check per kept
+  value);
 - ``memory``: loads the saved network (Parquet) and runs the same analyses in memory,
   then compares: PageRank max |diff|, the modularity of both partitions, and the paths.
 
 With ``--intro-only`` the children skip PageRank and Louvain (peak RSS is then the
-``intro_paths`` queries' own).
+``intro_paths`` queries' own). With ``--light-memory`` the memory child only runs
+PageRank once and scores the lazy partition's modularity (in-memory Louvain and
+``intro_paths`` need several GB at 1M physicians).
 
 Prints a markdown table; append it to ``benchmarks/results/neo4j.md`` by hand.
 """
@@ -66,28 +73,49 @@ def _child(kind: str, work: Path) -> None:
     if kind.startswith("lazy"):
         from refgraph.backends.neo4j import Neo4jBackend, _lazy_paths
 
-        _lazy_paths._WHOLE_NEIGHBOURHOOD = kind == "lazy_before"
+        _lazy_paths._FEW_ROUND_TRIPS = kind != "lazy_before"
 
         db = Neo4jBackend(plan["uri"], auth=tuple(plan["auth"]), progress=False)
+        read_rows = db._read_rows
+
+        def counted(*args: Any, **kwargs: Any) -> Any:  # Cypher statements sent
+            out["statements"] = out.get("statements", 0) + 1
+            return read_rows(*args, **kwargs)
+
+        db._read_rows = counted  # type: ignore[method-assign]
         net: Any = ReferralNetwork.from_neo4j(db, lazy=True)
         out["n"] = net.n_physicians
     else:
         net = load(work / "net")
     out["open"] = time.perf_counter() - t0
     analyses = not plan["intro_only"] and kind != "lazy_before"
+    light = kind == "memory" and plan.get("light_memory", False)
     if analyses:
+        if kind == "lazy":  # the store-side projections alone, so that their time shows
+            t0 = time.perf_counter()
+            net._projection("count", False, 1.0)
+            out["project"] = time.perf_counter() - t0
+            out["rss_after_project"] = _rss_mib()
         t0 = time.perf_counter()
         pr = centrality.pagerank(net, tol=1e-10)
         out["pagerank"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        pr = centrality.pagerank(net, tol=1e-10)
-        out["pagerank_again"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        comm = community.louvain(net, seed=1)
-        out["louvain"] = time.perf_counter() - t0
+        if not light:
+            t0 = time.perf_counter()
+            pr = centrality.pagerank(net, tol=1e-10)
+            out["pagerank_again"] = time.perf_counter() - t0
+        out["rss_after_pagerank"] = _rss_mib()
+        if kind == "lazy":
+            t0 = time.perf_counter()
+            net._projection("count", True, 1.0)
+            out["project_undirected"] = time.perf_counter() - t0
+        if not light:
+            t0 = time.perf_counter()
+            comm = community.louvain(net, seed=1)
+            out["louvain"] = time.perf_counter() - t0
     out["rss_before_intro"] = _rss_mib()
-    times, found = [], []
-    for target in plan["targets"]:
+    times, found, sent = [], [], []
+    for target in [] if light else plan["targets"]:
+        before = out.get("statements", 0)
         t0 = time.perf_counter()
         try:
             res = intro_paths(net, target, sources=plan["sources"], k=5, max_hops=plan["hops"])
@@ -96,24 +124,32 @@ def _child(kind: str, work: Path) -> None:
         except NoPathError:
             found.append(None)
         times.append(time.perf_counter() - t0)
-    out["intro_first"] = times[0]
-    out["intro_rest_mean"] = float(np.mean(times[1:])) if len(times) > 1 else float("nan")
-    out["intro_rest_median"] = float(np.median(times[1:])) if len(times) > 1 else float("nan")
-    out["intro_total"] = float(np.sum(times))
+        sent.append(out.get("statements", 0) - before)
+    if times:
+        out["intro_first"] = times[0]
+        rest = times[1:] or [float("nan")]
+        out["intro_rest_mean"] = float(np.mean(rest))
+        out["intro_rest_median"] = float(np.median(rest))
+        out["intro_total"] = float(np.sum(times))
+        if kind.startswith("lazy"):
+            out["statements_first"] = sent[0]
+            out["statements_rest"] = float(np.mean(sent[1:] or [float("nan")]))
     out["rss_peak"] = _rss_mib()
-    if analyses:
+    if analyses and not light:
         pr.to_parquet(work / f"{kind}_pr.parquet")
         comm.to_parquet(work / f"{kind}_comm.parquet")
-    (work / f"{kind}_paths.json").write_text(json.dumps(found))
+    if not light:
+        (work / f"{kind}_paths.json").write_text(json.dumps(found))
     if kind == "memory":  # compare with the lazy sides, which ran first
         if analyses:
             lp = pd.read_parquet(work / "lazy_pr.parquet")
             out["pr_diff"] = float((lp.loc[pr.index, "pagerank"] - pr["pagerank"]).abs().max())
-            lc = pd.read_parquet(work / "lazy_comm.parquet").loc[comm.index]
-            out["q_memory"] = float(community.modularity(net, comm))
+            lc = pd.read_parquet(work / "lazy_comm.parquet").loc[pr.index]
             out["q_lazy"] = float(community.modularity(net, lc))
+            if not light:
+                out["q_memory"] = float(community.modularity(net, comm))
         for other in ("lazy", "lazy_before"):
-            if not (work / f"{other}_paths.json").exists():
+            if light or not (work / f"{other}_paths.json").exists():
                 continue
             lazy_paths = json.loads((work / f"{other}_paths.json").read_text())
             same = 0
@@ -133,6 +169,19 @@ def main() -> None:
     ap.add_argument("--hops", type=int, default=3)
     ap.add_argument("--heap", default="3g")
     ap.add_argument("--pagecache", default="1g")
+    ap.add_argument(
+        "--flows-parquet",
+        default=None,
+        help="read this flows file (bench_parquet_pagerank.py makes one) instead of "
+        "generating a synthetic region; sources are then three physicians of median degree",
+    )
+    ap.add_argument(
+        "--light-memory",
+        action="store_true",
+        help="the memory child runs PageRank once and the lazy partition's modularity only "
+        "(in-memory Louvain and intro_paths need several GB at 1M physicians)",
+    )
+    ap.add_argument("--tmp", default=None, help="folder for the work files")
     ap.add_argument("--intro-only", action="store_true", help="skip PageRank and Louvain")
     ap.add_argument("--no-before", action="store_true", help="skip the lazy_before child")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
@@ -142,48 +191,70 @@ def main() -> None:
         _child(args.child, Path(args.work))
         return
 
-    from refgraph.backends.devserver import Neo4jDevServer
+    import refgraph
+    from refgraph.backends.devserver import Neo4jDevServer, _admin
     from refgraph.datasets import synthetic_region
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=args.tmp) as tmp:
         work = Path(tmp)
         t0 = time.perf_counter()
-        net = synthetic_region(args.physicians, seed=1)
+        if args.flows_parquet:
+            net = refgraph.read_network(flows=args.flows_parquet)
+        else:
+            net = synthetic_region(args.physicians, seed=1)
         gen = time.perf_counter() - t0
+        t0 = time.perf_counter()
         net.save(work / "net")
+        saved = time.perf_counter() - t0
         # three sources and random targets within two referral steps of them
         rng = np.random.default_rng(0)
         a = net.csr().matrix
         und = ((a + a.T) > 0).astype(np.int8)
-        src_ids = [0, 1, 2]
+        if args.flows_parquet:  # hubs would make every ball the whole network: median ones
+            deg = np.asarray(und.sum(axis=1)).ravel()
+            mid = np.flatnonzero(deg == int(np.median(deg[deg > 0])))
+            src_ids = sorted(rng.choice(mid, 3, replace=False).tolist())
+        else:
+            src_ids = [0, 1, 2]
         x = np.zeros(a.shape[0], dtype=np.int8)
         x[src_ids] = 1
         near = (und @ x + und @ (und @ x)) > 0
         near[src_ids] = False
         cands = np.flatnonzero(near)
-        npis = [str(v) for v in net.npis]
+        npis = net.npis
         plan: dict[str, Any] = {
-            "sources": [npis[i] for i in src_ids],
-            "targets": [npis[i] for i in rng.choice(cands, args.queries, replace=True)],
+            "sources": [str(npis[i]) for i in src_ids],
+            "targets": [str(npis[i]) for i in rng.choice(cands, args.queries, replace=True)],
             "hops": args.hops,
             "intro_only": bool(args.intro_only),
+            "light_memory": bool(args.light_memory),
         }
         n_phys, n_flows = net.n_physicians, net.n_flows
-        del net, a, und
+        del a, und, x, near, npis
         server = Neo4jDevServer(heap=args.heap, pagecache=args.pagecache)
         server.start(timeout=300)
         try:
+            rss0 = _rss_mib()
             t0 = time.perf_counter()
-            server.import_network(work / "net", overwrite=True)
+            server.import_network(net, overwrite=True)
             imp = time.perf_counter() - t0
+            stages = dict(_admin._LAST_STAGES)
+            rss_import = _rss_mib()
+            del net
             plan.update(uri=server.uri, auth=list(server.auth))
             (work / "plan.json").write_text(json.dumps(plan))
+            print(
+                f"import {imp:.1f} s, stages {stages}, main VmHWM {rss0:,.0f} -> "
+                f"{rss_import:,.0f} MiB",
+                flush=True,
+            )
             res = {}
             kinds = ["lazy"] + ([] if args.no_before else ["lazy_before"]) + ["memory"]
             for kind in kinds:
                 cmd = [sys.executable, __file__, "--child", kind, "--work", str(work)]
                 subprocess.run(cmd, check=True, env=dict(os.environ))
                 res[kind] = json.loads((work / f"{kind}.json").read_text())
+                print(kind, res[kind], flush=True)
         finally:
             server.stop()
     cols = [k for k in ("lazy_before", "lazy", "memory") if k in res]
@@ -194,21 +265,40 @@ def main() -> None:
         rows.append([step, *cells, note])
 
     mem = res["memory"]
-    rows.append(["generate synthetic region", *[""] * len(cols), f"{gen:.1f} s"])
-    rows[-1][-1] += f"; {n_phys:,} physicians / {n_flows:,} flows"
-    rows.append(["bulk import_network", *[""] * len(cols), f"{imp:.1f} s"])
+    made = "read_network(flows=Parquet)" if args.flows_parquet else "generate synthetic region"
+    rows.append([made, *[""] * len(cols), f"{gen:.1f} s"])
+    rows[-1][-1] += f"; {n_phys:,} physicians / {n_flows:,} flows; save {saved:.1f} s"
+    rows.append(
+        [
+            "bulk import_network (end to end)",
+            *[""] * len(cols),
+            f"{imp:.1f} s = {n_flows / imp:,.0f} flows/s; Python peak RSS {rss_import:,.0f} MiB",
+        ]
+    )
+    for key, label in (
+        ("write_files_s", "write import files (Python)"),
+        ("admin_s", "neo4j-admin import (wall)"),
+        ("admin_reported_s", "neo4j-admin import (its own report)"),
+        ("restart_s", "restart the server"),
+        ("schema_s", "constraints, indexes, counts"),
+    ):
+        if key in stages:
+            rate = f" = {n_flows / stages[key]:,.0f} flows/s" if key.startswith("admin") else ""
+            rows.append([f"- {label}", *[""] * len(cols), f"{stages[key]:.1f} s{rate}"])
     row("open (lazy: connect + count; memory: load Parquet)", "open")
     if not args.intro_only:
+        row("GDS projection, directed (store-side Cypher aggregation)", "project")
         row(
             "PageRank, first call (lazy: builds the projection)",
             "pagerank",
             f"max abs diff {mem['pr_diff']:.1e}",
         )
         row("PageRank, second call (lazy: kept projection)", "pagerank_again")
+        row("GDS projection, undirected", "project_undirected")
         row(
             "Louvain (undirected projection, then kept)",
             "louvain",
-            f"modularity lazy {mem['q_lazy']:.4f}, memory {mem['q_memory']:.4f}",
+            f"modularity lazy {mem['q_lazy']:.4f}, memory {mem.get('q_memory', float('nan')):.4f}",
         )
     same = ", ".join(
         f"{k} {mem['paths_same_' + k]}/{args.queries}" for k in cols if "paths_same_" + k in mem
@@ -220,6 +310,8 @@ def main() -> None:
         f"same paths and probabilities as memory: {same}",
     )
     row(f"intro_paths: median of the other {args.queries - 1}", "intro_rest_median")
+    row("Cypher statements: first intro_paths query", "statements_first", "", "{:,.0f}")
+    row("Cypher statements per other query (mean)", "statements_rest", "", "{:.1f}")
     row(f"intro_paths: all {args.queries}", "intro_total")
     row("Python peak RSS (MiB), whole child", "rss_peak", "", "{:,.0f}")
     row(
@@ -228,6 +320,9 @@ def main() -> None:
         "after open" + ("" if args.intro_only else ", PageRank x2, Louvain"),
         "{:,.0f}",
     )
+    if not args.intro_only:
+        row("Python peak RSS after projection (MiB)", "rss_after_project", "", "{:,.0f}")
+        row("Python peak RSS after PageRank x2 (MiB)", "rss_after_pagerank", "", "{:,.0f}")
     row("Python RSS at start (MiB)", "rss_start", "", "{:,.0f}")
     print("| step | " + " | ".join(f"{k} (s)" for k in cols) + " | note |")
     print("|---|" + "---:|" * len(cols) + "---|")

@@ -92,6 +92,7 @@ def _tricky(_: Path) -> ReferralNetwork:
             "name": ['Dr "Quote", MD', "", "line\nbreak", None],
             "lat": [42.5, np.nan, 1e-5, -0.1],
             "board_certified": [True, False, True, False],
+            "rating": [np.inf, 1.0, -np.inf, np.nan],
         }
     )
     flows = pd.DataFrame(
@@ -229,3 +230,61 @@ def test_import_files_refuse_mixed_types(tmp_path: Path) -> None:
     mixed = ReferralNetwork.from_frames(physicians=phys, flows=flows)
     with pytest.raises(ValidationError, match="extra"):
         write_import_files(mixed, tmp_path / "mixed")
+
+
+def _flow_rows(folder: Path) -> list[list[str]]:
+    import csv
+
+    with open(folder / "flows.csv", newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+def test_import_files_chunked_equal_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written a few rows at a time are the files written in one piece, and the
+    flows' key is the online writer's text (date-only and time-of-day periods alike)."""
+    from refgraph import npi_check_digit
+
+    npis = [f"1{i:08d}" for i in range(4)]
+    npis = [p + str(npi_check_digit(p)) for p in npis]
+    flows = pd.DataFrame(
+        {
+            "source_npi": [npis[0], npis[1], npis[2], npis[3], npis[0]],
+            "target_npi": [npis[1], npis[2], npis[3], npis[0], npis[2]],
+            "count": [3, 1, 2, 4, 5],
+            "period_start": pd.to_datetime(
+                ["2024-01-01 08:30", None, "2024-02-01", "2024-03-01", "2024-04-01"],
+                format="mixed",
+            ),
+            "period_end": pd.to_datetime(
+                ["2024-12-31", None, "2024-12-31", "2025-01-31", "2025-02-28"]
+            ),
+            "provenance": ["cms", None, 'say "x"', "", "a,b"],
+            "score": [np.inf, -np.inf, 0.5, np.nan, 1e-7],
+        }
+    )
+    net = ReferralNetwork.from_frames(flows=flows)
+    whole = write_import_files(net, tmp_path / "whole")
+    monkeypatch.setattr("refgraph.backends.neo4j._import._CHUNK", 2)
+    parts = write_import_files(net, tmp_path / "parts")
+    assert [o.split("=")[:2] for o in whole] == [o.split("=")[:2] for o in parts]
+    for name in ("flows.csv", "flows.header.csv", "physicians.csv"):
+        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "parts" / name).read_bytes()
+    header = (tmp_path / "parts" / "flows.header.csv").read_text().strip().split(",")
+    assert header[3:] == [
+        "count:long",
+        "patients:long",
+        "period_start:localdatetime",
+        "period_end:date",
+        "provenance:string",
+        "score:double",
+    ]
+    got = {(r[0], r[1]): r for r in _flow_rows(tmp_path / "parts")}
+    row = got[(npis[0], npis[1])]
+    # the key: pandas' text of each key column, "|"-joined, missing values empty
+    assert row[2] == "2024-01-01 08:30:00|2024-12-31|cms"
+    assert row[5:] == ["2024-01-01T08:30:00.000000", "2024-12-31", "cms", "Infinity"]
+    assert got[(npis[1], npis[2])][2:] == ["||", "1", "", "", "", "", "-Infinity"]
+    assert got[(npis[2], npis[3])][2] == '2024-02-01 00:00:00|2024-12-31|say "x"'
+    assert got[(npis[3], npis[0])][7:] == ["", ""]  # missing text and NaN: absent
+    raw = (tmp_path / "parts" / "flows.csv").read_text()
+    assert ',"say ""x""",' in raw and ',"a,b",' in raw  # text quoted, quotes doubled

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import pandas as pd
+
 from ..._errors import ValidationError
 from ._maven import _read_manifest, ensure_neo4j
 from ._tools import DevServerError, _tail_file
@@ -26,6 +28,9 @@ logger = logging.getLogger("refgraph.backends.devserver")
 #: Main class of ``neo4j-admin`` (in ``neo4j-command-line``; the import command itself is in
 #: ``neo4j-import-tool``, both on the server's classpath).
 _ADMIN_TOOL = "org.neo4j.cli.AdminTool"
+#: Seconds of each stage of the last import in this process (write_files_s, admin_s,
+#: admin_reported_s: the tool's own total, restart_s, schema_s); read by the benchmarks.
+_LAST_STAGES: dict[str, float] = {}
 _COUNT_NODES = (
     "MATCH (n) WHERE NOT n:RefgraphTable RETURN count(n) AS n"  # a deleted store keeps its marker
 )
@@ -46,16 +51,41 @@ def _as_network(net: object) -> ReferralNetwork:
 
 def _expected_counts(net: ReferralNetwork) -> dict[str, int]:
     """What the store must hold afterwards (flows only between stored physicians)."""
-    npis = set(net.physicians["npi"].astype(str))
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def text(s: pd.Series) -> pa.Array:  # Arrow text: no copy of Arrow-backed NPI columns
+        if not (isinstance(s.dtype, pd.StringDtype) or str(s.dtype) == "str"):
+            s = s.astype(str)
+        arr = pa.array(s, type=pa.large_string(), from_pandas=True)
+        return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+    npis = text(net.physicians["npi"])
     flows = net.flows
-    both = flows["source_npi"].astype(str).isin(npis) & flows["target_npi"].astype(str).isin(npis)
+    ends = [pc.is_in(text(flows[c]), value_set=npis) for c in ("source_npi", "target_npi")]
     return {
         "physicians": len(net.physicians),
         "practices": len(net.tables["practices"]),
-        "flows": int(both.sum()),
+        "flows": int(pc.sum(pc.and_(*ends), min_count=0).as_py() or 0),
         "events": len(net.tables["events"]),
         "touchpoints": len(net.tables["touchpoints"]),
     }
+
+
+def _reported_seconds(log: Path) -> float | None:
+    """The admin tool's own total time (its ``IMPORT DONE in 1m 2s 345ms.`` line), if any."""
+    import re
+
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    done = re.findall(r"IMPORT DONE in ([^.]*)\.", text)
+    if not done:
+        return None
+    scale = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+    parts = re.findall(r"(\d+)(ms|h|m|s)\b", done[-1])
+    return sum(int(v) * scale[u] for v, u in parts) if parts else None
 
 
 def _relaunch(server: Neo4jDevServer, timeout: float = 180.0) -> None:
@@ -154,9 +184,13 @@ def import_network(
             f"database {database!r} holds {held} nodes; pass overwrite=True to replace them"
         )
     expected = _expected_counts(network)
+    stages = _LAST_STAGES
+    stages.clear()
     folder = Path(tempfile.mkdtemp(prefix="import-", dir=server.home))
     try:
+        started = time.monotonic()
         options = [*write_import_files(network, folder / "files"), *admin_options]
+        stages["write_files_s"] = time.monotonic() - started
         data = server.home / "data"
         stores = [data / "databases" / database, data / "transactions" / database]
         aside = folder / "previous"
@@ -167,6 +201,10 @@ def import_network(
                 path.rename(aside / str(i))
         try:
             seconds = _run_import(server, options, database, folder, timeout)
+            stages["admin_s"] = seconds
+            reported = _reported_seconds(server.home / "logs" / "import.log")
+            if reported is not None:
+                stages["admin_reported_s"] = reported
         except BaseException:
             for i, path in enumerate(stores):
                 if (aside / str(i)).exists():
@@ -174,13 +212,18 @@ def import_network(
                     (aside / str(i)).rename(path)
             _relaunch(server)
             raise
+        started = time.monotonic()
         _relaunch(server)
+        stages["restart_s"] = time.monotonic() - started
         logger.info("Bulk import of %d flows took %.1f s", expected["flows"], seconds)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    started = time.monotonic()
     with Neo4jBackend(server.uri, auth=server.auth, database=database, progress=False) as db:
         db.setup_schema()
         counts = db.counts()
+    stages["schema_s"] = time.monotonic() - started
+    logger.info("Bulk import stages (s): %s", stages)
     if counts != expected:
         raise DevServerError(f"the imported store holds {counts}, expected {expected}")
     return counts

@@ -89,6 +89,17 @@ class _GdsMixin(_Connection):
         """The store's change marker (renewed by every refgraph write and delete)."""
         return str(self._read(_Q["read_version"])[0]["v"])
 
+    def _stream(self, query: str, *, value: str = "score", **params: Any) -> pd.DataFrame:
+        """A GDS stream of ``npi`` and ``value`` as a frame indexed by NPI.
+
+        The rows are collected into two lists in the server and arrive as one
+        record: a million physicians cost two Python lists, not a million records.
+        """
+        cols = self._read_values(
+            "CALL () { " + query + f" }} RETURN collect(npi), collect({value})", **params
+        )[0]
+        return pd.DataFrame({"npi": cols[0], value: cols[1]}).set_index("npi")
+
     def _run_projected(
         self,
         algorithm: str,
@@ -115,12 +126,11 @@ class _GdsMixin(_Connection):
             pers = options.get("personalization")
             if pers:
                 sources = [str(x) for x in pers]
-                rows = self._read(
+                df = self._stream(
                     _Q["gds_pagerank_personal"], graph=graph, config=config, sources=sources
                 )
             else:
-                rows = self._read(_Q["gds_pagerank"], graph=graph, config=config)
-            df = pd.DataFrame(rows, columns=["npi", "score"]).set_index("npi")
+                df = self._stream(_Q["gds_pagerank"], graph=graph, config=config)
             total = df["score"].sum()
             out = pd.DataFrame({"pagerank": df["score"] / total if total else df["score"]})
         elif algorithm == "betweenness":
@@ -131,8 +141,7 @@ class _GdsMixin(_Connection):
                 config["samplingSize"] = int(options["k"])
                 if options.get("seed") is not None:
                     config["samplingSeed"] = int(options["seed"])
-            rows = self._read(_Q["gds_betweenness"], graph=graph, config=config)
-            df = pd.DataFrame(rows, columns=["npi", "score"]).set_index("npi")
+            df = self._stream(_Q["gds_betweenness"], graph=graph, config=config)
             score = df["score"].astype(float)
             if options.get("k") is not None and n:
                 score = score * (n / int(options["k"]))
@@ -145,8 +154,7 @@ class _GdsMixin(_Connection):
                 config["randomSeed"] = int(options["seed"])
             if algorithm == "leiden" and options.get("resolution") is not None:
                 config["gamma"] = float(options["resolution"])
-            rows = self._read(_Q[f"gds_{algorithm}"], graph=graph, config=config)
-            df = pd.DataFrame(rows, columns=["npi", "community"]).set_index("npi")
+            df = self._stream(_Q[f"gds_{algorithm}"], graph=graph, config=config, value="community")
             sizes = df["community"].value_counts()
             order = {c: i for i, c in enumerate(sizes.index)}
             out = pd.DataFrame({"community": df["community"].map(order).astype("int64")})
@@ -161,8 +169,7 @@ class _GdsMixin(_Connection):
                 config = {"orientation": orient}
                 if w:
                     config["relationshipWeightProperty"] = w
-                rows = self._read(_Q["gds_degree"], graph=graph, config=config)
-                frame = pd.DataFrame(rows, columns=["npi", "score"]).set_index("npi")
+                frame = self._stream(_Q["gds_degree"], graph=graph, config=config)
                 cols[name] = frame["score"].astype(float)
             partners = (
                 self._read(_Q["partners_all"]) if whole else self._read(_Q["partners"], ids=ids)

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from ..._errors import ValidationError
 from ._schema import _FLOW_KEY, _LABELS
-from ._write import _joined, _row_ids, _to_neo4j
+from ._write import _row_ids, _to_neo4j
 
 if TYPE_CHECKING:
     from ...network import ReferralNetwork
@@ -28,15 +31,28 @@ if TYPE_CHECKING:
 #: Separator of array elements (``--array-delimiter=U+001F``): a control character that
 #: refgraph's column names and dtypes never contain (checked when writing).
 _ARRAY_SEP = "\x1f"
-#: Rows formatted and written per chunk (bounds the memory the text of a table takes).
-_CHUNK = 500_000
+#: Rows converted and written per chunk (bounds the memory a table's file text takes).
+_CHUNK = 1_000_000
 #: Characters a property name cannot hold in an import header.
 _BAD_NAME = (":", ",", '"', "\n", "\r", _ARRAY_SEP)
+#: CSV as the importer reads it: text always quoted (so ``""`` is an empty string and an
+#: empty field a missing value), numbers, booleans and dates bare, ``"`` doubled.
+_CSV = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+
+#: One column of an import file: its values at the rows of a slice, as an Arrow array.
+_Convert = Callable[[slice], pa.Array]
 
 
-def _quoted(values: pd.Series) -> pd.Series:
-    """Text values as quoted CSV fields (a quoted ``""`` stays an empty string)."""
-    return '"' + values.str.replace('"', '""', regex=False) + '"'
+def _arrow(values: Any, kind: pa.DataType) -> pa.Array:
+    arr = pa.array(values, type=kind, from_pandas=True)
+    return arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+
+
+def _text(s: pd.Series) -> pa.Array:
+    """A column as Arrow text (no copy for Arrow-backed strings; ``str`` of other values)."""
+    if not (isinstance(s.dtype, pd.StringDtype) or str(s.dtype) == "str"):
+        s = s.astype(str)
+    return _arrow(s, pa.large_string())
 
 
 def _python_kind(v: Any) -> str:
@@ -68,75 +84,69 @@ def _double_text(v: float) -> str:
     return repr(float(v))
 
 
-def _column(s: pd.Series, where: str) -> tuple[str, pd.Series]:
-    """The import type of a column and its values as CSV fields (``""`` = absent).
+def _column(s: pd.Series, where: str) -> tuple[str, _Convert]:
+    """The import type of a column and how to convert a slice of its rows.
 
     The types are the ones the online writer's values get in Neo4j: integers are
     ``long``, floats ``double``, dates without a time of day ``date``, other
     timestamps ``localdatetime`` (``datetime`` with a time zone), text ``string``.
+    Missing values are nulls (empty fields: the property is absent). Typed columns
+    are converted a chunk at a time; only object columns are looked at whole.
     """
-    missing = s.isna().to_numpy(dtype=bool)
     dtype = s.dtype
     if pd.api.types.is_bool_dtype(dtype):
-        kind = "boolean"
-        text = pd.Series(np.where(s.fillna(False).astype(bool), "true", "false"), index=s.index)
-    elif pd.api.types.is_integer_dtype(dtype):
-        kind = "long"
-        text = s.astype("Int64").astype(str)
-    elif pd.api.types.is_float_dtype(dtype):
-        kind = "double"
+        return "boolean", lambda p: _arrow(s.iloc[p], pa.bool_())
+    if pd.api.types.is_integer_dtype(dtype):
+        return "long", lambda p: _arrow(s.iloc[p], pa.int64())
+    if pd.api.types.is_float_dtype(dtype):
         arr = s.to_numpy(dtype=float, na_value=np.nan)
-        text = pd.Series(arr.astype(str), index=s.index)
-        if np.isinf(arr).any():
-            text = text.replace({"inf": "Infinity", "-inf": "-Infinity"})
-    elif pd.api.types.is_datetime64_any_dtype(dtype):
-        present = s[~missing]
+        if not np.isinf(arr).any():
+            return "double", lambda p: _arrow(arr[p], pa.float64())
+        text = [None if np.isnan(v) else _double_text(v) for v in arr.tolist()]
+        whole = _arrow(text, pa.large_string())  # Java reads Infinity, not inf
+        return "double", lambda p: whole[p]
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        present = s[s.notna().to_numpy(dtype=bool)]
         if getattr(dtype, "tz", None) is not None:
             kind, fmt = "datetime", "%Y-%m-%dT%H:%M:%S.%f%z"
         elif bool((present == present.dt.normalize()).all()):
-            kind, fmt = "date", "%Y-%m-%d"
+            return "date", lambda p: _arrow(s.iloc[p], None).cast(pa.date32())
         else:
             kind, fmt = "localdatetime", "%Y-%m-%dT%H:%M:%S.%f"
-        text = s.dt.strftime(fmt).astype(object)
-    elif isinstance(dtype, pd.StringDtype) or str(dtype) == "str":
-        kind = "string"
-        text = _quoted(s.fillna("").astype(str))
-    else:  # object: one Neo4j type per column, as the online writer's values would have
-        values = [_to_neo4j(v) for v in s.tolist()]
-        kinds = {_python_kind(v) for v in values if v is not None}
-        if len(kinds) > 1 or "mixed" in kinds:
-            raise ValidationError(
-                f"{where}: values of several types ({', '.join(sorted(kinds))}); an import "
-                "file holds one type per column, so write this network with "
-                "Neo4jBackend.write instead, or give the column one type"
-            )
-        kind = kinds.pop() if kinds else "string"
-        missing = np.array([v is None for v in values], dtype=bool)
-        if kind.endswith("[]"):
-            elem = kind[:-2]
-            out = []
-            for v in values:
-                if v is None:
-                    out.append("")
-                    continue
-                parts = _scalar_text(elem, v)
-                if any(_ARRAY_SEP in p or '"' in p for p in parts):
-                    raise ValidationError(
-                        f"{where}: a list element holds a double quote or the character "
-                        "U+001F, which import files cannot carry in lists"
-                    )
-                out.append('"' + _ARRAY_SEP.join(parts) + '"')
-            text = pd.Series(out, index=s.index, dtype=object)
-        elif kind == "string":
-            text = _quoted(pd.Series(["" if v is None else v for v in values], index=s.index))
-        else:
-            text = pd.Series(_scalar_text(kind, [v for v in values if v is not None]), dtype=object)
-            full = np.full(len(values), "", dtype=object)
-            full[~missing] = text.to_numpy()
-            text = pd.Series(full, index=s.index)
-    text = text.astype(object)
-    text[missing] = ""
-    return kind, text
+        return kind, lambda p: _arrow(s.iloc[p].dt.strftime(fmt), pa.large_string())
+    if isinstance(dtype, pd.StringDtype) or str(dtype) == "str":
+        return "string", lambda p: _text(s.iloc[p])
+    # object: one Neo4j type per column, as the online writer's values would have
+    values = [_to_neo4j(v) for v in s.tolist()]
+    kinds = {_python_kind(v) for v in values if v is not None}
+    if len(kinds) > 1 or "mixed" in kinds:
+        raise ValidationError(
+            f"{where}: values of several types ({', '.join(sorted(kinds))}); an import "
+            "file holds one type per column, so write this network with "
+            "Neo4jBackend.write instead, or give the column one type"
+        )
+    kind = kinds.pop() if kinds else "string"
+    if kind.endswith("[]"):
+        elem = kind[:-2]
+        out: list[str | None] = []
+        for v in values:
+            if v is None:
+                out.append(None)
+                continue
+            parts = _scalar_text(elem, v)
+            if any(_ARRAY_SEP in x or '"' in x for x in parts):
+                raise ValidationError(
+                    f"{where}: a list element holds a double quote or the character "
+                    "U+001F, which import files cannot carry in lists"
+                )
+            out.append(_ARRAY_SEP.join(parts))
+        whole = _arrow(out, pa.large_string())
+    elif kind in ("string", "boolean", "long"):
+        types = {"string": pa.large_string(), "boolean": pa.bool_(), "long": pa.int64()}
+        whole = _arrow(values, types[kind])
+    else:  # double: as text, so that infinities are written the way Java reads them
+        whole = _arrow([None if v is None else _double_text(v) for v in values], pa.large_string())
+    return kind, lambda p: whole[p]
 
 
 def _check_name(name: str, where: str) -> str:
@@ -158,54 +168,74 @@ class _Files:
         self.rows: dict[str, int] = {}
 
     def add(
-        self, kind: str, name: str, stem: str, header: list[str], lines: Iterator[pd.Series]
+        self, kind: str, name: str, stem: str, header: list[str], n: int, cols: list[_Convert]
     ) -> None:
+        """Write ``n`` rows of the columns ``cols`` (a chunk at a time) under ``header``."""
         head = self.folder / f"{stem}.header.csv"
         data = self.folder / f"{stem}.csv"
         head.write_text(",".join(header) + "\n", encoding="utf-8")
-        n = 0
-        with open(data, "w", encoding="utf-8", newline="") as out:
-            for chunk in lines:
-                if len(chunk) == 0:
-                    continue
-                text = "\n".join(chunk.tolist()) + "\n"
-                # one line break per row, unless a quoted value holds some
-                if text.count("\n") != len(chunk) or "\r" in text:
-                    self.multiline = True
-                out.write(text)
-                n += len(chunk)
+        names = [f"c{i}" for i in range(len(cols))]
+        with pa.OSFile(str(data), "wb") as out:
+            for start in range(0, n, _CHUNK):
+                part = slice(start, min(n, start + _CHUNK))
+                table = pa.table([c(part) for c in cols], names=names)
+                if not self.multiline:  # a quoted value holds a line break
+                    self.multiline = any(
+                        pc.any(pc.match_substring_regex(col, "[\r\n]")).as_py()
+                        for col in table.columns
+                        if pa.types.is_large_string(col.type) or pa.types.is_string(col.type)
+                    )
+                pacsv.write_csv(table, out, _CSV)
         self.rows[stem] = n
         self.options.append(f"--{kind}={name}={head},{data}")
 
 
-def _lines(parts: list[pd.Series]) -> pd.Series:
-    if len(parts) == 1:
-        return parts[0].astype(str)
-    return parts[0].astype(str).str.cat([p.astype(str) for p in parts[1:]], sep=",")
+def _sliced(arr: pa.Array) -> _Convert:
+    return lambda p: arr[p]
 
 
-def _chunks(n: int) -> Iterator[slice]:
-    for start in range(0, n, _CHUNK):
-        yield slice(start, min(n, start + _CHUNK))
-
-
-def _table_lines(
-    df: pd.DataFrame, lead: list[pd.Series], table: str
-) -> tuple[list[str], Iterator[pd.Series]]:
-    """Header fields and CSV lines of ``lead`` columns followed by the columns of ``df``."""
-    specs = []
+def _table_columns(df: pd.DataFrame, table: str) -> tuple[list[str], list[_Convert]]:
+    """Header fields and converters of the columns of ``df``."""
+    header, cols = [], []
     for c in df.columns:
         name = _check_name(str(c), f"{table}.{c}")
-        kind, text = _column(df[c], f"{table} column {c!r}")
-        specs.append((name, kind, text.reset_index(drop=True)))
-    header = [f"{name}:{kind}" for name, kind, _ in specs]
-    cols = [s.reset_index(drop=True) for s in lead] + [t for _, _, t in specs]
+        kind, convert = _column(df[c], f"{table} column {c!r}")
+        header.append(f"{name}:{kind}")
+        cols.append(convert)
+    return header, cols
 
-    def gen() -> Iterator[pd.Series]:
-        for part in _chunks(len(df)):
-            yield _lines([c.iloc[part] for c in cols])
 
-    return header, gen()
+def _filled(s: pd.Series, *, dates: bool) -> _Convert:
+    """Text of a slice of ``s`` with missing values empty (``dates``: as ``YYYY-MM-DD``)."""
+
+    def convert(p: slice) -> pa.Array:
+        arr = _arrow(s.iloc[p], None).cast(pa.date32()) if dates else _text(s.iloc[p])
+        return arr.cast(pa.large_string()).fill_null("")
+
+    return convert
+
+
+def _flow_key(flows: pd.DataFrame) -> _Convert:
+    """The flows' ``key`` property, as the online writer makes it (``_joined`` by ``|``).
+
+    Each key column is its ``astype("string")`` text with missing values empty: text
+    columns as they are, datetime columns without a time of day as ``YYYY-MM-DD``
+    (what pandas writes for them), other columns by pandas itself.
+    """
+    parts: list[_Convert] = []
+    for c in _FLOW_KEY:
+        s = flows[c]
+        if isinstance(s.dtype, pd.StringDtype) or str(s.dtype) == "str":
+            parts.append(_filled(s, dates=False))
+            continue
+        if pd.api.types.is_datetime64_dtype(s.dtype):
+            present = s[s.notna().to_numpy(dtype=bool)]
+            if bool((present == present.dt.normalize()).all()):
+                parts.append(_filled(s, dates=True))
+                continue
+        parts.append(_sliced(_text(s.astype("string").fillna(""))))
+    sep = pa.scalar("|", pa.large_string())
+    return lambda p: pc.binary_join_element_wise(*[f(p) for f in parts], sep)
 
 
 def write_import_files(net: ReferralNetwork, folder: str | os.PathLike[str]) -> list[str]:
@@ -272,45 +302,43 @@ def write_import_files(net: ReferralNetwork, folder: str | os.PathLike[str]) -> 
         if not len(df):
             continue
         label, key = _LABELS[table]
-        ids = df[key].astype(str) if key in df.columns else pd.Series(_row_ids(df))
-        rest = df.drop(columns=[key]) if key in df.columns else df
-        header, lines = _table_lines(rest, [_quoted(ids.reset_index(drop=True).astype(str))], table)
-        files.add("nodes", label, table, [f"{key}:ID({label})", *header], lines)
-    files.add("nodes", "RefgraphTable", "refgraph_tables", *_meta_lines(tables))
+        ids = _text(df[key]) if key in df.columns else _arrow(_row_ids(df), pa.large_string())
+        header, cols = _table_columns(df.drop(columns=[key]) if key in df.columns else df, table)
+        files.add(
+            "nodes", label, table, [f"{key}:ID({label})", *header], len(df), [_sliced(ids), *cols]
+        )
+    meta_header, meta = _meta_columns(tables)
+    files.add("nodes", "RefgraphTable", "refgraph_tables", meta_header, 6, meta)
     # relationships: only between nodes that exist, as the online writer's MATCHes do
-    npis = set(tables["physicians"]["npi"].astype(str))
+    npis = _text(tables["physicians"]["npi"])
     phys = tables["physicians"]
     prac_ids = set(tables["practices"]["practice_id"].astype(str))
     links = phys.loc[phys["practice_id"].notna(), ["npi", "practice_id"]].astype(str)
     links = links[links["practice_id"].isin(prac_ids)].drop_duplicates()
     if len(links):
-        cols = [_quoted(links["npi"]), _quoted(links["practice_id"])]
         files.add(
             "relationships",
             "PRACTICES_AT",
             "practices_at",
             [":START_ID(Physician)", ":END_ID(Practice)"],
-            (_lines([c.iloc[p] for c in cols]) for p in _chunks(len(links))),
+            len(links),
+            [_sliced(_text(links["npi"])), _sliced(_text(links["practice_id"]))],
         )
     flows = tables["flows"]
-    ends = flows["source_npi"].astype(str), flows["target_npi"].astype(str)
-    flows = flows[(ends[0].isin(npis) & ends[1].isin(npis)).to_numpy()]
+    src, dst = _text(flows["source_npi"]), _text(flows["target_npi"])
+    both = pc.and_(pc.is_in(src, value_set=npis), pc.is_in(dst, value_set=npis))
+    if not pc.all(both).as_py():
+        keep = both.to_numpy(zero_copy_only=False)
+        flows, src, dst = flows[keep], src.filter(both), dst.filter(both)
     if len(flows):
-        key = pd.Series(_joined(flows[list(_FLOW_KEY)], "|"))
-        lead = [
-            _quoted(flows["source_npi"].astype(str).reset_index(drop=True)),
-            _quoted(flows["target_npi"].astype(str).reset_index(drop=True)),
-            _quoted(key),
-        ]
-        header, lines = _table_lines(
-            flows.drop(columns=["source_npi", "target_npi"]), lead, "flows"
-        )
+        header, cols = _table_columns(flows.drop(columns=["source_npi", "target_npi"]), "flows")
         files.add(
             "relationships",
             "REFERRED",
             "flows",
             [":START_ID(Physician)", ":END_ID(Physician)", "key:string", *header],
-            lines,
+            len(flows),
+            [_sliced(src), _sliced(dst), _flow_key(flows), *cols],
         )
     options = [*files.options, "--array-delimiter=U+001F"]
     if files.multiline:
@@ -318,16 +346,17 @@ def write_import_files(net: ReferralNetwork, folder: str | os.PathLike[str]) -> 
     return options
 
 
-def _meta_lines(tables: dict[str, pd.DataFrame]) -> tuple[list[str], Iterator[pd.Series]]:
+def _meta_columns(tables: dict[str, pd.DataFrame]) -> tuple[list[str], list[_Convert]]:
     """The ``RefgraphTable`` nodes: columns and dtypes per table, and the change marker."""
-    rows = []
+    rows: list[list[str | None]] = []
     for table in ("physicians", "practices", "events", "touchpoints", "flows"):
         df = tables[table]
         names = [str(c) for c in df.columns]
         dtypes = [str(t) for t in df.dtypes]
         if any(_ARRAY_SEP in x or '"' in x for x in names + dtypes):
             raise ValidationError(f"{table}: a column name holds a double quote or U+001F")
-        rows.append(f'"{table}","{_ARRAY_SEP.join(names)}","{_ARRAY_SEP.join(dtypes)}",')
-    rows.append(f'"_store",,,"{uuid.uuid4()}"')
+        rows.append([table, _ARRAY_SEP.join(names), _ARRAY_SEP.join(dtypes), None])
+    rows.append(["_store", None, None, str(uuid.uuid4())])
     header = ["name:ID(RefgraphTable)", "columns:string[]", "dtypes:string[]", "version:string"]
-    return header, iter([pd.Series(rows, dtype=object)])
+    cols = [_sliced(_arrow([r[i] for r in rows], pa.large_string())) for i in range(4)]
+    return header, cols

@@ -209,8 +209,11 @@ class LazyNetwork:
         arr = np.asarray([v for v in vols if v != 0.0], dtype="float64")
         return integer_scale(arr, self.n_physicians)
 
-    def _memoised(self, key: str, compute: Any) -> Any:
-        self._check_version()
+    def _memoised(self, key: str, compute: Any, *, check: bool = True) -> Any:
+        """``compute()``, kept until the store changes (``check=False``: the caller has
+        just called :meth:`_check_version`)."""
+        if check:
+            self._check_version()
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
@@ -344,6 +347,9 @@ class LazyNetwork:
         The default ``as_of`` of the tie-strength model, as in memory.
         """
 
+        return self._max_date()
+
+    def _max_date(self, check: bool = True) -> pd.Timestamp | None:
         def compute() -> pd.Timestamp | None:
             row = self.db._read(_Q["lazy_max_dates"])[0]
             got = []
@@ -356,7 +362,7 @@ class LazyNetwork:
                     got.append(pd.Timestamp(ts))
             return max(got) if got else None
 
-        got: pd.Timestamp | None = self._memoised("max_date", compute)
+        got: pd.Timestamp | None = self._memoised("max_date", compute, check=check)
         return got
 
     # ------------------------------------------------------------- write back

@@ -35,6 +35,7 @@ import pandas as pd
 
 from ..._errors import ValidationError
 from ..._params import MAX_HOPS, check_int
+from ._lazy_read import practice_members, sub_network, tie_edges
 from ._schema import _Q
 
 if TYPE_CHECKING:
@@ -49,6 +50,10 @@ _COLLEAGUES_MAX = 10
 #: Private switch: read the sources' whole ``max_hops`` neighbourhood instead (the code
 #: before the meet-in-the-middle reads; kept for the before/after benchmark).
 _WHOLE_NEIGHBOURHOOD = False
+#: Private switch: False restores the statements before they were merged (three per
+#: tie-edge read, the general sub-network read, a store version check per kept value);
+#: kept for the before/after benchmark.
+_FEW_ROUND_TRIPS = True
 
 
 def _seeds(lazy: LazyNetwork, sources: Any, home: Any) -> list[str]:
@@ -84,6 +89,9 @@ def _edges(lazy: LazyNetwork, ids: list[str], adj: dict[str, set[str]]) -> list[
     """The tie edges ``(id, partner)`` of ``ids`` (stored kinds by index seeks, plus ``adj``)."""
     if not ids:
         return []
+    if _FEW_ROUND_TRIPS:
+        out = [(a, b) for a, b in tie_edges(lazy, ids, _COLLEAGUES_MAX) if a != b]
+        return out + [(u, v) for u in ids for v in adj.get(u, ()) if v != u]
     rows = lazy.db._read_values(_Q["lazy_flow_edges"], ids=ids, what="tie edges")
     rows += lazy.db._read_values(_Q["lazy_event_edges"], ids=ids)
     rows += lazy.db._read_values(_Q["lazy_colleague_edges"], ids=ids, colleagues=_COLLEAGUES_MAX)
@@ -132,7 +140,7 @@ def _meet(
         logged.setdefault(a, set()).add(b)
         logged.setdefault(b, set()).add(a)
     start = sorted(set(seeds))
-    memo = lazy._memoised("intro_balls", dict)
+    memo = lazy._memoised("intro_balls", dict, check=not _FEW_ROUND_TRIPS)
     key = (tuple(start), math.ceil(hops / 2), tuple(sorted(extra)))
     if key not in memo:
         while len(memo) >= _KEEP:
@@ -162,7 +170,10 @@ def lazy_intro_paths(lazy: LazyNetwork, **options: Any) -> Any:
         raise ValidationError(f"target: expected an NPI string, got {target!r}")
     hops = check_int(options.get("max_hops", 3), "max_hops", minimum=1, maximum=MAX_HOPS)
     seeds = _seeds(lazy, options.get("sources"), options.get("home"))
-    notes = lazy._memoised("touchpoint_notes", lambda: _extra_pairs(lazy, None))
+    check = not _FEW_ROUND_TRIPS
+    if not check:
+        lazy._check_version()  # once for the query: the kept values below are current
+    notes = lazy._memoised("touchpoint_notes", lambda: _extra_pairs(lazy, None), check=check)
     extra = notes + _extra_pairs(None, options.get("ties"))
     comp = options.get("exclude_competitors_of")
     also = [target] + ([str(comp)] if comp is not None and str(comp).isdigit() else [])
@@ -183,20 +194,25 @@ def lazy_intro_paths(lazy: LazyNetwork, **options: Any) -> Any:
         latest = lazy._memoised(
             "latest_npis",
             lambda: {str(r[0]) for r in lazy.db._read_values(_Q["lazy_latest_npis"]) if r[0]},
+            check=check,
         )
         near = _meet(lazy, seeds, target, hops, extra) | set(seeds) | set(also) | latest
-        members = lazy.db._read_values(
-            _Q["lazy_some_practice_members"], ids=sorted(near), limit=_COLLEAGUES_MAX + 1
-        )
-        ids = sorted(near | {str(r[0]) for r in members if r[0] is not None})
-    subs = lazy._memoised("intro_networks", dict)
+        if _FEW_ROUND_TRIPS:
+            members = set(practice_members(lazy, sorted(near), _COLLEAGUES_MAX + 1))
+        else:
+            rows = lazy.db._read_values(
+                _Q["lazy_some_practice_members"], ids=sorted(near), limit=_COLLEAGUES_MAX + 1
+            )
+            members = {str(r[0]) for r in rows if r[0] is not None}
+        ids = sorted(near | members)
+    subs = lazy._memoised("intro_networks", dict, check=check)
     sub_key = tuple(ids)
     sub = subs.pop(sub_key, None)
     if sub is None:
         with warnings.catch_warnings():
             # a neighbourhood without flows is an answer here ("no path"), not a mistake
             warnings.filterwarnings("ignore", message="the selection keeps", category=UserWarning)
-            sub = lazy.db.read(around=ids, hops=0)
+            sub = sub_network(lazy, ids) if _FEW_ROUND_TRIPS else lazy.db.read(around=ids, hops=0)
         # The sub-network is in memory now: search it there (a GDS round trip per
         # query would cost more than the search; the answer is the same).
         sub.backend = None
@@ -205,5 +221,5 @@ def lazy_intro_paths(lazy: LazyNetwork, **options: Any) -> Any:
         subs.pop(next(iter(subs)))
     opts = dict(options)
     if opts.get("as_of") is None:
-        opts["as_of"] = lazy.max_date()
+        opts["as_of"] = lazy._max_date(check=check)
     return intro_paths(sub, **opts)

@@ -1,0 +1,142 @@
+"""The reads of a lazy ``intro_paths`` query: tie edges and a sub-network, one statement each.
+
+:func:`tie_edges` returns the tie edges of some physicians (flows and referral
+events either way, colleagues in practices of at most 10) as two column lists;
+:func:`sub_network` reads the physicians of a list of NPIs with every flow, event
+and touchpoint among them and their practices, as
+``Neo4jBackend.read(around=ids, hops=0)`` does, but in one statement that starts
+from the NPIs' index entries (the general read filters a scan of the whole store)
+and returns one record of lists.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ._read import _ENDS, _columns, _frame, _iso_flags
+from ._schema import _Q
+
+if TYPE_CHECKING:
+    from ...network import ReferralNetwork
+    from ._lazy import LazyNetwork
+
+#: The values of the stored columns ``$k.<table>`` of ``{v}`` (``$i.<table>``: as ISO text).
+_VALS = (
+    "[j IN range(0, size($k.{t}) - 1) | "
+    "CASE WHEN $i.{t}[j] THEN toString({v}[$k.{t}[j]]) ELSE {v}[$k.{t}[j]] END]"
+)
+
+#: Tie edges ``(id, partner)`` of ``$ids``: flows either way, events either way (index
+#: seeks on both NPI properties), colleagues in practices of at most ``$colleagues``.
+_TIE_EDGES = (
+    "CALL () { "
+    "UNWIND $ids AS id MATCH (:Physician {npi: id})-[:REFERRED]-(q:Physician) "
+    "RETURN id, q.npi AS npi "
+    "UNION UNWIND $ids AS id MATCH (e:ReferralEvent {source_npi: id}) "
+    "RETURN id, e.target_npi AS npi "
+    "UNION UNWIND $ids AS id MATCH (e:ReferralEvent {target_npi: id}) "
+    "RETURN id, e.source_npi AS npi "
+    "UNION UNWIND $ids AS id MATCH (p:Physician {npi: id}) USING INDEX p:Physician(npi) "
+    "WHERE p.practice_id IS NOT NULL "
+    "WITH id, p.practice_id AS pid CALL (pid) { MATCH (q:Physician {practice_id: pid}) "
+    "RETURN q.npi AS npi LIMIT $colleagues + 1 } "
+    "WITH id, collect(npi) AS c WHERE size(c) <= $colleagues UNWIND c AS npi RETURN id, npi } "
+    "RETURN collect(id) AS a, collect(npi) AS b"
+)
+
+#: Up to ``$limit`` members of each practice of ``$ids``, as one list. (The hint keeps
+#: the planner from scanning the whole practice index once per NPI, which it otherwise
+#: picks for ``practice_id IS NOT NULL``.)
+_MEMBERS = (
+    "UNWIND $ids AS id MATCH (p:Physician {npi: id}) USING INDEX p:Physician(npi) "
+    "WHERE p.practice_id IS NOT NULL WITH DISTINCT p.practice_id AS pid "
+    "CALL (pid) { MATCH (q:Physician {practice_id: pid}) RETURN q.npi AS npi LIMIT $limit } "
+    "RETURN collect(DISTINCT npi) AS npis"
+)
+
+#: The sub-network of ``$ids`` (every part an index seek per NPI or practice id; the
+#: events' hint keeps the planner from seeking every target NPI once per source NPI).
+_SUB_NETWORK = (
+    "CALL () { UNWIND $ids AS id MATCH (n:Physician {npi: id}) "
+    f"RETURN collect({_VALS.format(t='physicians', v='n')}) AS phys, "
+    "collect(DISTINCT n.practice_id) AS pids } "
+    "CALL (pids) { UNWIND pids AS pid MATCH (n:Practice {practice_id: pid}) "
+    f"RETURN collect({_VALS.format(t='practices', v='n')}) AS practices }} "
+    "CALL () { UNWIND $ids AS id MATCH (a:Physician {npi: id})-[f:REFERRED]->(b:Physician) "
+    "WHERE b.npi IN $ids "
+    f"RETURN collect(a.npi) AS s, collect(b.npi) AS t, "
+    f"collect({_VALS.format(t='flows', v='f')}) AS flows }} "
+    "CALL () { UNWIND $ids AS id MATCH (n:ReferralEvent {source_npi: id}) "
+    "USING INDEX n:ReferralEvent(source_npi) "
+    f"WHERE n.target_npi IN $ids RETURN collect({_VALS.format(t='events', v='n')}) AS events }} "
+    "CALL () { MATCH (n:Touchpoint) WHERE n.npi IN $ids "
+    f"RETURN collect({_VALS.format(t='touchpoints', v='n')}) AS touchpoints }} "
+    "RETURN phys, practices, s, t, flows, events, touchpoints"
+)
+
+_TABLES = ("physicians", "practices", "flows", "events", "touchpoints")
+
+
+def tie_edges(lazy: LazyNetwork, ids: list[str], colleagues: int) -> list[tuple[str, str]]:
+    """The stored tie edges ``(id, partner)`` of ``ids`` (one statement, two lists back)."""
+    if not ids:
+        return []
+    a, b = lazy.db._read_values(_TIE_EDGES, ids=ids, colleagues=colleagues)[0]
+    return [(str(x), str(y)) for x, y in zip(a, b) if y is not None]
+
+
+def practice_members(lazy: LazyNetwork, ids: list[str], limit: int) -> list[str]:
+    """Up to ``limit`` members of each practice of the physicians ``ids``."""
+    if not ids:
+        return []
+    return [str(x) for x in lazy.db._read_values(_MEMBERS, ids=ids, limit=limit)[0][0]]
+
+
+def _meta(lazy: LazyNetwork) -> dict[str, Any]:
+    """The stored tables' columns and dtypes (kept until the store changes)."""
+    got: dict[str, Any] = lazy._memoised(
+        "read_meta",
+        lambda: {r["name"]: r for r in lazy.db._read(_Q["read_meta"])},
+        check=False,
+    )
+    return got
+
+
+def sub_network(lazy: LazyNetwork, ids: list[str]) -> ReferralNetwork:
+    """The physicians ``ids`` with everything among them, as ``read(around=ids, hops=0)``.
+
+    Falls back to that read for a store without table metadata (written by an
+    older refgraph).
+    """
+    from ...network import ReferralNetwork
+
+    meta = _meta(lazy)
+    if any(t not in meta for t in _TABLES):
+        return lazy.db.read(around=ids, hops=0)
+    keys = {t: [str(c) for c in meta[t]["columns"]] for t in _TABLES}
+    keys["flows"] = [c for c in keys["flows"] if c not in _ENDS]
+    iso = {t: _iso_flags(keys[t], meta[t]) for t in _TABLES}
+    # value lists, not dicts: Record.data() would walk every nested list once more
+    phys, practices, src, dst, flows, events, touchpoints = lazy.db._read_values(
+        _SUB_NETWORK, ids=ids, k=keys, i=iso
+    )[0]
+    db = lazy.db
+    tables: dict[str, pd.DataFrame] = {}
+    for table, rows in (
+        ("physicians", phys),
+        ("practices", practices),
+        ("events", events),
+        ("touchpoints", touchpoints),
+    ):
+        cols = _columns(rows, len(keys[table]))
+        df = _frame(cols, keys[table], iso[table], meta[table])
+        df = df.astype(object).where(df.notna(), np.nan)  # as Neo4jBackend.read has them
+        tables[table] = db._restore(table, df, meta[table])
+    df = _frame(_columns(flows, len(keys["flows"])), keys["flows"], iso["flows"], meta["flows"])
+    df.insert(0, "source_npi", np.asarray(src, dtype=object))
+    df.insert(1, "target_npi", np.asarray(dst, dtype=object))
+    tables["flows"] = db._restore("flows", df, meta["flows"])
+    return ReferralNetwork._from_valid_tables(tables)
