@@ -106,7 +106,7 @@ def _columns(df: pd.DataFrame, skip: str | None = None) -> dict[str, Any]:
 def _codes(s: pd.Series) -> tuple[list[Any], list[Any]] | None:
     """``(codes, distinct values)`` of a text or date column with few distinct values, else None."""
     kind = s.dtype
-    if pd.api.types.is_object_dtype(kind):  # only all-text object columns (factorize equates 1 and True)
+    if pd.api.types.is_object_dtype(kind):  # all-text ones only (factorize equates 1 and True)
         if pd.api.types.infer_dtype(s, skipna=True) != "string":
             return None
     elif not (
