@@ -41,7 +41,9 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
     database
         Database name (default ``$NEO4J_DATABASE`` or the server default).
     batch_size
-        Rows per ``UNWIND`` batch in writes.
+        Rows per ``UNWIND`` batch in writes (5000: at 20,000 physicians the
+        sweep in ``benchmarks/results/neo4j.md`` found 2,000-10,000 within the
+        machine's noise of each other and 20,000-50,000 slower).
     progress
         Show progress bars for long reads and writes (default: the
         ``refgraph.config.config.progress`` setting).
@@ -138,9 +140,15 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         """Write every table of ``net``; safe to re-run.
 
         Into an empty store (no refgraph node at all) the rows are written
-        with ``CREATE``, which needs no look-up of existing elements; into a
-        store that holds anything they are merged (``MERGE``) on their keys, so an
-        incremental load or a re-run leaves exactly one copy of every row.
+        with ``CREATE``, which needs no look-up of existing elements, and the
+        relationships find their end nodes by the internal ids that the node
+        ``CREATE`` statements returned (Neo4j's ``id()``, kept only for the
+        duration of this call); into a store that holds anything they are
+        merged (``MERGE``) on their keys, found through the uniqueness indexes,
+        so an incremental load or a re-run leaves exactly one copy of every row.
+        Each batch travels as one parameter list per column (text and date
+        columns with few distinct values as codes into those values), not as
+        one map per row.
         The uniqueness constraints are in place either way. Nodes are written
         before relationships; each batch is one managed transaction, so an
         interrupted write leaves whole batches, and running it again (now
