@@ -152,6 +152,8 @@ def _row_ids(df: pd.DataFrame) -> list[str]:
 class _WriteMixin(_Connection):
     """The writes of :class:`~refgraph.backends.neo4j.Neo4jBackend`."""
 
+    write_workers: int = 1
+
     def _write_tables(
         self,
         net: ReferralNetwork,
@@ -245,27 +247,64 @@ class _WriteMixin(_Connection):
         if n == 0:
             return []
         out: list[int] = []
-        for lo in self._starts(n, what):
+
+        def params(lo: int) -> dict[str, Any]:
             hi = lo + self.batch_size
-            params: dict[str, Any] = {k: v[lo:hi] for k, v in rows.items()}
+            got: dict[str, Any] = {k: v[lo:hi] for k, v in rows.items()}
             if props is not None:
-                params.update(
+                got.update(
                     names=props["names"],
                     coded=props["coded"],
                     uniq=props["uniq"],
                     cols=[c[lo:hi] for c in props["cols"]],
                 )
+            return got
+
+        workers = self.write_workers if query.startswith("create_") and not collect else 1
+        if workers > 1:  # relationships into an empty store: `workers` batches at a time
+            self._write_concurrently(query, what, n, params, on_batch, workers)
+            return out
+        for lo in self._starts(n, what):
             if collect:
-                rec = self._write_single(_Q[query], **params)
+                rec = self._write_single(_Q[query], **params(lo))
                 got = [0] * len(rec["i"])
                 for i, x in zip(rec["i"], rec["id"]):
                     got[i] = int(x)
                 out += got
             else:
-                self._write(_Q[query], **params)
+                self._write(_Q[query], **params(lo))
             if on_batch:
-                on_batch(what, min(hi, n) - lo)
+                on_batch(what, min(lo + self.batch_size, n) - lo)
         return out
+
+    def _write_concurrently(
+        self,
+        query: str,
+        what: str,
+        n: int,
+        params: Callable[[int], dict[str, Any]],
+        on_batch: Callable[[str, int], None] | None,
+        workers: int,
+    ) -> None:
+        """Run the batches of ``_Q[query]`` ``workers`` at a time, each its own transaction.
+
+        Each round waits for all its batches (so a failure leaves whole
+        batches, resumable by a re-run) and then reports them to ``on_batch``
+        in order; a transient error such as a deadlock between two batches
+        is retried by the driver.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        starts = list(self._starts(n, what))
+        with ThreadPoolExecutor(workers) as pool:
+            for r in range(0, len(starts), workers):
+                round_ = starts[r : r + workers]
+                futures = [pool.submit(self._write, _Q[query], **params(lo)) for lo in round_]
+                for f in futures:
+                    f.result()
+                if on_batch:
+                    for lo in round_:
+                        on_batch(what, min(lo + self.batch_size, n) - lo)
 
     def _starts(self, n: int, what: str) -> Iterable[int]:
         """Batch starts ``0, batch_size, ...`` below ``n``, with a progress bar when long."""
