@@ -55,8 +55,9 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
     write_workers
         Relationship batches written at once, each in its own transaction,
         when writing into an empty store (default 2; 1 writes one batch
-        after another). On 20,000 physicians two threads wrote flows 1.5x
-        faster than one (see ``benchmarks/results/neo4j.md``).
+        after another). On 20,000 physicians on a busy 2-core machine two
+        threads wrote flows 1.0-1.5x as fast as one, never slower (see
+        ``benchmarks/results/neo4j.md``); more helps only with cores to spare.
     retry_time
         Seconds the driver keeps retrying a transaction after transient
         errors such as a cluster leader switch (default 10; the driver's own
