@@ -4,6 +4,8 @@ Usage::
 
     python benchmarks/bench_neo4j.py [--physicians 100000] [--batch-size 10000]
         [--sweep 2000,5000,10000,20000] [--bulk] [--out FILE]
+    python benchmarks/bench_neo4j.py --writes-only --before OLD_SRC [--repeat 2]
+        [--physicians 20000] [--batch-size 5000] [--sweep 2000,5000,10000,20000,50000]
 
 Starts a local Neo4j 5.26 + GDS dev server (``refgraph.backends.devserver``), loads a
 synthetic region into it with :meth:`Neo4jBackend.write` (batched idempotent
@@ -15,12 +17,23 @@ times :meth:`Neo4jDevServer.import_network` (``neo4j-admin database import full`
 same network and checks GDS PageRank on the imported store. ``--sweep`` also
 times loads into an empty store at each batch size, by CREATE (what an empty store
 gets) and by MERGE (what it got before), to choose the default.
+
+``--writes-only`` times only the online load into an empty store, each load in a fresh
+child process against the same server: with ``--before OLD_SRC`` (a ``src`` folder of
+older refgraph code) the old and this code alternate ``--repeat`` times, then
+``--sweep`` loads this code at each batch size. Each row reports the physicians and
+flows phases (from ``on_batch``), the whole ``write`` call, and the server JVM's CPU
+seconds during it (from ``/proc``), so a slow row can be told apart from a busy machine.
+Without ``--out`` the table is only printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -41,7 +54,14 @@ def main() -> None:
     ap.add_argument(
         "--bulk", action="store_true", help="also time the bulk import of the same network"
     )
+    ap.add_argument("--writes-only", action="store_true")
+    ap.add_argument("--before", default=None, help="src folder of the code to compare with")
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--pagecache", default="2g")
     args = ap.parse_args()
+    if args.writes_only:
+        _writes_only(args)
+        return
 
     from refgraph import centrality
     from refgraph.backends.devserver import Neo4jDevServer
@@ -58,7 +78,7 @@ def main() -> None:
             f"{net.n_physicians:,} physicians, {net.n_flows:,} flows",
         ),
     ]
-    with Neo4jDevServer(heap=args.heap, pagecache="2g") as server:
+    with Neo4jDevServer(heap=args.heap, pagecache=args.pagecache) as server:
         db = Neo4jBackend(server.uri, auth=server.auth, batch_size=args.batch_size, progress=False)
         timings: dict[str, float] = {}
         last = [time.perf_counter()]
@@ -125,20 +145,115 @@ def main() -> None:
         db.delete(everything=True)
         db.close()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    lines = [
+    _report(
         f"# Neo4j backend benchmark ({args.physicians:,} physicians, batch {args.batch_size})",
+        rows,
+        f"Python peak RSS {peak:,.0f} MiB (the server runs in its own JVM, heap {args.heap}).",
+        args.out,
+    )
+
+
+def _report(title: str, rows: list[tuple[str, float, str]], foot: str, out: str | None) -> None:
+    """Print the rows as a markdown table; also write it to ``out`` when given."""
+    lines = [
+        title,
         "",
         "| step | seconds | note |",
         "|---|---:|---|",
         *[f"| {a} | {b:.2f} | {c} |" for a, b, c in rows],
         "",
-        f"Python peak RSS {peak:,.0f} MiB (the server runs in its own JVM, heap {args.heap}).",
+        foot,
     ]
     text = "\n".join(lines)
     print(text)
-    out = Path(args.out) if args.out else Path(__file__).resolve().parent / "results" / "neo4j.md"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(text + "\n")
+    if out:
+        Path(out).write_text(text + "\n")
+
+
+#: One online load into the (empty) server, run in a child process so that the code
+#: under test is whatever ``PYTHONPATH`` names; prints its timings as JSON.
+_CHILD = """
+import json, sys, time
+from refgraph.backends.neo4j import Neo4jBackend
+from refgraph.datasets import synthetic_region
+uri, user, pw, n, batch = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+net = synthetic_region(n, seed=1)
+db = Neo4jBackend(uri, auth=(user, pw), batch_size=batch, progress=False)
+assert db.counts()["physicians"] == 0
+t = {}
+last = [0.0]
+def on_batch(what, k):
+    now = time.perf_counter()
+    t[what] = t.get(what, 0.0) + now - last[0]
+    last[0] = now
+t0 = last[0] = time.perf_counter()
+db.write(net, on_batch=on_batch)
+t["total"] = time.perf_counter() - t0
+c = db.counts()
+t["ok"] = c["flows"] == net.n_flows and c["physicians"] == net.n_physicians
+t["n_flows"], t["n_physicians"] = net.n_flows, net.n_physicians
+db.close()
+print(json.dumps(t))
+"""
+
+
+def _server_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) of process ``pid`` so far."""
+    if pid is None:
+        return float("nan")
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _writes_only(args: Any) -> None:
+    """Time online loads into an empty store: old code against this code, then a batch sweep."""
+    from refgraph.backends.devserver import Neo4jDevServer
+    from refgraph.backends.neo4j import Neo4jBackend
+
+    here = str(Path(__file__).resolve().parents[1] / "src")
+    runs: list[tuple[str, str, int]] = []
+    for _ in range(args.repeat):
+        if args.before:
+            runs.append(("before", args.before, args.batch_size))
+        runs.append(("after", here, args.batch_size))
+    runs += [("after", here, int(x)) for x in args.sweep.split(",") if x]
+    rows: list[tuple[str, float, str]] = []
+    with Neo4jDevServer(heap=args.heap, pagecache=args.pagecache) as server:
+        db = Neo4jBackend(server.uri, auth=server.auth, progress=False)
+        for code, src, batch in runs:
+            db.delete(everything=True)
+            env = dict(os.environ, PYTHONPATH=src)
+            cpu0 = _server_cpu(server.pid)
+            load0 = os.getloadavg()[0]
+            out = subprocess.run(
+                [sys.executable, "-c", _CHILD, server.uri, *server.auth,
+                 str(args.physicians), str(batch)],
+                env=env, check=True, capture_output=True, text=True,
+            )  # fmt: skip
+            cpu = _server_cpu(server.pid) - cpu0
+            t = json.loads(out.stdout.strip().splitlines()[-1])
+            label = f"{code}, batch {batch}"
+            rows.append(
+                (f"{label}: physicians", t["physicians"],
+                 f"{t['n_physicians'] / t['physicians']:,.0f} physicians/s")
+            )  # fmt: skip
+            rows.append(
+                (f"{label}: flows", t["flows"], f"{t['n_flows'] / t['flows']:,.0f} flows/s")
+            )  # fmt: skip
+            rows.append(
+                (f"{label}: whole write", t["total"],
+                 f"{t['n_flows'] / t['total']:,.0f} flows/s; server CPU {cpu:.1f} s; "
+                 f"load avg {load0:.1f}; counts right: {t['ok']}")
+            )  # fmt: skip
+            print(rows[-3:], flush=True)
+        db.delete(everything=True)
+        db.close()
+    _report(
+        f"# Online load into an empty store ({args.physicians:,} physicians)",
+        rows,
+        f"Server heap {args.heap}, page cache {args.pagecache}; before = {args.before}.",
+        args.out,
+    )
 
 
 def _bulk(server: Any, db: Any, net: Any, pr_mem: Any) -> list[tuple[str, float, str]]:

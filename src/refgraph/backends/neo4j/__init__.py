@@ -17,9 +17,12 @@ element                properties
 ``(:RefgraphTable)``   ``name`` (unique): column order and dtypes of a table
 =====================  ======================================================
 
-Writes are batched ``UNWIND $rows ...`` statements in managed transactions
-(retried by the driver on transient errors): ``CREATE`` into an empty store,
-``MERGE`` on each row's key otherwise. Nodes are written before
+Writes are batched ``UNWIND range(...)`` statements over parameter lists (one
+list per column, few-valued text and date columns as codes into their distinct
+values) in managed transactions (retried by the driver on transient errors):
+``CREATE`` into an empty store, where relationships find their end nodes by the
+internal ids the node ``CREATE`` returned, and ``MERGE`` on each row's key
+otherwise. Nodes are written before
 relationships, so a load interrupted at any point and run again (by then a
 ``MERGE``) ends with exactly the right content: no duplicates, nothing
 missing. A new backend checks the server and the credentials at once and

@@ -41,7 +41,9 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
     database
         Database name (default ``$NEO4J_DATABASE`` or the server default).
     batch_size
-        Rows per ``UNWIND`` batch in writes.
+        Rows per ``UNWIND`` batch in writes (5000: at 20,000 physicians the
+        sweep in ``benchmarks/results/neo4j.md`` found 2,000-10,000 within the
+        machine's noise of each other and 20,000-50,000 slower).
     progress
         Show progress bars for long reads and writes (default: the
         ``refgraph.config.config.progress`` setting).
@@ -50,6 +52,12 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         the server and the credentials at once, so an unreachable server or
         a wrong password raises :class:`~refgraph.BackendError` (naming the
         URI, never the password) within about this time.
+    write_workers
+        Relationship batches written at once, each in its own transaction,
+        when writing into an empty store (default 2; 1 writes one batch
+        after another). On 20,000 physicians on a busy 2-core machine two
+        threads wrote flows 1.0-1.5x as fast as one, never slower (see
+        ``benchmarks/results/neo4j.md``); more helps only with cores to spare.
     retry_time
         Seconds the driver keeps retrying a transaction after transient
         errors such as a cluster leader switch (default 10; the driver's own
@@ -76,10 +84,16 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         progress: bool | None = None,
         timeout: float = 5.0,
         retry_time: float = 10.0,
+        write_workers: int = 2,
     ) -> None:
         if batch_size < 1:
             raise ValidationError(f"batch_size: expected a positive integer, got {batch_size!r}")
+        if write_workers < 1:
+            raise ValidationError(
+                f"write_workers: expected a positive integer, got {write_workers!r}"
+            )
         self.batch_size = int(batch_size)
+        self.write_workers = int(write_workers)
         self.database = database or os.environ.get("NEO4J_DATABASE") or None
         self.progress = progress
         self._owns_driver = driver is None
@@ -138,9 +152,15 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         """Write every table of ``net``; safe to re-run.
 
         Into an empty store (no refgraph node at all) the rows are written
-        with ``CREATE``, which needs no look-up of existing elements; into a
-        store that holds anything they are merged (``MERGE``) on their keys, so an
-        incremental load or a re-run leaves exactly one copy of every row.
+        with ``CREATE``, which needs no look-up of existing elements, and the
+        relationships find their end nodes by the internal ids that the node
+        ``CREATE`` statements returned (Neo4j's ``id()``, kept only for the
+        duration of this call); into a store that holds anything they are
+        merged (``MERGE``) on their keys, found through the uniqueness indexes,
+        so an incremental load or a re-run leaves exactly one copy of every row.
+        Each batch travels as one parameter list per column (text and date
+        columns with few distinct values as codes into those values), not as
+        one map per row.
         The uniqueness constraints are in place either way. Nodes are written
         before relationships; each batch is one managed transaction, so an
         interrupted write leaves whole batches, and running it again (now

@@ -38,32 +38,6 @@ _Q: dict[str, Any] = {
         "CREATE INDEX refgraph_event_source IF NOT EXISTS FOR (e:ReferralEvent) ON (e.source_npi)",
         "CREATE INDEX refgraph_event_target IF NOT EXISTS FOR (e:ReferralEvent) ON (e.target_npi)",
     ],
-    "Physician": "UNWIND $rows AS r MERGE (n:Physician {npi: r.id}) SET n = r.props",
-    "Practice": "UNWIND $rows AS r MERGE (n:Practice {practice_id: r.id}) SET n = r.props",
-    "ReferralEvent": "UNWIND $rows AS r MERGE (n:ReferralEvent {eid: r.id}) SET n = r.props",
-    "Touchpoint": "UNWIND $rows AS r MERGE (n:Touchpoint {tid: r.id}) SET n = r.props",
-    "practices_at": (
-        "UNWIND $rows AS r MATCH (p:Physician {npi: r.npi}) "
-        "MATCH (o:Practice {practice_id: r.practice_id}) MERGE (p)-[:PRACTICES_AT]->(o)"
-    ),
-    "flows": (
-        "UNWIND $rows AS r MATCH (a:Physician {npi: r.s}) MATCH (b:Physician {npi: r.t}) "
-        "MERGE (a)-[f:REFERRED {key: r.key}]->(b) SET f = r.props"
-    ),
-    # The same writes for an empty store: CREATE needs no look-up of an existing
-    # element (the uniqueness constraints still hold; nodes are written first).
-    "create_Physician": "UNWIND $rows AS r CREATE (n:Physician) SET n = r.props",
-    "create_Practice": "UNWIND $rows AS r CREATE (n:Practice) SET n = r.props",
-    "create_ReferralEvent": "UNWIND $rows AS r CREATE (n:ReferralEvent) SET n = r.props",
-    "create_Touchpoint": "UNWIND $rows AS r CREATE (n:Touchpoint) SET n = r.props",
-    "create_practices_at": (
-        "UNWIND $rows AS r MATCH (p:Physician {npi: r.npi}) "
-        "MATCH (o:Practice {practice_id: r.practice_id}) CREATE (p)-[:PRACTICES_AT]->(o)"
-    ),
-    "create_flows": (
-        "UNWIND $rows AS r MATCH (a:Physician {npi: r.s}) MATCH (b:Physician {npi: r.t}) "
-        "CREATE (a)-[f:REFERRED]->(b) SET f = r.props"
-    ),
     "is_empty": (
         "OPTIONAL MATCH (n) WHERE n:Physician OR n:Practice OR n:ReferralEvent OR n:Touchpoint "
         "WITH n LIMIT 1 RETURN n IS NULL AS empty"
@@ -348,4 +322,43 @@ _Q["page_flows"] = (
     "CALL (src) { UNWIND src AS a MATCH (a)-[f:REFERRED]->(b:Physician) "
     f"RETURN collect(a.npi) AS s, collect(b.npi) AS t, collect({_VALS.format(v='f')}) AS rows }} "
     f"RETURN size(src) AS n, src[-1].npi AS last, s, t, {_COLS} AS cols"
+)
+
+# --- writes. A batch is parameter lists: the keys ``$ids`` (relationships: the end keys or,
+# into an empty store, the ends' internal ids ``$s`` / ``$t``) and the other columns as
+# ``$names`` / ``$cols`` (codes into ``$uniq`` where ``$coded``), set by name through a
+# dynamic property key, so no column name is ever Cypher text.
+_PROPS = (
+    "FOREACH (j IN range(0, size($names) - 1) | SET {v}[$names[j]] = "
+    "CASE WHEN $coded[j] THEN $uniq[j][$cols[j][i]] ELSE $cols[j][i] END)"
+)
+for _label, _key in _LABELS.values():
+    # MERGE replaces all properties (as ``SET n = map`` did): the key, then the columns
+    _Q[_label] = (
+        f"UNWIND range(0, size($ids) - 1) AS i MERGE (n:{_label} {{{_key}: $ids[i]}}) "
+        f"SET n = {{{_key}: $ids[i]}} {_PROPS.format(v='n')}"
+    )
+    # An empty store: CREATE needs no look-up; the internal ids come back for the
+    # relationships of the same write.
+    _Q[f"create_{_label}"] = (
+        f"UNWIND range(0, size($ids) - 1) AS i CREATE (n:{_label} {{{_key}: $ids[i]}}) "
+        f"{_PROPS.format(v='n')} RETURN collect(i) AS i, collect(id(n)) AS id"
+    )
+_Q["practices_at"] = (
+    "UNWIND range(0, size($s) - 1) AS i MATCH (p:Physician {npi: $s[i]}) "
+    "MATCH (o:Practice {practice_id: $t[i]}) MERGE (p)-[:PRACTICES_AT]->(o)"
+)
+_Q["create_practices_at"] = (
+    "UNWIND range(0, size($s) - 1) AS i MATCH (p) WHERE id(p) = $s[i] AND p:Physician "
+    "MATCH (o) WHERE id(o) = $t[i] AND o:Practice CREATE (p)-[:PRACTICES_AT]->(o)"
+)
+_Q["flows"] = (
+    "UNWIND range(0, size($s) - 1) AS i MATCH (a:Physician {npi: $s[i]}) "
+    "MATCH (b:Physician {npi: $t[i]}) MERGE (a)-[f:REFERRED {key: $ids[i]}]->(b) "
+    f"SET f = {{key: $ids[i]}} {_PROPS.format(v='f')}"
+)
+_Q["create_flows"] = (
+    "UNWIND range(0, size($s) - 1) AS i MATCH (a) WHERE id(a) = $s[i] AND a:Physician "
+    "MATCH (b) WHERE id(b) = $t[i] AND b:Physician "
+    f"CREATE (a)-[f:REFERRED {{key: $ids[i]}}]->(b) {_PROPS.format(v='f')}"
 )

@@ -1,15 +1,16 @@
-"""Writing to Neo4j: property values, stable row ids, batched MERGEs and deletes."""
+"""Writing to Neo4j: property values as column lists, stable row ids, batched writes and deletes."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ._connect import _Connection
+from ..._errors import BackendError
+from ._connect import _Connection, _why
 from ._schema import _FLOW_KEY, _LABELS, _Q
 
 if TYPE_CHECKING:
@@ -61,13 +62,69 @@ def _column_values(s: pd.Series) -> list[Any]:
     return out.tolist()
 
 
-def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as property maps; missing values are ``None`` (``SET n = map`` skips them)."""
-    if len(df) == 0:
-        return []
-    names = [str(c) for c in df.columns]
-    columns = [_column_values(df[c]) for c in df.columns]
-    return [dict(zip(names, row)) for row in zip(*columns)]
+#: A text or date column is sent as codes into its distinct values when it has at most
+#: this many of them (and at most half as many as rows): the driver then packs each
+#: distinct value once per batch instead of once per row (dates are costly to pack).
+_MAX_CODES = 4096
+
+
+def _columns(df: pd.DataFrame, skip: str | None = None) -> dict[str, Any]:
+    """The columns of ``df`` (but ``skip``) as write parameters: names and value lists.
+
+    Returns ``names``, ``coded`` (per column: sent as codes), ``uniq`` (the
+    distinct values of a coded column, else empty) and ``cols`` (per column
+    its values, or its codes with ``None`` for missing); the Cypher
+    ``SET x[$names[j]] = CASE WHEN $coded[j] THEN $uniq[j][$cols[j][i]] ELSE
+    $cols[j][i] END`` sets row ``i``'s properties (missing ones stay absent)
+    without any column name in the statement text.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"k": ["a", "b", "a", None], "n": [1, 2, 3, 4]})
+    >>> p = _columns(df)
+    >>> p["names"], p["coded"], p["uniq"], p["cols"]
+    (['k', 'n'], [True, False], [['a', 'b'], []], [[0, 1, 0, None], [1, 2, 3, 4]])
+    """
+    out: dict[str, Any] = {"names": [], "coded": [], "uniq": [], "cols": []}
+    for c in df.columns:
+        if str(c) == skip:
+            continue
+        s = df[c]
+        codes = _codes(s)
+        out["names"].append(str(c))
+        out["coded"].append(codes is not None)
+        if codes is None:
+            out["uniq"].append([])
+            out["cols"].append(_column_values(s))
+        else:
+            out["uniq"].append(codes[1])
+            out["cols"].append(codes[0])
+    return out
+
+
+def _codes(s: pd.Series) -> tuple[list[Any], list[Any]] | None:
+    """``(codes, distinct values)`` of a text or date column with few distinct values, else None."""
+    kind = s.dtype
+    if pd.api.types.is_object_dtype(kind):  # all-text ones only (factorize equates 1 and True)
+        if pd.api.types.infer_dtype(s, skipna=True) != "string":
+            return None
+    elif not (
+        isinstance(kind, (pd.StringDtype, pd.CategoricalDtype))
+        or pd.api.types.is_datetime64_any_dtype(kind)
+    ):
+        return None
+    try:
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    except TypeError:  # unhashable cells (lists): sent as they are
+        return None
+    if len(uniques) > _MAX_CODES or 2 * len(uniques) > len(s):
+        return None
+    # the same conversion as an uncoded column (dates stay dates when all are midnights)
+    values = _column_values(pd.Series(uniques).astype(s.dtype)) if len(uniques) else []
+    out = codes.astype(object)
+    out[codes < 0] = None
+    return out.tolist(), values
 
 
 def _joined(df: pd.DataFrame, sep: str, *, missing: str = "") -> list[str]:
@@ -95,6 +152,8 @@ def _row_ids(df: pd.DataFrame) -> list[str]:
 class _WriteMixin(_Connection):
     """The writes of :class:`~refgraph.backends.neo4j.Neo4jBackend`."""
 
+    write_workers: int = 1
+
     def _write_tables(
         self,
         net: ReferralNetwork,
@@ -103,46 +162,171 @@ class _WriteMixin(_Connection):
     ) -> dict[str, int]:
         """Body of :meth:`Neo4jBackend.write` after :meth:`Neo4jBackend.setup_schema`.
 
-        ``create``: the store is empty, so CREATE instead of MERGE.
+        Every batch sends column lists (see :func:`_columns`), not one map per
+        row. ``create``: the store is empty, so nodes are CREATEd and return
+        their internal ids, and the relationships find their ends by those ids
+        (a direct record look-up) instead of by key through the index; else
+        everything is MERGEd on its key.
         """
-        pre = "create_" if create else ""
         written: dict[str, int] = {}
+        node_ids: dict[str, pd.Series] = {}
         for table in ("physicians", "practices", "events", "touchpoints"):
             df = net.tables[table]
             label, key = _LABELS[table]
             ids = df[key].astype(str).tolist() if key in df.columns else _row_ids(df)
-            props = _records(df)
-            rows = [{"id": i, "props": {**p, key: i}} for i, p in zip(ids, props)]
-            for batch in self._batches(rows, table):
-                self._write(_Q[pre + label], rows=batch)
-                if on_batch:
-                    on_batch(table, len(batch))
-            written[table] = len(rows)
+            got = self._write_rows(
+                ("create_" if create else "") + label,
+                table,
+                {"ids": ids},
+                _columns(df, skip=key),
+                on_batch,
+                collect=create,
+            )
+            if create and table in ("physicians", "practices"):
+                node_ids[table] = pd.Series(got, index=ids, dtype="int64")
+            written[table] = len(ids)
             self._write_meta(table, df)
         phys = net.physicians
-        links = phys.loc[phys["practice_id"].notna(), ["npi", "practice_id"]]
-        link_rows = [
-            {"npi": a, "practice_id": b}
-            for a, b in zip(links["npi"].tolist(), links["practice_id"].tolist())
-        ]
-        for batch in self._batches(link_rows, "practices_at"):
-            self._write(_Q[pre + "practices_at"], rows=batch)
+        links = phys.loc[phys["practice_id"].notna(), ["npi", "practice_id"]].astype(str)
+        if create:  # a practice_id without a practices row links to nothing (as MATCH finds none)
+            links = links[links["practice_id"].isin(node_ids["practices"].index)]
+        ends = {"s": links["npi"], "t": links["practice_id"]}
+        ends = self._ends(ends, node_ids, "physicians", "practices", create)
+        self._write_rows(
+            ("create_" if create else "") + "practices_at", "practices_at", ends, None, None
+        )
         flows = net.flows
-        keys = _joined(flows[list(_FLOW_KEY)], "|") if len(flows) else []
-        props = _records(flows.drop(columns=["source_npi", "target_npi"]))
-        frows = [
-            {"s": s, "t": t, "key": k, "props": {**p, "key": k}}
-            for s, t, k, p in zip(
-                flows["source_npi"].tolist(), flows["target_npi"].tolist(), keys, props
-            )
-        ]
-        for batch in self._batches(frows, "flows"):
-            self._write(_Q[pre + "flows"], rows=batch)
-            if on_batch:
-                on_batch("flows", len(batch))
-        written["flows"] = len(frows)
+        ends = {"s": flows["source_npi"].astype(str), "t": flows["target_npi"].astype(str)}
+        ends = self._ends(ends, node_ids, "physicians", "physicians", create)
+        ends["ids"] = _joined(flows[list(_FLOW_KEY)], "|") if len(flows) else []
+        rest = flows.drop(columns=["source_npi", "target_npi"])
+        self._write_rows(
+            ("create_" if create else "") + "flows", "flows", ends, _columns(rest), on_batch
+        )
+        written["flows"] = len(flows)
         self._write_meta("flows", flows)
         return written
+
+    @staticmethod
+    def _ends(
+        ends: dict[str, pd.Series],
+        node_ids: dict[str, pd.Series],
+        src: str,
+        dst: str,
+        create: bool,
+    ) -> dict[str, list[Any]]:
+        """The end keys of relationships as lists; with ``create``, the nodes' internal ids."""
+        if not create:
+            return {k: v.tolist() for k, v in ends.items()}
+        out = {}
+        for k, table in (("s", src), ("t", dst)):
+            mapped = ends[k].map(node_ids[table])
+            if mapped.isna().any():  # cannot happen: every end is a node written just now
+                bad = ends[k][mapped.isna()].iloc[0]
+                raise BackendError(f"{table}: {bad!r} was not written before its relationships")
+            out[k] = mapped.astype("int64").tolist()
+        return out
+
+    def _write_rows(
+        self,
+        query: str,
+        what: str,
+        rows: dict[str, list[Any]],
+        props: dict[str, Any] | None,
+        on_batch: Callable[[str, int], None] | None,
+        *,
+        collect: bool = False,
+    ) -> list[int]:
+        """Run ``_Q[query]`` on batches of the row lists ``rows`` (with the column lists ``props``).
+
+        ``collect``: the statement returns ``i`` and ``id`` lists (the row
+        numbers in the batch and the internal ids of the nodes made); then the
+        ids in row order are returned.
+        """
+        n = len(next(iter(rows.values()))) if rows else 0
+        if n == 0:
+            return []
+        out: list[int] = []
+
+        def params(lo: int) -> dict[str, Any]:
+            hi = lo + self.batch_size
+            got: dict[str, Any] = {k: v[lo:hi] for k, v in rows.items()}
+            if props is not None:
+                got.update(
+                    names=props["names"],
+                    coded=props["coded"],
+                    uniq=props["uniq"],
+                    cols=[c[lo:hi] for c in props["cols"]],
+                )
+            return got
+
+        workers = self.write_workers if query.startswith("create_") and not collect else 1
+        if workers > 1:  # relationships into an empty store: `workers` batches at a time
+            self._write_concurrently(query, what, n, params, on_batch, workers)
+            return out
+        for lo in self._starts(n, what):
+            if collect:
+                rec = self._write_single(_Q[query], **params(lo))
+                got = [0] * len(rec["i"])
+                for i, x in zip(rec["i"], rec["id"]):
+                    got[i] = int(x)
+                out += got
+            else:
+                self._write(_Q[query], **params(lo))
+            if on_batch:
+                on_batch(what, min(lo + self.batch_size, n) - lo)
+        return out
+
+    def _write_concurrently(
+        self,
+        query: str,
+        what: str,
+        n: int,
+        params: Callable[[int], dict[str, Any]],
+        on_batch: Callable[[str, int], None] | None,
+        workers: int,
+    ) -> None:
+        """Run the batches of ``_Q[query]`` ``workers`` at a time, each its own transaction.
+
+        Each round waits for all its batches (so a failure leaves whole
+        batches, resumable by a re-run) and then reports them to ``on_batch``
+        in order; a transient error such as a deadlock between two batches
+        is retried by the driver.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        starts = list(self._starts(n, what))
+        with ThreadPoolExecutor(workers) as pool:
+            for r in range(0, len(starts), workers):
+                round_ = starts[r : r + workers]
+                futures = [pool.submit(self._write, _Q[query], **params(lo)) for lo in round_]
+                for f in futures:
+                    f.result()
+                if on_batch:
+                    for lo in round_:
+                        on_batch(what, min(lo + self.batch_size, n) - lo)
+
+    def _starts(self, n: int, what: str) -> Iterable[int]:
+        """Batch starts ``0, batch_size, ...`` below ``n``, with a progress bar when long."""
+        starts: Iterable[int] = range(0, n, self.batch_size)
+        if self._show_progress() and n > 10 * self.batch_size:
+            from tqdm.auto import tqdm
+
+            starts = tqdm(starts, desc=f"neo4j {what}", unit="batch")
+        return starts
+
+    def _write_single(self, query: str, **params: Any) -> dict[str, Any]:
+        """Run a write statement in one managed transaction; its single record as a dict."""
+
+        def work(tx: ManagedTransaction) -> dict[str, Any]:
+            rec = tx.run(query, **params).single(strict=True)
+            return dict(rec.items())
+
+        try:
+            with self._session() as s:
+                return dict(s.execute_write(work))
+        except Exception as exc:
+            raise BackendError(f"Neo4j write to {self._uri} failed: {_why(exc)}") from exc
 
     def _store_is_empty(self) -> bool:
         """Whether the store holds no refgraph node (then a write may CREATE)."""
