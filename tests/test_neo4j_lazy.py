@@ -558,3 +558,34 @@ def test_refusals_say_what_to_do(neo4j_db: Neo4jBackend) -> None:
     with pytest.raises(NotFoundError):
         centrality.pagerank(lazy, personalization=[make_npi(999_999)])
     lazy.close()
+
+
+def test_store_without_the_event_indexes_warns_and_answers_the_same(
+    neo4j_db: Neo4jBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a store written before the event indexes existed: the lazy paths still answer as
+    # memory does, and a warning names the missing indexes and the call that makes them
+    net = random_network(7)
+    neo4j_db.write(net)
+    for name in ("refgraph_event_source", "refgraph_event_target"):
+        neo4j_db._write(f"DROP INDEX {name} IF EXISTS")
+    try:
+        lazy = ReferralNetwork.from_neo4j(neo4j_db, lazy=True)
+        e = net.edges()
+        src = str(e["source_npi"].iloc[0])
+        targets = [str(t) for t in e.loc[e["source_npi"] != src, "target_npi"].iloc[:4]]
+        with caplog.at_level("WARNING", logger="refgraph.backends.neo4j"):
+            got = [assert_intro_equal(lazy, net, t, sources=[src]) for t in targets]
+        assert {"same", "tied"} & set(got)
+        warned = [r.getMessage() for r in caplog.records]
+        warned = [m for m in warned if "lacks refgraph's indexes" in m]
+        assert len(warned) == 1
+        assert "refgraph_event_source, refgraph_event_target" in warned[0]
+        assert "setup_schema()" in warned[0]
+    finally:
+        neo4j_db.setup_schema()
+    caplog.clear()
+    fresh = ReferralNetwork.from_neo4j(neo4j_db, lazy=True)
+    with caplog.at_level("WARNING", logger="refgraph.backends.neo4j"):
+        assert fresh._warn_missing_indexes() == []
+    assert not [r for r in caplog.records if "lacks" in r.getMessage()]

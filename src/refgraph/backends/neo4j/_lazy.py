@@ -19,6 +19,7 @@ or read a selection; it never falls back to reading everything silently.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
     from ._backend import Neo4jBackend
 
 logger = logging.getLogger("refgraph.backends.neo4j")
+#: Names of the constraints' and indexes' backing indexes refgraph's schema creates.
+_INDEX_NAMES = tuple(re.findall(r"(?:CONSTRAINT|INDEX) (\w+) IF", " ".join(_Q["constraints"])))
 
 #: Analyses a lazy network runs in Neo4j (all need Graph Data Science).
 _PUSHED = frozenset({"pagerank", "betweenness", "louvain", "leiden", "degree", "intro_paths"})
@@ -217,6 +220,24 @@ class LazyNetwork:
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
+
+    def _warn_missing_indexes(self) -> list[str]:
+        """Log a warning naming refgraph's indexes the store lacks; return their names.
+
+        A store written by an older refgraph can lack indexes that later reads seek
+        through (the event indexes, for example); its reads then scan and are slow,
+        though their answers are the same. The check runs once per lazy network.
+        """
+        rows = self.db._read_values("SHOW INDEXES YIELD name RETURN name")
+        have = {str(r[0]) for r in rows}
+        missing = [n for n in _INDEX_NAMES if n not in have]
+        if missing:
+            logger.warning(
+                "this Neo4j store lacks refgraph's indexes %s, so its reads scan; "
+                "Neo4jBackend.setup_schema() creates them (idempotent, no data changes)",
+                ", ".join(missing),
+            )
+        return missing
 
     # ------------------------------------------------------------- counts
     @property

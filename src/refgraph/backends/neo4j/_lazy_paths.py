@@ -173,6 +173,7 @@ def lazy_intro_paths(lazy: LazyNetwork, **options: Any) -> Any:
     check = not _FEW_ROUND_TRIPS
     if not check:
         lazy._check_version()  # once for the query: the kept values below are current
+    lazy._memoised("index_check", lazy._warn_missing_indexes, check=False)
     notes = lazy._memoised("touchpoint_notes", lambda: _extra_pairs(lazy, None), check=check)
     extra = notes + _extra_pairs(None, options.get("ties"))
     comp = options.get("exclude_competitors_of")
