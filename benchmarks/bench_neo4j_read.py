@@ -4,6 +4,7 @@ Usage::
 
     python benchmarks/bench_neo4j_read.py [--physicians 20000] [--repeat 2]
         [--before-src /path/to/other/checkout/src] [--heap 2g] [--out FILE]
+        [--around 10 --selections 20 --flows-mode either]
 
 Bulk-imports a synthetic region (``Neo4jDevServer.import_network``) into one local
 dev server, then times ``Neo4jBackend.read()`` in child processes, alternating the
@@ -12,11 +13,17 @@ both read the same store under the same machine load. Each child pickles the tab
 it read; the parent checks that they equal the network written. The child's peak
 RSS (``VmHWM``, Linux) is taken after the read and after pickling the tables. Prints a markdown
 table (and writes it to ``--out`` when given).
+
+With ``--around N`` each child instead reads ``--selections`` sub-networks,
+``read(around=<N random NPIs>, hops=0, flows=--flows-mode)`` (the same NPIs for both
+codes), and reports the median seconds of one read; the parent checks that both codes
+read the same tables.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import pickle
 import subprocess
@@ -25,6 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -33,11 +41,23 @@ sys.path.insert(0, str(SRC))
 CHILD = """
 import pickle, sys, time
 from refgraph.backends.neo4j import Neo4jBackend
-uri, user, password, out = sys.argv[1:5]
+import json, statistics
+uri, user, password, out, spec = sys.argv[1:6]
+spec = json.loads(spec)
 db = Neo4jBackend(uri, auth=(user, password), progress=False)
-t0 = time.perf_counter()
-net = db.read()
-dt = time.perf_counter() - t0
+if spec["selections"]:
+    times, tables = [], []
+    for ids in spec["selections"]:
+        t0 = time.perf_counter()
+        sub = db.read(around=ids, hops=0, flows=spec["mode"])
+        times.append(time.perf_counter() - t0)
+        tables.append(sub.tables)
+    dt = statistics.median(times)
+    net = type("Read", (), {"tables": tables})()
+else:
+    t0 = time.perf_counter()
+    net = db.read()
+    dt = time.perf_counter() - t0
 db.close()
 # VmHWM is this process's own peak (ru_maxrss would carry the parent's over the exec)
 status = open("/proc/self/status").read().split("VmHWM:")[1]
@@ -67,18 +87,34 @@ def main() -> None:
     ap.add_argument("--before-src", default="/work/main/src")
     ap.add_argument("--heap", default="2g")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--around", type=int, default=0, help="NPIs per selection (0: whole)")
+    ap.add_argument("--selections", type=int, default=20)
+    ap.add_argument("--flows-mode", default="either")
     args = ap.parse_args()
 
     from refgraph.backends.devserver import Neo4jDevServer
     from refgraph.datasets import synthetic_region
 
     net = synthetic_region(args.physicians, seed=1)
+    rng = np.random.default_rng(0)
+    picks = [
+        [str(x) for x in rng.choice(np.asarray(net.npis), args.around, replace=False)]
+        for _ in range(args.selections if args.around else 0)
+    ]
+    spec = json.dumps({"selections": picks, "mode": args.flows_mode})
+    head = (
+        f"| code | run | median s of {len(picks)} reads of {args.around} NPIs "
+        f"(flows={args.flows_mode}) | child peak RSS MiB | same tables as before's |"
+        if picks
+        else "| code | run | seconds | flows/s | child peak RSS MiB | same tables as written |"
+    )
     lines = [
         f"{net.n_physicians:,} physicians, {net.n_flows:,} flows, {len(net.practices):,} practices",
         "",
-        "| code | run | seconds | flows/s | child peak RSS MiB | same tables as written |",
-        "|---|---:|---:|---:|---:|---|",
+        head,
+        "|---|---:|---:|---:|---|" if picks else "|---|---:|---:|---:|---:|---|",
     ]
+    first: list[dict[str, pd.DataFrame]] | None = None
     server = Neo4jDevServer(heap=args.heap, pagecache="1g")
     with server, tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -90,18 +126,24 @@ def main() -> None:
                 out = Path(tmp) / f"{code}{run}.pkl"
                 env = {**os.environ, "PYTHONPATH": src}
                 subprocess.run(
-                    [sys.executable, "-c", CHILD, server.uri, user, password, str(out)],
+                    [sys.executable, "-c", CHILD, server.uri, user, password, str(out), spec],
                     env=env,
                     check=True,
                 )
                 with open(out, "rb") as f:
                     got = pickle.load(f)
                 out.unlink()
-                same = all(_same(net.tables[t], got["tables"][t]) for t in net.tables)
-                row = (
-                    f"| {code} | {run} | {got['seconds']:.2f} | "
-                    f"{net.n_flows / got['seconds']:,.0f} | {got['peak']:,.0f} | {same} |"
-                )
+                if picks:
+                    if first is None:
+                        first = got["tables"]
+                    same = all(_same(a[t], b[t]) for a, b in zip(first, got["tables"]) for t in a)
+                    row = f"| {code} | {run} | {got['seconds']:.3f} | {got['peak']:,.0f} | {same} |"
+                else:
+                    same = all(_same(net.tables[t], got["tables"][t]) for t in net.tables)
+                    row = (
+                        f"| {code} | {run} | {got['seconds']:.2f} | "
+                        f"{net.n_flows / got['seconds']:,.0f} | {got['peak']:,.0f} | {same} |"
+                    )
                 print(row, flush=True)
                 lines.append(row)
     text = "\n".join(lines)

@@ -627,3 +627,34 @@ def test_paged_read_gives_the_written_tables(
         # the filtered read (value rows, not pages) of everyone agrees as well
         everyone = neo4j_db.read(around=list(net.physicians["npi"]), hops=0)
         assert_same_tables(net, everyone)
+
+
+def _plan_operators(plan: dict[str, object]) -> list[tuple[str, str]]:
+    args = plan.get("args", {})
+    details = str(args.get("Details", "")) if isinstance(args, dict) else ""
+    out = [(str(plan["operatorType"]).split("@")[0], details)]
+    for child in plan.get("children", []):  # type: ignore[attr-defined]
+        out += _plan_operators(child)
+    return out
+
+
+def test_reads_of_given_ids_seek_through_the_indexes(
+    neo4j_db: Neo4jBackend, small: ReferralNetwork
+) -> None:
+    # A read of a selection must not scan every node of the label: the "@ids" variants
+    # of the read statements seek each id through the key's (or the event ends') index.
+    from refgraph.backends.neo4j._schema import _Q
+
+    neo4j_db.write(small)
+    names = sorted(k for k in _Q if k.endswith("@ids"))
+    assert len(names) == 3 * 2 + 4 * 2 + 4 * 2  # 3 node labels; events, flows: 4 modes
+    params = {"ids": [str(x) for x in small.npis[:3]], "keys": ["x"], "iso": [False]}
+    for name in names:
+        with neo4j_db._session() as session:
+            plan = session.run("EXPLAIN " + _Q[name], **params).consume().plan
+        ops = _plan_operators(plan)
+        kinds = {o for o, _ in ops}
+        assert not kinds & {"NodeByLabelScan", "AllNodesScan", "NodeIndexScan"}, (name, ops)
+        assert kinds & {"NodeUniqueIndexSeek", "NodeIndexSeek"}, (name, ops)
+        # the whole-store statement is the one that scans, and stays for reads of all
+        assert "$ids IS NULL" in _Q[name.removesuffix("@ids")]

@@ -176,7 +176,7 @@ def import_network(
         )
     if not server.is_running() or server.home is None:
         raise DevServerError("the server is not started")
-    with server.driver() as driver:
+    with server.driver(notifications_min_severity="OFF") as driver:  # a fresh store: no label
         records, _, _ = driver.execute_query(_COUNT_NODES, database_=database)
     held = int(records[0]["n"])
     if held and not overwrite:

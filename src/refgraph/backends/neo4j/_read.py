@@ -34,6 +34,11 @@ def _from_neo4j(v: Any) -> Any:
     return v
 
 
+def _by(ids: list[str] | None) -> str:
+    """The suffix of a read statement's variant for ``ids`` (``"@ids"``: index seeks)."""
+    return "" if ids is None else "@ids"
+
+
 def _iso_flags(keys: list[str], meta: dict[str, Any]) -> list[bool]:
     """Which of ``keys`` are tz-naive datetime columns (read back as ISO text)."""
     dtypes = dict(zip(meta["columns"], meta["dtypes"]))
@@ -193,7 +198,7 @@ class _ReadMixin(_Connection):
                 cols = self._read_pages(f"page_{label}", f"count_{label}", table, keys, iso)
             else:
                 rows = self._read_values(
-                    _Q[name + "_values"], ids=ids, keys=keys, iso=iso, what=table
+                    _Q[name + "_values@ids"], ids=ids, keys=keys, iso=iso, what=table
                 )
                 cols = _columns([r[0] for r in rows], len(keys))
             df = _frame(cols, keys, iso, meta)
@@ -202,7 +207,7 @@ class _ReadMixin(_Connection):
         else:
             recs = [
                 {k: _from_neo4j(v) for k, v in r["p"].items()}
-                for r in self._read(_Q[name], ids=ids)
+                for r in self._read(_Q[name + _by(ids)], ids=ids)
             ]
             df = pd.DataFrame(recs)
             if table in ("events", "touchpoints") and key in df.columns:
@@ -215,7 +220,7 @@ class _ReadMixin(_Connection):
         """The flows table: both ends as NPIs, the other columns as value lists."""
         if meta is None:
             recs = []
-            for r in self._read(_Q[f"read_flows_{flows}"], ids=ids):
+            for r in self._read(_Q[f"read_flows_{flows}" + _by(ids)], ids=ids):
                 p = {k: _from_neo4j(v) for k, v in r["p"].items() if k != "key"}
                 recs.append({"source_npi": r["source_npi"], "target_npi": r["target_npi"], **p})
             return self._restore("flows", pd.DataFrame(recs), None)
@@ -227,7 +232,7 @@ class _ReadMixin(_Connection):
             src, dst, *cols = self._read_pages("page_flows", "count_flows", "flows", keys, iso)
         else:
             rows = self._read_values(
-                _Q[f"read_flows_columns_{flows}"], ids=ids, keys=keys, iso=iso, what="flows"
+                _Q[f"read_flows_columns_{flows}@ids"], ids=ids, keys=keys, iso=iso, what="flows"
             )
             src, dst = [r[0] for r in rows], [r[1] for r in rows]
             cols = _columns([r[2] for r in rows], len(keys))

@@ -37,6 +37,7 @@ _Q: dict[str, Any] = {
         "FOR (p:Physician) ON (p.practice_id)",
         "CREATE INDEX refgraph_event_source IF NOT EXISTS FOR (e:ReferralEvent) ON (e.source_npi)",
         "CREATE INDEX refgraph_event_target IF NOT EXISTS FOR (e:ReferralEvent) ON (e.target_npi)",
+        "CREATE INDEX refgraph_touchpoint_npi IF NOT EXISTS FOR (t:Touchpoint) ON (t.npi)",
     ],
     "is_empty": (
         "OPTIONAL MATCH (n) WHERE n:Physician OR n:Practice OR n:ReferralEvent OR n:Touchpoint "
@@ -302,6 +303,28 @@ for _mode, _cond in _ENDS.items():
         "MATCH (a:Physician)-[f:REFERRED]->(b:Physician) "
         f"WHERE $ids IS NULL OR ({_f}) "
         f"RETURN a.npi AS source_npi, b.npi AS target_npi, {_VALS.format(v='f')} AS vals"
+    )
+#: The reads above for a given list of ids (``name + "@ids"``), without the
+#: ``$ids IS NULL OR`` branch: with it the planner cannot seek the ids through the
+#: key's index and scans every node of the label, whatever the list's length.
+for _name in [k for k, q in _Q.items() if isinstance(q, str) and "$ids IS NULL OR " in q]:
+    _Q[_name + "@ids"] = _Q[_name].replace("$ids IS NULL OR ", "")
+# Flows are matched from the given end(s) explicitly (the planner may otherwise pick a
+# scan of every relationship for an OR of the two ends).
+_FROM = "MATCH (a:Physician) WHERE a.npi IN $ids MATCH (a)-[f:REFERRED]->(b:Physician) "
+_TO = "MATCH (b:Physician) WHERE b.npi IN $ids MATCH (a:Physician)-[f:REFERRED]->(b) "
+_ANCHORED = {
+    "both": _FROM + "WHERE b.npi IN $ids ",
+    "either": f"CALL {{ {_FROM}RETURN a, f, b UNION {_TO}RETURN a, f, b }} ",
+    "from": _FROM,
+    "to": _TO,
+}
+for _mode, _match in _ANCHORED.items():
+    _Q[f"read_flows_{_mode}@ids"] = (
+        _match + "RETURN a.npi AS source_npi, b.npi AS target_npi, properties(f) AS p"
+    )
+    _Q[f"read_flows_columns_{_mode}@ids"] = (
+        _match + f"RETURN a.npi AS source_npi, b.npi AS target_npi, {_VALS.format(v='f')} AS vals"
     )
 #: The rows of a page turned into one list per key (the transposition runs in the server).
 _COLS = "[i IN range(0, size($keys) - 1) | [r IN rows | r[i]]]"
