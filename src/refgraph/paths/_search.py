@@ -16,7 +16,17 @@ import numpy as np
 
 from .._errors import ValidationError
 from .._params import check_npi_in_network, check_npis_in_network
-from ._tie_graph import _CACHE, _TieGraph
+from ._tie_graph import (
+    _CACHE,
+    _UNSEEN,
+    _Block,
+    _distinct,
+    _scan,
+    _Scratch,
+    _scratch,
+    _segments,
+    _TieGraph,
+)
 
 
 @dataclass(frozen=True)
@@ -108,47 +118,6 @@ class _Local:
     nodes: np.ndarray
 
 
-_UNSEEN = np.int8(127)
-
-
-def _segments(indptr: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """CSR positions of the neighbour lists of ``nodes``, one after the other, and
-    where each list ends in them (``np.searchsorted(ends, i, side="right")`` is the
-    index into ``nodes`` of position ``i``'s owner)."""
-    lo = indptr[nodes]
-    ln = indptr[nodes + 1] - lo
-    ends = np.cumsum(ln)
-    pos = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64)
-    pos += np.repeat(lo - (ends - ln), ln)
-    return pos, ends
-
-
-#: The neighbour-list scans of one query: (nodes, CSR positions, neighbours, ends).
-_Block = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
-
-
-def _scan(tg: _TieGraph, nodes: np.ndarray, blocks: list[_Block]) -> _Block:
-    """The neighbour lists of ``nodes`` (:func:`_segments`), kept in ``blocks`` so that
-    :func:`_local_ties` reuses them instead of reading the same lists again."""
-    pos, ends = _segments(tg.indptr, nodes)
-    got = (nodes, pos, tg.indices[pos], ends)
-    if len(pos):
-        blocks.append(got)
-    return got
-
-
-def _distinct(x: np.ndarray, mark: np.ndarray) -> np.ndarray:
-    """The distinct values of ``x`` (unordered) in O(len(x)), ``mark`` an n-sized scratch.
-
-    Every occurrence stamps its position into ``mark``; whichever write wins,
-    exactly one occurrence per value finds its own position there, and garbage
-    left in ``mark`` (``np.empty``) is never read.
-    """
-    pos = np.arange(len(x), dtype=mark.dtype)
-    mark[x] = pos
-    return x[mark[x] == pos]
-
-
 def _hop_bfs(
     tg: _TieGraph,
     d: np.ndarray,
@@ -215,32 +184,6 @@ def _hop_extend(
         levels.append(hit)
         found.append(hit)
     return found
-
-
-class _Scratch:
-    """Node-sized work arrays of the neighbourhood search, reused between queries.
-
-    ``ds``/``dt`` hold hop distances (``_UNSEEN`` outside the nodes a query
-    touched, which it resets when done), ``mark`` and ``lid`` are written
-    before they are read; so a query's cost follows its neighbourhood, not
-    the network's size. One set per concurrent query (a free list).
-    """
-
-    def __init__(self, n: int) -> None:
-        self.ds = np.full(n, _UNSEEN, dtype=np.int8)
-        self.dt = np.full(n, _UNSEEN, dtype=np.int8)
-        self.mark = np.empty(n, dtype=np.int64)
-        self.lid = np.empty(n, dtype=np.int64)
-        self.inloc = np.zeros(n, dtype=bool)
-        self.todo = np.zeros(n, dtype=bool)
-
-
-def _scratch(tg: _TieGraph) -> _Scratch:
-    free = tg.scratch
-    try:
-        return free.pop()
-    except IndexError:
-        return _Scratch(tg.n)
 
 
 def _local(
