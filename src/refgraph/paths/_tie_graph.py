@@ -70,6 +70,15 @@ def _dates_ns(x: np.ndarray) -> np.ndarray:
     return np.where(x == _NO_DAY, _NAT, x.astype(np.int64) * _DAY_NS)
 
 
+def _member(sorted_ids: np.ndarray, x: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
+    """``np.isin(x, sorted_ids)`` for a sorted ``sorted_ids`` (``at``: its searchsorted)."""
+    if at is None:
+        at = np.searchsorted(sorted_ids, x)
+    if not len(sorted_ids):
+        return np.zeros(len(x), dtype=bool)
+    return sorted_ids[np.minimum(at, len(sorted_ids) - 1)] == x
+
+
 @dataclass(frozen=True)
 class _TieFacts:
     """What a hop's explanation reads of its tie, by tie row (see the module notes)."""
@@ -92,14 +101,14 @@ class _TieFacts:
         same_p = (self.pcode[a] >= 0) & (self.pcode[a] == self.pcode[b])
         same_s = (self.scode[a] >= 0) & (self.scode[a] == self.scode[b]) & ~same_p
         li = np.searchsorted(self.logged, rows)
-        logged = np.isin(rows, self.logged)
+        logged = _member(self.logged, rows, li)
         kinds = np.array([*self.logged_kind, None], dtype=object)
         return {
             "referrals_ab": self.ab[rows].astype("float64"),
             "referrals_ba": self.ba[rows].astype("float64"),
             "shared_patients": self.pat[rows].astype("float64"),
             "days_since": _days_since(last, self.ref),
-            "date_from_events": np.isin(rows, self.from_events),
+            "date_from_events": _member(self.from_events, rows),
             "last_date": last.view("datetime64[ns]"),
             "same_practice": same_p,
             "same_system": same_s,
