@@ -204,7 +204,9 @@ def _frame(columns: dict[str, Any]) -> pd.DataFrame:
     ``bool``: what inference gives for Python ``int``, ``float`` and ``bool``),
     tuples as one object per row, strings as the column pandas infers for
     them (built in one step, :func:`_infer_str`); numpy arrays are taken as
-    they are (the caller gives them the inferred dtype).
+    they are (the caller gives them the inferred dtype). When every column
+    ends up a typed array the frame is assembled from them directly
+    (:data:`_FROM_ARRAYS`), else by :class:`pandas.DataFrame`.
     """
     data: dict[str, Any] = {}
     for c, values in columns.items():
@@ -224,7 +226,32 @@ def _frame(columns: dict[str, Any]) -> pd.DataFrame:
             data[c] = _infer_str(values)
         else:
             data[c] = values
+    arrays = (np.ndarray, pd.api.extensions.ExtensionArray)
+    typed = all(isinstance(v, arrays) for v in data.values())
+    if typed and _FROM_ARRAYS is not None:
+        n = len(next(iter(data.values()))) if data else 0
+        return _FROM_ARRAYS(
+            list(data.values()),
+            columns=_columns(tuple(data)),
+            index=pd.RangeIndex(n),
+            verify_integrity=False,
+        )
     return pd.DataFrame(data, copy=False)
+
+
+def _columns(names: tuple[str, ...]) -> pd.Index:
+    """The column index of these names (immutable, built once per layout)."""
+    got = _COLUMNS.get(names)
+    if got is None:
+        got = _COLUMNS[names] = pd.Index(list(names))
+    return got
+
+
+_COLUMNS: dict[tuple[str, ...], pd.Index] = {}
+
+#: pandas' constructor from finished 1-D arrays, when this pandas has it (a frame of
+#: typed columns in a quarter of ``pd.DataFrame(dict)``'s time); the same frame.
+_FROM_ARRAYS = getattr(pd.DataFrame, "_from_arrays", None)
 
 
 # ---------------------------------------------------------------------------- public
