@@ -10,6 +10,7 @@ query; the practice facts a hop names come from dictionaries built once per netw
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -89,64 +90,57 @@ def hop_facts(net: Any, tg: _TieGraph, us: Any, vs: Any) -> dict[str, list[Any]]
     vs = np.asarray(vs, dtype=np.int64)
     rows = tg.edges(us, vs)
     cols = tg.facts.at(rows, us, vs)
-    r = {c: list(x) for c, x in cols.items()}
-    r["strength"] = list(tg.tie_strength[rows])
-    pids = node_values(net, "practice_id", us)
-    out: dict[str, list[Any]] = {
-        k: []
-        for k in (
-            "strength",
-            "referrals_sent",
-            "referrals_received",
-            "shared_patients",
-            "days_since",
-            "same_practice",
-            "same_system",
-            "logged",
-            "explanation",
-        )
-    }
+    ab_l, ba_l = cols["referrals_ab"].tolist(), cols["referrals_ba"].tolist()
+    pat_l = cols["shared_patients"].tolist()
+    days_l = cols["days_since"].tolist()
+    events_l = cols["date_from_events"].tolist()
+    last = cols["last_date"]
+    same_p_l, same_s_l = cols["same_practice"].tolist(), cols["same_system"].tolist()
+    logged_l, kind_l = cols["logged"].tolist(), cols["logged_kind"].tolist()
+    strength_l = tg.tie_strength[rows].astype("float64").tolist()
+    pids = node_values(net, "practice_id", us) if any(same_p_l) or any(same_s_l) else None
+    fwd_l, back_l, why = [], [], []
     for i, (u, v) in enumerate(zip(us.tolist(), vs.tolist())):
-        ab, ba = r["referrals_ab"][i], r["referrals_ba"][i]
+        ab, ba = ab_l[i], ba_l[i]
         fwd, back = (ab, ba) if u < v else (ba, ab)
-        pat = r["shared_patients"][i]
-        ds = r["days_since"][i]
-        days = float(ds) if pd.notna(ds) else float("nan")
+        pat = pat_l[i]
+        days = days_l[i]  # float, NaN unknown
         words = []
-        if pd.notna(pat) and pat > 0:
+        if pat > 0:  # False for NaN
             words.append(f"{int(pat)} shared patients")
         if fwd + back > 0:
             words.append(f"{int(fwd + back)} referrals ({int(fwd)} sent, {int(back)} received)")
-            if np.isnan(days):
+            if math.isnan(days):
                 words.append("undated")
-            elif bool(r["date_from_events"][i]):
+            elif events_l[i]:
                 words.append(f"last referral {_ago(days, ref)}")
             else:  # aggregated flows only bound the date: say what the data say
-                words.append(f"flows through {pd.Timestamp(r['last_date'][i]).date()}")
-        same_p = r["same_practice"][i] > 0
-        same_s = r["same_system"][i] > 0
-        logged = r["logged"][i] > 0
-        pid = pids[i]
-        if same_p:
+                words.append(f"flows through {pd.Timestamp(last[i]).date()}")
+        if same_p_l[i]:
+            pid = pids[i]  # type: ignore[index]
             names, kinds, _ = _practice_info(net)
             nm = names.get(str(pid)) or str(pid)
             label = _PRACTICE_LABEL.get(str(kinds.get(str(pid))), "same practice")
             words.append(f"{label} ({nm})")
-        elif same_s:
+        elif same_s_l[i]:
+            pid = pids[i]  # type: ignore[index]
             systems = _practice_info(net)[2]
             words.append(f"same health system ({systems[pid] if pid in systems else '?'})")
-        if logged:
-            kind = r["logged_kind"][i]
+        if logged_l[i]:
+            kind = kind_l[i]
             words.append(f"logged tie ({kind if pd.notna(kind) else 'knows'})")
-        strength = float(r["strength"][i])
-        words.append(f"tie strength {strength:.2f}")
-        out["strength"].append(strength)
-        out["referrals_sent"].append(float(fwd))
-        out["referrals_received"].append(float(back))
-        out["shared_patients"].append(float(pat) if pd.notna(pat) else float("nan"))
-        out["days_since"].append(days)
-        out["same_practice"].append(bool(same_p))
-        out["same_system"].append(bool(same_s))
-        out["logged"].append(bool(logged))
-        out["explanation"].append(", ".join(words))
-    return out
+        words.append(f"tie strength {strength_l[i]:.2f}")
+        fwd_l.append(fwd)
+        back_l.append(back)
+        why.append(", ".join(words))
+    return {
+        "strength": strength_l,
+        "referrals_sent": fwd_l,
+        "referrals_received": back_l,
+        "shared_patients": pat_l,
+        "days_since": days_l,
+        "same_practice": same_p_l,
+        "same_system": same_s_l,
+        "logged": logged_l,
+        "explanation": why,
+    }

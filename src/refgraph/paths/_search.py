@@ -16,7 +16,17 @@ import numpy as np
 
 from .._errors import ValidationError
 from .._params import check_npi_in_network, check_npis_in_network
-from ._tie_graph import _CACHE, _TieGraph
+from ._tie_graph import (
+    _CACHE,
+    _UNSEEN,
+    _Block,
+    _distinct,
+    _scan,
+    _Scratch,
+    _scratch,
+    _segments,
+    _TieGraph,
+)
 
 
 @dataclass(frozen=True)
@@ -108,32 +118,13 @@ class _Local:
     nodes: np.ndarray
 
 
-_UNSEEN = np.int8(127)
-
-
-def _gather(indptr: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """CSR positions of the neighbour lists of ``nodes`` and the owner (index into nodes)."""
-    lo = indptr[nodes]
-    ln = indptr[nodes + 1] - lo
-    owner = np.repeat(np.arange(len(nodes)), ln)
-    pos = np.arange(int(ln.sum()), dtype=np.int64) + np.repeat(lo - (np.cumsum(ln) - ln), ln)
-    return pos, owner
-
-
-def _distinct(x: np.ndarray, mark: np.ndarray) -> np.ndarray:
-    """The distinct values of ``x`` (unordered) in O(len(x)), ``mark`` an n-sized scratch.
-
-    Every occurrence stamps its position into ``mark``; whichever write wins,
-    exactly one occurrence per value finds its own position there, and garbage
-    left in ``mark`` (``np.empty``) is never read.
-    """
-    pos = np.arange(len(x), dtype=mark.dtype)
-    mark[x] = pos
-    return x[mark[x] == pos]
-
-
 def _hop_bfs(
-    tg: _TieGraph, d: np.ndarray, seeds: np.ndarray, depth: int, mark: np.ndarray
+    tg: _TieGraph,
+    d: np.ndarray,
+    seeds: np.ndarray,
+    depth: int,
+    mark: np.ndarray,
+    blocks: list[_Block],
 ) -> list[np.ndarray]:
     """Fill ``d`` with hop distances from ``seeds`` up to ``depth``; the nodes reached."""
     d[seeds] = 0
@@ -141,7 +132,7 @@ def _hop_bfs(
     for lev in range(1, depth + 1):
         if not len(frontier):
             break
-        nb = tg.indices[_gather(tg.indptr, frontier)[0]]
+        nb = _scan(tg, frontier, blocks)[2]
         nb = _distinct(nb[d[nb] == _UNSEEN], mark)
         d[nb] = lev
         seen.append(nb)
@@ -161,6 +152,7 @@ def _hop_extend(
     levels: list[np.ndarray],
     hops: int,
     mark: np.ndarray,
+    blocks: list[_Block],
 ) -> list[np.ndarray]:
     """Distances in ``d`` beyond its BFS depth, only for nodes that can still be useful.
 
@@ -173,7 +165,7 @@ def _hop_extend(
     those of the previous level (as a direction-optimising BFS does).
     """
     found = []
-    indptr, indices = tg.indptr, tg.indices
+    indptr = tg.indptr
     for lev in range(len(levels), hops + 1):
         cand = pool[(other[pool] <= hops - lev) & (d[pool] == _UNSEEN)]
         prev = levels[lev - 1]
@@ -181,40 +173,17 @@ def _hop_extend(
             levels.append(cand[:0])
             continue
         if _degree_sum(indptr, cand) <= _degree_sum(indptr, prev):
-            pos, owner = _gather(indptr, cand)
-            hit = owner[d[indices[pos]] == lev - 1]  # owner ascends
+            _, _, nb, ends = _scan(tg, cand, blocks)
+            at = np.flatnonzero(d[nb] == lev - 1)  # ascending
+            hit = np.searchsorted(ends, at, side="right")  # owners, ascending
             hit = cand[hit[np.r_[True, hit[1:] != hit[:-1]]]] if len(hit) else cand[:0]
         else:
-            nb = indices[_gather(indptr, prev)[0]]
+            nb = _scan(tg, prev, blocks)[2]
             hit = _distinct(nb[(other[nb] <= hops - lev) & (d[nb] == _UNSEEN)], mark)
         d[hit] = lev
         levels.append(hit)
         found.append(hit)
     return found
-
-
-class _Scratch:
-    """Node-sized work arrays of the neighbourhood search, reused between queries.
-
-    ``ds``/``dt`` hold hop distances (``_UNSEEN`` outside the nodes a query
-    touched, which it resets when done), ``mark`` and ``lid`` are written
-    before they are read; so a query's cost follows its neighbourhood, not
-    the network's size. One set per concurrent query (a free list).
-    """
-
-    def __init__(self, n: int) -> None:
-        self.ds = np.full(n, _UNSEEN, dtype=np.int8)
-        self.dt = np.full(n, _UNSEEN, dtype=np.int8)
-        self.mark = np.empty(n, dtype=np.int64)
-        self.lid = np.empty(n, dtype=np.int64)
-
-
-def _scratch(tg: _TieGraph) -> _Scratch:
-    free = tg.scratch
-    try:
-        return free.pop()
-    except IndexError:
-        return _Scratch(tg.n)
 
 
 def _local(
@@ -259,14 +228,15 @@ def _local_in(
     ds, dt, mark = sc.ds, sc.dt, sc.mark
     hs = max(hops - 1, 0) // 2
     ht = max(hops - 1, 0) - hs
-    seen_s = _hop_bfs(tg, ds, src, hs, mark)
+    blocks: list[_Block] = []
+    seen_s = _hop_bfs(tg, ds, src, hs, mark, blocks)
     touched.extend(seen_s)
-    seen_t = _hop_bfs(tg, dt, np.array([t], dtype=np.int64), ht, mark)
+    seen_t = _hop_bfs(tg, dt, np.array([t], dtype=np.int64), ht, mark, blocks)
     touched.extend(seen_t)
     pool_s, pool_t = np.concatenate(seen_s), np.concatenate(seen_t)
-    more_t = _hop_extend(tg, dt, ds, pool_s, list(seen_t), hops, mark)
+    more_t = _hop_extend(tg, dt, ds, pool_s, list(seen_t), hops, mark, blocks)
     touched.extend(more_t)
-    more_s = _hop_extend(tg, ds, dt, pool_t, list(seen_s), hops, mark)
+    more_s = _hop_extend(tg, ds, dt, pool_t, list(seen_s), hops, mark, blocks)
     touched.extend(more_s)
     if int(ds[t]) > hops:
         return None
@@ -276,7 +246,11 @@ def _local_in(
     m = len(nodes)
     lid = sc.lid
     lid[nodes] = np.arange(m)
-    owner, col, cost = _local_ties(tg, nodes, ds, dt, lid, hops - 1)
+    sc.inloc[nodes] = True
+    try:
+        owner, col, cost = _local_ties(tg, nodes, ds, dt, lid, hops - 1, sc, blocks)
+    finally:
+        sc.inloc[nodes] = False
     indptr = np.zeros(m + 1, dtype=np.int64)
     np.cumsum(np.bincount(owner, minlength=m), out=indptr[1:])
     sub = _Local(m, indptr, col, cost, nodes)
@@ -285,8 +259,20 @@ def _local_in(
     return sub, _layers_csr(m, sub.indptr, sub.indices, sub.cost, lsrc, c0[inside], hops)
 
 
+#: A scan is reused when the lists wanted of it are at least 1/_REUSE of its entries
+#: (filtering a kept scan costs about a fifth of reading the lists again).
+_REUSE = 4
+
+
 def _local_ties(
-    tg: _TieGraph, nodes: np.ndarray, ds: np.ndarray, dt: np.ndarray, lid: np.ndarray, lim: int
+    tg: _TieGraph,
+    nodes: np.ndarray,
+    ds: np.ndarray,
+    dt: np.ndarray,
+    lid: np.ndarray,
+    lim: int,
+    sc: _Scratch,
+    blocks: list[_Block],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ties ``x - y`` among ``nodes`` with ``dS(x) + dT(y) <= lim`` one way or the
     other, as sorted CSR entries: owner and neighbour (local ids), cost.
@@ -295,6 +281,12 @@ def _local_ties(
     any ``p``: the neighbour lists of the ``p`` whose ``P`` has the fewest
     entries are scanned, and each tie found to a node outside ``P`` gives the
     reverse entry too (same cost, stored once per tie in both directions).
+    The lists come from the earlier scans of the query (``blocks``, longest
+    first: the entries of those of its lists in ``P`` and in no block taken
+    before, when they are at least ``1 / _REUSE`` of the block); the rest are
+    read now. Most entries of long lists lead outside ``nodes``
+    (``sc.inloc``: a node-sized flag, set at ``nodes`` only): one look-up
+    drops them before the distances are compared.
     """
     indptr, indices = tg.indptr, tg.indices
     dsn = ds[nodes].astype(np.int16)
@@ -307,9 +299,34 @@ def _local_ties(
             best_p, best = p, c
     p = best_p
     in_p = np.flatnonzero((dsn <= p) | (dtn <= lim - 1 - p))
-    pos, at = _gather(indptr, nodes[in_p])
-    nb = indices[pos]
-    own = in_p[at]
+    inloc, todo = sc.inloc, sc.todo
+    pn = nodes[in_p]
+    todo[pn] = True
+    nbs, poss, owns = [], [], []
+    for bn, bpos, bnb, ends in sorted(blocks, key=lambda b: -len(b[1])):  # longest first
+        want = todo[bn]  # lists of the block in P and in no block taken before
+        ln = np.diff(ends, prepend=0)
+        if int(ln[want].sum()) * _REUSE < len(bpos):
+            continue  # cheaper to read those few lists again
+        todo[bn[want]] = False
+        k = np.flatnonzero(inloc[bnb])  # the entries of the scan inside ``nodes``
+        at = np.searchsorted(ends, k, side="right")
+        k, at = k[want[at]], at[want[at]]
+        nbs.append(bnb[k])
+        poss.append(bpos[k])
+        owns.append(bn[at])
+    rest = pn[todo[pn]]
+    todo[rest] = False
+    if len(rest):
+        bpos, ends = _segments(indptr, rest)
+        bnb = indices[bpos]
+        k = np.flatnonzero(inloc[bnb])
+        nbs.append(bnb[k])
+        poss.append(bpos[k])
+        owns.append(rest[np.searchsorted(ends, k, side="right")])
+    nb = np.concatenate(nbs) if nbs else indices[:0]
+    pos = np.concatenate(poss) if poss else np.empty(0, dtype=np.int64)
+    own = lid[np.concatenate(owns)] if owns else np.empty(0, dtype=np.int64)
     keep = (dsn[own] + dt[nb] <= lim) | (dtn[own] + ds[nb] <= lim)
     nb, own, pos = nb[keep], own[keep], pos[keep]
     cost = tg.cost[pos]
@@ -318,7 +335,8 @@ def _local_ties(
     owner = np.concatenate([own, col[back]])
     col = np.concatenate([col, own[back]])
     cost = np.concatenate([cost, cost[back]])
-    order = np.argsort(owner * np.int64(len(nodes)) + col, kind="stable")
+    # the keys are distinct (one entry per tie and direction): any sort gives this order
+    order = np.argsort(owner * np.int64(len(nodes)) + col)
     return owner[order], col[order], cost[order]
 
 

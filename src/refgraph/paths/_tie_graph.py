@@ -19,6 +19,10 @@ are its ties in row order, so no edge-id array is stored. The full tie table
 (:attr:`_TieGraph.ties`) is rebuilt on demand (tests, whole-table callers), not
 kept. The build sorts the evidence once and computes the factors a million ties
 at a time, so its working memory stays near a few arrays the size of the flows.
+
+The module also holds the neighbour-list scans of a query's neighbourhood search
+(:func:`_scan`) and the node-sized work arrays it reuses between queries
+(:class:`_Scratch`).
 """
 
 from __future__ import annotations
@@ -66,6 +70,15 @@ def _dates_ns(x: np.ndarray) -> np.ndarray:
     return np.where(x == _NO_DAY, _NAT, x.astype(np.int64) * _DAY_NS)
 
 
+def _member(sorted_ids: np.ndarray, x: np.ndarray, at: np.ndarray | None = None) -> np.ndarray:
+    """``np.isin(x, sorted_ids)`` for a sorted ``sorted_ids`` (``at``: its searchsorted)."""
+    if at is None:
+        at = np.searchsorted(sorted_ids, x)
+    if not len(sorted_ids):
+        return np.zeros(len(x), dtype=bool)
+    return sorted_ids[np.minimum(at, len(sorted_ids) - 1)] == x
+
+
 @dataclass(frozen=True)
 class _TieFacts:
     """What a hop's explanation reads of its tie, by tie row (see the module notes)."""
@@ -88,14 +101,14 @@ class _TieFacts:
         same_p = (self.pcode[a] >= 0) & (self.pcode[a] == self.pcode[b])
         same_s = (self.scode[a] >= 0) & (self.scode[a] == self.scode[b]) & ~same_p
         li = np.searchsorted(self.logged, rows)
-        logged = np.isin(rows, self.logged)
+        logged = _member(self.logged, rows, li)
         kinds = np.array([*self.logged_kind, None], dtype=object)
         return {
             "referrals_ab": self.ab[rows].astype("float64"),
             "referrals_ba": self.ba[rows].astype("float64"),
             "shared_patients": self.pat[rows].astype("float64"),
             "days_since": _days_since(last, self.ref),
-            "date_from_events": np.isin(rows, self.from_events),
+            "date_from_events": _member(self.from_events, rows),
             "last_date": last.view("datetime64[ns]"),
             "same_practice": same_p,
             "same_system": same_s,
@@ -282,3 +295,71 @@ def _tie_graph(
     if key is not None:
         net.cached_view((_CACHE, "graphs"), dict)[key] = tg
     return tg
+
+
+# ---------------------------------------------------------------------------- scans
+_UNSEEN = np.int8(127)
+
+
+def _segments(indptr: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CSR positions of the neighbour lists of ``nodes``, one after the other, and
+    where each list ends in them (``np.searchsorted(ends, i, side="right")`` is the
+    index into ``nodes`` of position ``i``'s owner)."""
+    lo = indptr[nodes]
+    ln = indptr[nodes + 1] - lo
+    ends = np.cumsum(ln)
+    pos = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64)
+    pos += np.repeat(lo - (ends - ln), ln)
+    return pos, ends
+
+
+#: The neighbour-list scans of one query: (nodes, CSR positions, neighbours, ends).
+_Block = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _scan(tg: _TieGraph, nodes: np.ndarray, blocks: list[_Block]) -> _Block:
+    """The neighbour lists of ``nodes`` (:func:`_segments`), kept in ``blocks`` so that
+    :func:`_local_ties` reuses them instead of reading the same lists again."""
+    pos, ends = _segments(tg.indptr, nodes)
+    got = (nodes, pos, tg.indices[pos], ends)
+    if len(pos):
+        blocks.append(got)
+    return got
+
+
+def _distinct(x: np.ndarray, mark: np.ndarray) -> np.ndarray:
+    """The distinct values of ``x`` (unordered) in O(len(x)), ``mark`` an n-sized scratch.
+
+    Every occurrence stamps its position into ``mark``; whichever write wins,
+    exactly one occurrence per value finds its own position there, and garbage
+    left in ``mark`` (``np.empty``) is never read.
+    """
+    pos = np.arange(len(x), dtype=mark.dtype)
+    mark[x] = pos
+    return x[mark[x] == pos]
+
+
+class _Scratch:
+    """Node-sized work arrays of the neighbourhood search, reused between queries.
+
+    ``ds``/``dt`` hold hop distances (``_UNSEEN`` outside the nodes a query
+    touched, which it resets when done), ``mark`` and ``lid`` are written
+    before they are read; so a query's cost follows its neighbourhood, not
+    the network's size. One set per concurrent query (a free list).
+    """
+
+    def __init__(self, n: int) -> None:
+        self.ds = np.full(n, _UNSEEN, dtype=np.int8)
+        self.dt = np.full(n, _UNSEEN, dtype=np.int8)
+        self.mark = np.empty(n, dtype=np.int64)
+        self.lid = np.empty(n, dtype=np.int64)
+        self.inloc = np.zeros(n, dtype=bool)
+        self.todo = np.zeros(n, dtype=bool)
+
+
+def _scratch(tg: _TieGraph) -> _Scratch:
+    free = tg.scratch
+    try:
+        return free.pop()
+    except IndexError:
+        return _Scratch(tg.n)
