@@ -39,7 +39,7 @@ _TIE_EDGES = (
     "RETURN id, e.target_npi AS npi "
     "UNION UNWIND $ids AS id MATCH (e:ReferralEvent {target_npi: id}) "
     "RETURN id, e.source_npi AS npi "
-    "UNION UNWIND $ids AS id MATCH (p:Physician {npi: id}) USING INDEX p:Physician(npi) "
+    "UNION UNWIND $ids AS id MATCH (p:Physician {npi: id}) USING INDEX SEEK p:Physician(npi) "
     "WHERE p.practice_id IS NOT NULL "
     "WITH id, p.practice_id AS pid CALL (pid) { MATCH (q:Physician {practice_id: pid}) "
     "RETURN q.npi AS npi LIMIT $colleagues + 1 } "
@@ -51,7 +51,7 @@ _TIE_EDGES = (
 #: the planner from scanning the whole practice index once per NPI, which it otherwise
 #: picks for ``practice_id IS NOT NULL``.)
 _MEMBERS = (
-    "UNWIND $ids AS id MATCH (p:Physician {npi: id}) USING INDEX p:Physician(npi) "
+    "UNWIND $ids AS id MATCH (p:Physician {npi: id}) USING INDEX SEEK p:Physician(npi) "
     "WHERE p.practice_id IS NOT NULL WITH DISTINCT p.practice_id AS pid "
     "CALL (pid) { MATCH (q:Physician {practice_id: pid}) RETURN q.npi AS npi LIMIT $limit } "
     "RETURN collect(DISTINCT npi) AS npis"

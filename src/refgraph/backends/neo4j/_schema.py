@@ -309,13 +309,26 @@ for _mode, _cond in _ENDS.items():
 #: key's index and scans every node of the label, whatever the list's length.
 for _name in [k for k, q in _Q.items() if isinstance(q, str) and "$ids IS NULL OR " in q]:
     _Q[_name + "@ids"] = _Q[_name].replace("$ids IS NULL OR ", "")
+# Seeks forced where the index always exists (the keys' uniqueness constraints): on a
+# small store the planner may otherwise prefer a scan.
+for _label, _key in (("Physician", "npi"), ("Practice", "practice_id")):
+    for _suffix in _RETURNS:
+        _Q[f"read_{_label}{_suffix}@ids"] = _Q[f"read_{_label}{_suffix}@ids"].replace(
+            f"(n:{_label}) WHERE", f"(n:{_label}) USING INDEX SEEK n:{_label}({_key}) WHERE"
+        )
 # Flows are matched from the given end(s) explicitly (the planner may otherwise pick a
 # scan of every relationship for an OR of the two ends).
-_FROM = "MATCH (a:Physician) WHERE a.npi IN $ids MATCH (a)-[f:REFERRED]->(b:Physician) "
-_TO = "MATCH (b:Physician) WHERE b.npi IN $ids MATCH (a:Physician)-[f:REFERRED]->(b) "
+_FROM = (
+    "MATCH (a:Physician) USING INDEX SEEK a:Physician(npi) WHERE a.npi IN $ids "
+    "MATCH (a)-[f:REFERRED]->(b:Physician) "
+)
+_TO = (
+    "MATCH (b:Physician) USING INDEX SEEK b:Physician(npi) WHERE b.npi IN $ids "
+    "MATCH (a:Physician)-[f:REFERRED]->(b) "
+)
 _ANCHORED = {
     "both": _FROM + "WHERE b.npi IN $ids ",
-    "either": f"CALL {{ {_FROM}RETURN a, f, b UNION {_TO}RETURN a, f, b }} ",
+    "either": f"CALL () {{ {_FROM}RETURN a, f, b UNION {_TO}RETURN a, f, b }} ",
     "from": _FROM,
     "to": _TO,
 }
