@@ -6,28 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from refgraph import ReferralNetwork, npi_check_digit
+from refgraph import ReferralNetwork
 from refgraph.backends.neo4j import Neo4jBackend
+from test_neo4j import assert_same_tables as same_tables
+from test_neo4j import make_npi
 
 pytestmark = pytest.mark.neo4j
-
-
-def make_npi(i: int) -> str:
-    p = f"1{i:08d}"
-    return p + str(npi_check_digit(p))
-
-
-def same_tables(a: ReferralNetwork, b: ReferralNetwork) -> None:
-    """Same rows (order-insensitive), same columns and dtypes."""
-    for t in ("physicians", "practices", "flows", "events", "touchpoints"):
-        x, y = a.tables[t], b.tables[t]
-        assert list(x.columns) == list(y.columns), t
-        if len(x) == 0 and len(y) == 0:
-            continue
-        keys = list(x.columns)
-        xs = x.sort_values(keys, na_position="first").reset_index(drop=True)
-        ys = y.sort_values(keys, na_position="first").reset_index(drop=True)
-        pd.testing.assert_frame_equal(xs, ys, check_dtype=True, obj=t)
 
 
 def mixed_network(n: int = 40) -> ReferralNetwork:
