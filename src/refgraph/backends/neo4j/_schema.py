@@ -17,6 +17,17 @@ _LABELS: dict[str, tuple[str, str]] = {
 }
 _FLOW_KEY = ("period_start", "period_end", "provenance")
 
+#: The end of a GDS projection from ``(s)-[r]->(t)`` rows: one relationship per pair,
+#: ``weight`` = the summed ``$weight`` property and ``cost`` = ``$scale / weight``.
+_PROJECT = (
+    "WITH s, t, sum(coalesce(r[$weight], 0.0)) AS w "
+    "WITH s, t, CASE WHEN t IS NULL THEN NULL ELSE toFloat(w) END AS w "
+    "WITH gds.graph.project($graph, s, t, "
+    "{relationshipProperties: CASE WHEN t IS NULL THEN {} ELSE "
+    "{weight: w, cost: CASE WHEN w > 0 THEN $scale / w ELSE 1.0e12 END} END}, "
+    "{undirectedRelationshipTypes: $undirected}) AS g "
+    "RETURN g.nodeCount AS nodes, g.relationshipCount AS rels"
+)
 #: Cypher statements. They are constants: the only variable parts are parameters.
 _Q: dict[str, Any] = {
     "constraints": [
@@ -161,14 +172,7 @@ _Q: dict[str, Any] = {
         "RETURN DISTINCT q.npi AS npi"
     ),
     "gds_project_all": (
-        "MATCH (s:Physician) OPTIONAL MATCH (s)-[r:REFERRED]->(t:Physician) "
-        "WITH s, t, sum(coalesce(r[$weight], 0.0)) AS w "
-        "WITH s, t, CASE WHEN t IS NULL THEN NULL ELSE toFloat(w) END AS w "
-        "WITH gds.graph.project($graph, s, t, "
-        "{relationshipProperties: CASE WHEN t IS NULL THEN {} ELSE "
-        "{weight: w, cost: CASE WHEN w > 0 THEN $scale / w ELSE 1.0e12 END} END}, "
-        "{undirectedRelationshipTypes: $undirected}) AS g "
-        "RETURN g.nodeCount AS nodes, g.relationshipCount AS rels"
+        "MATCH (s:Physician) OPTIONAL MATCH (s)-[r:REFERRED]->(t:Physician) " + _PROJECT
     ),
     "gds_wcc": (
         "CALL gds.wcc.stream($graph) YIELD componentId "
@@ -188,14 +192,7 @@ _Q: dict[str, Any] = {
     ),
     "gds_project": (
         "MATCH (s:Physician) WHERE s.npi IN $ids "
-        "OPTIONAL MATCH (s)-[r:REFERRED]->(t:Physician) WHERE t.npi IN $ids "
-        "WITH s, t, sum(coalesce(r[$weight], 0.0)) AS w "
-        "WITH s, t, CASE WHEN t IS NULL THEN NULL ELSE toFloat(w) END AS w "
-        "WITH gds.graph.project($graph, s, t, "
-        "{relationshipProperties: CASE WHEN t IS NULL THEN {} ELSE "
-        "{weight: w, cost: CASE WHEN w > 0 THEN $scale / w ELSE 1.0e12 END} END}, "
-        "{undirectedRelationshipTypes: $undirected}) AS g "
-        "RETURN g.nodeCount AS nodes, g.relationshipCount AS rels"
+        "OPTIONAL MATCH (s)-[r:REFERRED]->(t:Physician) WHERE t.npi IN $ids " + _PROJECT
     ),
     # A projection of the network's own flows, shipped as parameter lists of NPIs and
     # summed weights (used when the network is not the store's induced sub-graph).
