@@ -304,15 +304,20 @@ for _mode, _cond in _ENDS.items():
 #: The reads above for a given list of ids (``name + "@ids"``), without the
 #: ``$ids IS NULL OR`` branch: with it the planner cannot seek the ids through the
 #: key's index and scans every node of the label, whatever the list's length.
-for _name in [k for k, q in _Q.items() if isinstance(q, str) and "$ids IS NULL OR " in q]:
-    _Q[_name + "@ids"] = _Q[_name].replace("$ids IS NULL OR ", "")
-# Seeks forced where the index always exists (the keys' uniqueness constraints): on a
-# small store the planner may otherwise prefer a scan.
-for _label, _key in (("Physician", "npi"), ("Practice", "practice_id")):
-    for _suffix in _RETURNS:
-        _Q[f"read_{_label}{_suffix}@ids"] = _Q[f"read_{_label}{_suffix}@ids"].replace(
+# Seeks are forced where the index always exists (the keys' uniqueness constraints): on a
+# small store the planner may otherwise prefer a scan. Flows follow, matched from the ends.
+_SEEK = {"Physician": "npi", "Practice": "practice_id"}
+for _name in [
+    k
+    for k, q in _Q.items()
+    if isinstance(q, str) and "$ids IS NULL OR " in q and not k.startswith("read_flows")
+]:
+    _q = _Q[_name].replace("$ids IS NULL OR ", "")
+    for _label, _key in _SEEK.items():
+        _q = _q.replace(
             f"(n:{_label}) WHERE", f"(n:{_label}) USING INDEX SEEK n:{_label}({_key}) WHERE"
         )
+    _Q[_name + "@ids"] = _q
 # Flows are matched from the given end(s) explicitly (the planner may otherwise pick a
 # scan of every relationship for an OR of the two ends).
 _FROM = (
