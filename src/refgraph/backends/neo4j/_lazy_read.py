@@ -33,7 +33,8 @@ _VALS = (
 #: seeks on both NPI properties), colleagues in practices of at most ``$colleagues``.
 _TIE_EDGES = (
     "CALL () { "
-    "UNWIND $ids AS id MATCH (:Physician {npi: id})-[:REFERRED]-(q:Physician) "
+    "UNWIND $ids AS id MATCH (s:Physician {npi: id})-[:REFERRED]-(q:Physician) "
+    "USING INDEX SEEK s:Physician(npi) "
     "RETURN id, q.npi AS npi "
     "UNION UNWIND $ids AS id MATCH (e:ReferralEvent {source_npi: id}) "
     "RETURN id, e.target_npi AS npi "
@@ -60,12 +61,14 @@ _MEMBERS = (
 #: The sub-network of ``$ids`` (every part an index seek per NPI or practice id; the
 #: events' hint keeps the planner from seeking every target NPI once per source NPI).
 _SUB_NETWORK = (
-    "CALL () { UNWIND $ids AS id MATCH (n:Physician {npi: id}) "
+    "CALL () { UNWIND $ids AS id MATCH (n:Physician {npi: id}) USING INDEX SEEK n:Physician(npi) "
     f"RETURN collect({_VALS.format(t='physicians', v='n')}) AS phys, "
     "collect(DISTINCT n.practice_id) AS pids } "
     "CALL (pids) { UNWIND pids AS pid MATCH (n:Practice {practice_id: pid}) "
+    "USING INDEX SEEK n:Practice(practice_id) "
     f"RETURN collect({_VALS.format(t='practices', v='n')}) AS practices }} "
     "CALL () { UNWIND $ids AS id MATCH (a:Physician {npi: id})-[f:REFERRED]->(b:Physician) "
+    "USING INDEX SEEK a:Physician(npi) "
     "WHERE b.npi IN $ids "
     f"RETURN collect(a.npi) AS s, collect(b.npi) AS t, "
     f"collect({_VALS.format(t='flows', v='f')}) AS flows }} "
