@@ -58,26 +58,37 @@ _MEMBERS = (
     "RETURN collect(DISTINCT npi) AS npis"
 )
 
-#: The sub-network of ``$ids`` (every part an index seek per NPI or practice id; the
-#: events' hint keeps the planner from seeking every target NPI once per source NPI).
-_SUB_NETWORK = (
-    "CALL () { UNWIND $ids AS id MATCH (n:Physician {npi: id}) USING INDEX SEEK n:Physician(npi) "
+#: The sub-network of the NPIs ``ids`` (every part an index seek per NPI or practice id;
+#: the events' hint keeps the planner from seeking every target NPI once per source NPI).
+_SUB_BODY = (
+    "CALL (ids) { UNWIND ids AS id MATCH (n:Physician {npi: id}) "
+    "USING INDEX SEEK n:Physician(npi) "
     f"RETURN collect({_VALS.format(t='physicians', v='n')}) AS phys, "
     "collect(DISTINCT n.practice_id) AS pids } "
     "CALL (pids) { UNWIND pids AS pid MATCH (n:Practice {practice_id: pid}) "
     "USING INDEX SEEK n:Practice(practice_id) "
     f"RETURN collect({_VALS.format(t='practices', v='n')}) AS practices }} "
-    "CALL () { UNWIND $ids AS id MATCH (a:Physician {npi: id})-[f:REFERRED]->(b:Physician) "
+    "CALL (ids) { UNWIND ids AS id MATCH (a:Physician {npi: id})-[f:REFERRED]->(b:Physician) "
     "USING INDEX SEEK a:Physician(npi) "
-    "WHERE b.npi IN $ids "
+    "WHERE b.npi IN ids "
     f"RETURN collect(a.npi) AS s, collect(b.npi) AS t, "
     f"collect({_VALS.format(t='flows', v='f')}) AS flows }} "
-    "CALL () { UNWIND $ids AS id MATCH (n:ReferralEvent {source_npi: id}) "
+    "CALL (ids) { UNWIND ids AS id MATCH (n:ReferralEvent {source_npi: id}) "
     "USING INDEX n:ReferralEvent(source_npi) "
-    f"WHERE n.target_npi IN $ids RETURN collect({_VALS.format(t='events', v='n')}) AS events }} "
-    "CALL () { MATCH (n:Touchpoint) WHERE n.npi IN $ids "
+    f"WHERE n.target_npi IN ids RETURN collect({_VALS.format(t='events', v='n')}) AS events }} "
+    "CALL (ids) { MATCH (n:Touchpoint) WHERE n.npi IN ids "
     f"RETURN collect({_VALS.format(t='touchpoints', v='n')}) AS touchpoints }} "
     "RETURN phys, practices, s, t, flows, events, touchpoints"
+)
+#: The sub-network of ``$ids``.
+_SUB_NETWORK = "WITH $ids AS ids " + _SUB_BODY
+#: The sub-network of ``$ids`` and up to ``$limit`` members of each of their practices
+#: (in NPI order, as a sorted list of them would be read).
+_SUB_NETWORK_MEMBERS = (
+    "CALL () { " + _MEMBERS.replace("RETURN collect(DISTINCT npi) AS npis", "RETURN npi") + " } "
+    "WITH collect(DISTINCT npi) AS more "
+    "CALL (more) { UNWIND $ids + more AS x WITH DISTINCT x ORDER BY x RETURN collect(x) AS ids } "
+    + _SUB_BODY
 )
 
 _TABLES = ("physicians", "practices", "flows", "events", "touchpoints")
@@ -108,23 +119,27 @@ def _meta(lazy: LazyNetwork) -> dict[str, Any]:
     return got
 
 
-def sub_network(lazy: LazyNetwork, ids: list[str]) -> ReferralNetwork:
+def sub_network(lazy: LazyNetwork, ids: list[str], members: int = 0) -> ReferralNetwork:
     """The physicians ``ids`` with everything among them, as ``read(around=ids, hops=0)``.
 
-    Falls back to that read for a store without table metadata (written by an
-    older refgraph).
+    With ``members``, the physicians are ``ids`` and up to ``members`` members of
+    each of their practices (chosen by the server, as :func:`practice_members`
+    chooses them), in the same statement. Falls back to two reads for a store
+    without table metadata (written by an older refgraph).
     """
     from ...network import ReferralNetwork
 
     meta = _meta(lazy)
     if any(t not in meta for t in _TABLES):
-        return lazy.db.read(around=ids, hops=0)
+        more = practice_members(lazy, ids, members) if members else []
+        return lazy.db.read(around=sorted(set(ids).union(more)), hops=0)
     keys = {t: [str(c) for c in meta[t]["columns"]] for t in _TABLES}
     keys["flows"] = [c for c in keys["flows"] if c not in _ENDS]
     iso = {t: _iso_flags(keys[t], meta[t]) for t in _TABLES}
     # value lists, not dicts: Record.data() would walk every nested list once more
+    statement = _SUB_NETWORK_MEMBERS if members else _SUB_NETWORK
     phys, practices, src, dst, flows, events, touchpoints = lazy.db._read_values(
-        _SUB_NETWORK, ids=ids, k=keys, i=iso
+        statement, ids=ids, k=keys, i=iso, limit=members
     )[0]
     db = lazy.db
     tables: dict[str, pd.DataFrame] = {}
