@@ -207,9 +207,14 @@ def _meet(
     return near
 
 
-def lazy_intro_paths(lazy: LazyNetwork, **options: Any) -> Any:
-    """:func:`refgraph.paths.intro_paths` for a lazy network (options as there)."""
-    from ...paths import intro_paths
+def lazy_intro_paths(lazy: LazyNetwork, introducers: bool = False, **options: Any) -> Any:
+    """:func:`refgraph.paths.intro_paths` for a lazy network (options as there);
+    :func:`refgraph.paths.best_introducers` with ``introducers``.
+
+    Both search the paths of at most ``max_hops`` hops from the sources to the
+    target (one ranks them, the other keeps each introducer's best), so both
+    find them on the same sub-network."""
+    from ...paths import best_introducers, intro_paths
 
     target = options.get("target")
     if not isinstance(target, str):
@@ -271,4 +276,4 @@ def lazy_intro_paths(lazy: LazyNetwork, **options: Any) -> Any:
     opts = dict(options)
     if opts.get("as_of") is None:
         opts["as_of"] = lazy._max_date(check=check)
-    return intro_paths(sub, **opts)
+    return (best_introducers if introducers else intro_paths)(sub, **opts)

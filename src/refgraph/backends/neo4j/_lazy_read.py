@@ -142,6 +142,8 @@ def sub_network(lazy: LazyNetwork, ids: list[str], members: int = 0) -> Referral
         statement, ids=ids, k=keys, i=iso, limit=members
     )[0]
     db = lazy.db
+    # an empty table restored costs a validation: each is made once per store version
+    empty: dict[str, pd.DataFrame] = lazy._memoised("empty_tables", dict, check=False)
     tables: dict[str, pd.DataFrame] = {}
     for table, rows in (
         ("physicians", phys),
@@ -149,10 +151,15 @@ def sub_network(lazy: LazyNetwork, ids: list[str], members: int = 0) -> Referral
         ("events", events),
         ("touchpoints", touchpoints),
     ):
+        if not rows and table in empty:
+            tables[table] = empty[table].copy()
+            continue
         cols = _columns(rows, len(keys[table]))
         df = _frame(cols, keys[table], iso[table], meta[table])
         df = df.astype(object).where(df.notna(), np.nan)  # as Neo4jBackend.read has them
         tables[table] = db._restore(table, df, meta[table])
+        if not rows:
+            empty[table] = tables[table].copy()
     df = _frame(_columns(flows, len(keys["flows"])), keys["flows"], iso["flows"], meta["flows"])
     df.insert(0, "source_npi", np.asarray(src, dtype=object))
     df.insert(1, "target_npi", np.asarray(dst, dtype=object))
