@@ -58,8 +58,9 @@ _MEMBERS = (
     "RETURN collect(DISTINCT npi) AS npis"
 )
 
-#: The sub-network of the NPIs ``ids`` (every part an index seek per NPI or practice id;
-#: the events' hint keeps the planner from seeking every target NPI once per source NPI).
+#: The physicians ``ids`` with the flows, events and touchpoints among the physicians
+#: ``inner`` (every part an index seek per NPI or practice id; the events' hint keeps
+#: the planner from seeking every target NPI once per source NPI).
 _SUB_BODY = (
     "CALL (ids) { UNWIND ids AS id MATCH (n:Physician {npi: id}) "
     "USING INDEX SEEK n:Physician(npi) "
@@ -68,27 +69,28 @@ _SUB_BODY = (
     "CALL (pids) { UNWIND pids AS pid MATCH (n:Practice {practice_id: pid}) "
     "USING INDEX SEEK n:Practice(practice_id) "
     f"RETURN collect({_VALS.format(t='practices', v='n')}) AS practices }} "
-    "CALL (ids) { UNWIND ids AS id MATCH (a:Physician {npi: id})-[f:REFERRED]->(b:Physician) "
+    "CALL (inner) { UNWIND inner AS id "
+    "MATCH (a:Physician {npi: id})-[f:REFERRED]->(b:Physician) "
     "USING INDEX SEEK a:Physician(npi) "
-    "WHERE b.npi IN ids "
+    "WHERE b.npi IN inner "
     f"RETURN collect(a.npi) AS s, collect(b.npi) AS t, "
     f"collect({_VALS.format(t='flows', v='f')}) AS flows }} "
-    "CALL (ids) { UNWIND ids AS id MATCH (n:ReferralEvent {source_npi: id}) "
-    "USING INDEX n:ReferralEvent(source_npi) "
-    f"WHERE n.target_npi IN ids RETURN collect({_VALS.format(t='events', v='n')}) AS events }} "
-    "CALL (ids) { MATCH (n:Touchpoint) WHERE n.npi IN ids "
+    "CALL (inner) { UNWIND inner AS id MATCH (n:ReferralEvent {source_npi: id}) "
+    "USING INDEX n:ReferralEvent(source_npi) WHERE n.target_npi IN inner "
+    f"RETURN collect({_VALS.format(t='events', v='n')}) AS events }} "
+    "CALL (inner) { MATCH (n:Touchpoint) WHERE n.npi IN inner "
     f"RETURN collect({_VALS.format(t='touchpoints', v='n')}) AS touchpoints }} "
     "RETURN phys, practices, s, t, flows, events, touchpoints"
 )
 #: The sub-network of ``$ids``.
-_SUB_NETWORK = "WITH $ids AS ids " + _SUB_BODY
-#: The sub-network of ``$ids`` and up to ``$limit`` members of each of their practices
-#: (in NPI order, as a sorted list of them would be read).
+_SUB_NETWORK = "WITH $ids AS ids, $ids AS inner " + _SUB_BODY
+#: The sub-network of ``$ids`` with up to ``$limit`` members of each of their practices
+#: as physicians only (in NPI order, as a sorted list of them would be read).
 _SUB_NETWORK_MEMBERS = (
     "CALL () { " + _MEMBERS.replace("RETURN collect(DISTINCT npi) AS npis", "RETURN npi") + " } "
     "WITH collect(DISTINCT npi) AS more "
     "CALL (more) { UNWIND $ids + more AS x WITH DISTINCT x ORDER BY x RETURN collect(x) AS ids } "
-    + _SUB_BODY
+    "WITH ids, $ids AS inner " + _SUB_BODY
 )
 
 _TABLES = ("physicians", "practices", "flows", "events", "touchpoints")
@@ -124,15 +126,23 @@ def sub_network(lazy: LazyNetwork, ids: list[str], members: int = 0) -> Referral
 
     With ``members``, the physicians are ``ids`` and up to ``members`` members of
     each of their practices (chosen by the server, as :func:`practice_members`
-    chooses them), in the same statement. Falls back to two reads for a store
-    without table metadata (written by an older refgraph).
+    chooses them), read in the same statement; the flows, events and touchpoints
+    are still those among ``ids`` (the members are there for the practice sizes
+    of the colleague rule). Falls back to reads of the general
+    ``Neo4jBackend.read`` for a store without table metadata (written by an
+    older refgraph).
     """
     from ...network import ReferralNetwork
 
     meta = _meta(lazy)
     if any(t not in meta for t in _TABLES):
-        more = practice_members(lazy, ids, members) if members else []
-        return lazy.db.read(around=sorted(set(ids).union(more)), hops=0)
+        net = lazy.db.read(around=ids, hops=0)
+        if not members:
+            return net
+        more = sorted(set(ids).union(practice_members(lazy, ids, members)))
+        parts = dict(net.tables)
+        parts["physicians"] = lazy.db.read(around=more, hops=0).tables["physicians"]
+        return ReferralNetwork._from_valid_tables(parts)
     keys = {t: [str(c) for c in meta[t]["columns"]] for t in _TABLES}
     keys["flows"] = [c for c in keys["flows"] if c not in _ENDS]
     iso = {t: _iso_flags(keys[t], meta[t]) for t in _TABLES}
