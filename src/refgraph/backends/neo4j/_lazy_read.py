@@ -11,12 +11,13 @@ and returns one record of lists.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ._read import _ENDS, _columns, _frame, _iso_flags
+from ._read import _ENDS, _PLAIN, _columns, _from_neo4j, _iso_flags
 from ._schema import _Q
 
 if TYPE_CHECKING:
@@ -94,6 +95,57 @@ _SUB_NETWORK_MEMBERS = (
 )
 
 _TABLES = ("physicians", "practices", "flows", "events", "touchpoints")
+logger = logging.getLogger("refgraph.backends.neo4j")
+
+
+def _column(vals: Any, want: str | None, iso: bool, missing_nan: bool, name: str) -> Any:
+    """One stored column as ``Neo4jBackend.read`` restores it (see :func:`_table`)."""
+    col = np.empty(len(vals), dtype=object)
+    col[:] = vals
+    if iso:
+        try:
+            col = np.asarray(pd.to_datetime(pd.Series(col, dtype=object), format="ISO8601"))
+        except (TypeError, ValueError):
+            pass  # not all dates after all: converted below as the general read does
+    if col.dtype == object and not str(want or "object").startswith(_PLAIN):
+        if any(hasattr(v, "to_native") for v in col):
+            col[:] = [_from_neo4j(v) for v in col]
+    if missing_nan and col.dtype == object:
+        col[pd.isna(col)] = np.nan
+    if want is None or want == "object":
+        return col.astype(object, copy=False)
+    try:
+        if want.startswith("datetime64"):
+            return pd.to_datetime(pd.Series(col, copy=False)).astype(want)
+        dtype = pd.api.types.pandas_dtype(want)
+        if isinstance(dtype, np.dtype):  # as Series.astype (bool of NaN, for one, is True)
+            return pd.Series(col, copy=False).astype(dtype)
+        return pd.array(col, dtype=dtype)
+    except (TypeError, ValueError):
+        logger.warning("column %s could not be restored as %s", name, want)
+        return col
+
+
+def _table(
+    rows: list[Any],
+    keys: list[str],
+    iso: list[bool],
+    meta: dict[str, Any],
+    ends: tuple[Any, Any] | None = None,
+) -> pd.DataFrame:
+    """A table of value lists with the columns, order and dtypes ``Neo4jBackend.read``
+    gives it (``_restore`` of ``_frame``, missing values NaN but in the flows, as there),
+    built column by column in one pass; ``ends``: the flows' two NPI lists."""
+    dtypes = dict(zip(meta["columns"], meta["dtypes"]))
+    cols = _columns(rows, len(keys))
+    data: dict[str, Any] = {}
+    for j, k in enumerate(keys):
+        data[k] = _column(cols[j], dtypes.get(k), iso[j], ends is None, k)
+    if ends is not None:
+        for k, vals in zip(_ENDS, ends):
+            data[k] = _column(vals, dtypes.get(k), False, False, k)
+    names = [c for c in meta["columns"] if c in data] + [c for c in data if c not in dtypes]
+    return pd.DataFrame({c: data[c] for c in names}, columns=names)
 
 
 def tie_edges(lazy: LazyNetwork, ids: list[str], colleagues: int) -> list[tuple[str, str]]:
@@ -151,27 +203,14 @@ def sub_network(lazy: LazyNetwork, ids: list[str], members: int = 0) -> Referral
     phys, practices, src, dst, flows, events, touchpoints = lazy.db._read_values(
         statement, ids=ids, k=keys, i=iso, limit=members
     )[0]
-    db = lazy.db
-    # an empty table restored costs a validation: each is made once per store version
-    empty: dict[str, pd.DataFrame] = lazy._memoised("empty_tables", dict, check=False)
-    tables: dict[str, pd.DataFrame] = {}
-    for table, rows in (
-        ("physicians", phys),
-        ("practices", practices),
-        ("events", events),
-        ("touchpoints", touchpoints),
-    ):
-        if not rows and table in empty:
-            tables[table] = empty[table].copy()
-            continue
-        cols = _columns(rows, len(keys[table]))
-        df = _frame(cols, keys[table], iso[table], meta[table])
-        df = df.astype(object).where(df.notna(), np.nan)  # as Neo4jBackend.read has them
-        tables[table] = db._restore(table, df, meta[table])
-        if not rows:
-            empty[table] = tables[table].copy()
-    df = _frame(_columns(flows, len(keys["flows"])), keys["flows"], iso["flows"], meta["flows"])
-    df.insert(0, "source_npi", np.asarray(src, dtype=object))
-    df.insert(1, "target_npi", np.asarray(dst, dtype=object))
-    tables["flows"] = db._restore("flows", df, meta["flows"])
+    tables = {
+        table: _table(rows, keys[table], iso[table], meta[table])
+        for table, rows in (
+            ("physicians", phys),
+            ("practices", practices),
+            ("events", events),
+            ("touchpoints", touchpoints),
+        )
+    }
+    tables["flows"] = _table(flows, keys["flows"], iso["flows"], meta["flows"], (src, dst))
     return ReferralNetwork._from_valid_tables(tables)
