@@ -11,13 +11,16 @@ or ``floor(max_hops / 2) - 1`` of the target (the step at which the walk
 leaves the first ball enters the second), so hop distances from both ends
 computed on those edges are exact for every node ``u`` with
 ``d_S(u) + d_T(u) <= max_hops``: the nodes every such path uses. The query
-then reads those physicians (plus the sources, the target and up to 11
-members of each of their practices, so that a practice read back is a small
-one exactly when it is in the store) with every flow, event and touchpoint
-among them, and runs the ordinary in-memory :func:`refgraph.paths.intro_paths`
-on that sub-network. A tie's strength depends only on the pair's own rows,
-the two physicians' practices (their system and kind) and coordinates, the
-colleague rule's practice size and the reference date (``as_of``, which
+then reads those physicians (plus the sources, the target and the holders
+of the store's latest dates) with every flow, event and touchpoint among
+them, and 11 members of each of their practices of more than 10 physicians
+(as physicians only: so that a practice is large in the sub-network exactly
+when it is in the store; a smaller one keeps just its members read), and
+runs the ordinary in-memory :func:`refgraph.paths.intro_paths` (or
+:func:`~refgraph.paths.best_introducers`) on that sub-network. A tie's
+strength depends only on the pair's own rows, the two physicians' practices
+(their system and kind) and coordinates, whether their practice is within
+the colleague rule's size and the reference date (``as_of``, which
 defaults to the store's latest date as it defaults to the network's in
 memory): all read as stored, so the answer is the whole network's.
 """

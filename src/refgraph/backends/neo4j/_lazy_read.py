@@ -49,13 +49,16 @@ _TIE_EDGES = (
     "RETURN collect(id) AS a, collect(npi) AS b"
 )
 
-#: Up to ``$limit`` members of each practice of ``$ids``, as one list. (The hint keeps
-#: the planner from scanning the whole practice index once per NPI, which it otherwise
-#: picks for ``practice_id IS NOT NULL``.)
+#: ``$limit`` members of each practice of ``$ids`` that has at least ``$limit``, as one
+#: list: with ``$limit`` = the colleague rule's bound + 1, a practice read with them is
+#: large exactly when it is in the store (a small one keeps the members of ``$ids`` only,
+#: and stays small). The hint keeps the planner from scanning the whole practice index
+#: once per NPI, which it otherwise picks for ``practice_id IS NOT NULL``.
 _MEMBERS = (
     "UNWIND $ids AS id MATCH (p:Physician {npi: id}) USING INDEX SEEK p:Physician(npi) "
     "WHERE p.practice_id IS NOT NULL WITH DISTINCT p.practice_id AS pid "
     "CALL (pid) { MATCH (q:Physician {practice_id: pid}) RETURN q.npi AS npi LIMIT $limit } "
+    "WITH pid, collect(npi) AS c WHERE size(c) >= $limit UNWIND c AS npi "
     "RETURN collect(DISTINCT npi) AS npis"
 )
 
@@ -85,8 +88,8 @@ _SUB_BODY = (
 )
 #: The sub-network of ``$ids``.
 _SUB_NETWORK = "WITH $ids AS ids, $ids AS inner " + _SUB_BODY
-#: The sub-network of ``$ids`` with up to ``$limit`` members of each of their practices
-#: as physicians only (in NPI order, as a sorted list of them would be read).
+#: The sub-network of ``$ids`` with the ``_MEMBERS`` of their practices as physicians
+#: only (in NPI order, as a sorted list of them would be read).
 _SUB_NETWORK_MEMBERS = (
     "CALL () { " + _MEMBERS.replace("RETURN collect(DISTINCT npi) AS npis", "RETURN npi") + " } "
     "WITH collect(DISTINCT npi) AS more "
@@ -157,7 +160,8 @@ def tie_edges(lazy: LazyNetwork, ids: list[str], colleagues: int) -> list[tuple[
 
 
 def practice_members(lazy: LazyNetwork, ids: list[str], limit: int) -> list[str]:
-    """Up to ``limit`` members of each practice of the physicians ``ids``."""
+    """``limit`` members of each practice of the physicians ``ids`` that has at least
+    ``limit`` (see ``_MEMBERS``)."""
     if not ids:
         return []
     return [str(x) for x in lazy.db._read_values(_MEMBERS, ids=ids, limit=limit)[0][0]]
@@ -176,11 +180,12 @@ def _meta(lazy: LazyNetwork) -> dict[str, Any]:
 def sub_network(lazy: LazyNetwork, ids: list[str], members: int = 0) -> ReferralNetwork:
     """The physicians ``ids`` with everything among them, as ``read(around=ids, hops=0)``.
 
-    With ``members``, the physicians are ``ids`` and up to ``members`` members of
-    each of their practices (chosen by the server, as :func:`practice_members`
-    chooses them), read in the same statement; the flows, events and touchpoints
-    are still those among ``ids`` (the members are there for the practice sizes
-    of the colleague rule). Falls back to reads of the general
+    With ``members``, the physicians are ``ids`` and ``members`` members of each
+    of their practices that has at least that many (chosen by the server, as
+    :func:`practice_members` chooses them), read in the same statement; the
+    flows, events and touchpoints are still those among ``ids`` (the members are
+    there so that a practice is large in the sub-network exactly when it is in
+    the store, for the colleague rule). Falls back to reads of the general
     ``Neo4jBackend.read`` for a store without table metadata (written by an
     older refgraph).
     """
