@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench_neo4j_lazy.py [--physicians 100000] [--queries 100]
         [--hops 3] [--heap 3g] [--pagecache 1g] [--intro-only] [--no-before]
-        [--flows-parquet FILE] [--light-memory] [--tmp DIR]
+        [--flows-parquet FILE] [--light-memory] [--tmp DIR] [--before-src DIR] [--main-first]
 
 Generates a synthetic region (or, with ``--flows-parquet``, reads a flows-only network
 from a Parquet file such as ``bench_parquet_pagerank.py`` makes; the sources are then
@@ -23,6 +23,8 @@ the lazy ones the Cypher statements they send:
   ``_lazy_paths._FEW_ROUND_TRIPS = False``: three statements per tie-edge read, the
   general ``Neo4jBackend.read`` of the sub-network, a store version check per kept
   value);
+- ``lazy_main`` (with ``--before-src DIR``, e.g. ``/work/main/src``): the ``lazy`` child
+  run on the refgraph package in ``DIR`` (the code before a change, same store, same run);
 - ``memory``: loads the saved network (Parquet) and runs the same analyses in memory,
   then compares: PageRank max |diff|, the modularity of both partitions, and the paths.
 
@@ -49,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, os.environ.get("REFGRAPH_BENCH_SRC") or str(Path(__file__).parents[1] / "src"))
 
 
 def _rss_mib() -> float:
@@ -68,12 +70,15 @@ def _child(kind: str, work: Path) -> None:
     from refgraph.paths import intro_paths
 
     plan = json.loads((work / "plan.json").read_text())
-    out: dict[str, Any] = {"rss_start": _rss_mib()}
+    import refgraph
+
+    out: dict[str, Any] = {"rss_start": _rss_mib(), "src": refgraph.__file__}
     t0 = time.perf_counter()
     if kind.startswith("lazy"):
         from refgraph.backends.neo4j import Neo4jBackend, _lazy_paths
 
-        _lazy_paths._FEW_ROUND_TRIPS = kind != "lazy_before"
+        if kind != "lazy_main":  # (lazy_main runs another copy's code as it is)
+            _lazy_paths._FEW_ROUND_TRIPS = kind != "lazy_before"
 
         db = Neo4jBackend(plan["uri"], auth=tuple(plan["auth"]), progress=False)
         read_rows = db._read_rows
@@ -88,7 +93,7 @@ def _child(kind: str, work: Path) -> None:
     else:
         net = load(work / "net")
     out["open"] = time.perf_counter() - t0
-    analyses = not plan["intro_only"] and kind != "lazy_before"
+    analyses = not plan["intro_only"] and kind in ("lazy", "memory")
     light = kind == "memory" and plan.get("light_memory", False)
     if analyses:
         if kind == "lazy":  # the store-side projections alone, so that their time shows
@@ -134,6 +139,21 @@ def _child(kind: str, work: Path) -> None:
         if kind.startswith("lazy"):
             out["statements_first"] = sent[0]
             out["statements_rest"] = float(np.mean(sent[1:] or [float("nan")]))
+    if kind in ("lazy", "memory") and not light:  # (the code before had no lazy one)
+        from refgraph.paths import best_introducers
+
+        times, best = [], []
+        for target in plan["targets"]:
+            t0 = time.perf_counter()
+            try:
+                bi = best_introducers(net, target, sources=plan["sources"], top=5)
+                best.append([bi.index.tolist(), bi["probability"].tolist()])
+            except NoPathError:
+                best.append(None)
+            times.append(time.perf_counter() - t0)
+        out["best_median"] = float(np.median(times))
+        out["best_mean"] = float(np.mean(times))
+        (work / f"{kind}_best.json").write_text(json.dumps(best))
     out["rss_peak"] = _rss_mib()
     if analyses and not light:
         pr.to_parquet(work / f"{kind}_pr.parquet")
@@ -148,7 +168,7 @@ def _child(kind: str, work: Path) -> None:
             out["q_lazy"] = float(community.modularity(net, lc))
             if not light:
                 out["q_memory"] = float(community.modularity(net, comm))
-        for other in ("lazy", "lazy_before"):
+        for other in ("lazy", "lazy_before", "lazy_main"):
             if light or not (work / f"{other}_paths.json").exists():
                 continue
             lazy_paths = json.loads((work / f"{other}_paths.json").read_text())
@@ -159,6 +179,18 @@ def _child(kind: str, work: Path) -> None:
                 else:
                     same += a[:-1] == b[:-1] and np.allclose(a[-1], b[-1], rtol=1e-9)
             out[f"paths_same_{other}"] = same
+        if (work / "lazy_best.json").exists() and not light:
+            got = json.loads((work / "lazy_best.json").read_text())
+            want = json.loads((work / "memory_best.json").read_text())
+            out["best_same"] = sum(
+                (a is None and b is None)
+                or (a is not None and b is not None and a[0] == b[0] and np.allclose(a[1], b[1]))
+                for a, b in zip(got, want)
+            )
+            out["best_same_probabilities"] = sum(
+                (a is None) == (b is None) and (a is None or np.allclose(a[1], b[1], rtol=1e-9))
+                for a, b in zip(got, want)
+            )
     (work / f"{kind}.json").write_text(json.dumps(out))
 
 
@@ -184,6 +216,16 @@ def main() -> None:
     ap.add_argument("--tmp", default=None, help="folder for the work files")
     ap.add_argument("--intro-only", action="store_true", help="skip PageRank and Louvain")
     ap.add_argument("--no-before", action="store_true", help="skip the lazy_before child")
+    ap.add_argument(
+        "--main-first",
+        action="store_true",
+        help="run the lazy_main child before the lazy one (it meets the cold page cache)",
+    )
+    ap.add_argument(
+        "--before-src",
+        default=None,
+        help="also run the lazy child on the refgraph package in this src folder (lazy_main)",
+    )
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--work", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -249,15 +291,22 @@ def main() -> None:
                 flush=True,
             )
             res = {}
-            kinds = ["lazy"] + ([] if args.no_before else ["lazy_before"]) + ["memory"]
+            kinds = ["lazy"] + ([] if args.no_before else ["lazy_before"])
+            kinds += (["lazy_main"] if args.before_src else []) + ["memory"]
+            if args.main_first and args.before_src:
+                kinds.remove("lazy_main")
+                kinds.insert(0, "lazy_main")
             for kind in kinds:
                 cmd = [sys.executable, __file__, "--child", kind, "--work", str(work)]
-                subprocess.run(cmd, check=True, env=dict(os.environ))
+                env = dict(os.environ)
+                if kind == "lazy_main":
+                    env["REFGRAPH_BENCH_SRC"] = str(Path(args.before_src).resolve())
+                subprocess.run(cmd, check=True, env=env)
                 res[kind] = json.loads((work / f"{kind}.json").read_text())
                 print(kind, res[kind], flush=True)
         finally:
             server.stop()
-    cols = [k for k in ("lazy_before", "lazy", "memory") if k in res]
+    cols = [k for k in ("lazy_before", "lazy_main", "lazy", "memory") if k in res]
     rows: list[list[str]] = []
 
     def row(step: str, key: str, note: str = "", fmt: str = "{:.3f}") -> None:
@@ -313,6 +362,13 @@ def main() -> None:
     row("Cypher statements: first intro_paths query", "statements_first", "", "{:,.0f}")
     row("Cypher statements per other query (mean)", "statements_rest", "", "{:.1f}")
     row(f"intro_paths: all {args.queries}", "intro_total")
+    if "best_same" in mem:
+        note = (
+            f"same introducers in the same order as memory: {mem['best_same']}/{args.queries}, "
+            f"same probabilities: {mem['best_same_probabilities']}/{args.queries}"
+        )
+        row(f"best_introducers: median of {args.queries} (after intro_paths)", "best_median", note)
+        row(f"best_introducers: mean of {args.queries}", "best_mean")
     row("Python peak RSS (MiB), whole child", "rss_peak", "", "{:,.0f}")
     row(
         "Python peak RSS before intro_paths (MiB)",

@@ -552,6 +552,11 @@ def best_introducers(
     True
     """
     top = _check_int(top, "top", 1)
+    from ..backends import pushdown  # a lazy Neo4j network runs it on its sub-network
+
+    opts = {k: v for k, v in locals().items() if k not in ("net", "pushdown")}
+    if (pushed := pushdown(net, "best_introducers", **opts)) is not None:
+        return pushed
     q = _prepare(
         net,
         target,

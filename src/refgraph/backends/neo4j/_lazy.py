@@ -40,7 +40,9 @@ logger = logging.getLogger("refgraph.backends.neo4j")
 _INDEX_NAMES = tuple(re.findall(r"(?:CONSTRAINT|INDEX) (\w+) IF", " ".join(_Q["constraints"])))
 
 #: Analyses a lazy network runs in Neo4j (all need Graph Data Science).
-_PUSHED = frozenset({"pagerank", "betweenness", "louvain", "leiden", "degree", "intro_paths"})
+_PUSHED = frozenset(
+    {"pagerank", "betweenness", "louvain", "leiden", "degree", "intro_paths", "best_introducers"}
+)
 
 
 class LazyTableError(RefgraphError, AttributeError):
@@ -72,7 +74,8 @@ class LazyNetwork:
     - :func:`refgraph.paths.intro_paths`: reads only the physicians on paths
       of at most ``max_hops`` hops, found by meeting in the middle (the tie
       edges around the sources, radius ``ceil(max_hops / 2)``, and around
-      the target, radius ``floor(max_hops / 2)``).
+      the target, radius ``floor(max_hops / 2)``), and
+      :func:`refgraph.paths.best_introducers` on the same sub-network.
 
     The projection of the whole store is built inside the database (nothing
     but the projection name and the weight property is sent) and kept for
@@ -126,10 +129,10 @@ class LazyNetwork:
         with a resolution other than 1, personalised PageRank with unequal
         weights, degree with ``patients_per_physician``).
         """
-        if algorithm == "intro_paths":  # Cypher and memory only: no GDS needed
+        if algorithm in ("intro_paths", "best_introducers"):  # Cypher and memory: no GDS
             from ._lazy_paths import lazy_intro_paths
 
-            return lazy_intro_paths(self, **options)
+            return lazy_intro_paths(self, introducers=algorithm == "best_introducers", **options)
         if self.db.gds_version is None:
             raise BackendError(
                 f"{algorithm}: the Neo4j server has no Graph Data Science plugin; "

@@ -11,13 +11,16 @@ or ``floor(max_hops / 2) - 1`` of the target (the step at which the walk
 leaves the first ball enters the second), so hop distances from both ends
 computed on those edges are exact for every node ``u`` with
 ``d_S(u) + d_T(u) <= max_hops``: the nodes every such path uses. The query
-then reads those physicians (plus the sources, the target and up to 11
-members of each of their practices, so that a practice read back is a small
-one exactly when it is in the store) with every flow, event and touchpoint
-among them, and runs the ordinary in-memory :func:`refgraph.paths.intro_paths`
-on that sub-network. A tie's strength depends only on the pair's own rows,
-the two physicians' practices (their system and kind) and coordinates, the
-colleague rule's practice size and the reference date (``as_of``, which
+then reads those physicians (plus the sources, the target and the holders
+of the store's latest dates) with every flow, event and touchpoint among
+them, and 11 members of each of their practices of more than 10 physicians
+(as physicians only: so that a practice is large in the sub-network exactly
+when it is in the store; a smaller one keeps just its members read), and
+runs the ordinary in-memory :func:`refgraph.paths.intro_paths` (or
+:func:`~refgraph.paths.best_introducers`) on that sub-network. A tie's
+strength depends only on the pair's own rows, the two physicians' practices
+(their system and kind) and coordinates, whether their practice is within
+the colleague rule's size and the reference date (``as_of``, which
 defaults to the store's latest date as it defaults to the network's in
 memory): all read as stored, so the answer is the whole network's.
 """
@@ -35,7 +38,7 @@ import pandas as pd
 
 from ..._errors import ValidationError
 from ..._params import MAX_HOPS, check_int
-from ._lazy_read import practice_members, sub_network, tie_edges
+from ._lazy_read import sub_network, tie_edges
 from ._schema import _Q
 
 if TYPE_CHECKING:
@@ -131,39 +134,90 @@ def _bfs(adj: dict[str, set[str]], seeds: list[str], limit: int) -> dict[str, in
     return dist
 
 
-def _meet(
-    lazy: LazyNetwork, seeds: list[str], target: str, hops: int, extra: list[tuple[str, str]]
-) -> set[str]:
-    """The physicians ``u`` with ``d_S(u) + d_T(u) <= hops`` (see the module notes)."""
-    logged: dict[str, set[str]] = {}
-    for a, b in extra:
-        logged.setdefault(a, set()).add(b)
-        logged.setdefault(b, set()).add(a)
-    start = sorted(set(seeds))
+def _adjacency(edges: Any) -> dict[str, set[str]]:
+    """Undirected adjacency sets of ``(a, b)`` edges."""
+    adj: dict[str, set[str]] = {}
+    for a, b in edges:
+        adj.setdefault(a, set()).add(b)
+        adj.setdefault(b, set()).add(a)
+    return adj
+
+
+def _source_side(
+    lazy: LazyNetwork, start: list[str], hops: int, extra: list[tuple[str, str]], logged: Any
+) -> tuple[dict[str, set[str]], dict[str, int]]:
+    """The sources' ball as adjacency sets and its hop distances from the sources (up to
+    ``hops``), read and computed once per source set and kept for the next queries."""
     memo = lazy._memoised("intro_balls", dict, check=not _FEW_ROUND_TRIPS)
-    key = (tuple(start), math.ceil(hops / 2), tuple(sorted(extra)))
+    key = (tuple(start), math.ceil(hops / 2), hops, tuple(sorted(extra)))
     if key not in memo:
         while len(memo) >= _KEEP:
             memo.pop(next(iter(memo)))
-        memo[key] = _ball(lazy, start, math.ceil(hops / 2), logged)
-    adj: dict[str, set[str]] = {}
-    for a, b in (*memo[key], *_ball(lazy, [target], hops // 2, logged)):
-        adj.setdefault(a, set()).add(b)
-        adj.setdefault(b, set()).add(a)
-    d_s = _bfs(adj, start, hops)
-    d_t = _bfs(adj, [target], hops)
-    near = {u for u, d in d_s.items() if d + d_t.get(u, hops + 1) <= hops}
-    if not near & adj.get(target, set()):
+        adj = _adjacency(_ball(lazy, start, math.ceil(hops / 2), logged))
+        memo[key] = (adj, _bfs(adj, start, hops))
+    got: tuple[dict[str, set[str]], dict[str, int]] = memo[key]
+    return got
+
+
+def _meet(
+    lazy: LazyNetwork, seeds: list[str], target: str, hops: int, extra: list[tuple[str, str]]
+) -> set[str]:
+    """The physicians ``u`` with ``d_S(u) + d_T(u) <= hops`` (see the module notes).
+
+    Hop distances are taken on the union of the sources' ball (kept with its
+    distances from the sources) and the target's: the kept distances are
+    corrected through the target's edges (a queue of decreases, exact for unit
+    steps), so a query costs the target's side, not the sources'.
+    """
+    logged = _adjacency(extra)
+    start = sorted(set(seeds))
+    adj_s, d_s0 = _source_side(lazy, start, hops, extra, logged)
+    adj_t = _adjacency(_ball(lazy, [target], hops // 2, logged))
+    none: set[str] = set()
+
+    def nbrs(u: str) -> set[str]:
+        a, b = adj_s.get(u, none), adj_t.get(u)
+        return a if b is None else a | b
+
+    d_s = dict(d_s0)
+    todo = deque(u for u in adj_t if u in d_s)
+    while todo:
+        u = todo.popleft()
+        du = d_s[u]
+        if du >= hops:
+            continue
+        for v in nbrs(u):
+            if du + 1 < d_s.get(v, hops + 1):
+                d_s[v] = du + 1
+                todo.append(v)
+    d_t = {target: 0}
+    todo = deque([target])
+    while todo:
+        u = todo.popleft()
+        if d_t[u] >= hops:
+            continue
+        for v in nbrs(u):
+            if v not in d_t:
+                d_t[v] = d_t[u] + 1
+                todo.append(v)
+    near = {u for u, d in d_t.items() if d + d_s.get(u, hops + 1) <= hops}
+    own = nbrs(target)
+    if not near & own:
         # keep one of the target's ties, if it has any, so that the "no path" message
         # tells, as in memory, whether it has relationships at all
-        own = adj.get(target) or {v for _, v in _edges(lazy, [target], logged)}
+        own = own or {v for _, v in _edges(lazy, [target], logged)}
         near |= set(sorted(own)[:1])
     return near
 
 
-def lazy_intro_paths(lazy: LazyNetwork, **options: Any) -> Any:
-    """:func:`refgraph.paths.intro_paths` for a lazy network (options as there)."""
-    from ...paths import intro_paths
+def lazy_intro_paths(lazy: LazyNetwork, introducers: bool = False, **options: Any) -> Any:
+    """:func:`refgraph.paths.intro_paths` for a lazy network (options as there);
+    :func:`refgraph.paths.best_introducers` with ``introducers``.
+
+    Both search the paths of at most ``max_hops`` hops from the sources to the
+    target (one ranks them, the other keeps each introducer's best), so both
+    find them on the same sub-network."""
+    from ...paths import best_introducers, intro_paths
 
     target = options.get("target")
     if not isinstance(target, str):
@@ -188,7 +242,7 @@ def lazy_intro_paths(lazy: LazyNetwork, **options: Any) -> Any:
             # Unreachable within max_hops; read its own ties too, so that the "no path"
             # message tells, as in memory, whether it has relationships at all.
             near |= set(lazy.neighbourhood([target], 1))
-        ids = sorted(near.union(also))
+        ids, members = sorted(near.union(also)), 0
     else:
         # with the holders of the store's latest dates, the sub-network's latest date is
         # the store's (the hop explanations say "the data's last date" as in memory)
@@ -198,22 +252,24 @@ def lazy_intro_paths(lazy: LazyNetwork, **options: Any) -> Any:
             check=check,
         )
         near = _meet(lazy, seeds, target, hops, extra) | set(seeds) | set(also) | latest
-        if _FEW_ROUND_TRIPS:
-            members = set(practice_members(lazy, sorted(near), _COLLEAGUES_MAX + 1))
+        if _FEW_ROUND_TRIPS:  # the members are read with the sub-network, in its statement
+            ids, members = sorted(near), _COLLEAGUES_MAX + 1
         else:
             rows = lazy.db._read_values(
                 _Q["lazy_some_practice_members"], ids=sorted(near), limit=_COLLEAGUES_MAX + 1
             )
-            members = {str(r[0]) for r in rows if r[0] is not None}
-        ids = sorted(near | members)
+            ids, members = sorted(near | {str(r[0]) for r in rows if r[0] is not None}), 0
     subs = lazy._memoised("intro_networks", dict, check=check)
-    sub_key = tuple(ids)
+    sub_key = (tuple(ids), members)
     sub = subs.pop(sub_key, None)
     if sub is None:
         with warnings.catch_warnings():
             # a neighbourhood without flows is an answer here ("no path"), not a mistake
             warnings.filterwarnings("ignore", message="the selection keeps", category=UserWarning)
-            sub = sub_network(lazy, ids) if _FEW_ROUND_TRIPS else lazy.db.read(around=ids, hops=0)
+            if _FEW_ROUND_TRIPS:
+                sub = sub_network(lazy, ids, members)
+            else:
+                sub = lazy.db.read(around=ids, hops=0)
         # The sub-network is in memory now: search it there (a GDS round trip per
         # query would cost more than the search; the answer is the same).
         sub.backend = None
@@ -223,4 +279,4 @@ def lazy_intro_paths(lazy: LazyNetwork, **options: Any) -> Any:
     opts = dict(options)
     if opts.get("as_of") is None:
         opts["as_of"] = lazy._max_date(check=check)
-    return intro_paths(sub, **opts)
+    return (best_introducers if introducers else intro_paths)(sub, **opts)

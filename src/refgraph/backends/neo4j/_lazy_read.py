@@ -11,12 +11,13 @@ and returns one record of lists.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ._read import _ENDS, _columns, _frame, _iso_flags
+from ._read import _ENDS, _PLAIN, _columns, _from_neo4j, _iso_flags
 from ._schema import _Q
 
 if TYPE_CHECKING:
@@ -48,39 +49,106 @@ _TIE_EDGES = (
     "RETURN collect(id) AS a, collect(npi) AS b"
 )
 
-#: Up to ``$limit`` members of each practice of ``$ids``, as one list. (The hint keeps
-#: the planner from scanning the whole practice index once per NPI, which it otherwise
-#: picks for ``practice_id IS NOT NULL``.)
+#: ``$limit`` members of each practice of ``$ids`` that has at least ``$limit``, as one
+#: list: with ``$limit`` = the colleague rule's bound + 1, a practice read with them is
+#: large exactly when it is in the store (a small one keeps the members of ``$ids`` only,
+#: and stays small). The hint keeps the planner from scanning the whole practice index
+#: once per NPI, which it otherwise picks for ``practice_id IS NOT NULL``.
 _MEMBERS = (
     "UNWIND $ids AS id MATCH (p:Physician {npi: id}) USING INDEX SEEK p:Physician(npi) "
     "WHERE p.practice_id IS NOT NULL WITH DISTINCT p.practice_id AS pid "
     "CALL (pid) { MATCH (q:Physician {practice_id: pid}) RETURN q.npi AS npi LIMIT $limit } "
+    "WITH pid, collect(npi) AS c WHERE size(c) >= $limit UNWIND c AS npi "
     "RETURN collect(DISTINCT npi) AS npis"
 )
 
-#: The sub-network of ``$ids`` (every part an index seek per NPI or practice id; the
-#: events' hint keeps the planner from seeking every target NPI once per source NPI).
-_SUB_NETWORK = (
-    "CALL () { UNWIND $ids AS id MATCH (n:Physician {npi: id}) USING INDEX SEEK n:Physician(npi) "
+#: The physicians ``ids`` with the flows, events and touchpoints among the physicians
+#: ``inner`` (every part an index seek per NPI or practice id; the events' hint keeps
+#: the planner from seeking every target NPI once per source NPI).
+_SUB_BODY = (
+    "CALL (ids) { UNWIND ids AS id MATCH (n:Physician {npi: id}) "
+    "USING INDEX SEEK n:Physician(npi) "
     f"RETURN collect({_VALS.format(t='physicians', v='n')}) AS phys, "
     "collect(DISTINCT n.practice_id) AS pids } "
     "CALL (pids) { UNWIND pids AS pid MATCH (n:Practice {practice_id: pid}) "
     "USING INDEX SEEK n:Practice(practice_id) "
     f"RETURN collect({_VALS.format(t='practices', v='n')}) AS practices }} "
-    "CALL () { UNWIND $ids AS id MATCH (a:Physician {npi: id})-[f:REFERRED]->(b:Physician) "
+    "CALL (inner) { UNWIND inner AS id "
+    "MATCH (a:Physician {npi: id})-[f:REFERRED]->(b:Physician) "
     "USING INDEX SEEK a:Physician(npi) "
-    "WHERE b.npi IN $ids "
+    "WHERE b.npi IN inner "
     f"RETURN collect(a.npi) AS s, collect(b.npi) AS t, "
     f"collect({_VALS.format(t='flows', v='f')}) AS flows }} "
-    "CALL () { UNWIND $ids AS id MATCH (n:ReferralEvent {source_npi: id}) "
-    "USING INDEX n:ReferralEvent(source_npi) "
-    f"WHERE n.target_npi IN $ids RETURN collect({_VALS.format(t='events', v='n')}) AS events }} "
-    "CALL () { MATCH (n:Touchpoint) WHERE n.npi IN $ids "
+    "CALL (inner) { UNWIND inner AS id MATCH (n:ReferralEvent {source_npi: id}) "
+    "USING INDEX n:ReferralEvent(source_npi) WHERE n.target_npi IN inner "
+    f"RETURN collect({_VALS.format(t='events', v='n')}) AS events }} "
+    "CALL (inner) { MATCH (n:Touchpoint) WHERE n.npi IN inner "
     f"RETURN collect({_VALS.format(t='touchpoints', v='n')}) AS touchpoints }} "
     "RETURN phys, practices, s, t, flows, events, touchpoints"
 )
+#: The sub-network of ``$ids``.
+_SUB_NETWORK = "WITH $ids AS ids, $ids AS inner " + _SUB_BODY
+#: The sub-network of ``$ids`` with the ``_MEMBERS`` of their practices as physicians
+#: only (in NPI order, as a sorted list of them would be read).
+_SUB_NETWORK_MEMBERS = (
+    "CALL () { " + _MEMBERS.replace("RETURN collect(DISTINCT npi) AS npis", "RETURN npi") + " } "
+    "WITH collect(DISTINCT npi) AS more "
+    "CALL (more) { UNWIND $ids + more AS x WITH DISTINCT x ORDER BY x RETURN collect(x) AS ids } "
+    "WITH ids, $ids AS inner " + _SUB_BODY
+)
 
 _TABLES = ("physicians", "practices", "flows", "events", "touchpoints")
+logger = logging.getLogger("refgraph.backends.neo4j")
+
+
+def _column(vals: Any, want: str | None, iso: bool, missing_nan: bool, name: str) -> Any:
+    """One stored column as ``Neo4jBackend.read`` restores it (see :func:`_table`)."""
+    col = np.empty(len(vals), dtype=object)
+    col[:] = vals
+    if iso:
+        try:
+            col = np.asarray(pd.to_datetime(pd.Series(col, dtype=object), format="ISO8601"))
+        except (TypeError, ValueError):
+            pass  # not all dates after all: converted below as the general read does
+    if col.dtype == object and not str(want or "object").startswith(_PLAIN):
+        if any(hasattr(v, "to_native") for v in col):
+            col[:] = [_from_neo4j(v) for v in col]
+    if missing_nan and col.dtype == object:
+        col[pd.isna(col)] = np.nan
+    if want is None or want == "object":
+        return col.astype(object, copy=False)
+    try:
+        if want.startswith("datetime64"):
+            return pd.to_datetime(pd.Series(col, copy=False)).astype(want)
+        dtype = pd.api.types.pandas_dtype(want)
+        if isinstance(dtype, np.dtype):  # as Series.astype (bool of NaN, for one, is True)
+            return pd.Series(col, copy=False).astype(dtype)
+        return pd.array(col, dtype=dtype)
+    except (TypeError, ValueError):
+        logger.warning("column %s could not be restored as %s", name, want)
+        return col
+
+
+def _table(
+    rows: list[Any],
+    keys: list[str],
+    iso: list[bool],
+    meta: dict[str, Any],
+    ends: tuple[Any, Any] | None = None,
+) -> pd.DataFrame:
+    """A table of value lists with the columns, order and dtypes ``Neo4jBackend.read``
+    gives it (``_restore`` of ``_frame``, missing values NaN but in the flows, as there),
+    built column by column in one pass; ``ends``: the flows' two NPI lists."""
+    dtypes = dict(zip(meta["columns"], meta["dtypes"]))
+    cols = _columns(rows, len(keys))
+    data: dict[str, Any] = {}
+    for j, k in enumerate(keys):
+        data[k] = _column(cols[j], dtypes.get(k), iso[j], ends is None, k)
+    if ends is not None:
+        for k, vals in zip(_ENDS, ends):
+            data[k] = _column(vals, dtypes.get(k), False, False, k)
+    names = [c for c in meta["columns"] if c in data] + [c for c in data if c not in dtypes]
+    return pd.DataFrame({c: data[c] for c in names}, columns=names)
 
 
 def tie_edges(lazy: LazyNetwork, ids: list[str], colleagues: int) -> list[tuple[str, str]]:
@@ -92,7 +160,8 @@ def tie_edges(lazy: LazyNetwork, ids: list[str], colleagues: int) -> list[tuple[
 
 
 def practice_members(lazy: LazyNetwork, ids: list[str], limit: int) -> list[str]:
-    """Up to ``limit`` members of each practice of the physicians ``ids``."""
+    """``limit`` members of each practice of the physicians ``ids`` that has at least
+    ``limit`` (see ``_MEMBERS``)."""
     if not ids:
         return []
     return [str(x) for x in lazy.db._read_values(_MEMBERS, ids=ids, limit=limit)[0][0]]
@@ -108,38 +177,45 @@ def _meta(lazy: LazyNetwork) -> dict[str, Any]:
     return got
 
 
-def sub_network(lazy: LazyNetwork, ids: list[str]) -> ReferralNetwork:
+def sub_network(lazy: LazyNetwork, ids: list[str], members: int = 0) -> ReferralNetwork:
     """The physicians ``ids`` with everything among them, as ``read(around=ids, hops=0)``.
 
-    Falls back to that read for a store without table metadata (written by an
+    With ``members``, the physicians are ``ids`` and ``members`` members of each
+    of their practices that has at least that many (chosen by the server, as
+    :func:`practice_members` chooses them), read in the same statement; the
+    flows, events and touchpoints are still those among ``ids`` (the members are
+    there so that a practice is large in the sub-network exactly when it is in
+    the store, for the colleague rule). Falls back to reads of the general
+    ``Neo4jBackend.read`` for a store without table metadata (written by an
     older refgraph).
     """
     from ...network import ReferralNetwork
 
     meta = _meta(lazy)
     if any(t not in meta for t in _TABLES):
-        return lazy.db.read(around=ids, hops=0)
+        net = lazy.db.read(around=ids, hops=0)
+        if not members:
+            return net
+        more = sorted(set(ids).union(practice_members(lazy, ids, members)))
+        parts = dict(net.tables)
+        parts["physicians"] = lazy.db.read(around=more, hops=0).tables["physicians"]
+        return ReferralNetwork._from_valid_tables(parts)
     keys = {t: [str(c) for c in meta[t]["columns"]] for t in _TABLES}
     keys["flows"] = [c for c in keys["flows"] if c not in _ENDS]
     iso = {t: _iso_flags(keys[t], meta[t]) for t in _TABLES}
     # value lists, not dicts: Record.data() would walk every nested list once more
+    statement = _SUB_NETWORK_MEMBERS if members else _SUB_NETWORK
     phys, practices, src, dst, flows, events, touchpoints = lazy.db._read_values(
-        _SUB_NETWORK, ids=ids, k=keys, i=iso
+        statement, ids=ids, k=keys, i=iso, limit=members
     )[0]
-    db = lazy.db
-    tables: dict[str, pd.DataFrame] = {}
-    for table, rows in (
-        ("physicians", phys),
-        ("practices", practices),
-        ("events", events),
-        ("touchpoints", touchpoints),
-    ):
-        cols = _columns(rows, len(keys[table]))
-        df = _frame(cols, keys[table], iso[table], meta[table])
-        df = df.astype(object).where(df.notna(), np.nan)  # as Neo4jBackend.read has them
-        tables[table] = db._restore(table, df, meta[table])
-    df = _frame(_columns(flows, len(keys["flows"])), keys["flows"], iso["flows"], meta["flows"])
-    df.insert(0, "source_npi", np.asarray(src, dtype=object))
-    df.insert(1, "target_npi", np.asarray(dst, dtype=object))
-    tables["flows"] = db._restore("flows", df, meta["flows"])
+    tables = {
+        table: _table(rows, keys[table], iso[table], meta[table])
+        for table, rows in (
+            ("physicians", phys),
+            ("practices", practices),
+            ("events", events),
+            ("touchpoints", touchpoints),
+        )
+    }
+    tables["flows"] = _table(flows, keys["flows"], iso["flows"], meta["flows"], (src, dst))
     return ReferralNetwork._from_valid_tables(tables)

@@ -133,18 +133,22 @@ _Q: dict[str, Any] = {
         "MATCH (e:ReferralEvent) WHERE e.source_npi IN $ids RETURN e.target_npi AS npi "
         "UNION MATCH (e:ReferralEvent) WHERE e.target_npi IN $ids RETURN e.source_npi AS npi"
     ),
+    # (Every practice lookup below seeks p by NPI, then q by practice id in a subquery;
+    # unhinted, the planner scanned the whole practice_id index once per NPI.)
     "lazy_colleagues": (
-        "UNWIND $ids AS id MATCH (p:Physician {npi: id}) WHERE p.practice_id IS NOT NULL "
-        "WITH DISTINCT p.practice_id AS pid MATCH (q:Physician) WHERE q.practice_id = pid "
-        "WITH pid, collect(q.npi) AS c WHERE size(c) <= $colleagues "
+        "UNWIND $ids AS id MATCH (p:Physician {npi: id}) USING INDEX SEEK p:Physician(npi) "
+        "WHERE p.practice_id IS NOT NULL WITH DISTINCT p.practice_id AS pid "
+        "CALL (pid) { MATCH (q:Physician {practice_id: pid}) "
+        "RETURN q.npi AS npi LIMIT $colleagues + 1 } "
+        "WITH pid, collect(npi) AS c WHERE size(c) <= $colleagues "
         "UNWIND c AS npi RETURN DISTINCT npi"
     ),
     # The tie edges of $ids, as (id, partner) pairs, each kind an index seek per NPI (the
     # meet-in-the-middle reads of intro_paths): flows either way, events either way,
     # colleagues in practices of <= $colleagues physicians.
     "lazy_flow_edges": (
-        "UNWIND $ids AS id MATCH (:Physician {npi: id})-[:REFERRED]-(q:Physician) "
-        "RETURN DISTINCT id, q.npi AS npi"
+        "UNWIND $ids AS id MATCH (s:Physician {npi: id})-[:REFERRED]-(q:Physician) "
+        "USING INDEX SEEK s:Physician(npi) RETURN DISTINCT id, q.npi AS npi"
     ),
     "lazy_event_edges": (
         "UNWIND $ids AS id CALL (id) { MATCH (e:ReferralEvent {source_npi: id}) "
@@ -152,7 +156,8 @@ _Q: dict[str, Any] = {
         "RETURN e.source_npi AS npi } RETURN DISTINCT id, npi"
     ),
     "lazy_colleague_edges": (
-        "UNWIND $ids AS id MATCH (p:Physician {npi: id}) WHERE p.practice_id IS NOT NULL "
+        "UNWIND $ids AS id MATCH (p:Physician {npi: id}) USING INDEX SEEK p:Physician(npi) "
+        "WHERE p.practice_id IS NOT NULL "
         "WITH id, p.practice_id AS pid CALL (pid) { MATCH (q:Physician {practice_id: pid}) "
         "RETURN q.npi AS npi LIMIT $colleagues + 1 } "
         "WITH id, collect(npi) AS c WHERE size(c) <= $colleagues "
@@ -161,15 +166,17 @@ _Q: dict[str, Any] = {
     # Up to $limit members of each practice of $ids (with $ids themselves: the practice
     # sizes read back then compare with the colleague rule's bound as the store's do).
     "lazy_some_practice_members": (
-        "UNWIND $ids AS id MATCH (p:Physician {npi: id}) WHERE p.practice_id IS NOT NULL "
-        "WITH DISTINCT p.practice_id AS pid CALL (pid) { MATCH (q:Physician {practice_id: pid}) "
+        "UNWIND $ids AS id MATCH (p:Physician {npi: id}) USING INDEX SEEK p:Physician(npi) "
+        "WHERE p.practice_id IS NOT NULL WITH DISTINCT p.practice_id AS pid "
+        "CALL (pid) { MATCH (q:Physician {practice_id: pid}) "
         "RETURN q.npi AS npi LIMIT $limit } RETURN DISTINCT npi"
     ),
     # Every member of the practices of $ids (so that practice sizes read back are the store's).
     "lazy_practice_members": (
-        "UNWIND $ids AS id MATCH (p:Physician {npi: id}) WHERE p.practice_id IS NOT NULL "
-        "WITH DISTINCT p.practice_id AS pid MATCH (q:Physician) WHERE q.practice_id = pid "
-        "RETURN DISTINCT q.npi AS npi"
+        "UNWIND $ids AS id MATCH (p:Physician {npi: id}) USING INDEX SEEK p:Physician(npi) "
+        "WHERE p.practice_id IS NOT NULL WITH DISTINCT p.practice_id AS pid "
+        "CALL (pid) { MATCH (q:Physician {practice_id: pid}) RETURN q.npi AS npi } "
+        "RETURN DISTINCT npi"
     ),
     "gds_project_all": (
         "MATCH (s:Physician) OPTIONAL MATCH (s)-[r:REFERRED]->(t:Physician) " + _PROJECT
