@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,21 @@ from .model import SCHEMAS
 
 
 def empty_table(table: str) -> pd.DataFrame:
-    """A valid table with no rows and the canonical columns and dtypes of ``table``."""
+    """A valid table with no rows and the canonical columns and dtypes of ``table``.
+
+    A new frame each call, copied from one made once by validate_table (which
+    takes about 20 ms a table; every network build wants four or five).
+
+    Examples
+    --------
+    >>> empty_table("flows").dtypes["count"], len(empty_table("flows"))
+    (Int64Dtype(), 0)
+    """
+    return _empty_template(table).copy(deep=True)
+
+
+@functools.cache
+def _empty_template(table: str) -> pd.DataFrame:
     res = validate_table(pd.DataFrame({c: [] for c in SCHEMAS[table].names}), table)
     return res.table
 
@@ -193,7 +208,7 @@ def physicians_and_flow_ids(
         at += len(c)
     if every.min(initial=0) < 0 or pd.Index(known).has_duplicates:
         return _with_missing_by_text(phys, [c for c in seen if len(c)]), None
-    codes, uniques = pd.factorize(every)
+    codes, uniques = _first_seen_codes(every)
     del every
     out = phys
     if len(uniques) > k:
@@ -204,6 +219,30 @@ def physicians_and_flow_ids(
     del codes
     release_arrow_memory()
     return out, (src, dst)
+
+
+def _first_seen_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pandas.factorize(values)`` of int64 values: codes in order of first appearance.
+
+    By Arrow's ``dictionary_encode`` (the same codes and uniques; about half
+    the time of ``pandas.factorize`` on int64 and int32 codes) while the codes
+    fit int32, else by pandas.
+
+    Examples
+    --------
+    >>> codes, uniques = _first_seen_codes(np.array([7, 3, 7, 9]))
+    >>> codes.tolist(), uniques.tolist()
+    ([0, 1, 0, 2], [7, 3, 9])
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(values) >= 2**31:  # pragma: no cover - two billion NPIs in one pass
+        codes, uniques = pd.factorize(values)
+        return codes, uniques
+    enc = pc.dictionary_encode(pa.array(values, type=pa.int64()))
+    uniques = np.asarray(enc.dictionary.to_numpy(), dtype=np.int64)
+    return np.asarray(enc.indices.to_numpy(), dtype=np.int32), uniques
 
 
 def release_arrow_memory() -> None:
