@@ -30,7 +30,10 @@ Rows repeating a flow key are a valid input, not a reject: only those rows go
 through validate_table (which sums them, or rejects a group whose sum passes
 2**53), and the result is assembled in validate_table's order. Every check but
 the date policy is a check of one row, so the suspect rows are judged alone as
-they would be among all the others.
+they would be among all the others; those it accepts after coercion take their
+validated values in their own places. The accepted table is then built once
+(:mod:`refgraph.io._fast_build`): the rows kept, compacted in place, then the
+summed rows of repeated keys.
 """
 
 from __future__ import annotations
