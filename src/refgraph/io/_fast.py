@@ -48,6 +48,7 @@ import pyarrow.compute as pc
 
 from .._coerce import MAX_COUNT, _coerce_date
 from .._npi import luhn_ok_ints
+from .._tables import release_arrow_memory
 from .._validate import IngestResult, empty_rejects, validate_table
 from ._fast_build import Parts, chunked, const
 from ._fast_keys import repeated_keys
@@ -419,6 +420,7 @@ def fast_flows(
             ok[at] = True
         del part, sus
     parts.drop_text()  # the counts and floats as read: every row is judged now
+    release_arrow_memory()  # their pages, which Arrow's allocator would keep
     n_acc = int(ok.sum())
     dup = None
     if duplicates is not None and n_acc:

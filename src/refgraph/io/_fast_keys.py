@@ -41,18 +41,21 @@ def repeated_values(key: np.ndarray) -> np.ndarray:
     return np.isin(key, twice)
 
 
-def pair_keys(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+def pair_keys(src: np.ndarray, dst: np.ndarray, block: int = 1 << 20) -> np.ndarray:
     """One int64 a (source, target) pair of valid NPIs: their first nine digits side by side.
 
     The tenth digit of a valid NPI is its check digit, a function of the first
     nine, so ``npi // 10`` (below 10**9 < 2**30) identifies the NPI and two
-    of them fit one int64, in two integer divisions (no hash table). ``src``
-    and ``dst`` must be valid NPI values (as the fast path has them; a 0 for a
-    row it does not judge is fine, such rows are left out by the caller).
+    of them fit one int64, in two integer divisions (no hash table; the
+    targets' a block at a time, so the key is the only n-long array made).
+    ``src`` and ``dst`` must be valid NPI values (as the fast path has them;
+    a 0 for a row it does not judge is fine, such rows are left out by the
+    caller).
     """
     key = np.floor_divide(src, 10)
     key <<= 30
-    key |= np.floor_divide(dst, 10)
+    for start in range(0, len(key), block):
+        key[start : start + block] |= dst[start : start + block] // 10
     return key
 
 
@@ -60,16 +63,17 @@ def repeated_pairs(src: np.ndarray, dst: np.ndarray, ok: np.ndarray | None = Non
     """Rows whose (source, target) pair occurs more than once (every row of such a pair).
 
     Only the rows of ``ok`` (all by default) count, and only they can be
-    marked. The pair keys (:func:`pair_keys`) of those rows are sorted (a copy)
-    to find the repeated ones, which are then looked up by hashing.
+    marked. The pair keys (:func:`pair_keys`) of those rows are sorted in
+    place to find the repeated ones (one n-long array alive), and made again
+    to look them up by hashing only when some pair repeats.
     """
-    key = pair_keys(src, dst)
-    ordered = key.copy() if ok is None else key[ok]
+    ordered = pair_keys(src, dst) if ok is None else pair_keys(src[ok], dst[ok])
     ordered.sort()
     twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
     del ordered
     if not len(twice):
         return np.zeros(len(src), dtype=bool)
+    key = pair_keys(src, dst)
     found = pd.Series(key, copy=False).isin(twice).to_numpy(dtype=bool)  # read-only
     return found & ok if ok is not None else found.copy()
 

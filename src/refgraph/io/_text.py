@@ -45,6 +45,7 @@ import pyarrow.csv as pacsv
 from .._coerce import MAX_COUNT
 from .._errors import ValidationError
 from .._progress import progress_bar
+from .._tables import release_arrow_memory
 from .._validate import empty_rejects
 
 __all__ = ["LINE", "TextChunk", "TextFile", "open_text", "read_text", "text_frame"]
@@ -294,6 +295,7 @@ def open_text(
             row += chunk.n_lines
             line += chunk.n_physical if chunk.n_physical is not None else block.count(b"\n")
             del block  # not kept while the chunk is used
+            release_arrow_memory()  # the parser's scratch pages, which Arrow's allocator keeps
             yield chunk
 
     text = TextFile(names, bool(has_header), delimiter, chunks())
