@@ -244,3 +244,15 @@ def test_leading_block_of_spaces_is_a_rejected_line(tmp_path: Path) -> None:
     res = net.ingest["flows"]
     assert (res.n_input, res.n_accepted_rows) == (2, 1)
     assert net.rejected["reason"].tolist() == ["line 1: blank line (only spaces)"]
+
+
+def test_empty_tables_are_validate_tables() -> None:
+    # the empty tables of a network (made from the schema's column kinds) are what
+    # validate_table makes of an empty frame: same columns, dtypes and index
+    from refgraph._tables import empty_table
+    from refgraph.model import SCHEMAS
+
+    for name, schema in SCHEMAS.items():
+        ref = validate_table(pd.DataFrame({c: [] for c in schema.names}), name).table
+        pd.testing.assert_frame_equal(empty_table(name), ref)
+        assert empty_table(name) is not empty_table(name)
