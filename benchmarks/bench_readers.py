@@ -11,9 +11,11 @@ machine slows both alike), each in a fresh subprocess, and the best of
 ``--repeat`` runs of each is reported with the after/before ratio. The files
 are made once (same seed) and reused.
 
-Each run also reports its peak resident memory (``ru_maxrss`` of the
-subprocess) and how much of it the read itself added (peak after the read
-minus the resident size after the imports). The ``read_cms``,
+Each run also reports its CPU seconds (``time.process_time``, every thread
+of the process: less moved by other processes on a busy machine than the
+wall time), its peak resident memory (``VmHWM`` of the subprocess) and how
+much of it the read itself added (peak after the read minus the resident
+size after the imports). The ``read_cms``,
 ``read_flows_csv`` and ``read_flows_parquet`` cases are set beside plain
 pyarrow on the same file (``pyarrow.csv.read_csv`` with the NPIs as text,
 ``pyarrow.parquet.read_table``), run in the same way, as the file-speed
@@ -237,9 +239,11 @@ def main() -> None:
 
         before = _status_mib("VmRSS")
         _reset_peak()
+        cpu = time.process_time()
         seconds = _case(args.case, args.dir, args.rows)
+        cpu = time.process_time() - cpu
         peak = _status_mib("VmHWM")
-        print(json.dumps([seconds, peak, peak - before]))
+        print(json.dumps([seconds, peak, peak - before, cpu]))
         return
     make_files(args.dir, args.rows)
     here = str(Path(__file__).resolve().parents[1] / "src")
@@ -251,7 +255,7 @@ def main() -> None:
         labels = dict(srcs)
         if kind in PYARROW:  # the plain pyarrow read of the same file, interleaved too
             labels["pyarrow"] = here
-        runs: dict[str, list[tuple[float, float, float]]] = {k: [] for k in labels}
+        runs: dict[str, list[tuple[float, ...]]] = {k: [] for k in labels}
         for _ in range(args.repeat):  # interleaved, so load on the machine hits all alike
             for label, src in labels.items():
                 case = PYARROW[kind] if label == "pyarrow" else kind
@@ -267,16 +271,19 @@ def main() -> None:
         line = f"{kind:20s}"
         for label, got in runs.items():
             best = min(r[0] for r in got)
+            cpu = min(r[3] for r in got)
             peak = max(r[1] for r in got)
             grew = max(r[2] for r in got)
             out[f"{kind}:{label}"] = {
                 "seconds": round(best, 3),
+                "median_s": round(float(np.median([r[0] for r in got])), 3),
+                "cpu_s": round(cpu, 3),
                 "rows_per_s": round(args.rows / best),
                 "peak_mib": round(peak),
                 "read_added_mib": round(grew),
             }
             line += (
-                f" | {label} {best:6.2f} s {args.rows / best / 1e6:5.2f}M rows/s"
+                f" | {label} {best:6.2f} s (cpu {cpu:5.2f}) {args.rows / best / 1e6:5.2f}M rows/s"
                 f" peak {peak:5.0f} MiB (+{grew:4.0f})"
             )
         if args.baseline:

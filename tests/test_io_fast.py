@@ -141,8 +141,9 @@ def test_cms_reader_same_with_and_without_fast_path(
     p = tmp_path / "pspp_days30.txt"
     _write_cms(p, [[NPIS[0], NPIS[1], 20, 11, 0], *[list(r) for r in rows]])
     fast = refgraph.read_cms_shared_patients(p, year=year, block_size=block)
-    with monkeypatch.context() as m:
+    with monkeypatch.context() as m:  # the former path: counts read as text, validate_table
         m.setattr(cms, "_fast_block", lambda *a, **k: None)
+        m.setattr(cms, "_COUNT_COLUMNS", ())
         slow = refgraph.read_cms_shared_patients(p, year=year, block_size=block)
     pd.testing.assert_frame_equal(fast.flows, slow.flows)
     pd.testing.assert_frame_equal(fast.rejected, slow.rejected)
@@ -202,8 +203,9 @@ def test_read_flows_same_with_and_without_fast_path(
         p = tmp_path / "flows.csv"
         frame.to_csv(p, index=False)
     fast = refgraph.read_flows(p)
-    with monkeypatch.context() as m:
+    with monkeypatch.context() as m:  # the former path: counts read as text, validate_table
         m.setattr(tables, "_fast_read", lambda *a, **k: None)
+        m.setattr(tables, "_FLOW_COUNTS", ())
         slow = refgraph.read_flows(p)
     _same(fast, slow)
 
@@ -272,8 +274,9 @@ def test_docgraph_hop_same_with_and_without_fast_path(
     p = tmp_path / "hop.csv"
     _write_hop(p, [[NPIS[0], NPIS[1], 11, 25, "14.2", "9.1"], *[list(r) for r in rows]])
     fast = refgraph.read_docgraph_hop(p, block_size=block)
-    with monkeypatch.context() as m:
+    with monkeypatch.context() as m:  # the former path: counts read as text, validate_table
         m.setattr(cms, "fast_flows", lambda *a, **k: None)
+        m.setattr(cms, "_COUNT_COLUMNS", ())
         slow = refgraph.read_docgraph_hop(p, block_size=block)
     pd.testing.assert_frame_equal(fast.flows, slow.flows)
     pd.testing.assert_frame_equal(fast.physicians, slow.physicians)
@@ -314,14 +317,25 @@ def test_repeated_is_duplicated_on_the_whole_key(seed: int) -> None:
     )
     whole = pd.DataFrame({"s": src, "t": dst}).join(table)
     want = whole.duplicated(keep=False).to_numpy()
-    got = _fast_keys.repeated_keys(src, dst, table, set())
+
+    def key_column(name: str, rows: np.ndarray, constant: tuple[str, ...] = ()) -> Any:
+        return None if name in constant else table[name][rows].reset_index(drop=True)
+
+    got = _fast_keys.repeated_keys(src, dst, None, key_column)
     assert got.dtype == bool
     np.testing.assert_array_equal(got, want)
     assert want.any() == (seed != 0)
     # a constant key column is left out of the key, as the caller says
     only_pairs = whole[["s", "t", "period_start", "period_end"]].duplicated(keep=False)
-    got = _fast_keys.repeated_keys(src, dst, table, {"provenance"})
+    got = _fast_keys.repeated_keys(
+        src, dst, None, lambda name, rows: key_column(name, rows, ("provenance",))
+    )
     np.testing.assert_array_equal(got, only_pairs.to_numpy())
+    # only the rows of ``ok`` count, and only they are marked
+    ok = rng.random(n) < 0.7
+    want_ok = np.zeros(n, dtype=bool)
+    want_ok[ok] = whole[ok].duplicated(keep=False).to_numpy()
+    np.testing.assert_array_equal(_fast_keys.repeated_keys(src, dst, ok, key_column), want_ok)
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 50, 1000])
@@ -411,18 +425,28 @@ def test_repeated_pairs_is_duplicated(seed: int) -> None:
     want = pd.DataFrame({"s": src, "t": dst}).duplicated(keep=False).to_numpy()
     got = _fast_keys.repeated_pairs(src, dst)
     np.testing.assert_array_equal(got, want)
-    assert src.tolist() == src.copy().tolist()  # the inputs are left alone
-    # given the pair check, repeated_keys takes the NPIs of those rows only
-    nat = np.full(len(src), np.datetime64("NaT", "ns"))
-    table = pd.DataFrame(
-        {
-            "period_start": nat,
-            "period_end": nat.copy(),
-            "provenance": pd.array([None] * len(src), dtype="string"),
-        }
+    before = (src.copy(), dst.copy())
+    ok = rng.random(len(src)) < 0.6
+    want_ok = np.zeros(len(src), dtype=bool)
+    want_ok[ok] = pd.DataFrame({"s": src[ok], "t": dst[ok]}).duplicated(keep=False).to_numpy()
+    np.testing.assert_array_equal(_fast_keys.repeated_pairs(src, dst, ok), want_ok)
+    np.testing.assert_array_equal(before[0], src)  # the inputs are left alone
+    np.testing.assert_array_equal(before[1], dst)
+
+
+def test_pair_keys_tell_valid_npis_apart() -> None:
+    # a valid NPI is identified by its first nine digits (the tenth is their check digit),
+    # so two pairs of valid NPIs have the same key only when they are the same pair
+    rng = np.random.default_rng(7)
+    base = rng.choice(np.arange(100_000_000, 999_999_999), 400, replace=False)
+    npis = np.array([int(f"{b}{npi_check_digit(str(b))}") for b in base], dtype=np.int64)
+    src, dst = rng.choice(npis, 5000), rng.choice(npis, 5000)
+    keys = _fast_keys.pair_keys(src, dst)
+    pairs = pd.MultiIndex.from_arrays([src, dst])
+    assert pd.Series(keys).nunique() == pairs.nunique()
+    np.testing.assert_array_equal(
+        pd.Series(keys).duplicated(keep=False).to_numpy(), pairs.duplicated(keep=False)
     )
-    again = _fast_keys.repeated_keys(src[got], dst[got], table, set(), same_pair=got)
-    np.testing.assert_array_equal(again, _fast_keys.repeated_keys(src, dst, table, set()))
 
 
 def test_blocks_are_joined_as_concat() -> None:

@@ -30,7 +30,10 @@ Rows repeating a flow key are a valid input, not a reject: only those rows go
 through validate_table (which sums them, or rejects a group whose sum passes
 2**53), and the result is assembled in validate_table's order. Every check but
 the date policy is a check of one row, so the suspect rows are judged alone as
-they would be among all the others.
+they would be among all the others; those it accepts after coercion take their
+validated values in their own places. The accepted table is then built once
+(:mod:`refgraph.io._fast_build`): the rows kept, compacted in place, then the
+summed rows of repeated keys.
 """
 
 from __future__ import annotations
@@ -45,9 +48,10 @@ import pyarrow.compute as pc
 
 from .._coerce import MAX_COUNT, _coerce_date
 from .._npi import luhn_ok_ints
-from .._tables import npi_ints as _column_npi_ints
+from .._tables import release_arrow_memory
 from .._validate import IngestResult, empty_rejects, validate_table
-from ._fast_keys import repeated_keys, repeated_pairs
+from ._fast_build import Parts, chunked, const
+from ._fast_keys import repeated_keys
 
 __all__ = ["fast_flows", "npi_ints"]
 
@@ -55,11 +59,6 @@ _NPI = ("source_npi", "target_npi")
 _COUNTS = ("count", "patients")
 _DATES = ("period_start", "period_end")
 _KNOWN = {*_NPI, *_COUNTS, *_DATES, "provenance", "same_day_count"}
-
-
-def _chunked(arr: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
-    """``arr`` as a chunked array, without copying (pyarrow's CSV reader gives many chunks)."""
-    return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
 
 
 def _is_text(a: pa.Array) -> bool:
@@ -72,7 +71,7 @@ def _npi_rows(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] 
     Valid: present, exactly 10 ASCII digits, the right check digit. ``None``
     when the column is not text.
     """
-    c = _chunked(arr)
+    c = chunked(arr)
     if not _is_text(c):
         return None
     if c.num_chunks == 0:
@@ -153,12 +152,13 @@ def _count_rows(
 
     A row is accepted as it is when its text is what Arrow's strict int64
     cast reads (validate_table's own first step), or it is an integer (a
-    Parquet column), within 0..2**53, or missing where that is allowed; any
-    other row is left to validate_table.
+    Parquet column, or counts the text reader parsed as int64, see
+    :mod:`refgraph.io._text`), within 0..2**53, or missing where that is
+    allowed; any other row is left to validate_table.
     """
-    a = _chunked(arr)
-    if pa.types.is_integer(a.type) and not pa.types.is_uint64(a.type):  # Parquet
-        ints, ok = a.cast(pa.int64()), np.ones(len(a), dtype=bool)
+    a = chunked(arr)
+    if pa.types.is_integer(a.type) and not pa.types.is_uint64(a.type):  # Parquet, or parsed
+        ints, ok = a, np.ones(len(a), dtype=bool)
     elif not _is_text(a):
         return None
     else:
@@ -174,14 +174,33 @@ def _count_rows(
             )
             ok = np.asarray(plain.to_numpy(zero_copy_only=False), dtype=bool)
             ints = pc.cast(pc.if_else(plain, a, pa.scalar("0", a.type)), pa.int64())
-    missing = np.asarray(ints.is_null().to_numpy(zero_copy_only=False), dtype=bool)
-    values = np.asarray(pc.fill_null(ints, 0).to_numpy(), dtype=np.int64)
+    values, missing = _int_values(chunked(ints))
     ok &= (values >= 0) & (values <= MAX_COUNT)
     if required:
         ok &= ~missing
     if not ok.all():
-        values = np.where(ok, values, 0)
-    return _writable(values), missing & ok, ok
+        values[~ok] = 0
+        missing &= ok
+    return values, missing, ok
+
+
+def _int_values(a: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """An integer column as one new int64 array (0 where missing) and its missing mask.
+
+    Written chunk by chunk into place: no n-long Arrow intermediate, and the
+    array is this function's own (the table built on it takes writes).
+    """
+    values = np.empty(len(a), dtype=np.int64)
+    missing = np.zeros(len(a), dtype=bool)
+    at = 0
+    for c in a.chunks:
+        end = at + len(c)
+        if c.null_count:
+            missing[at:end] = np.asarray(c.is_null().to_numpy(zero_copy_only=False), dtype=bool)
+            c = pc.fill_null(c, 0)
+        values[at:end] = c.to_numpy(zero_copy_only=False)
+        at = end
+    return values, missing
 
 
 def _writable(values: np.ndarray) -> np.ndarray:
@@ -193,20 +212,20 @@ def _writable(values: np.ndarray) -> np.ndarray:
     return values if values.flags.writeable else values.copy()
 
 
-def _dates(arr: pa.Array | pa.ChunkedArray) -> pd.Series | None:
-    """A column of dates as ``datetime64[ns]``, or ``None`` if any value is rejected.
+def _dates(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
+    """A column of dates as a new ``datetime64[ns]`` array, or ``None`` if any is rejected.
 
     The distinct texts go through the validator's own parser, whose one
     policy per column is decided over the distinct texts too; Arrow dates and
     timestamps (Parquet) are converted as the Parquet reader converts them and
     checked by the same function.
     """
-    a = _chunked(arr)
+    a = chunked(arr)
     if pa.types.is_date32(a.type):  # Parquet's usual date column
         return _days(a)
     if pa.types.is_date(a.type) or pa.types.is_timestamp(a.type):  # Parquet: as read_table does
         got, bad, _ = _coerce_date(pa.table({"d": a}).to_pandas(date_as_object=False)["d"])
-        return None if bad.any() else got
+        return None if bad.any() else np.array(got.to_numpy(dtype="datetime64[ns]"))
     if not _is_text(a):
         return None
     distinct = pc.unique(a).drop_null()
@@ -215,10 +234,10 @@ def _dates(arr: pa.Array | pa.ChunkedArray) -> pd.Series | None:
         return None
     values = dates.to_numpy(dtype="datetime64[ns]")
     if len(distinct) == 1 and not a.null_count:  # one date throughout (a file's period)
-        return pd.Series(np.full(len(a), values[0]), copy=False)
+        return np.full(len(a), values[0])
     codes = pc.fill_null(pc.index_in(a, value_set=distinct), len(distinct))
     values = np.append(values, np.datetime64("NaT", "ns"))
-    return pd.Series(values[np.asarray(codes.to_numpy(), dtype=np.int64)], copy=False)
+    return values[np.asarray(codes.to_numpy(), dtype=np.int64)]
 
 
 #: Days since 1970-01-01 of the first and last dates ``datetime64[ns]`` holds (the
@@ -226,7 +245,7 @@ def _dates(arr: pa.Array | pa.ChunkedArray) -> pd.Series | None:
 _NS_DAYS = (-106_751, 106_751)
 
 
-def _days(a: pa.ChunkedArray) -> pd.Series | None:
+def _days(a: pa.ChunkedArray) -> np.ndarray | None:
     """A ``date32`` column as ``datetime64[ns]`` midnights (what the validator makes of it).
 
     Straight from the day numbers, one int64 array written once; ``None`` (the
@@ -241,7 +260,7 @@ def _days(a: pa.ChunkedArray) -> pd.Series | None:
         out[np.asarray(a.is_null().to_numpy(zero_copy_only=False), dtype=bool)] = np.iinfo(
             np.int64
         ).min
-    return pd.Series(out.view("datetime64[ns]"), copy=False)
+    return out.view("datetime64[ns]")
 
 
 _PLAIN_FLOAT = r"^-?[0-9]{1,17}(\.[0-9]{1,17})?$"
@@ -255,7 +274,7 @@ def _float_rows(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray
     and not ``-0`` (pandas reads ``"-0"`` as the integer 0; ``nan`` and ``inf``
     texts are left to validate_table).
     """
-    a = _chunked(arr)
+    a = chunked(arr)
     if not _is_text(a):
         return None
     try:
@@ -273,7 +292,7 @@ def _float_rows(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray
 
 def _text_rows(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     """Rows of a text column the validator keeps as they are (nothing to strip, not blank)."""
-    a = _chunked(arr)
+    a = chunked(arr)
     if not _is_text(a):
         return None
     same = pc.and_(pc.equal(pc.utf8_trim_whitespace(a), a), pc.not_equal(a, ""))
@@ -288,6 +307,7 @@ def fast_flows(
     self_referrals: str = "reject",
     duplicates: str | None = "aggregate",
     floats: tuple[str, ...] = (),
+    consume: bool = False,
 ) -> IngestResult | None:
     """Validate flows given as Arrow text columns; the result validate_table would give.
 
@@ -298,8 +318,12 @@ def fast_flows(
     validated as ``extra_kinds={name: "float"}`` (DocGraph's wait columns).
     ``None`` (validate_table's business) when a column is not text or has
     another name, a date is unreadable, or ``duplicates`` is not
-    ``"aggregate"``.
+    ``"aggregate"``. With ``consume``, a ``dict`` given as ``columns`` is
+    emptied once the table is taken on (never when the answer is ``None``),
+    so that each Arrow column is freed as soon as it is used, when the
+    caller keeps no other reference to it.
     """
+    given = columns
     if duplicates not in (None, "aggregate") or set(columns) - _KNOWN - set(floats):
         return None
     if set(floats) & _KNOWN or not set(floats) <= set(columns):
@@ -319,7 +343,7 @@ def fast_flows(
     elif any(c in consts for c in dates):  # one given for the file, the other per row
         columns = {
             **columns,
-            **{c: _const(consts.pop(c), n) for c in dates if c in consts},
+            **{c: const(consts.pop(c), n) for c in dates if c in consts},
         }
     ok = np.ones(n, dtype=bool)
     ints: dict[str, np.ndarray] = {}
@@ -344,18 +368,21 @@ def fast_flows(
             return None
         reals[name] = got_f[0]
         ok &= got_f[1]
-    ready: dict[str, pd.Series] = {}
+    ready: dict[str, np.ndarray] = {}
+    owned: set[str] = set()
     for name in (*_DATES, "provenance"):
         col = columns.get(name)
         if name in consts:
             continue
-        if isinstance(col, pd.Series):
-            ready[name] = col.reset_index(drop=True)
+        if isinstance(col, pd.Series) and name in _DATES:  # validated already: not ours
+            ready[name] = col.to_numpy(dtype="datetime64[ns]")
+        elif isinstance(col, pd.Series):
+            return None
         elif col is not None and name in _DATES:
             got_d = _dates(col)
             if got_d is None:
                 return None
-            ready[name] = got_d
+            ready[name], owned = got_d, owned | {name}
         elif col is not None:
             got_t = _text_rows(col)
             if got_t is None:
@@ -368,19 +395,17 @@ def fast_flows(
         if name in nums:
             ok &= nums[name][1] | (nums[name][0] <= count)
     if "period_start" in ready and "period_end" in ready:
-        ok &= ~(ready["period_start"] > ready["period_end"]).to_numpy(dtype=bool)
-    same_pair = None
-    if ok.all():
-        if duplicates is not None:  # before the frame, so that the NPI values can go first
-            same_pair = repeated_pairs(ints["source_npi"], ints["target_npi"])
-            ints = {k: v[same_pair] for k, v in ints.items()}
-        table = _frame(columns, consts, nums, ready, n, None, reals)
-        rejected = empty_rejects()
-        kept_rows = rows
-    else:  # the suspect rows alone through the validator, then back in their places
+        ok &= ~(ready["period_start"] > ready["period_end"])
+    del count
+    parts = Parts(columns, consts, nums, ready, reals, n, owned)
+    del nums, ready, reals, columns  # held by ``parts``, which drops each one once used
+    if consume and isinstance(given, dict):
+        given.clear()
+    rejected = empty_rejects()
+    if not ok.all():  # the suspect rows alone through the validator
         sus = ~ok
         part = validate_table(
-            _text_frame(columns, consts, ready, sus),
+            parts.text_frame(sus),
             "flows",
             duplicates="keep",
             self_referrals=self_referrals,  # type: ignore[arg-type]
@@ -388,42 +413,32 @@ def fast_flows(
             extra_kinds=kinds,
         )
         rejected = part.rejected
-        table = _frame(columns, consts, nums, ready, n, ok, reals)
-        kept_rows = rows[ok]
-        ints = {k: v[ok] for k, v in ints.items()}
-        if len(part.table):  # accepted after coercion: merged back in row order
-            part_rows = rows[sus]
-            part_rows = part_rows[~np.isin(part_rows, rejected["row"].to_numpy())]
-            table = pd.concat([table, part.table], ignore_index=True)
-            kept_rows = np.concatenate([kept_rows, part_rows])
-            order = np.argsort(kept_rows, kind="stable")
-            table = table.take(order).reset_index(drop=True)
-            kept_rows = kept_rows[order]
-            for name in ints:  # their NPIs too, for the duplicate keys
-                ints[name] = np.concatenate([ints[name], _column_npi_ints(part.table[name])])[order]
-    del nums, ready, reals, count  # the table's columns hold what is still needed
-    n_acc = len(table)
-    if duplicates is None or not len(table):
-        return IngestResult(table, rejected, n, n_acc)
-    if same_pair is None:
-        same_pair = repeated_pairs(ints["source_npi"], ints["target_npi"])
-        ints = {k: v[same_pair] for k, v in ints.items()}
-    dup = repeated_keys(
-        ints["source_npi"], ints["target_npi"], table, set(consts), same_pair=same_pair
-    )
+        if len(part.table):  # accepted after coercion: their values in their places
+            at = np.flatnonzero(sus)
+            at = at[~np.isin(rows[at], rejected["row"].to_numpy())]
+            parts.patch(at, part.table, ints)
+            ok[at] = True
+        del part, sus
+    parts.drop_text()  # the counts and floats as read: every row is judged now
+    release_arrow_memory()  # their pages, which Arrow's allocator would keep
+    n_acc = int(ok.sum())
+    dup = None
+    if duplicates is not None and n_acc:
+        dup = repeated_keys(ints["source_npi"], ints["target_npi"], ok, parts.key_column)
     del ints
-    if not dup.any():
-        return IngestResult(table, rejected, n, n_acc)
+    if dup is None or not dup.any():
+        return IngestResult(parts.table(ok, None), rejected, n, n_acc)
     # only the rows of repeated keys go through the validator, which sums them
     merged = validate_table(
-        table.loc[dup].reset_index(drop=True),
+        parts.frame(dup),
         "flows",
         duplicates="aggregate",
         self_referrals="keep",
-        row_numbers=kept_rows[dup],
+        row_numbers=rows[dup],
         extra_kinds=kinds,
     )
-    out = _merge_back(table, ~dup, merged.table)
+    ok &= ~dup
+    table = parts.table(ok, merged.table)
     if len(merged.rejected):
         rejected = (
             pd.concat([rejected, merged.rejected], ignore_index=True)
@@ -431,115 +446,4 @@ def fast_flows(
             .reset_index(drop=True)
         )
     n_acc = n_acc - int(dup.sum()) + merged.n_accepted_rows
-    return IngestResult(out, rejected, n, n_acc)
-
-
-def _merge_back(table: pd.DataFrame, keep: np.ndarray, merged: pd.DataFrame) -> pd.DataFrame:
-    """``table``'s rows in ``keep`` then ``merged``'s (validate_table's order), in its dtypes.
-
-    ``pandas.concat(table.loc[keep], merged)`` one column at a time, each column of
-    ``table`` dropped once joined: the peak is the result and one column, not three
-    copies of the table. ``table`` is left without columns.
-    """
-    cols = {}
-    for name in list(table.columns):
-        col = table.pop(name)
-        joined = pd.concat([col[keep], merged[name]], ignore_index=True)
-        if name in ("count", "patients", "same_day_count"):
-            joined = joined.astype(col.dtype)
-        cols[name] = joined
-        del col
-    return pd.DataFrame(cols, copy=False)
-
-
-def _take(a: pa.Array | pa.ChunkedArray, mask: np.ndarray | None) -> pa.ChunkedArray:
-    a = _chunked(a)
-    return a if mask is None else a.filter(pa.array(mask))
-
-
-def _const(value: str | np.datetime64, m: int) -> pd.Series:
-    """One value for every row, as validate_table types it."""
-    if isinstance(value, np.datetime64):
-        return pd.Series(np.full(m, value, dtype="datetime64[ns]"), copy=False)
-    return pd.Series(pd.array(pa.repeat(pa.scalar(value, pa.large_string()), m), dtype="string"))
-
-
-def _absent(name: str, m: int) -> pd.Series:
-    """A flow column the input does not have: all missing, in the column's validated dtype.
-
-    The missing values cost no resident memory where their buffers can be
-    zeros: ``np.zeros`` asks the allocator for fresh zero pages (``calloc``),
-    which the kernel maps only when they are written, so the ``patients``
-    values and the ``provenance`` offsets and validity bits stay unmapped
-    (``memory_usage`` still counts them). ``NaT`` is not zero: the period
-    dates are written out.
-    """
-    if name == "patients":
-        values = pd.arrays.IntegerArray(np.zeros(m, np.int64), np.ones(m, bool))
-        return pd.Series(values, copy=False)
-    if name in _DATES:
-        return pd.Series(np.full(m, np.datetime64("NaT"), dtype="datetime64[ns]"), copy=False)
-    validity = pa.py_buffer(np.zeros((m + 7) // 8, np.uint8))
-    offsets = pa.py_buffer(np.zeros(m + 1, np.int64))
-    data = pa.py_buffer(b"")
-    nulls = pa.Array.from_buffers(pa.large_string(), m, [validity, offsets, data], null_count=m)
-    return pd.Series(pd.array(nulls, dtype="string"), copy=False)
-
-
-def _frame(
-    columns: Mapping[str, Any],
-    consts: dict[str, Any],
-    nums: dict[str, tuple[np.ndarray, np.ndarray]],
-    ready: dict[str, pd.Series],
-    n: int,
-    mask: np.ndarray | None,
-    reals: dict[str, np.ndarray] | None = None,
-) -> pd.DataFrame:
-    """The rows in ``mask`` (all when ``None``) as validate_table builds them, in its order.
-
-    Its order: the flow columns, the float extras, then ``same_day_count``.
-    """
-    m = n if mask is None else int(mask.sum())
-    cols: dict[str, Any] = {}
-    for name, values in (reals or {}).items():  # placed after the flow columns below
-        cols[name] = pd.Series(
-            values if mask is None else values[mask], dtype="float64", copy=False
-        )
-    order = [*_NPI, *_COUNTS, *_DATES, "provenance", *cols, "same_day_count"]
-    for name in (*_NPI, *_COUNTS, *_DATES, "provenance", "same_day_count"):
-        if name in consts:
-            cols[name] = _const(consts[name], m)
-        elif name in nums:
-            v, missing = nums[name]
-            if mask is not None:
-                v, missing = v[mask], missing[mask]
-            cols[name] = pd.Series(pd.arrays.IntegerArray(v, missing), copy=False)
-        elif name in ready:
-            cols[name] = ready[name] if mask is None else ready[name][mask].reset_index(drop=True)
-        elif name in columns:
-            cols[name] = pd.Series(pd.array(_take(columns[name], mask), dtype="string"))
-        elif name in ("patients", *_DATES, "provenance"):
-            cols[name] = _absent(name, m)
-    # copy=False: the columns are new arrays, and pandas would otherwise copy each one and
-    # consolidate the two date columns into one 2-D block (another copy of both)
-    frame = pd.DataFrame({name: cols[name] for name in order if name in cols}, copy=False)
-    frame.index = pd.RangeIndex(m)
-    return frame
-
-
-def _text_frame(
-    columns: Mapping[str, Any],
-    consts: dict[str, Any],
-    ready: dict[str, pd.Series],
-    mask: np.ndarray,
-) -> pd.DataFrame:
-    """The rows in ``mask`` as validate_table's input: text, and the dates parsed column-wide."""
-    cols: dict[str, Any] = {}
-    for name, col in columns.items():
-        if name in consts:
-            cols[name] = _const(consts[name], int(mask.sum()))
-        elif name in ready:
-            cols[name] = ready[name][mask].reset_index(drop=True)
-        else:
-            cols[name] = pd.Series(pd.array(_take(col, mask), dtype="string"))
-    return pd.DataFrame(cols)
+    return IngestResult(table, rejected, n, n_acc)

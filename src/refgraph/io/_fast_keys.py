@@ -1,13 +1,15 @@
 """Repeated flow keys of the readers' fast path (:mod:`refgraph.io._fast`), in numpy.
 
 Rows that share a whole flow key (source, target, period dates, provenance) share
-its (source, target) pair, so the pair is checked first, on int64 NPI values with
-one n-long scratch array, and the other key columns only on the rows whose pair
+its (source, target) pair, so the pair is checked first, on one int64 key a pair
+made of the NPI values, and the other key columns only on the rows whose pair
 repeats (none, in a file with one row a pair). Same answer as
 ``DataFrame.duplicated(keep=False)`` over the whole key (``tests/test_io_fast.py``).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -39,39 +41,41 @@ def repeated_values(key: np.ndarray) -> np.ndarray:
     return np.isin(key, twice)
 
 
-def pair_keys(src: np.ndarray, dst: np.ndarray) -> np.ndarray | None:
-    """One int64 a (source, target) pair: the source's code above the target NPI (< 2**34).
+def pair_keys(src: np.ndarray, dst: np.ndarray, block: int = 1 << 20) -> np.ndarray:
+    """One int64 a (source, target) pair of valid NPIs: their first nine digits side by side.
 
-    Built in place in ``pandas.factorize``'s codes (one n-long array); ``None``
-    with 2**29 or more distinct sources.
+    The tenth digit of a valid NPI is its check digit, a function of the first
+    nine, so ``npi // 10`` (below 10**9 < 2**30) identifies the NPI and two
+    of them fit one int64, in two integer divisions (no hash table; the
+    targets' a block at a time, so the key is the only n-long array made).
+    ``src`` and ``dst`` must be valid NPI values (as the fast path has them;
+    a 0 for a row it does not judge is fine, such rows are left out by the
+    caller).
     """
-    codes, uniques = pd.factorize(src)
-    if len(uniques) >= 2**29:  # pragma: no cover - more than 500M distinct sources in one table
-        return None
-    key = codes.astype(np.int64, copy=False)
-    key <<= 34
-    key |= dst
+    key = np.floor_divide(src, 10)
+    key <<= 30
+    for start in range(0, len(key), block):
+        key[start : start + block] |= dst[start : start + block] // 10
     return key
 
 
-def repeated_pairs(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+def repeated_pairs(src: np.ndarray, dst: np.ndarray, ok: np.ndarray | None = None) -> np.ndarray:
     """Rows whose (source, target) pair occurs more than once (every row of such a pair).
 
-    :func:`repeated_values` of the pair keys with one n-long int64 array alive:
-    the keys are sorted in place and made again only when some pair repeats.
+    Only the rows of ``ok`` (all by default) count, and only they can be
+    marked. The pair keys (:func:`pair_keys`) of those rows are sorted in
+    place to find the repeated ones (one n-long array alive), and made again
+    to look them up by hashing only when some pair repeats.
     """
-    key = pair_keys(src, dst)
-    if key is None:  # pragma: no cover - more than 500M distinct sources in one table
-        pairs = pd.DataFrame({"source": src, "target": dst}, copy=False)
-        return pairs.duplicated(keep=False).to_numpy(dtype=bool)
-    key.sort()
-    twice = key[1:][key[1:] == key[:-1]]
-    del key
+    ordered = pair_keys(src, dst) if ok is None else pair_keys(src[ok], dst[ok])
+    ordered.sort()
+    twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    del ordered
     if not len(twice):
         return np.zeros(len(src), dtype=bool)
-    again = pair_keys(src, dst)
-    assert again is not None
-    return member(again, np.unique(twice))
+    key = pair_keys(src, dst)
+    found = pd.Series(key, copy=False).isin(twice).to_numpy(dtype=bool)  # read-only
+    return found & ok if ok is not None else found.copy()
 
 
 def member(values: np.ndarray, ordered: np.ndarray, block: int = 1 << 20) -> np.ndarray:
@@ -96,29 +100,27 @@ def member(values: np.ndarray, ordered: np.ndarray, block: int = 1 << 20) -> np.
 def repeated_keys(
     src: np.ndarray,
     dst: np.ndarray,
-    table: pd.DataFrame,
-    constant: set[str],
-    *,
-    same_pair: np.ndarray | None = None,
+    ok: np.ndarray | None,
+    key_column: Callable[[str, np.ndarray], pd.Series | None],
 ) -> np.ndarray:
-    """Rows whose flow key repeats (every row of such a key), as ``duplicated_flows``.
+    """Rows of ``ok`` whose flow key repeats among them (every row of such a key).
 
-    Rows sharing a whole key share its (source, target) pair, so the pair is checked
-    first (:func:`repeated_pairs`) and the other key columns only on the rows whose
-    pair repeats (none, in a file with one row a pair). With ``same_pair`` given (that
-    first check, made by the caller), ``src`` and ``dst`` are the NPIs of its rows only.
+    As ``duplicated_flows(keep=False)`` over the rows of ``ok``. Rows sharing a
+    whole key share its (source, target) pair, so the pair is checked first
+    (:func:`repeated_pairs`) and the other key columns only on the rows whose
+    pair repeats (none, in a file with one row a pair): ``key_column(name,
+    rows)`` gives column ``name`` of the rows of the boolean mask ``rows`` in
+    the validator's dtype, or ``None`` when it holds one value for the whole table.
     """
-    if same_pair is None:
-        same_pair = repeated_pairs(src, dst)
-        src, dst = src[same_pair], dst[same_pair]
+    same_pair = repeated_pairs(src, dst, ok)
     if not same_pair.any():
         return same_pair
-    keys: dict[str, np.ndarray] = {"source": src, "target": dst}
+    keys: dict[str, np.ndarray] = {"source": src[same_pair], "target": dst[same_pair]}
     for name in (*_DATES, "provenance"):
-        col = table[name]
-        if name in constant or (col.dtype.kind == "M" and same_instant(col.to_numpy())):
+        col = key_column(name, same_pair)
+        if col is None:
             continue
-        codes = pd.factorize(col[same_pair], use_na_sentinel=True)[0]
+        codes = pd.factorize(col, use_na_sentinel=True)[0]
         if len(codes) and (codes != codes[0]).any():
             keys[name] = codes.astype(np.int64)
     if len(keys) == 2:  # no other key column varies among these rows

@@ -14,7 +14,7 @@ import pyarrow as pa
 from .._errors import NotFoundError, ValidationError
 from .._progress import progress_bar, showing
 from .._validate import IngestResult, add_line_rejects
-from ._text import NULL_VALUES, read_text
+from ._text import NULL_VALUES, read_text, text_frame
 
 __all__ = ["Loaded", "load_source", "parquet_frame", "read_parquet_file", "read_parquet_table"]
 
@@ -36,7 +36,10 @@ class Loaded:
 
     ``arrow`` is the source as an Arrow table with the frame's column names
     (text columns as pyarrow parsed them, or a Parquet file's columns) when
-    it was read from a file; ``frame`` is then made from it on first use.
+    it was read from a file; ``frame`` is then made from it on first use by
+    ``make_frame(arrow)``. A reader may take ``arrow`` away (set it to
+    ``None``) to free its columns as it uses them, and put it back if it
+    needs the frame after all.
     """
 
     def __init__(
@@ -47,7 +50,7 @@ class Loaded:
         n_lines: int | None = None,
         *,
         arrow: pa.Table | None = None,
-        make_frame: Callable[[], pd.DataFrame] | None = None,
+        make_frame: Callable[[pa.Table], pd.DataFrame] | None = None,
     ) -> None:
         self._frame = frame
         self.rows = rows  # None: rows are 0..n-1
@@ -60,8 +63,8 @@ class Loaded:
     def frame(self) -> pd.DataFrame:
         """The source as a pandas frame."""
         if self._frame is None:
-            assert self._make_frame is not None
-            self._frame = self._make_frame()
+            assert self._make_frame is not None and self.arrow is not None
+            self._frame = self._make_frame(self.arrow)
         return self._frame
 
     def finish(self, res: IngestResult) -> IngestResult:
@@ -161,12 +164,16 @@ def load_source(
     text_columns: set[str] | frozenset[str] = frozenset(),
     null_values: tuple[str, ...] = NULL_VALUES,
     infer: bool = True,
+    int_columns: frozenset[str] = frozenset(),
 ) -> Loaded:
     """Load a DataFrame, a Parquet file or a delimited text file.
 
     Text files are read with :func:`refgraph.io._text.read_text`: every
     column as text, bad lines as rejects. Columns outside ``text_columns``
-    that are all numbers are made numeric when ``infer`` is true.
+    that are all numbers are made numeric when ``infer`` is true. Columns
+    named in ``int_columns`` (counts) are parsed as int64 in ``arrow`` where
+    that is exact (see :func:`refgraph.io._text.read_text`); ``frame`` has
+    them as text.
     """
     if isinstance(source, pd.DataFrame):
         return Loaded(source)
@@ -181,7 +188,7 @@ def load_source(
         raise ValidationError(f"{what}: {str(path)!r} is a folder, not a file")
     if _is_parquet(path):
         table = read_parquet_table(path)
-        return Loaded(None, arrow=table, make_frame=lambda: parquet_frame(table, path))
+        return Loaded(None, arrow=table, make_frame=lambda t: parquet_frame(t, path))
     suffixes = "".join(path.suffixes).lower()
     if not any(s in suffixes for s in (".csv", ".txt", ".tsv")):
         raise ValidationError(
@@ -189,12 +196,19 @@ def load_source(
             ".parquet (optionally .gz/.bz2/.xz compressed)"
         )
     delimiter = "\t" if ".tsv" in suffixes else None
-    names, chunk = read_text(path, header=True, delimiter=delimiter, null_values=null_values)
+    names, chunk = read_text(
+        path, header=True, delimiter=delimiter, null_values=null_values, int_columns=int_columns
+    )
 
-    def make_frame() -> pd.DataFrame:
-        return _infer_numeric(chunk.frame, set(text_columns)) if infer else chunk.frame
+    if chunk.table is None:  # some lines read one by one: the frame is made already
+        frame = _infer_numeric(chunk.frame, set(text_columns)) if infer else chunk.frame
+        return Loaded(frame, chunk.rows, chunk.rejects, chunk.n_lines)
 
-    arrow = chunk.table.rename_columns(names) if chunk.table is not None else None
+    def make_frame(arrow: pa.Table) -> pd.DataFrame:
+        frame = text_frame(arrow, names)
+        return _infer_numeric(frame, set(text_columns)) if infer else frame
+
+    arrow = chunk.table.rename_columns(names)
     return Loaded(
         None, chunk.rows, chunk.rejects, chunk.n_lines, arrow=arrow, make_frame=make_frame
     )

@@ -32,20 +32,23 @@ import re
 import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from .._coerce import MAX_COUNT
 from .._errors import ValidationError
 from .._progress import progress_bar
+from .._tables import release_arrow_memory
 from .._validate import empty_rejects
 
-__all__ = ["LINE", "TextChunk", "TextFile", "open_text", "read_text"]
+__all__ = ["LINE", "TextChunk", "TextFile", "open_text", "read_text", "text_frame"]
 
 #: ``column`` of rejects that concern a whole line.
 LINE = "<line>"
@@ -94,12 +97,17 @@ class TextChunk:
 
 @dataclass
 class TextFile:
-    """An opened delimited file: its column names and an iterator of chunks."""
+    """An opened delimited file: its column names and an iterator of chunks.
+
+    ``int_fields``: positions of columns of counts, which blocks read after it
+    is set parse as int64 where that is exact (see :func:`_parse_block`).
+    """
 
     names: list[str]
     header: bool
     delimiter: str
     chunks: Iterator[TextChunk]
+    int_fields: set[int] = field(default_factory=set)
 
 
 def _raw_stream(path: Path, stack: ExitStack) -> tuple[Any, Any]:
@@ -137,8 +145,12 @@ def _fail(path: Path, exc: BaseException) -> ValidationError:
     )
 
 
-def _blocks(path: Path, block_size: int) -> Iterator[bytes]:
+def _blocks(path: Path, block_size: int) -> Iterator[list[bytes]]:
     """Blocks of whole lines (each ends with a newline) of the decompressed file.
+
+    Each block comes in a one-item list that the reader empties (``box.pop()``):
+    the generator keeps no reference to a block it gave out, so a block's
+    bytes are freed as soon as it is parsed, not when the next one is read.
 
     A progress bar over the bytes of the file on disk (the compressed
     position for compressed files) is drawn when
@@ -171,9 +183,11 @@ def _blocks(path: Path, block_size: int) -> Iterator[bytes]:
                 rest = data
                 continue
             rest = data[cut + 1 :]
-            yield data if cut == len(data) - 1 else data[: cut + 1]
+            box = [data if cut == len(data) - 1 else data[: cut + 1]]
+            del data
+            yield box
     if rest:
-        yield rest + b"\n"
+        yield [rest + b"\n"]
 
 
 def _line_lengths(block: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -230,9 +244,9 @@ def open_text(
     """
     blocks = _blocks(path, block_size)
     first_block = b""
-    for block in blocks:
-        first_block = block
-        if not block.isspace():
+    for box in blocks:  # blocks of only white space are kept: their lines count
+        first_block = first_block + box.pop() if first_block else box.pop()
+        if not first_block.isspace():
             break
     if first_block.startswith(b"\xef\xbb\xbf"):
         first_block = first_block[3:]
@@ -267,28 +281,43 @@ def open_text(
         body = first_block
     if not names or any(not n for n in names):
         names = [n or f"column_{i}" for i, n in enumerate(names)]
+    first = [body] if body else []
+    del first_block, body  # held by ``first`` only, until it is parsed
 
     def chunks() -> Iterator[TextChunk]:
         row = 0
         line = line0 if has_header else 0
-        for block in _chain(body, blocks):
-            chunk = _parse_block(block, names, delimiter, null_values, row, line)
+        for box in _chain(first, blocks):
+            block = box.pop()
+            chunk = _parse_block(
+                block, names, delimiter, null_values, row, line, frozenset(text.int_fields)
+            )
             row += chunk.n_lines
             line += chunk.n_physical if chunk.n_physical is not None else block.count(b"\n")
+            del block  # not kept while the chunk is used
+            release_arrow_memory()  # the parser's scratch pages, which Arrow's allocator keeps
             yield chunk
 
-    return TextFile(names, bool(has_header), delimiter, chunks())
+    text = TextFile(names, bool(has_header), delimiter, chunks())
+    return text
 
 
-def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
+def _chain(first: list[bytes], rest: Iterator[list[bytes]]) -> Iterator[list[bytes]]:
     if first:
         yield first
     yield from rest
 
 
-def read_text(path: Path, **kwargs: Any) -> tuple[list[str], TextChunk]:
-    """Read a whole file with :func:`open_text`; one chunk with every line."""
+def read_text(
+    path: Path, *, int_columns: frozenset[str] | set[str] = frozenset(), **kwargs: Any
+) -> tuple[list[str], TextChunk]:
+    """Read a whole file with :func:`open_text`; one chunk with every line.
+
+    ``int_columns``: names of columns of counts, parsed as int64 where that
+    is exact (see :func:`_parse_block`).
+    """
     f = open_text(path, **kwargs)
+    f.int_fields = {i for i, name in enumerate(f.names) if name in int_columns}
     parts = list(f.chunks)
     if not parts:
         empty = _frame([[] for _ in f.names], f.names)
@@ -297,8 +326,10 @@ def read_text(path: Path, **kwargs: Any) -> tuple[list[str], TextChunk]:
     rej = [p.rejects for p in parts if len(p.rejects)]
     rejects = pd.concat(rej, ignore_index=True) if rej else empty_rejects()
     n_lines = sum(p.n_lines for p in parts)
-    tables = [p.table for p in parts]
-    if all(t is not None for t in tables):  # every block parsed by pyarrow: no copy, frame lazy
+    tables = [p.table for p in parts if p.table is not None]
+    if len(tables) == len(parts):  # every block parsed by pyarrow: no copy, frame lazy
+        if len({t.schema for t in tables}) > 1:  # counts read as int64 and as text: text
+            tables = [_as_text(t) for t in tables]
         table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
         return f.names, TextChunk(None, rows, rejects, n_lines, table=table, names=f.names)
     frame = (
@@ -314,8 +345,25 @@ def _frame(columns: list[Any], names: list[str]) -> pd.DataFrame:
     return frame
 
 
+def text_frame(table: pa.Table, names: list[str]) -> pd.DataFrame:
+    """A block's Arrow table as a frame of ``string`` columns named ``names`` (counts as text)."""
+    return _to_frame(table, names)
+
+
 def _to_frame(table: pa.Table, names: list[str]) -> pd.DataFrame:
-    return _frame([table.column(i) for i in range(len(names))], names)
+    text = _as_text(table)
+    return _frame([text.column(i) for i in range(len(names))], names)
+
+
+def _as_text(table: pa.Table) -> pa.Table:
+    """``table`` with its int64 columns (counts parsed as such) as their decimal text.
+
+    Exact for the validator: a block keeps int64 counts only when every one is
+    within 0..2**53, and those it accepts with the same value whatever their
+    text was (``05``, ``-0``, `` 7``); it never shows their text in a reject.
+    """
+    cols = [c.cast(pa.large_string()) if pa.types.is_integer(c.type) else c for c in table.columns]
+    return pa.table(cols, names=table.column_names)
 
 
 def _parse_block(
@@ -325,8 +373,21 @@ def _parse_block(
     null_values: tuple[str, ...],
     row0: int,
     line0: int,
+    int_fields: frozenset[int] = frozenset(),
 ) -> TextChunk:
-    """Parse one block of whole lines; fall back to line-by-line on any parse failure."""
+    """Parse one block of whole lines; fall back to line-by-line on any parse failure.
+
+    Columns are parsed as text, but for those in ``int_fields`` (counts),
+    which are parsed as int64 when the block allows it: when every value is
+    missing or an integer Arrow reads and within 0..2**53. Each such value is
+    one the validator accepts with that same integer, whatever its text
+    (``05``, ``-0``, a space or tab around the digits: Arrow's CSV reader
+    strips spaces and tabs around a number, its text cast does not, the
+    validator does), and whose text no reject shows (``tests/test_io_ints.py``);
+    a block with any other value in those columns (``+5``, ``5.0``, ``-3``,
+    ``x``, ``2**53 + 1``) is parsed again with them as text, for the
+    validator to judge.
+    """
     starts: np.ndarray | None = None
     lengths: np.ndarray | None = None
     if b"\n\n" in block or b"\n\r\n" in block or block.startswith((b"\n", b"\r\n")):
@@ -339,20 +400,13 @@ def _parse_block(
         return TextChunk(
             _frame([[] for _ in names], names), np.empty(0, np.int64), empty_rejects(), 0
         )
-    unique_names = [f"c{i}" for i in range(len(names))]
-    try:
-        table = pacsv.read_csv(
-            pa.py_buffer(block),
-            read_options=pacsv.ReadOptions(column_names=unique_names, use_threads=True),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.large_string() for n in unique_names},  # pandas' type
-                null_values=list(null_values),
-                strings_can_be_null=True,
-            ),
-        )
-    except (pa.ArrowInvalid, pa.ArrowException):
-        table = None
+    table = None
+    if int_fields:
+        table = _pyarrow_parse(block, len(names), delimiter, null_values, int_fields)
+        if table is not None and not _counts_in_range(table, int_fields):
+            table = None
+    if table is None:
+        table = _pyarrow_parse(block, len(names), delimiter, null_values, frozenset())
     if (
         table is not None
         and table.num_rows == n_lines
@@ -367,6 +421,47 @@ def _parse_block(
     if starts is None or lengths is None:
         starts, lengths = _line_lengths(block)
     return _parse_lines(block, starts, lengths, names, delimiter, null_values, row0, line0)
+
+
+def _pyarrow_parse(
+    block: bytes,
+    ncol: int,
+    delimiter: str,
+    null_values: tuple[str, ...],
+    int_fields: frozenset[int],
+) -> pa.Table | None:
+    """A block as pyarrow's CSV reader parses it (``None`` where it refuses it).
+
+    Every column as ``large_string`` (pandas' own Arrow text type: the frame
+    wraps it without a copy) but those in ``int_fields``, as int64.
+    """
+    unique_names = [f"c{i}" for i in range(ncol)]
+    types = {
+        n: pa.int64() if i in int_fields else pa.large_string() for i, n in enumerate(unique_names)
+    }
+    try:
+        return pacsv.read_csv(
+            pa.py_buffer(block),
+            read_options=pacsv.ReadOptions(column_names=unique_names, use_threads=True),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types=types, null_values=list(null_values), strings_can_be_null=True
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+
+
+def _counts_in_range(table: pa.Table, int_fields: frozenset[int]) -> bool:
+    """Whether every present value of the int64 columns is within 0..2**53."""
+    for i in int_fields:
+        if i >= table.num_columns:
+            continue
+        got = pc.min_max(table.column(i))
+        low, high = got["min"].as_py(), got["max"].as_py()
+        if low is not None and (low < 0 or high > MAX_COUNT):
+            return False
+    return True
 
 
 def _parse_lines(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .._errors import NotFoundError, ValidationError
 from .._tables import npi_ints
@@ -65,11 +66,23 @@ def _window_from_name(path: Path) -> int | None:
     return None
 
 
+#: Columns of counts, parsed as int64 where that is exact (see ``refgraph.io._text``).
+_COUNT_COLUMNS = (
+    "pair_count",
+    "bene_count",
+    "same_day_count",
+    "patient_count",
+    "transaction_count",
+)
+
+
 def _open_file(path: Path, expected: list[str], block_size: int) -> TextFile:
     """Open a delimited file, header or not; header names go through the documented aliases."""
     f = open_text(path, expected=expected, header=None, block_size=block_size)
     if f.header:
         f.names = [_norm(n.strip('"')) for n in f.names]
+    if len(set(f.names)) == len(f.names):
+        f.int_fields = {i for i, name in enumerate(f.names) if name in _COUNT_COLUMNS}
     return f
 
 
@@ -166,13 +179,19 @@ def _fast_block(
     """A block of a raw CMS file (the five documented columns) checked in Arrow, if all clean."""
     if chunk.table is None or len(set(names)) != len(names) or not set(names) <= set(_CANONICAL):
         return None
-    n = chunk.table.num_rows
-    cols: dict[str, Any] = {_CANONICAL[c]: chunk.table.column(i) for i, c in enumerate(names)}
+    table, chunk.table = chunk.table, None  # handed over: each column freed once used
+    n = table.num_rows
+    cols: dict[str, Any] = {_CANONICAL[c]: table.column(i) for i, c in enumerate(names)}
+    del table
     if year is not None:
         cols["period_start"] = np.datetime64(f"{year:04d}-01-01", "ns")
         cols["period_end"] = np.datetime64(f"{year:04d}-12-31", "ns")
     cols["provenance"] = f"cms-pspp:{window}d" if window else "cms-pspp"
-    return fast_flows(cols, n, rows=chunk.rows, self_referrals=self_referrals)
+    got = fast_flows(cols, n, rows=chunk.rows, self_referrals=self_referrals, consume=True)
+    if got is None:  # not emptied: the block goes back to the chunk for the slow path
+        back = [cols[_CANONICAL[c]] for c in names]
+        chunk.table = pa.table(back, names=[f"c{i}" for i in range(len(names))])
+    return got
 
 
 def _check_window(window_days: int | None, path: Path) -> int | None:

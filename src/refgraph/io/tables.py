@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pandas as pd
+import pyarrow as pa
 
 from .._errors import ValidationError
 from .._tables import release_arrow_memory
@@ -34,10 +35,19 @@ __all__ = [
 Source: TypeAlias = str | Path | pd.DataFrame
 
 
-def _read_any(source: Source, table: str) -> Loaded:
+#: Flow columns of counts: read from text as int64 where that is exact (``io._text``).
+_FLOW_COUNTS = ("count", "patients", "same_day_count")
+
+
+def _read_any(source: Source, table: str, columns: Mapping[str, str] | None = None) -> Loaded:
     """Load a CSV/TSV/TXT/Parquet path (text read tolerantly) or pass a DataFrame through."""
     text_cols = {c.name for c in SCHEMAS[table].columns}
-    return load_source(source, table, text_columns=text_cols)
+    ints: set[str] = set()
+    if table == "flows":  # the file's names of the count columns
+        rename = dict(columns or {})
+        ints = {c for c in _FLOW_COUNTS if c not in rename and c not in rename.values()}
+        ints |= {c for c, canon in rename.items() if canon in _FLOW_COUNTS}
+    return load_source(source, table, text_columns=text_cols, int_columns=frozenset(ints))
 
 
 def read_table(
@@ -87,7 +97,7 @@ def read_table(
     """
     if table not in SCHEMAS:
         raise ValidationError(f"table: expected one of {list(TABLES)}, got {table!r}")
-    loaded = _read_any(source, table)
+    loaded = _read_any(source, table, columns)
     fast = _fast_read(loaded, table, columns, kwargs)
     if fast is not None:  # a file's flows checked in Arrow (see refgraph.io._fast)
         res = loaded.finish(fast)
@@ -122,13 +132,21 @@ def _fast_read(
     known = {c.name for c in SCHEMAS["flows"].columns}  # extras are made numeric first: slow path
     if len(set(names)) != len(names) or not set(names) <= known:
         return None
-    return fast_flows(
-        {name: arrow.column(i) for i, name in enumerate(names)},
-        arrow.num_rows,
+    file_names, n = arrow.column_names, arrow.num_rows
+    cols = {name: arrow.column(i) for i, name in enumerate(names)}
+    loaded.arrow = None  # handed over: each column is freed once used
+    del arrow
+    got = fast_flows(
+        cols,
+        n,
         rows=loaded.rows,
         self_referrals=kwargs.get("self_referrals", "reject"),
         duplicates=kwargs.get("duplicates", "aggregate"),
+        consume=True,
     )
+    if got is None:  # not emptied: the table goes back for the slow path
+        loaded.arrow = pa.table([cols[name] for name in names], names=file_names)
+    return got
 
 
 def read_physicians(source: Source, **kwargs: Any) -> IngestResult:
