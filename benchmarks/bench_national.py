@@ -450,6 +450,7 @@ def main() -> None:
     )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--no-refgraph", action="store_true", help="run the plain pipeline only")
     ap.add_argument("--max-rss-gb", type=float, default=8.0, help="kill a worker above this")
     ap.add_argument("--results", type=Path, help="markdown file to write this size's section in")
     ap.add_argument(
@@ -492,7 +493,8 @@ def main() -> None:
     if made:
         print(f"file: generated in {made['generate_s']:.1f} s, written in {made['write_s']:.1f} s")
     got: dict[str, dict] = {}
-    for worker in ("refgraph",) if args.no_baseline else ("refgraph", "baseline"):
+    workers = [w for w in ("refgraph", "baseline") if not getattr(args, f"no_{w}")]
+    for worker in workers:
         print(worker, flush=True)
         cmd = [
             sys.executable,
@@ -522,7 +524,9 @@ def main() -> None:
         if killed:
             got[worker]["killed"] = killed
             saved.write_text(json.dumps(got[worker]))
-    text = report(args, made, got["refgraph"], got.get("baseline", {"stages": {}}))
+    text = report(
+        args, made, got.get("refgraph", {"stages": {}}), got.get("baseline", {"stages": {}})
+    )
     print(text)
     if args.results:
         write_section(args.results, args.pairs, text)
