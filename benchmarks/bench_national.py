@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/bench_national.py [--pairs 65700000] [--npis N] [--out DIR]
         [--stages read summary pagerank louvain betweenness intro] [--queries 1000]
-        [--query-budget 600] [--results benchmarks/results/national.md]
+        [--query-budget 600] [--betweenness-k 256] [--results benchmarks/results/national.md]
 
 1. **File.** A synthetic *Physician Shared Patient Patterns* file in the raw CMS
    format that :func:`refgraph.read_cms_shared_patients` reads: headerless lines
@@ -21,9 +21,9 @@ Usage::
    ``pyarrow.csv`` (no per-row Python); made once per size and seed, then reused.
 2. **refgraph** (one subprocess): ``read_cms_shared_patients`` -> ``net.summary()``
    -> ``centrality.pagerank`` -> ``community.louvain`` -> ``centrality.betweenness
-   (k=256)`` -> ``--queries`` ``paths.intro_paths`` queries (k=5, max_hops=3), each
-   from a random physician to one reached by a random walk of 1-3 ties (so 1-3
-   ties apart), stopped after ``--query-budget`` seconds.
+   (k=256)`` (``--betweenness-k``) -> ``--queries`` ``paths.intro_paths`` queries
+   (k=5, max_hops=3), each from a random physician to one reached by a random walk
+   of 1-3 ties (so 1-3 ties apart), stopped after ``--query-budget`` seconds.
 3. **Plain pipeline** (another subprocess, same file): ``pyarrow.csv.read_csv``
    (NPIs as int64) -> Arrow ``dictionary_encode`` of both NPI columns together ->
    NetworKit graph from COO -> NetworKit PageRank on one thread -> PLM (Louvain,
@@ -115,7 +115,9 @@ def _save_path(path: Path, worker: str) -> Path:
     return Path(f"{path}.{worker}.json")
 
 
-def run_refgraph(path: Path, stages: list[str], n_queries: int, budget: float) -> dict[str, Any]:
+def run_refgraph(
+    path: Path, stages: list[str], n_queries: int, budget: float, bk: int = K_BETWEENNESS
+) -> dict[str, Any]:
 
     import refgraph
     from refgraph import NoPathError
@@ -139,7 +141,8 @@ def run_refgraph(path: Path, stages: list[str], n_queries: int, budget: float) -
         lv = st.run("louvain", lambda: louvain(net, seed=1))
         info["louvain"] = {k: float(lv.attrs[k]) for k in ("modularity", "n_communities")}
     if "betweenness" in stages:
-        st.run("betweenness", lambda: betweenness(net, k=K_BETWEENNESS, seed=1, weight="count"))
+        st.run("betweenness", lambda: betweenness(net, k=bk, seed=1, weight="count"))
+        info["betweenness_k"] = bk
     if "intro" in stages:
         g = net.csr()  # the network's own cached view: nothing is copied for the sampling
         rng = np.random.default_rng(7)
@@ -191,7 +194,7 @@ def nk_pagerank(g: Any) -> int:
     return int(pr.numberOfIterations())
 
 
-def run_baseline(path: Path, stages: list[str]) -> dict[str, Any]:
+def run_baseline(path: Path, stages: list[str], bk: int = K_BETWEENNESS) -> dict[str, Any]:
     import networkit as nk
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -222,11 +225,13 @@ def run_baseline(path: Path, stages: list[str]) -> dict[str, Any]:
     w = table["pair_count"].to_numpy().astype(np.float64)
     del table
     info.update(physicians=n, flows=len(src))
-    g = st.run(
-        "graph", lambda: nk.graph.GraphFromCoo((w, (src, dst)), n=n, weighted=True, directed=True)
-    )
-    if "pagerank" in stages:
+    if "pagerank" in stages:  # the directed graph is PageRank's; later stages build their own
+        g = st.run(
+            "graph",
+            lambda: nk.graph.GraphFromCoo((w, (src, dst)), n=n, weighted=True, directed=True),
+        )
         info["pagerank_iterations"] = st.run("pagerank", functools.partial(nk_pagerank, g))
+        del g  # a plain pipeline lets it go before Louvain
     if "louvain" in stages:
 
         def plm() -> dict[str, float]:
@@ -253,9 +258,10 @@ def run_baseline(path: Path, stages: list[str]) -> dict[str, Any]:
         def eb() -> None:
             gc = nk.graph.GraphFromCoo((1.0 / w, (src, dst)), n=n, weighted=True, directed=True)
             nk.engineering.setSeed(1, False)
-            nk.centrality.EstimateBetweenness(gc, K_BETWEENNESS, False, False).run()
+            nk.centrality.EstimateBetweenness(gc, bk, False, False).run()
 
         st.run("betweenness", eb)
+        info["betweenness_k"] = bk
     info["stages"] = st.out
     return info
 
@@ -274,7 +280,12 @@ def report(args: argparse.Namespace, made: dict[str, float], rg: dict, base: dic
         ("`net.summary()`", "summary", None),
         ("PageRank (tol 1e-6; NetworKit 1 thread)", "pagerank", "pagerank"),
         ("Louvain (NetworKit PLM, incl. undirected graph)", "louvain", "louvain"),
-        ("betweenness k=256 (NetworKit Estimate, incl. cost graph)", "betweenness", "betweenness"),
+        (
+            f"betweenness k={rg.get('betweenness_k', K_BETWEENNESS)} "
+            "(NetworKit Estimate, incl. cost graph)",
+            "betweenness",
+            "betweenness",
+        ),
         (
             f"{rg['intro']['queries']} `intro_paths` queries"
             if "intro" in rg
@@ -350,7 +361,9 @@ def report(args: argparse.Namespace, made: dict[str, float], rg: dict, base: dic
         f"## {args.pairs:,} pairs, {rg.get('physicians', 0):,} physicians",
         "",
         f"Command: `python benchmarks/bench_national.py --pairs {args.pairs} --npis {args.npis} "
-        f"--queries {args.queries} --query-budget {args.query_budget:g}` "
+        f"--queries {args.queries} --query-budget {args.query_budget:g}"
+        + (f" --betweenness-k {args.betweenness_k}" if args.betweenness_k != K_BETWEENNESS else "")
+        + "` "
         f"({time.strftime('%Y-%m-%d')}). "
         f"File: {size:,.0f} MiB of raw headerless CMS text"
         + (
@@ -434,8 +447,12 @@ def main() -> None:
     ap.add_argument("--stages", nargs="*", default=list(STAGES), choices=STAGES)
     ap.add_argument("--queries", type=int, default=1000)
     ap.add_argument("--query-budget", type=float, default=600.0, help="seconds for the queries")
+    ap.add_argument(
+        "--betweenness-k", type=int, default=K_BETWEENNESS, help="sampled sources (issue: 256)"
+    )
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument("--no-refgraph", action="store_true", help="run the plain pipeline only")
     ap.add_argument("--max-rss-gb", type=float, default=8.0, help="kill a worker above this")
     ap.add_argument("--results", type=Path, help="markdown file to write this size's section in")
     ap.add_argument(
@@ -453,9 +470,11 @@ def main() -> None:
         args.npis = max(1000, round(args.pairs * NATIONAL_NPIS / NATIONAL_PAIRS))
     if args.worker:
         if args.worker == "refgraph":
-            res = run_refgraph(args.file, args.stages, args.queries, args.query_budget)
+            res = run_refgraph(
+                args.file, args.stages, args.queries, args.query_budget, args.betweenness_k
+            )
         else:
-            res = run_baseline(args.file, args.stages)
+            res = run_baseline(args.file, args.stages, args.betweenness_k)
         _save_path(args.file, args.worker).write_text(json.dumps(res))
         return
     args.out.mkdir(parents=True, exist_ok=True)
@@ -476,7 +495,8 @@ def main() -> None:
     if made:
         print(f"file: generated in {made['generate_s']:.1f} s, written in {made['write_s']:.1f} s")
     got: dict[str, dict] = {}
-    for worker in ("refgraph",) if args.no_baseline else ("refgraph", "baseline"):
+    workers = [w for w in ("refgraph", "baseline") if not getattr(args, f"no_{w}")]
+    for worker in workers:
         print(worker, flush=True)
         cmd = [
             sys.executable,
@@ -493,6 +513,8 @@ def main() -> None:
             str(args.queries),
             "--query-budget",
             str(args.query_budget),
+            "--betweenness-k",
+            str(args.betweenness_k),
             "--stages",
             *args.stages,
         ]
@@ -504,7 +526,9 @@ def main() -> None:
         if killed:
             got[worker]["killed"] = killed
             saved.write_text(json.dumps(got[worker]))
-    text = report(args, made, got["refgraph"], got.get("baseline", {"stages": {}}))
+    text = report(
+        args, made, got.get("refgraph", {"stages": {}}), got.get("baseline", {"stages": {}})
+    )
     print(text)
     if args.results:
         write_section(args.results, args.pairs, text)

@@ -214,7 +214,7 @@ def physicians_and_flow_ids(
     src = codes[k : k + m].astype(dtype)
     dst = codes[k + m : k + 2 * m].astype(dtype)
     del codes
-    release_arrow_memory()
+    release_memory()
     return out, (src, dst)
 
 
@@ -260,6 +260,31 @@ def release_arrow_memory() -> None:
     pa = sys.modules.get("pyarrow")
     if pa is not None:
         pa.default_memory_pool().release_unused()
+
+
+def release_memory() -> None:
+    """:func:`release_arrow_memory`, then give the C heap's free pages back (glibc).
+
+    Reading a large file allocates and frees many block-sized NumPy arrays
+    below glibc's mmap threshold; glibc keeps their pages in its heap, and
+    the later large arrays (graph views, kernels) are mmapped apart, so those
+    pages would stay resident (2.2 GiB of 9.7 GiB after the national CMS read,
+    ``benchmarks/results/national.md``). ``malloc_trim(0)`` returns them; a
+    no-op where the C library has no ``malloc_trim`` (macOS, Windows, musl).
+
+    Examples
+    --------
+    >>> release_memory()
+    """
+    import ctypes
+
+    release_arrow_memory()
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (AttributeError, OSError, TypeError):  # no such symbol, or no C library handle
+        return
+    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+    trim(0)
 
 
 def _with_missing_by_text(phys: pd.DataFrame, cols: list[pd.Series]) -> pd.DataFrame:
