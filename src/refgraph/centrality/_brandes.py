@@ -37,6 +37,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
 #: (source, node) pairs per block of sources: the Python overhead is per block.
@@ -114,7 +115,9 @@ class _Kernel:
         indptr = np.asarray(cost.indptr, dtype=np.int64)
         self.m = m = int(indptr[-1])
         self.indptr = indptr
-        self.head = np.asarray(cost.indices, dtype=np.int32 if n < 2**31 else np.int64)
+        self.head: npt.NDArray[np.signedinteger[Any]] = np.asarray(
+            cost.indices, dtype=np.int32 if n < 2**31 else np.int64
+        )
         self.deg = np.diff(indptr)
         self.c = np.asarray(cost.data, dtype=np.float64)
         self.block = block
