@@ -24,7 +24,7 @@ subprocess on those arrays with the same ``k`` sources (``default_rng(1).choice`
   OpenMP threads; its graph build is timed apart.
 
 Cases alternate round by round. Each reports the call's wall time, its process's peak RSS
-(``ru_maxrss``) and the load average before it; refgraph cases save their result and the
+(``VmHWM``) and the load average before it; refgraph cases save their result and the
 report gives the largest difference of each to ``main``'s, relative to ``main``'s maximum.
 """
 
@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -94,7 +93,9 @@ def prepare(args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
             del table
             nodes = np.unique(np.concatenate([a, b]))  # sorted NPIs, as the physicians index
             n = len(nodes)
-            src, dst = np.searchsorted(nodes, a), np.searchsorted(nodes, b)
+            # int32 positions, as refgraph's own CSR views hold them
+            src = np.searchsorted(nodes, a).astype(np.int32)
+            dst = np.searchsorted(nodes, b).astype(np.int32)
             del a, b
             cost, scale, tol = _cost_csr(sp.csr_array((w, (src, dst)), shape=(n, n)))
         np.savez(
@@ -149,8 +150,89 @@ def case(name: str, npz: Path, k: int, save: Path) -> dict[str, Any]:
         raw = dependencies(cost, sources, tol=tol, **kw)
         out["s"] = time.perf_counter() - t
         np.save(save, raw)
-    out["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out["peak_mib"] = _hwm_mib()
     return out
+
+
+def _hwm_mib() -> float:
+    """Peak resident memory of this process (``VmHWM``; ``ru_maxrss`` would carry the
+    parent's peak over ``exec``)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")  # pragma: no cover - Linux only
+
+
+def paired(args: argparse.Namespace, npz: Path, info: dict[str, Any]) -> str:
+    """Every case in one process, batch by batch of sources in turn (load drifts hit all)."""
+    import importlib.util
+
+    import networkit as nk
+    import scipy.sparse as sp
+
+    from refgraph.centrality import _brandes as new
+
+    spec = importlib.util.spec_from_file_location(
+        "main_brandes", args.baseline_src / "refgraph" / "centrality" / "_brandes.py"
+    )
+    assert spec is not None and spec.loader is not None
+    old = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(old)
+    cost, tol = load_cost(npz)
+    n = cost.shape[0]
+    sources = np.random.default_rng(1).choice(n, args.k, replace=False)
+    t = time.perf_counter()
+    g = nk.graph.GraphFromCsr(sp.csr_matrix(cost), directed=True, weighted=True)
+    nk_build = time.perf_counter() - t
+    block = new._block_size(n, cost.nnz)
+    t = time.perf_counter()
+    k_nk = new._Kernel(cost, tol, "networkit", block)  # what dependencies() builds per call
+    new_build = time.perf_counter() - t
+    k_sp = new._Kernel(cost, tol, "scipy", block)
+    calls: dict[str, Any] = {
+        "main": lambda s: old.dependencies(cost, s, tol=tol),
+        "new.1t": lambda s: k_sp.run(s, 1),
+        "new.2t": lambda s: k_nk.run(s, 2),
+        "new.2t.scipy": lambda s: k_sp.run(s, 2),
+    }
+    cases = args.cases.split(",")
+    secs = {c: 0.0 for c in cases}
+    sums = {c: np.zeros(n) for c in cases if not c.startswith("networkit")}
+    loads = []
+    for i, start in enumerate(range(0, args.k, args.batch)):
+        batch = sources[start : start + args.batch]
+        loads.append(os.getloadavg()[0])
+        for c in cases if i % 2 == 0 else cases[::-1]:
+            t = time.perf_counter()
+            if c.startswith("networkit"):
+                nk.setNumberOfThreads(1 if c.endswith("1t") else 2)
+                nk.engineering.setSeed(1 + i, False)
+                nk.centrality.EstimateBetweenness(g, len(batch), False, c.endswith("2t")).run()
+            else:
+                sums[c] += calls[c](batch)
+            secs[c] += time.perf_counter() - t
+        print(
+            f"batch {i + 1}: " + json.dumps({c: round(v, 1) for c, v in secs.items()}), flush=True
+        )
+    ref = sums.get("main")
+    lines = [
+        f"Graph: {info['label']}: {info['n']:,} physicians, {info['m']:,} directed pairs, "
+        f"tie tolerance {info['tol']:g}; k = {args.k} sources in batches of {args.batch}, "
+        f"every case on every batch in turn (order reversed every other batch), one process; "
+        f"load average {min(loads):.1f}-{max(loads):.1f} at the batch starts. Graph builds, "
+        f"once, are outside the times: NetworKit's {nk_build:.1f} s, the new kernel's set-up "
+        f"with its NetworKit graph (new.2t) {new_build:.1f} s.",
+        "",
+        "| case | seconds for k sources | vs main | max diff to main |",
+        "|---|---:|---:|---:|",
+    ]
+    for c in cases:
+        diff = "—"
+        if ref is not None and c in sums and c != "main":
+            diff = f"{np.max(np.abs(sums[c] - ref)) / max(np.max(np.abs(ref)), 1e-300):.1e}"
+        ratio = secs["main"] / secs[c] if "main" in secs else float("nan")
+        lines.append(f"| {c} | {secs[c]:.1f} | {ratio:.2f}x | {diff} |")
+    return "\n".join(lines) + "\n"
 
 
 def run_case(name: str, npz: Path, k: int, save: Path, baseline_src: Path) -> dict[str, Any]:
@@ -209,6 +291,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("/tmp/refgraph-bench-betweenness"))
     ap.add_argument("--k", type=int, default=256)
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--paired", action="store_true", help="one process, cases batch by batch")
+    ap.add_argument("--batch", type=int, default=16, help="sources per batch with --paired")
     ap.add_argument("--cases", default=",".join(CASES))
     ap.add_argument("--baseline-src", type=Path, default=Path("/work/main/src"))
     ap.add_argument("--results", type=Path)
@@ -224,6 +308,17 @@ def main() -> None:
     cases = args.cases.split(",")
     runs: dict[str, list[dict]] = {c: [] for c in cases}
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    if args.paired:
+        text = (
+            f"Machine: {os.cpu_count()} CPUs; started {started}; command: `python "
+            f"benchmarks/bench_betweenness_scale.py {' '.join(sys.argv[1:])}`\n\n"
+            + paired(args, npz, info)
+        )
+        print(text)
+        if args.results:
+            with args.results.open("a") as f:
+                f.write("\n" + text)
+        return
     for r in range(args.rounds):
         for c in cases if r % 2 == 0 else cases[::-1]:
             save = args.out / f"result_{info['n']}_{c}.npy"

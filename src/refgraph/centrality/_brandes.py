@@ -71,35 +71,17 @@ def dependencies(
     the GIL but is a little faster on one thread and needs no graph copy).
     """
     n = cost.shape[0]
-    out = np.zeros(n)
     if n == 0 or len(sources) == 0:
-        return out
+        return np.zeros(n)
     b = _block_size(n, cost.nnz)
-    blocks = [np.asarray(sources[i : i + b], dtype=np.int64) for i in range(0, len(sources), b)]
-    workers = max(1, min(default_threads() if threads is None else int(threads), len(blocks)))
+    workers = max(
+        1, min(default_threads() if threads is None else int(threads), -(-len(sources) // b))
+    )
     if engine == "auto":
         from .._kernels import have_networkit
 
         engine = "networkit" if workers > 1 and have_networkit() else "scipy"
-    kernel = _Kernel(cost, tol, engine, b)
-    if workers == 1:
-        for block in blocks:
-            out += kernel(block)
-        return out
-    with ThreadPoolExecutor(workers) as pool:
-        # a bounded window of blocks in flight; sums added in block order
-        todo = iter(blocks)
-        pending: deque[Future[np.ndarray]] = deque()
-        for block in todo:
-            pending.append(pool.submit(kernel, block))
-            if len(pending) >= 2 * workers:
-                break
-        while pending:
-            out += pending.popleft().result()
-            nxt = next(todo, None)
-            if nxt is not None:
-                pending.append(pool.submit(kernel, nxt))
-    return out
+    return _Kernel(cost, tol, engine, b).run(sources, workers)
 
 
 def _block_size(n: int, m: int) -> int:
@@ -115,9 +97,8 @@ class _Kernel:
         indptr = np.asarray(cost.indptr, dtype=np.int64)
         self.m = m = int(indptr[-1])
         self.indptr = indptr
-        self.head: npt.NDArray[np.signedinteger[Any]] = np.asarray(
-            cost.indices, dtype=np.int32 if n < 2**31 else np.int64
-        )
+        idx = np.int32 if max(n, m) < 2**31 else np.int64
+        self.head: npt.NDArray[np.signedinteger[Any]] = np.asarray(cost.indices, dtype=idx)
         self.deg = np.diff(indptr)
         self.c = np.asarray(cost.data, dtype=np.float64)
         self.block = block
@@ -132,12 +113,40 @@ class _Kernel:
         ]
         self.distances = self._distance_engine(cost, engine)
 
+    def run(self, sources: np.ndarray, workers: int) -> np.ndarray:
+        """Sum of the dependencies of ``sources``, in blocks on ``workers`` threads."""
+        out = np.zeros(self.n)
+        b = self.block
+        blocks = [np.asarray(sources[i : i + b], dtype=np.int64) for i in range(0, len(sources), b)]
+        workers = max(1, min(workers, len(blocks)))
+        if workers == 1:
+            for block in blocks:
+                out += self(block)
+            return out
+        with ThreadPoolExecutor(workers) as pool:
+            # a bounded window of blocks in flight; sums added in block order
+            todo = iter(blocks)
+            pending: deque[Future[np.ndarray]] = deque()
+            for block in todo:
+                pending.append(pool.submit(self, block))
+                if len(pending) >= 2 * workers:
+                    break
+            while pending:
+                out += pending.popleft().result()
+                nxt = next(todo, None)
+                if nxt is not None:
+                    pending.append(pool.submit(self, nxt))
+        return out
+
     # ------------------------------------------------------------------ distances
     def _distance_engine(self, cost: sp.csr_array, engine: str) -> Callable[[np.ndarray], Any]:
         if engine == "scipy":
             from scipy.sparse.csgraph import dijkstra
 
-            g = sp.csr_matrix(cost)
+            # int32 positions when they fit: SciPy would convert them on every call
+            g = sp.csr_matrix(
+                (self.c, self.head, self.indptr.astype(self.head.dtype)), shape=cost.shape
+            )
             return lambda block: np.atleast_2d(dijkstra(g, directed=True, indices=block))
         if engine != "networkit":  # pragma: no cover - internal misuse
             raise ValueError(engine)
