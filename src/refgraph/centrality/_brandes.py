@@ -3,8 +3,9 @@
 Costs come from :func:`refgraph._kernels.cost_csr`. Per source:
 
 1. **Distances** by Dijkstra: NetworKit's (C++, releases the GIL, so sources
-   run in parallel threads) when it is installed, else SciPy's
-   :func:`~scipy.sparse.csgraph.dijkstra`. Both settle every node at
+   run in parallel threads) when more than one thread runs and it is
+   installed, else SciPy's :func:`~scipy.sparse.csgraph.dijkstra` (holds the
+   GIL). Both settle every node at
    ``d(v) = min over u of fl(d(u) + c(u, v))``, one fixed point, so they give
    the same floats (tested).
 2. **Shortest-path DAG**: every edge ``u -> v`` with
