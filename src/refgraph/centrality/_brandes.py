@@ -1,117 +1,281 @@
 """Brandes' betweenness on a cost CSR where equal-cost paths really tie (private).
 
-Costs come from :func:`refgraph._kernels.cost_csr`. Shortest distances come
-from :func:`scipy.sparse.csgraph.dijkstra` (C). The
-shortest-path DAG of a source is then every edge ``u -> v`` with
-``d(u) + c(u, v) <= d(v) * (1 + tol)``: with integer costs (``tol = 0``) float
-sums below 2**53 are exact, so this is the exact DAG; with other costs a small
-relative tolerance absorbs the rounding of sums such as ``1/3 + 1/3 + 1/3``.
-Path counts and dependencies are two sparse triangular solves over the DAG with
-its nodes in order of distance:
+Costs come from :func:`refgraph._kernels.cost_csr`. Per source:
 
-* ``sigma = (I - L)^-1 e_s`` (``L[j, i] = 1`` for a DAG edge ``i -> j``),
-* ``x = (I - U)^-1 (1 / sigma)`` with ``U = L^T``; the dependency is
-  ``delta = sigma * x - 1``, Brandes' recursion
-  ``delta(v) = sum over successors w of sigma(v) / sigma(w) * (1 + delta(w))``
-  written for ``x = (1 + delta) / sigma``.
+1. **Distances** by Dijkstra: NetworKit's (C++, releases the GIL, so sources
+   run in parallel threads) when more than one thread runs and it is
+   installed, else SciPy's :func:`~scipy.sparse.csgraph.dijkstra` (holds the
+   GIL). Both settle every node at
+   ``d(v) = min over u of fl(d(u) + c(u, v))``, one fixed point, so they give
+   the same floats (tested).
+2. **Shortest-path DAG**: every edge ``u -> v`` with
+   ``d(u) + c(u, v) <= d(v) * (1 + tol)``. With integer costs (``tol = 0``)
+   float sums below 2**53 are exact, so this is the exact DAG; with other costs
+   a small relative tolerance absorbs the rounding of sums such as
+   ``1/3 + 1/3 + 1/3``, and an edge is kept only forward in the order
+   ``(d, node)`` so that near-zero costs cannot close a cycle. The test is a few
+   vectorised passes over the edges, in chunks of bounded size.
+3. **Path counts and dependencies** by a level sweep over the DAG only (about
+   ``n`` edges, not ``m``): Kahn's topological levels from the source give
+   ``sigma(v) = sum over predecessors u of sigma(u)``, then the levels in
+   reverse give Brandes' recursion written for ``x = (1 + delta) / sigma``:
+   ``x(v) = 1 / sigma(v) + sum over successors w of x(w)``, so
+   ``delta = sigma * x - 1``.
+
+Small graphs stack the DAGs of a block of sources as one graph (node
+``j * n + v`` is node ``v`` seen from the block's ``j``-th source), so the
+Python overhead is per block. Blocks run in a thread pool and their sums are
+added in block order: the result does not depend on the number of threads.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sp
 
+#: (source, node) pairs per block of sources: the Python overhead is per block.
+_BLOCK_PAIRS = 1 << 22
+#: (source, edge) pairs per vectorised pass over the edges: cache-sized temporaries.
+_CHUNK_PAIRS = 1 << 17
 
-def dependencies(cost: sp.csr_array, sources: np.ndarray, *, tol: float) -> np.ndarray:
+
+def default_threads() -> int:
+    """Threads for the sources: the CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def dependencies(
+    cost: sp.csr_array,
+    sources: np.ndarray,
+    *,
+    tol: float,
+    threads: int | None = None,
+    engine: str = "auto",
+) -> np.ndarray:
     """Sum over ``sources`` of Brandes' dependencies ``delta_s(v)``.
 
     With every node as a source this is exact betweenness (unnormalised,
-    ordered pairs). Sources are processed in blocks whose DAGs are stacked
-    block-diagonally, so the Python overhead is per block, not per source.
+    ordered pairs). ``threads``: worker threads (default: the CPUs available);
+    ``engine``: Dijkstra from ``"networkit"``, ``"scipy"`` or ``"auto"``
+    (NetworKit when it imports and more than one thread runs: SciPy's holds
+    the GIL but is a little faster on one thread and needs no graph copy).
     """
-    from scipy.sparse.csgraph import dijkstra
-
     n = cost.shape[0]
-    out = np.zeros(n)
     if n == 0 or len(sources) == 0:
-        return out
-    indptr = np.asarray(cost.indptr, dtype=np.int64)
-    deg = np.diff(indptr)
-    head = np.asarray(cost.indices, dtype=np.int64)
-    tail = np.repeat(np.arange(n, dtype=np.int64), deg)
-    c = np.asarray(cost.data, dtype=np.float64)[:, None]
-    g = sp.csr_matrix(cost)
-    # a block holds ~4M (edge, source) pairs: a few 32 MB temporaries
-    chunk = int(max(1, min(256, 4_000_000 // max(1, len(tail), n))))
-    ranks = np.arange(n, dtype=np.int64)
-    for start in range(0, len(sources), chunk):
-        block = np.asarray(sources[start : start + chunk], dtype=np.int64)
-        b = len(block)
-        dist = np.atleast_2d(dijkstra(g, directed=True, indices=block))
-        order = np.argsort(dist, axis=1, kind="stable")  # the source first (costs > 0)
-        pos = np.empty((b, n), dtype=np.int64)
-        np.put_along_axis(pos, order, np.broadcast_to(ranks, (b, n)), axis=1)
-        pos += (np.arange(b, dtype=np.int64) * n)[:, None]
-        # edge u -> v is on a shortest path from s when d(u) + c <= d(v) (1 + tol);
-        # laid out (edge, source) so that both gathers copy contiguous rows
-        d_node = np.ascontiguousarray(dist.T)
-        slack = np.repeat(d_node, deg, axis=0)
-        slack += c
-        d_head = d_node[head]
-        with np.errstate(invalid="ignore"):  # inf - inf for unreached tails: not tight
-            slack -= d_head
-            if tol > 0:
-                d_head *= tol
-                e, bi = np.nonzero(slack <= d_head)
-            else:
-                e, bi = np.nonzero(slack <= 0.0)
-        del slack, d_head
-        pu, pv = pos[bi, tail[e]], pos[bi, head[e]]
-        if tol > 0:  # keep the DAG forward in distance order
-            fwd = pu < pv
-            pu, pv = pu[fwd], pv[fwd]
-        delta = _accumulate(pu, pv, b, n).reshape(b, n)
-        delta[:, 0] = 0.0  # the sources themselves
-        out += np.bincount(order.ravel(), weights=delta.ravel(), minlength=n)
-    return out
+        return np.zeros(n)
+    b = _block_size(n, cost.nnz)
+    workers = max(
+        1, min(default_threads() if threads is None else int(threads), -(-len(sources) // b))
+    )
+    if engine == "auto":
+        from .._kernels import have_networkit
+
+        engine = "networkit" if workers > 1 and have_networkit() else "scipy"
+    return _Kernel(cost, tol, engine, b).run(sources, workers)
 
 
-def _accumulate(pu: np.ndarray, pv: np.ndarray, b: int, n: int) -> np.ndarray:
-    """Dependencies on ``b`` stacked DAGs of ``n`` nodes in topological order.
-
-    ``pu[i] -> pv[i]`` are the DAG edges (``pu < pv``); node ``j * n`` is the
-    source of block ``j``. Returns ``delta`` per stacked node (0 if unreached).
-    """
-    size = b * n
-    low = sp.csr_array((np.ones(len(pu)), (pv, pu)), shape=(size, size))
-    rhs = np.zeros(size)
-    rhs[::n] = 1.0
-    sigma = _unit_triangular_solve(low, rhs)  # number of shortest paths from the source
-    reached = sigma > 0
-    inv = np.divide(1.0, sigma, out=np.zeros(size), where=reached)
-    x = _unit_triangular_solve(sp.csr_array(low.T), inv)  # x = (1 + delta) / sigma
-    return np.where(reached, sigma * x - 1.0, 0.0)
+def _block_size(n: int, m: int) -> int:
+    return int(max(1, min(256, _BLOCK_PAIRS // max(1, m, n))))
 
 
-def _unit_triangular_solve(a: sp.csr_array, b: np.ndarray) -> np.ndarray:
-    """``(I - a)^-1 b`` for a strictly triangular (nilpotent) non-negative ``a``.
+class _Kernel:
+    """Per-block work on one cost CSR: ``kernel(block)`` is the block's summed ``delta``."""
 
-    The Neumann series ``b + a b + a^2 b + ...`` ends after as many terms as the
-    DAG's longest path has edges (a few dozen on referral graphs); each term is
-    one sparse product. Deeper DAGs go to a sparse triangular solver.
-    """
-    out = b.copy()
-    term = b
-    for _ in range(_MAX_TERMS):
-        term = a @ term
-        if not term.any():
+    def __init__(self, cost: sp.csr_array, tol: float, engine: str, block: int) -> None:
+        n = int(cost.shape[0])
+        self.n, self.tol = n, float(tol)
+        indptr = np.asarray(cost.indptr, dtype=np.int64)
+        self.m = m = int(indptr[-1])
+        self.indptr = indptr
+        idx = np.int32 if max(n, m) < 2**31 else np.int64
+        self.head: npt.NDArray[np.signedinteger[Any]] = np.asarray(cost.indices, dtype=idx)
+        self.deg = np.diff(indptr)
+        self.c = np.asarray(cost.data, dtype=np.float64)
+        self.block = block
+        # (first row, last row + 1, first edge, last edge + 1): about _CHUNK_PAIRS / block
+        # edges each, cut at row boundaries (a row longer than that is one chunk)
+        step = max(1, _CHUNK_PAIRS // self.block)
+        cuts = np.searchsorted(indptr, np.arange(0, m, step), side="right") - 1
+        rows = np.unique(np.concatenate([cuts, [n]]))
+        self.chunks = [
+            (r0, r1, int(indptr[r0]), int(indptr[r1]))
+            for r0, r1 in zip(rows[:-1].tolist(), rows[1:].tolist())
+        ]
+        self.distances = self._distance_engine(cost, engine)
+
+    def run(self, sources: np.ndarray, workers: int) -> np.ndarray:
+        """Sum of the dependencies of ``sources``, in blocks on ``workers`` threads."""
+        out = np.zeros(self.n)
+        b = self.block
+        blocks = [np.asarray(sources[i : i + b], dtype=np.int64) for i in range(0, len(sources), b)]
+        workers = max(1, min(workers, len(blocks)))
+        if workers == 1:
+            for block in blocks:
+                out += self(block)
             return out
-        out += term
-    from scipy.sparse.linalg import spsolve_triangular
+        with ThreadPoolExecutor(workers) as pool:
+            # a bounded window of blocks in flight; sums added in block order
+            todo = iter(blocks)
+            pending: deque[Future[np.ndarray]] = deque()
+            for block in todo:
+                pending.append(pool.submit(self, block))
+                if len(pending) >= 2 * workers:
+                    break
+            while pending:
+                out += pending.popleft().result()
+                nxt = next(todo, None)
+                if nxt is not None:
+                    pending.append(pool.submit(self, nxt))
+        return out
 
-    neg = sp.csr_array(-a)
-    lower = sp.tril(neg).nnz == neg.nnz
-    return np.asarray(spsolve_triangular(neg, b, lower=lower, unit_diagonal=True))
+    # ------------------------------------------------------------------ distances
+    def _distance_engine(self, cost: sp.csr_array, engine: str) -> Callable[[np.ndarray], Any]:
+        if engine == "scipy":
+            from scipy.sparse.csgraph import dijkstra
+
+            # int32 positions when they fit: SciPy would convert them on every call
+            g = sp.csr_matrix(
+                (self.c, self.head, self.indptr.astype(self.head.dtype)), shape=cost.shape
+            )
+            return lambda block: np.atleast_2d(dijkstra(g, directed=True, indices=block))
+        if engine != "networkit":  # pragma: no cover - internal misuse
+            raise ValueError(engine)
+        import networkit as nk
+
+        graph = nk.graph.GraphFromCsr(sp.csr_matrix(cost), directed=True, weighted=True)
+        unreached = np.finfo(np.float64).max  # NetworKit's distance of unreached nodes
+        local = threading.local()  # one Dijkstra (its n-sized arrays) per thread
+
+        def run(block: np.ndarray) -> np.ndarray:
+            dist = np.empty((len(block), self.n))
+            for j, s in enumerate(block.tolist()):
+                algo = getattr(local, "algo", None)
+                if algo is None:
+                    algo = local.algo = nk.distance.Dijkstra(graph, s, storePaths=False)
+                else:
+                    algo.setSource(s)
+                algo.run()  # releases the GIL
+                dist[j] = np.asarray(algo.getDistances(asarray=True))
+            dist[dist == unreached] = np.inf
+            return dist
+
+        return run
+
+    # ------------------------------------------------------------------ one block
+    def __call__(self, block: np.ndarray) -> np.ndarray:
+        n, b = self.n, len(block)
+        dist = self.distances(block)
+        tails, heads = self._dag(dist)
+        offset = (np.arange(b, dtype=np.int64) * n)[:, None]
+        delta = _sweep(tails, heads, (block + offset[:, 0]), np.isfinite(dist).ravel(), b * n)
+        return delta.reshape(b, n).sum(axis=0)
+
+    def _dag(self, dist: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Tight edges of every source of the block, as stacked node ids sorted by tail.
+
+        A first pass keeps the edges with ``d(u) + c <= lim(v)``, where ``lim = d``
+        for integer costs (that is the exact test: ``fl(a - b) <= 0`` iff
+        ``a <= b``) and ``lim = d * (1 + 2 tol)`` otherwise, a bound no tight
+        edge exceeds; the test ``d(u) + c - d(v) <= d(v) * tol`` then runs, in
+        those float operations, on the few edges kept.
+        """
+        b, n, tol = dist.shape[0], self.n, self.tol
+        lim = dist * (1.0 + 2.0 * tol) if tol > 0 else dist
+        tails, heads = [], []
+        for r0, r1, lo, hi in self.chunks:
+            h = self.head[lo:hi]
+            if b == 1:
+                du_c = np.repeat(dist[0, r0:r1], self.deg[r0:r1])
+                du_c += self.c[lo:hi]
+                j = np.flatnonzero(du_c <= np.take(lim[0], h))
+                bi = np.zeros(len(j), dtype=np.int64)
+            else:
+                du_c = np.repeat(dist[:, r0:r1], self.deg[r0:r1], axis=1)
+                du_c += self.c[lo:hi]
+                f = np.flatnonzero(du_c <= np.take(lim, h, axis=1))
+                bi, j = np.divmod(f, hi - lo)
+            if len(j) == 0:
+                continue
+            sv = du_c[bi, j] if b > 1 else du_c[j]
+            v = h[j]
+            dv = dist[bi, v]
+            with np.errstate(invalid="ignore"):  # inf - inf for unreached tails: not tight
+                keep = (sv - dv) <= dv * tol if tol > 0 else np.isfinite(sv)
+            j, bi, v = j[keep], bi[keep], v[keep]
+            u = np.searchsorted(self.indptr[r0 : r1 + 1], lo + j, side="right") - 1 + r0
+            base = bi * n
+            tails.append(base + u)
+            heads.append(base + v)
+        if not tails:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        tail = np.concatenate(tails)
+        head = np.concatenate(heads)
+        if b > 1:  # chunks hold every source's edges of a row range: sort by stacked tail
+            order = np.argsort(tail, kind="stable")
+            tail, head = tail[order], head[order]
+        if tol > 0:  # keep the DAG forward in the order (distance, node)
+            flat = dist.ravel()
+            du, dv = flat[tail], flat[head]
+            fwd = (du < dv) | ((du == dv) & (tail < head))
+            tail, head = tail[fwd], head[fwd]
+        return tail, head
 
 
-_MAX_TERMS = 256
+def _sweep(
+    tail: np.ndarray, head: np.ndarray, sources: np.ndarray, reached: np.ndarray, size: int
+) -> np.ndarray:
+    """Dependencies on a DAG of ``size`` nodes given as edges sorted by tail.
+
+    ``sources`` have ``sigma = 1``; reached nodes without a DAG predecessor
+    other than them have ``sigma = 0`` (none unless a near-zero cost dropped a
+    backward edge) and, like unreached nodes, ``delta = 0``.
+    """
+    indptr = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tail, minlength=size), out=indptr[1:])
+    indeg = np.bincount(head, minlength=size)
+    sigma = np.zeros(size)
+    sigma[sources] = 1.0
+    slot = np.full(size, -1, dtype=np.int64)  # scratch for de-duplicating a frontier
+    frontier = np.flatnonzero(reached & (indeg == 0))
+    levels: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    while len(frontier):
+        edges, counts = _out_edges(indptr, frontier)
+        levels.append((frontier, edges, counts))
+        if len(edges) == 0:
+            break
+        nxt = head[edges]
+        np.add.at(sigma, nxt, np.repeat(sigma[frontier], counts))
+        np.subtract.at(indeg, nxt, 1)
+        nxt = nxt[indeg[nxt] == 0]
+        slot[nxt] = np.arange(len(nxt))
+        frontier = nxt[slot[nxt] == np.arange(len(nxt))]  # each node once
+    x = np.divide(1.0, sigma, out=np.zeros(size), where=sigma > 0)  # x = (1 + delta) / sigma
+    for frontier, edges, counts in reversed(levels):
+        if len(edges):
+            owner = np.repeat(np.arange(len(frontier)), counts)
+            x[frontier] += np.bincount(owner, weights=x[head[edges]], minlength=len(frontier))
+    delta = np.where(sigma > 0, sigma * x - 1.0, 0.0)
+    delta[sources] = 0.0
+    return delta
+
+
+def _out_edges(indptr: np.ndarray, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the out-edges of ``nodes`` (CSR ``indptr``) and their count per node."""
+    start = indptr[nodes]
+    counts = indptr[nodes + 1] - start
+    total = int(counts.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64), counts
+    first = np.cumsum(counts) - counts
+    return np.arange(total, dtype=np.int64) + np.repeat(start - first, counts), counts

@@ -134,9 +134,13 @@ def betweenness(
 
     **Engines.** Exact values on integer costs (and hop counts) run on
     NetworKit's Brandes (C++, parallel), whose equality test is then exact;
-    otherwise, and for every estimate, on refgraph's own kernel (SciPy's
-    Dijkstra, then the shortest-path DAG with the tolerance above, path
-    counts and dependencies as sparse triangular solves).
+    otherwise, and for every estimate, on refgraph's own kernel: Dijkstra
+    from each source (NetworKit's, which runs outside Python's lock, on as
+    many threads as the process has CPUs; SciPy's on one CPU or without
+    NetworKit), the shortest-path DAG with the tolerance above, then path
+    counts and dependencies by one sweep over the DAG's levels. Sources run
+    in fixed blocks whose sums are added in block order, so the result does
+    not depend on the number of threads.
 
     **Estimate.** ``k`` sources are drawn uniformly without replacement and
     the sum of their dependencies is scaled by ``n / k`` (Brandes & Pich

@@ -1,0 +1,192 @@
+"""refgraph's Brandes kernel (threads, blocks, both Dijkstra engines) against references.
+
+References: networkx (exact betweenness and ``betweenness_centrality_subset`` for a sample
+of sources, on integer costs where float sums are exact) and a plain-Python Brandes
+written here with the kernel's tie rule (heapq Dijkstra, then the classic recursion over
+nodes sorted by distance), which shares no code with the kernel.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from refgraph.centrality import _brandes
+from refgraph.centrality._brandes import dependencies
+
+ENGINES = ["scipy", "networkit"]
+
+
+def _cost(n: int, edges: dict[tuple[int, int], float]) -> sp.csr_array:
+    rows, cols = zip(*edges) if edges else ((), ())
+    data = np.array(list(edges.values()), dtype=float)
+    return sp.csr_array((data, (np.array(rows, int), np.array(cols, int))), shape=(n, n))
+
+
+def _random_edges(rng, n: int, m: int, costs) -> dict[tuple[int, int], float]:
+    out: dict[tuple[int, int], float] = {}
+    for s, t in rng.integers(0, n, (m, 2)).tolist():
+        if s != t:
+            out[(s, t)] = float(rng.choice(costs))
+    return out
+
+
+def _plain_brandes(n: int, edges: dict, sources, tol: float) -> np.ndarray:
+    """Sum of dependencies with the kernel's rule: ``u -> v`` is on a shortest path when
+    ``(d(u) + c) - d(v) <= d(v) * tol`` and, for ``tol > 0``, ``(d(u), u) < (d(v), v)``."""
+    succ: dict[int, list[tuple[int, float]]] = {v: [] for v in range(n)}
+    for (u, v), c in edges.items():
+        succ[u].append((v, c))
+    out = np.zeros(n)
+    for s in sources:
+        d = [float("inf")] * n
+        d[s] = 0.0
+        heap = [(0.0, s)]
+        while heap:
+            du, u = heapq.heappop(heap)
+            if du > d[u]:
+                continue
+            for v, c in succ[u]:
+                if du + c < d[v]:
+                    d[v] = du + c
+                    heapq.heappush(heap, (d[v], v))
+        reached = sorted((d[v], v) for v in range(n) if d[v] < float("inf"))
+        pred: dict[int, list[int]] = {v: [] for v in range(n)}
+        for (u, v), c in edges.items():
+            if d[u] == float("inf") or (d[u] + c) - d[v] > d[v] * tol:
+                continue
+            if tol > 0 and (d[u], u) >= (d[v], v):
+                continue
+            pred[v].append(u)
+        sigma = [0.0] * n
+        sigma[s] = 1.0
+        for _, v in reached:
+            if v != s:
+                sigma[v] = sum(sigma[u] for u in pred[v])
+        delta = [0.0] * n
+        for _, w in reversed(reached):
+            for u in pred[w]:
+                if sigma[w] > 0:
+                    delta[u] += sigma[u] / sigma[w] * (1.0 + delta[w])
+            if w != s:
+                out[w] += delta[w]
+    return out
+
+
+def _nx_graph(n: int, edges: dict) -> nx.DiGraph:
+    g = nx.DiGraph()
+    g.add_nodes_from(range(n))
+    g.add_weighted_edges_from(((u, v, c) for (u, v), c in edges.items()), weight="cost")
+    return g
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Blocks of a few sources and passes over a few edges: many blocks for the threads,
+    several chunks per block (the stacked DAG's edges then need sorting)."""
+    monkeypatch.setattr(_brandes, "_BLOCK_PAIRS", 1000)
+    monkeypatch.setattr(_brandes, "_CHUNK_PAIRS", 64)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("threads", [1, 3])
+def test_exact_with_integer_ties_matches_networkx(engine, threads, small_blocks):
+    """Integer costs (``tol = 0``): every path sum is exact, so networkx's float-equality
+    ties are the true ties; many pairs have several shortest paths."""
+    rng = np.random.default_rng(3)
+    for _ in range(8):
+        n = int(rng.integers(20, 60))
+        edges = _random_edges(rng, n, 4 * n, [1, 2, 3])
+        g = _nx_graph(n, edges)
+        ref = nx.betweenness_centrality(g, weight="cost", normalized=False)
+        got = dependencies(_cost(n, edges), np.arange(n), tol=0.0, threads=threads, engine=engine)
+        np.testing.assert_allclose(got, [ref[v] for v in range(n)], rtol=1e-12, atol=1e-9)
+        hops = {e: 1.0 for e in edges}
+        ref_h = nx.betweenness_centrality(g, normalized=False)
+        got_h = dependencies(_cost(n, hops), np.arange(n), tol=0.0, threads=threads)
+        np.testing.assert_allclose(got_h, [ref_h[v] for v in range(n)], rtol=1e-12, atol=1e-9)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_sampled_sources_match_networkx_subset(engine, small_blocks):
+    rng = np.random.default_rng(5)
+    n = 150
+    edges = _random_edges(rng, n, 700, [1, 2, 3, 4])
+    sources = rng.choice(n, 40, replace=False)
+    ref = nx.betweenness_centrality_subset(
+        _nx_graph(n, edges),
+        list(sources.tolist()),
+        list(range(n)),
+        normalized=False,
+        weight="cost",
+    )
+    got = dependencies(_cost(n, edges), sources, tol=0.0, threads=2, engine=engine)
+    np.testing.assert_allclose(got, [ref[v] for v in range(n)], rtol=1e-12, atol=1e-9)
+    assert np.count_nonzero(got) > n // 2  # a real comparison: most physicians are between
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("threads", [1, 2])
+def test_tolerance_ties_match_plain_brandes(engine, threads, small_blocks):
+    """Costs ``1 / volume`` (``tol > 0``): sums such as 1/3 + 1/3 + 1/3 tie with 1 only up
+    to float rounding; the kernel must count them as the plain implementation does."""
+    rng = np.random.default_rng(7)
+    tied = 0
+    for _ in range(10):
+        n = int(rng.integers(15, 40))
+        edges = _random_edges(rng, n, 3 * n, [1.0, 1 / 2, 1 / 3, 1 / 6, 1 / 10, 1 / 15])
+        cost = _cost(n, edges)
+        ref = _plain_brandes(n, edges, range(n), 1e-9)
+        got = dependencies(cost, np.arange(n), tol=1e-9, threads=threads, engine=engine)
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-9)
+        # the tolerance matters on these graphs: exact float comparison differs somewhere
+        tied += not np.allclose(_plain_brandes(n, edges, range(n), 0.0), ref, atol=1e-9)
+    assert tied >= 3
+
+
+def test_near_zero_costs_keep_the_dag_forward(small_blocks):
+    """Edges far cheaper than the tolerance (both directions between equally distant
+    physicians look tight): only the one forward in (distance, node) order is kept."""
+    edges = {(0, 1): 1.0, (0, 2): 1.0, (1, 2): 1e-12, (2, 1): 1e-12, (1, 3): 1.0, (2, 3): 1.0}
+    edges.update({(3, 4): 0.5, (1, 4): 2.0, (5, 0): 1.0})
+    n = 6
+    ref = _plain_brandes(n, edges, range(n), 1e-9)
+    for threads, engine in [(1, "scipy"), (2, "networkit")]:
+        got = dependencies(_cost(n, edges), np.arange(n), tol=1e-9, threads=threads, engine=engine)
+        np.testing.assert_allclose(got, ref, rtol=1e-12)
+    assert ref[1] > 0 and ref[2] > 0
+
+
+def test_same_sum_for_any_number_of_threads_and_either_engine(small_blocks):
+    rng = np.random.default_rng(9)
+    n = 200
+    edges = _random_edges(rng, n, 1500, [1 / k for k in range(11, 40)])
+    cost = _cost(n, edges)
+    sources = rng.choice(n, 64, replace=False)
+    runs = [
+        dependencies(cost, sources, tol=1e-9, threads=t, engine=e)
+        for t in (1, 2, 4)
+        for e in ENGINES
+    ]
+    for r in runs[1:]:
+        assert np.array_equal(r, runs[0])  # bit for bit: blocks are summed in block order
+    np.testing.assert_allclose(
+        runs[0], _plain_brandes(n, edges, sources.tolist(), 1e-9), rtol=1e-12, atol=1e-9
+    )
+
+
+def test_disconnected_unreached_and_empty():
+    # two components, an isolated physician, a source that reaches nobody
+    edges = {(0, 1): 1.0, (1, 2): 1.0, (3, 4): 2.0, (4, 5): 2.0, (5, 3): 2.0}
+    n = 7
+    ref = _plain_brandes(n, edges, range(n), 0.0)
+    for engine in ENGINES:
+        got = dependencies(_cost(n, edges), np.arange(n), tol=0.0, threads=2, engine=engine)
+        np.testing.assert_allclose(got, ref)
+    assert ref.tolist() == [0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0]
+    assert dependencies(_cost(n, edges), np.array([6, 2]), tol=0.0).tolist() == [0.0] * n
+    assert dependencies(_cost(0, {}), np.arange(0), tol=0.0).tolist() == []
