@@ -66,7 +66,10 @@ def dependencies(
     """Sum over ``sources`` of Brandes' dependencies ``delta_s(v)``.
 
     With every node as a source this is exact betweenness (unnormalised,
-    ordered pairs). ``threads``: worker threads (default: the CPUs available);
+    ordered pairs). ``threads``: worker threads (default 1: on the 2-core
+    machines measured in ``benchmarks/results/centrality.md`` two threads were
+    not faster under load, and the NetworKit graph they need costs about 34
+    bytes per edge more; :func:`default_threads` gives the CPUs available);
     ``engine``: Dijkstra from ``"networkit"``, ``"scipy"`` or ``"auto"``
     (NetworKit when it imports and more than one thread runs: SciPy's holds
     the GIL but is a little faster on one thread and needs no graph copy).
@@ -75,9 +78,7 @@ def dependencies(
     if n == 0 or len(sources) == 0:
         return np.zeros(n)
     b = _block_size(n, cost.nnz)
-    workers = max(
-        1, min(default_threads() if threads is None else int(threads), -(-len(sources) // b))
-    )
+    workers = max(1, min(1 if threads is None else int(threads), -(-len(sources) // b)))
     if engine == "auto":
         from .._kernels import have_networkit
 

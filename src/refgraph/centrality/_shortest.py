@@ -135,11 +135,12 @@ def betweenness(
     **Engines.** Exact values on integer costs (and hop counts) run on
     NetworKit's Brandes (C++, parallel), whose equality test is then exact;
     otherwise, and for every estimate, on refgraph's own kernel: Dijkstra
-    from each source (NetworKit's, which runs outside Python's lock, on as
-    many threads as the process has CPUs; SciPy's on one CPU or without
-    NetworKit), the shortest-path DAG with the tolerance above, then path
+    from each source (SciPy's, on one thread: two threads on NetworKit's
+    Dijkstra were not faster on the loaded 2-core machines measured in
+    ``benchmarks/results/centrality.md`` and need a graph copy of about 34
+    bytes per edge), the shortest-path DAG with the tolerance above, then path
     counts and dependencies by one sweep over the DAG's levels. Sources run
-    in fixed blocks whose sums are added in block order, so the result does
+    in fixed blocks whose sums are added in block order, so the result would
     not depend on the number of threads.
 
     **Estimate.** ``k`` sources are drawn uniformly without replacement and
