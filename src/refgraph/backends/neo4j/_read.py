@@ -12,7 +12,7 @@ import pandas as pd
 from ..._errors import BackendError, ValidationError
 from ...model import SCHEMAS
 from ._connect import _Connection
-from ._schema import _LABELS, _Q
+from ._schema import _LABELS, _Q, _page_statement
 
 if TYPE_CHECKING:
     from ...network import ReferralNetwork
@@ -195,7 +195,7 @@ class _ReadMixin(_Connection):
             keys = [str(c) for c in meta["columns"]]
             iso = _iso_flags(keys, meta)
             if ids is None:
-                cols = self._read_pages(f"page_{label}", f"count_{label}", table, keys, iso)
+                cols = self._read_pages(label, table, keys, iso)
             else:
                 rows = self._read_values(
                     _Q[name + "_values@ids"], ids=ids, keys=keys, iso=iso, what=table
@@ -229,7 +229,7 @@ class _ReadMixin(_Connection):
         keys = [c for c in meta["columns"] if c not in _ENDS]
         iso = _iso_flags(keys, meta)
         if ids is None:
-            src, dst, *cols = self._read_pages("page_flows", "count_flows", "flows", keys, iso)
+            src, dst, *cols = self._read_pages("flows", "flows", keys, iso)
         else:
             rows = self._read_values(
                 _Q[f"read_flows_columns_{flows}@ids"], ids=ids, keys=keys, iso=iso, what="flows"
@@ -241,34 +241,48 @@ class _ReadMixin(_Connection):
         df.insert(1, "target_npi", np.asarray(dst, dtype=object))
         return self._restore("flows", df, meta)
 
-    def _read_pages(
-        self, query: str, count: str, what: str, keys: list[str], iso: list[bool]
-    ) -> list[list[Any]]:
+    def _read_pages(self, label: str, what: str, keys: list[str], iso: list[bool]) -> list[Any]:
         """A whole table in pages keyed by an indexed property, in one read transaction.
 
-        Each page is one record of lists: one per key (for flows, after the lists
-        of sources and targets); the lists of all pages are concatenated.
+        ``label``: a node label, or ``"flows"``. Each page is one record of
+        lists, one per key (see :func:`~._schema._page_statement`); the
+        lists of all pages are concatenated. For flows the result starts with
+        the sources' and the targets' NPIs (object arrays), then the columns.
         A progress bar counts the rows (see :func:`refgraph._progress.progress_bar`).
         """
         from ..._progress import progress_bar
 
-        flows = query == "page_flows"
+        flows = label == "flows"
         page = _PAGE_SOURCES if flows else _PAGE_NODES
+        query = _page_statement(label, tuple(bool(x) for x in iso))
+        count = _Q["count_flows" if flows else f"count_{label}"]
 
-        def work(tx: Any) -> list[list[Any]]:
-            out: list[list[Any]] = [[] for _ in range(len(keys) + 2 * flows)]
-            total = int(tx.run(_Q[count]).single()["c"])
+        def work(tx: Any) -> list[Any]:
+            cols: list[list[Any]] = [[] for _ in keys]
+            npis: list[str] = []
+            src: list[np.ndarray] = []
+            dst: list[str] = []
+            total = int(tx.run(count).single()["c"])
             after = ""
             with progress_bar(total, f"neo4j read {what}", unit=" rows", unit_scale=True) as bar:
                 while True:
-                    rec = tx.run(_Q[query], after=after, page=page, keys=keys, iso=iso).single()
-                    parts = [rec["s"], rec["t"], *rec["cols"]] if flows else rec["cols"]
-                    for acc, part in zip(out, parts):
+                    rec = tx.run(query, after=after, page=page, keys=keys).single()
+                    for acc, part in zip(cols, rec["cols"]):
                         acc.extend(part)
-                    bar.update(len(parts[0]) if parts else rec["n"])
+                    if flows:  # sources as positions into all the pages' sources so far
+                        src.append(np.asarray(rec["s"], dtype=np.int64) + len(npis))
+                        npis.extend(rec["npis"])
+                        dst.extend(rec["t"])
+                        bar.update(len(rec["t"]))
+                    else:
+                        bar.update(rec["n"])
                     if rec["n"] < page:
-                        return out
+                        break
                     after = rec["last"]
+            if not flows:
+                return cols
+            at = np.concatenate(src) if src else np.zeros(0, dtype=np.int64)
+            return [np.asarray(npis, dtype=object)[at], np.asarray(dst, dtype=object), *cols]
 
         if not self._show_progress():
             from ...config import config

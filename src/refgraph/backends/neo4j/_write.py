@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..._errors import BackendError
 from ._connect import _Connection, _why
-from ._schema import _FLOW_KEY, _LABELS, _Q
+from ._schema import _FLOW_KEY, _LABELS, _Q, _create_statement
 
 if TYPE_CHECKING:
     from neo4j import ManagedTransaction
@@ -247,6 +247,9 @@ class _WriteMixin(_Connection):
         if n == 0:
             return []
         out: list[int] = []
+        statement = str(_Q[query])
+        if query.startswith("create_"):  # columns set one SET item each (see _create_statement)
+            statement = _create_statement(query, tuple(props["coded"]) if props else ())
 
         def params(lo: int) -> dict[str, Any]:
             hi = lo + self.batch_size
@@ -262,17 +265,17 @@ class _WriteMixin(_Connection):
 
         workers = self.write_workers if query.startswith("create_") and not collect else 1
         if workers > 1:  # relationships into an empty store: `workers` batches at a time
-            self._write_concurrently(query, what, n, params, on_batch, workers)
+            self._write_concurrently(statement, what, n, params, on_batch, workers)
             return out
         for lo in self._starts(n, what):
             if collect:
-                rec = self._write_single(_Q[query], **params(lo))
+                rec = self._write_single(statement, **params(lo))
                 got = [0] * len(rec["i"])
                 for i, x in zip(rec["i"], rec["id"]):
                     got[i] = int(x)
                 out += got
             else:
-                self._write(_Q[query], **params(lo))
+                self._write(statement, **params(lo))
             if on_batch:
                 on_batch(what, min(lo + self.batch_size, n) - lo)
         return out
@@ -286,7 +289,7 @@ class _WriteMixin(_Connection):
         on_batch: Callable[[str, int], None] | None,
         workers: int,
     ) -> None:
-        """Run the batches of ``_Q[query]`` ``workers`` at a time, each its own transaction.
+        """Run the batches of statement ``query`` ``workers`` at a time, each its own transaction.
 
         Each round waits for all its batches (so a failure leaves whole
         batches, resumable by a re-run) and then reports them to ``on_batch``
@@ -299,7 +302,7 @@ class _WriteMixin(_Connection):
         with ThreadPoolExecutor(workers) as pool:
             for r in range(0, len(starts), workers):
                 round_ = starts[r : r + workers]
-                futures = [pool.submit(self._write, _Q[query], **params(lo)) for lo in round_]
+                futures = [pool.submit(self._write, query, **params(lo)) for lo in round_]
                 for f in futures:
                     f.result()
                 if on_batch:
