@@ -357,9 +357,12 @@ def _aggregate(c: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
     the pair has events, else the end of the latest flow period),
     ``from_events`` and ``kind`` (the latest logged tie's kind index, -1 when
     none). Segment reductions over one stable sort of the pair keys.
+
+    Consumes ``c``: each column is taken out of it when first used, so that
+    it can be freed once its sorted copy exists instead of at the end.
     """
-    s = np.asarray(c["s"], np.int64)
-    d = np.asarray(c["d"], np.int64)
+    s = np.asarray(c.pop("s"), np.int64)
+    d = np.asarray(c.pop("d"), np.int64)
     key = np.minimum(s, d) * np.int64(max(n, 1)) + np.maximum(s, d)
     fwd = s <= d
     del s, d
@@ -375,8 +378,8 @@ def _aggregate(c: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
     def seg_max(x: np.ndarray) -> np.ndarray:
         return np.maximum.reduceat(x, starts) if len(starts) else x[:0]
 
-    is_ev = c["ev"][order]
-    cnt = np.asarray(c["cnt"], "float64")[order]
+    is_ev = c.pop("ev")[order]
+    cnt = np.asarray(c.pop("cnt"), "float64")[order]
     flow_ab = seg_sum(np.where(fwd & ~is_ev, cnt, 0.0))
     flow_ba = seg_sum(np.where(~fwd & ~is_ev, cnt, 0.0))
     del cnt
@@ -384,13 +387,13 @@ def _aggregate(c: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
     ab = np.where(no_flow, seg_sum((fwd & is_ev).astype("float64")), flow_ab)
     ba = np.where(no_flow, seg_sum((~fwd & is_ev).astype("float64")), flow_ba)
     del flow_ab, flow_ba, no_flow, fwd
-    pat = np.asarray(c["pat"], "float64")[order]
+    pat = np.asarray(c.pop("pat"), "float64")[order]
     pat_n = seg_sum((~np.isnan(pat)).astype("float64"))
     pat = np.where(pat_n > 0, seg_sum(np.nan_to_num(pat)), np.nan)
-    last = c["last"][order]
+    last = c.pop("last")[order]
     last_ev = seg_max(np.where(is_ev, last, _NAT))
     last = np.where(last_ev != _NAT, last_ev, seg_max(np.where(is_ev, _NAT, last)))
-    kind = seg_max(c["kind"][order]) if len(starts) else np.zeros(0, np.int32)
+    kind = seg_max(c.pop("kind")[order]) if len(starts) else np.zeros(0, np.int32)
     a = key // n if n else key
     b = key - a * n
     ids = np.int32 if n < 2**31 else np.int64
