@@ -309,15 +309,7 @@ def main() -> None:
     runs: dict[str, list[dict]] = {c: [] for c in cases}
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     if args.paired:
-        text = (
-            f"Machine: {os.cpu_count()} CPUs; started {started}; command: `python "
-            f"benchmarks/bench_betweenness_scale.py {' '.join(sys.argv[1:])}`\n\n"
-            + paired(args, npz, info)
-        )
-        print(text)
-        if args.results:
-            with args.results.open("a") as f:
-                f.write("\n" + text)
+        _publish(args, started, paired(args, npz, info))
         return
     for r in range(args.rounds):
         for c in cases if r % 2 == 0 else cases[::-1]:
@@ -325,10 +317,14 @@ def main() -> None:
             res = run_case(c, npz, args.k, save, args.baseline_src)
             runs[c].append(res)
             print(f"round {r + 1} {c:14s} {json.dumps(res)}", flush=True)
+    _publish(args, started, report(args, info, runs))
+
+
+def _publish(args: argparse.Namespace, started: str, body: str) -> None:
+    """Print the results with the machine and the command, and append them to --results."""
     text = (
         f"Machine: {os.cpu_count()} CPUs; started {started}; command: `python "
-        f"benchmarks/bench_betweenness_scale.py {' '.join(sys.argv[1:])}`\n\n"
-        + report(args, info, runs)
+        f"benchmarks/bench_betweenness_scale.py {' '.join(sys.argv[1:])}`\n\n" + body
     )
     print(text)
     if args.results:
