@@ -11,13 +11,17 @@ from a Parquet file such as ``bench_parquet_pagerank.py`` makes; the sources are
 three physicians of median degree), saves it, bulk-imports it into a local Neo4j + GDS
 dev server (:meth:`Neo4jDevServer.import_network`, each stage timed), then runs child
 processes, one after the other, so that each reports its own peak RSS (``VmHWM``) and
-the lazy ones the Cypher statements they send:
+the lazy ones the Cypher statements they send (managed reads and auto-commit ones):
 
 - ``lazy``: ``ReferralNetwork.from_neo4j(db, lazy=True)``; PageRank (first call builds
   the store-side projection, the second reuses it), Louvain, and ``--queries``
   ``intro_paths`` queries from three fixed sources to random targets within two referral
-  steps of them (the first query reads the sources' ball, kept for the others; each
-  query reads the target's ball and the physicians on its paths);
+  steps of them (the first query reads the sources' ball and, when ``max_hops <= 3``,
+  the sub-network of that ball, both kept for the others; a target inside the ball is
+  then searched on the kept sub-network after one store-version check, one outside it
+  reads the target's ball and the physicians on its paths), then the version check
+  alone 50 times (its round trip bounds a query from below) and the size of the kept
+  ball network;
 - ``lazy_before`` (unless ``--no-before``): the same lazy queries with the statements
   as they were before they were merged (private switch
   ``_lazy_paths._FEW_ROUND_TRIPS = False``: three statements per tie-edge read, the
@@ -88,6 +92,15 @@ def _child(kind: str, work: Path) -> None:
             return read_rows(*args, **kwargs)
 
         db._read_rows = counted  # type: ignore[method-assign]
+        from neo4j import Session
+
+        session_run = Session.run
+
+        def counted_run(self: Any, *args: Any, **kwargs: Any) -> Any:  # auto-commit ones
+            out["statements"] = out.get("statements", 0) + 1
+            return session_run(self, *args, **kwargs)
+
+        Session.run = counted_run  # type: ignore[method-assign]
         net: Any = ReferralNetwork.from_neo4j(db, lazy=True)
         out["n"] = net.n_physicians
     else:
@@ -139,6 +152,19 @@ def _child(kind: str, work: Path) -> None:
         if kind.startswith("lazy"):
             out["statements_first"] = sent[0]
             out["statements_rest"] = float(np.mean(sent[1:] or [float("nan")]))
+    if kind.startswith("lazy") and times:
+        # the one round trip a query on kept values cannot avoid: the store version check
+        check = getattr(net, "_store_version", None) or net.db._store_version
+        rtt = []
+        for _ in range(50):
+            t0 = time.perf_counter()
+            check()
+            rtt.append(time.perf_counter() - t0)
+        out["version_rtt_median"] = float(np.median(rtt))
+        kept = net._memo.get("intro_ball_networks") or {}
+        for got in kept.values():
+            if got is not None:
+                out["ball_physicians"], out["ball_flows"] = got[0].n_physicians, got[0].n_flows
     if kind in ("lazy", "memory") and not light:  # (the code before had no lazy one)
         from refgraph.paths import best_introducers
 
@@ -362,6 +388,9 @@ def main() -> None:
     row("Cypher statements: first intro_paths query", "statements_first", "", "{:,.0f}")
     row("Cypher statements per other query (mean)", "statements_rest", "", "{:.1f}")
     row(f"intro_paths: all {args.queries}", "intro_total")
+    row("store version check alone: median of 50 (one round trip)", "version_rtt_median")
+    row("kept ball network: physicians", "ball_physicians", "", "{:,.0f}")
+    row("kept ball network: flows", "ball_flows", "", "{:,.0f}")
     if "best_same" in mem:
         note = (
             f"same introducers in the same order as memory: {mem['best_same']}/{args.queries}, "
