@@ -75,7 +75,9 @@ class LazyNetwork:
       of at most ``max_hops`` hops, found by meeting in the middle (the tie
       edges around the sources, radius ``ceil(max_hops / 2)``, and around
       the target, radius ``floor(max_hops / 2)``), and
-      :func:`refgraph.paths.best_introducers` on the same sub-network.
+      :func:`refgraph.paths.best_introducers` on the same sub-network; with
+      ``max_hops <= 3`` the sub-network of the sources' ball is kept, and a
+      target inside it costs one store version check plus the in-memory search.
 
     The projection of the whole store is built inside the database (nothing
     but the projection name and the weight property is sent) and kept for

@@ -23,6 +23,14 @@ strength depends only on the pair's own rows, the two physicians' practices
 the colleague rule's size and the reference date (``as_of``, which
 defaults to the store's latest date as it defaults to the network's in
 memory): all read as stored, so the answer is the whole network's.
+
+With ``max_hops <= 3`` the sources' kept ball reaches ``max_hops - 1`` steps,
+and every physician on a path to a target other than that physician is within
+``max_hops - 1`` steps of the sources; so for a target inside the ball, the
+sub-network of the whole ball (read once, as above) holds every path. It is
+kept with the ball until the store changes (:func:`_ball_network`), and a
+query to a target in it sends only the store version check, then searches it
+in memory like any network (its tie graph is built once and cached on it).
 """
 
 from __future__ import annotations
