@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_neo4j_lazy.py [--physicians 100000] [--queries 100]
-        [--hops 3] [--heap 3g] [--pagecache 1g] [--intro-only] [--no-before]
+        [--hops 3] [--far 0] [--heap 3g] [--pagecache 1g] [--intro-only] [--no-before]
         [--flows-parquet FILE] [--light-memory] [--tmp DIR] [--before-src DIR] [--main-first]
 
 Generates a synthetic region (or, with ``--flows-parquet``, reads a flows-only network
@@ -31,6 +31,10 @@ the lazy ones the Cypher statements they send (managed reads and auto-commit one
   run on the refgraph package in ``DIR`` (the code before a change, same store, same run);
 - ``memory``: loads the saved network (Parquet) and runs the same analyses in memory,
   then compares: PageRank max |diff|, the modularity of both partitions, and the paths.
+
+With ``--far N`` every child also times ``N`` queries to targets three referral steps
+from the sources (by flows; colleague ties can bring some nearer), which the lazy network
+mostly answers by its per-query reads, outside its kept ball.
 
 With ``--intro-only`` the children skip PageRank and Louvain (peak RSS is then the
 ``intro_paths`` queries' own). With ``--light-memory`` the memory child only runs
@@ -132,7 +136,8 @@ def _child(kind: str, work: Path) -> None:
             out["louvain"] = time.perf_counter() - t0
     out["rss_before_intro"] = _rss_mib()
     times, found, sent = [], [], []
-    for target in [] if light else plan["targets"]:
+    n_near = len(plan["targets"])
+    for target in [] if light else plan["targets"] + plan.get("far", []):
         before = out.get("statements", 0)
         t0 = time.perf_counter()
         try:
@@ -144,6 +149,12 @@ def _child(kind: str, work: Path) -> None:
         times.append(time.perf_counter() - t0)
         sent.append(out.get("statements", 0) - before)
     if times:
+        far, times, far_sent, sent = times[n_near:], times[:n_near], sent[n_near:], sent[:n_near]
+        if far:  # targets three referral steps away (after the others)
+            out["intro_far_median"] = float(np.median(far))
+            out["intro_far_mean"] = float(np.mean(far))
+            if kind.startswith("lazy"):
+                out["statements_far"] = float(np.mean(far_sent))
         out["intro_first"] = times[0]
         rest = times[1:] or [float("nan")]
         out["intro_rest_mean"] = float(np.mean(rest))
@@ -229,6 +240,13 @@ def main() -> None:
     ap.add_argument("--physicians", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--hops", type=int, default=3)
+    ap.add_argument(
+        "--far",
+        type=int,
+        default=0,
+        help="also time this many queries to targets three referral steps from the sources "
+        "(after the others)",
+    )
     ap.add_argument("--heap", default="3g")
     ap.add_argument("--pagecache", default="1g")
     ap.add_argument(
@@ -290,19 +308,23 @@ def main() -> None:
             src_ids = [0, 1, 2]
         x = np.zeros(a.shape[0], dtype=np.int8)
         x[src_ids] = 1
-        near = (und @ x + und @ (und @ x)) > 0
+        one = und @ x
+        near = (one + und @ one) > 0
+        far = ((und @ (und @ one)) > 0) & ~near
         near[src_ids] = False
+        far[src_ids] = False
         cands = np.flatnonzero(near)
         npis = net.npis
         plan: dict[str, Any] = {
             "sources": [str(npis[i]) for i in src_ids],
             "targets": [str(npis[i]) for i in rng.choice(cands, args.queries, replace=True)],
+            "far": [str(npis[i]) for i in rng.choice(np.flatnonzero(far), args.far)],
             "hops": args.hops,
             "intro_only": bool(args.intro_only),
             "light_memory": bool(args.light_memory),
         }
         n_phys, n_flows = net.n_physicians, net.n_flows
-        del a, und, x, near, npis
+        del a, und, x, one, near, far, npis
         server = Neo4jDevServer(heap=args.heap, pagecache=args.pagecache)
         server.start(timeout=300)
         try:
@@ -380,7 +402,9 @@ def main() -> None:
             f"modularity lazy {mem['q_lazy']:.4f}, memory {mem.get('q_memory', float('nan')):.4f}",
         )
     same = ", ".join(
-        f"{k} {mem['paths_same_' + k]}/{args.queries}" for k in cols if "paths_same_" + k in mem
+        f"{k} {mem['paths_same_' + k]}/{args.queries + args.far}"
+        for k in cols
+        if "paths_same_" + k in mem
     )
     row(f"intro_paths: first of {args.queries} (lazy: reads the sources' ball)", "intro_first")
     row(
@@ -392,6 +416,13 @@ def main() -> None:
     row("Cypher statements: first intro_paths query", "statements_first", "", "{:,.0f}")
     row("Cypher statements per other query (mean)", "statements_rest", "", "{:.1f}")
     row(f"intro_paths: all {args.queries}", "intro_total")
+    if args.far:
+        row(
+            f"intro_paths: median of {args.far} targets three referral steps away",
+            "intro_far_median",
+        )
+        row(f"intro_paths: mean of those {args.far}", "intro_far_mean")
+        row("Cypher statements per query to those (mean)", "statements_far", "", "{:.1f}")
     row("store version check alone, auto-commit: median of 50", "version_rtt_median")
     row("store version check alone, managed read: median of 50", "version_managed_median")
     row("kept ball network: physicians", "ball_physicians", "", "{:,.0f}")
