@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_neo4j_lazy.py [--physicians 100000] [--queries 100]
-        [--hops 3] [--heap 3g] [--pagecache 1g] [--intro-only] [--no-before]
+        [--hops 3] [--far 0] [--heap 3g] [--pagecache 1g] [--intro-only] [--no-before]
         [--flows-parquet FILE] [--light-memory] [--tmp DIR] [--before-src DIR] [--main-first]
 
 Generates a synthetic region (or, with ``--flows-parquet``, reads a flows-only network
@@ -11,13 +11,17 @@ from a Parquet file such as ``bench_parquet_pagerank.py`` makes; the sources are
 three physicians of median degree), saves it, bulk-imports it into a local Neo4j + GDS
 dev server (:meth:`Neo4jDevServer.import_network`, each stage timed), then runs child
 processes, one after the other, so that each reports its own peak RSS (``VmHWM``) and
-the lazy ones the Cypher statements they send:
+the lazy ones the Cypher statements they send (managed reads and auto-commit ones):
 
 - ``lazy``: ``ReferralNetwork.from_neo4j(db, lazy=True)``; PageRank (first call builds
   the store-side projection, the second reuses it), Louvain, and ``--queries``
   ``intro_paths`` queries from three fixed sources to random targets within two referral
-  steps of them (the first query reads the sources' ball, kept for the others; each
-  query reads the target's ball and the physicians on its paths);
+  steps of them (the first query reads the sources' ball and, when ``max_hops <= 3``,
+  the sub-network of that ball, both kept for the others; a target inside the ball is
+  then searched on the kept sub-network after one store-version check, one outside it
+  reads the target's ball and the physicians on its paths), then the version check
+  alone 50 times (its round trip bounds a query from below) and the size of the kept
+  ball network;
 - ``lazy_before`` (unless ``--no-before``): the same lazy queries with the statements
   as they were before they were merged (private switch
   ``_lazy_paths._FEW_ROUND_TRIPS = False``: three statements per tie-edge read, the
@@ -27,6 +31,10 @@ the lazy ones the Cypher statements they send:
   run on the refgraph package in ``DIR`` (the code before a change, same store, same run);
 - ``memory``: loads the saved network (Parquet) and runs the same analyses in memory,
   then compares: PageRank max |diff|, the modularity of both partitions, and the paths.
+
+With ``--far N`` every child also times ``N`` queries to targets three referral steps
+from the sources (by flows; colleague ties can bring some nearer), which the lazy network
+mostly answers by its per-query reads, outside its kept ball.
 
 With ``--intro-only`` the children skip PageRank and Louvain (peak RSS is then the
 ``intro_paths`` queries' own). With ``--light-memory`` the memory child only runs
@@ -88,6 +96,15 @@ def _child(kind: str, work: Path) -> None:
             return read_rows(*args, **kwargs)
 
         db._read_rows = counted  # type: ignore[method-assign]
+        from neo4j import Session
+
+        session_run = Session.run
+
+        def counted_run(self: Any, *args: Any, **kwargs: Any) -> Any:  # auto-commit ones
+            out["statements"] = out.get("statements", 0) + 1
+            return session_run(self, *args, **kwargs)
+
+        Session.run = counted_run  # type: ignore[method-assign]
         net: Any = ReferralNetwork.from_neo4j(db, lazy=True)
         out["n"] = net.n_physicians
     else:
@@ -119,7 +136,8 @@ def _child(kind: str, work: Path) -> None:
             out["louvain"] = time.perf_counter() - t0
     out["rss_before_intro"] = _rss_mib()
     times, found, sent = [], [], []
-    for target in [] if light else plan["targets"]:
+    n_near = len(plan["targets"])
+    for target in [] if light else plan["targets"] + plan.get("far", []):
         before = out.get("statements", 0)
         t0 = time.perf_counter()
         try:
@@ -131,6 +149,12 @@ def _child(kind: str, work: Path) -> None:
         times.append(time.perf_counter() - t0)
         sent.append(out.get("statements", 0) - before)
     if times:
+        far, times, far_sent, sent = times[n_near:], times[:n_near], sent[n_near:], sent[:n_near]
+        if far:  # targets three referral steps away (after the others)
+            out["intro_far_median"] = float(np.median(far))
+            out["intro_far_mean"] = float(np.mean(far))
+            if kind.startswith("lazy"):
+                out["statements_far"] = float(np.mean(far_sent))
         out["intro_first"] = times[0]
         rest = times[1:] or [float("nan")]
         out["intro_rest_mean"] = float(np.mean(rest))
@@ -139,6 +163,23 @@ def _child(kind: str, work: Path) -> None:
         if kind.startswith("lazy"):
             out["statements_first"] = sent[0]
             out["statements_rest"] = float(np.mean(sent[1:] or [float("nan")]))
+    if kind.startswith("lazy") and times:
+        # the one round trip a query on kept values cannot avoid: the store version check,
+        # as this code sends it (auto-commit where it has one) and as a managed read
+        # transaction (begin, run, commit), alternating
+        checks = {"version_rtt_median": getattr(net, "_store_version", None)}
+        checks["version_managed_median"] = net.db._store_version
+        rtt: dict[str, list[float]] = {k: [] for k, f in checks.items() if f is not None}
+        for _ in range(50):
+            for key in rtt:
+                t0 = time.perf_counter()
+                checks[key]()  # type: ignore[misc]
+                rtt[key].append(time.perf_counter() - t0)
+        out.update({key: float(np.median(v)) for key, v in rtt.items()})
+        kept = net._memo.get("intro_ball_networks") or {}
+        for got in kept.values():
+            if got is not None:
+                out["ball_physicians"], out["ball_flows"] = got[0].n_physicians, got[0].n_flows
     if kind in ("lazy", "memory") and not light:  # (the code before had no lazy one)
         from refgraph.paths import best_introducers
 
@@ -199,6 +240,13 @@ def main() -> None:
     ap.add_argument("--physicians", type=int, default=100_000)
     ap.add_argument("--queries", type=int, default=100)
     ap.add_argument("--hops", type=int, default=3)
+    ap.add_argument(
+        "--far",
+        type=int,
+        default=0,
+        help="also time this many queries to targets three referral steps from the sources "
+        "(after the others)",
+    )
     ap.add_argument("--heap", default="3g")
     ap.add_argument("--pagecache", default="1g")
     ap.add_argument(
@@ -260,19 +308,23 @@ def main() -> None:
             src_ids = [0, 1, 2]
         x = np.zeros(a.shape[0], dtype=np.int8)
         x[src_ids] = 1
-        near = (und @ x + und @ (und @ x)) > 0
+        one = und @ x
+        near = (one + und @ one) > 0
+        far = ((und @ (und @ one)) > 0) & ~near
         near[src_ids] = False
+        far[src_ids] = False
         cands = np.flatnonzero(near)
         npis = net.npis
         plan: dict[str, Any] = {
             "sources": [str(npis[i]) for i in src_ids],
             "targets": [str(npis[i]) for i in rng.choice(cands, args.queries, replace=True)],
+            "far": [str(npis[i]) for i in rng.choice(np.flatnonzero(far), args.far)],
             "hops": args.hops,
             "intro_only": bool(args.intro_only),
             "light_memory": bool(args.light_memory),
         }
         n_phys, n_flows = net.n_physicians, net.n_flows
-        del a, und, x, near, npis
+        del a, und, x, one, near, far, npis
         server = Neo4jDevServer(heap=args.heap, pagecache=args.pagecache)
         server.start(timeout=300)
         try:
@@ -350,7 +402,9 @@ def main() -> None:
             f"modularity lazy {mem['q_lazy']:.4f}, memory {mem.get('q_memory', float('nan')):.4f}",
         )
     same = ", ".join(
-        f"{k} {mem['paths_same_' + k]}/{args.queries}" for k in cols if "paths_same_" + k in mem
+        f"{k} {mem['paths_same_' + k]}/{args.queries + args.far}"
+        for k in cols
+        if "paths_same_" + k in mem
     )
     row(f"intro_paths: first of {args.queries} (lazy: reads the sources' ball)", "intro_first")
     row(
@@ -362,6 +416,17 @@ def main() -> None:
     row("Cypher statements: first intro_paths query", "statements_first", "", "{:,.0f}")
     row("Cypher statements per other query (mean)", "statements_rest", "", "{:.1f}")
     row(f"intro_paths: all {args.queries}", "intro_total")
+    if args.far:
+        row(
+            f"intro_paths: median of {args.far} targets three referral steps away",
+            "intro_far_median",
+        )
+        row(f"intro_paths: mean of those {args.far}", "intro_far_mean")
+        row("Cypher statements per query to those (mean)", "statements_far", "", "{:.1f}")
+    row("store version check alone, auto-commit: median of 50", "version_rtt_median")
+    row("store version check alone, managed read: median of 50", "version_managed_median")
+    row("kept ball network: physicians", "ball_physicians", "", "{:,.0f}")
+    row("kept ball network: flows", "ball_flows", "", "{:,.0f}")
     if "best_same" in mem:
         note = (
             f"same introducers in the same order as memory: {mem['best_same']}/{args.queries}, "

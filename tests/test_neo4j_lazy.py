@@ -316,10 +316,17 @@ def test_intro_paths_reads_only_the_neighbourhood(neo4j_db: Neo4jBackend) -> Non
         intro_paths(lazy, make_npi(999), sources=[a[0]])
 
 
-@pytest.mark.parametrize("seed", [4, 5])
-def test_meet_in_the_middle_parity_all_hops(neo4j_db: Neo4jBackend, seed: int) -> None:
+@pytest.mark.parametrize("seed,keep", [(4, True), (5, False)])
+def test_meet_in_the_middle_parity_all_hops(
+    neo4j_db: Neo4jBackend, monkeypatch: pytest.MonkeyPatch, seed: int, keep: bool
+) -> None:
     # a sparser network (paths of every length up to 5), one to four sources, with
-    # exclusions, a region, a competitor rule and a strength floor
+    # exclusions, a region, a competitor rule and a strength floor; with the kept ball
+    # network (targets within max_hops - 1 of the sources, max_hops <= 3) and without
+    # (every query on its own sub-network)
+    from refgraph.backends.neo4j import _lazy_paths
+
+    monkeypatch.setattr(_lazy_paths, "_KEEP_BALL_NETWORK", keep)
     net = random_network(seed, n=90)
     keep = np.random.default_rng(seed).random(net.n_flows) < 0.45
     net = ReferralNetwork.from_frames(
@@ -361,9 +368,15 @@ def test_meet_in_the_middle_parity_all_hops(neo4j_db: Neo4jBackend, seed: int) -
     lazy.close()
 
 
-def test_meet_in_the_middle_reads_less_than_the_ball(neo4j_db: Neo4jBackend) -> None:
+def test_meet_in_the_middle_reads_less_than_the_ball(
+    neo4j_db: Neo4jBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # a hub source with 30 spokes, each with a tail; the target hangs off one spoke: with
-    # max_hops 3 the sources' ball is everyone, the paths use one spoke
+    # max_hops 3 the sources' ball is everyone, the paths use one spoke (a per-query
+    # sub-network: the kept ball network, which would hold the ball, is switched off)
+    from refgraph.backends.neo4j import _lazy_paths
+
+    monkeypatch.setattr(_lazy_paths, "_KEEP_BALL_NETWORK", False)
     hub, target = make_npi(1), make_npi(2)
     spokes = [make_npi(10 + i) for i in range(30)]
     tails = [make_npi(100 + i) for i in range(30)]
@@ -479,21 +492,37 @@ def test_intro_sub_network_with_practice_members(neo4j_db: Neo4jBackend, seed: i
     lazy.close()
 
 
-def test_intro_paths_statements_per_query(neo4j_db: Neo4jBackend) -> None:
-    # after the first query (which reads the sources' ball and the kept values), each
-    # query sends three statements: version, target's tie edges, the sub-network with
-    # its practice members; best_introducers reads the same way
+@pytest.mark.parametrize("keep", [True, False])
+def test_intro_paths_statements_per_query(
+    neo4j_db: Neo4jBackend, monkeypatch: pytest.MonkeyPatch, keep: bool
+) -> None:
+    # after the first query (which reads the sources' ball, its sub-network when kept,
+    # and the kept values), a query to a target in the kept ball sends one statement
+    # (the version check, auto-commit); any other sends three: version, the target's
+    # tie edges, the sub-network with its practice members; best_introducers reads the
+    # same way. Both managed reads and auto-commit statements are counted.
+    from neo4j import Session
+
+    from refgraph.backends.neo4j import _lazy_paths
+
+    monkeypatch.setattr(_lazy_paths, "_KEEP_BALL_NETWORK", keep)
     net = random_network(8)
     neo4j_db.write(net)
     lazy = ReferralNetwork.from_neo4j(neo4j_db, lazy=True)
     sent: list[str] = []
-    read_rows = neo4j_db._read_rows
+    read_rows = Neo4jBackend._read_rows
+    run = Session.run
 
-    def counted(query: str, *args: Any, **kwargs: Any) -> Any:
+    def counted(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
         sent.append(query)
-        return read_rows(query, *args, **kwargs)
+        return read_rows(self, query, *args, **kwargs)
 
-    neo4j_db._read_rows = counted  # type: ignore[method-assign]
+    def counted_run(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        sent.append(str(query))
+        return run(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(Neo4jBackend, "_read_rows", counted)
+    monkeypatch.setattr(Session, "run", counted_run)
     npis = [str(x) for x in net.npis]
     outcomes = [assert_intro_equal(lazy, net, npis[20], sources=npis[:2], max_hops=3)]
     counts = []
@@ -508,7 +537,14 @@ def test_intro_paths_statements_per_query(neo4j_db: Neo4jBackend) -> None:
     assert outcomes.count("same") >= 4, outcomes
     # (the first best_introducers query of a target is one sub-network read; the
     # helper's further memory calls send nothing)
-    assert counts == [3] * len(counts), counts
+    kept = [v for v in lazy._memo.get("intro_ball_networks", {}).values() if v is not None]
+    if keep:
+        ((_, ball, _),) = kept
+        assert counts == [1 if t in ball else 3 for t in npis[21:30]], counts
+        assert 1 in counts
+    else:
+        assert not kept
+        assert counts == [3] * len(counts), counts
     lazy.close()
 
 

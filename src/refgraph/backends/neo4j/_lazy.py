@@ -75,7 +75,9 @@ class LazyNetwork:
       of at most ``max_hops`` hops, found by meeting in the middle (the tie
       edges around the sources, radius ``ceil(max_hops / 2)``, and around
       the target, radius ``floor(max_hops / 2)``), and
-      :func:`refgraph.paths.best_introducers` on the same sub-network.
+      :func:`refgraph.paths.best_introducers` on the same sub-network; with
+      ``max_hops <= 3`` the sub-network of the sources' ball is kept, and a
+      target inside it costs one store version check plus the in-memory search.
 
     The projection of the whole store is built inside the database (nothing
     but the projection name and the weight property is sent) and kept for
@@ -158,12 +160,33 @@ class LazyNetwork:
     # ------------------------------------------------------------- projections
     def _check_version(self) -> str:
         """The store's change marker; a new one drops kept projections and memos."""
-        v = self.db._store_version()
+        v = self._store_version()
         if v != self._version:
             self.drop_projections()
             self._memo.clear()
             self._version = v
         return v
+
+    def _store_version(self) -> str:
+        """The store's change marker in one auto-commit round trip.
+
+        A managed read transaction (``Neo4jBackend._store_version``) costs three
+        round trips (begin, run with pull, commit); this check runs before every
+        query that uses kept values, so it is sent as one auto-commit statement.
+        On any failure the managed read answers instead (with its retries and
+        its error message).
+        """
+        kwargs: dict[str, Any] = {
+            "notifications_min_severity": "OFF",
+            "default_access_mode": "READ",
+        }
+        if self.db.database:
+            kwargs["database"] = self.db.database
+        try:
+            with self.db.driver.session(**kwargs) as session:
+                return str(session.run(_Q["read_version"]).single(strict=True)[0])
+        except Exception:  # retried and reported by the managed read
+            return self.db._store_version()
 
     def _projection(self, weight: str, undirected: bool, scale: float) -> str:
         """Name of a kept whole-store GDS projection, built store-side if needed."""

@@ -23,6 +23,14 @@ strength depends only on the pair's own rows, the two physicians' practices
 the colleague rule's size and the reference date (``as_of``, which
 defaults to the store's latest date as it defaults to the network's in
 memory): all read as stored, so the answer is the whole network's.
+
+With ``max_hops <= 3`` the sources' kept ball reaches ``max_hops - 1`` steps,
+and every physician on a path to a target other than that physician is within
+``max_hops - 1`` steps of the sources; so for a target inside the ball, the
+sub-network of the whole ball (read once, as above) holds every path. It is
+kept with the ball until the store changes (:func:`_ball_network`), and a
+query to a target in it sends only the store version check, then searches it
+in memory like any network (its tie graph is built once and cached on it).
 """
 
 from __future__ import annotations
@@ -57,10 +65,17 @@ _WHOLE_NEIGHBOURHOOD = False
 #: tie-edge read, the general sub-network read, a store version check per kept value);
 #: kept for the before/after benchmark.
 _FEW_ROUND_TRIPS = True
+#: The most physicians a kept ball network may hold (see :func:`_ball_network`); a larger
+#: ball is not kept, and every query reads its own sub-network instead.
+_BALL_NETWORK_MAX = 20_000
+#: Private switch: False reads a sub-network per query for every target (the code before
+#: the kept ball network; for the before/after benchmark and tests).
+_KEEP_BALL_NETWORK = True
 
 
-def _seeds(lazy: LazyNetwork, sources: Any, home: Any) -> list[str]:
-    """NPIs the search starts from, as :func:`refgraph.paths.resolve_sources` picks them."""
+def _seeds(lazy: LazyNetwork, sources: Any, home: Any, check: bool = True) -> list[str]:
+    """NPIs the search starts from, as :func:`refgraph.paths.resolve_sources` picks them
+    (``check=False``: the caller has just checked the store version)."""
     if sources is not None:
         if isinstance(sources, str):
             return [sources]
@@ -69,8 +84,12 @@ def _seeds(lazy: LazyNetwork, sources: Any, home: Any) -> list[str]:
         return [str(s) for s in sources]
     if home is not None:
         return [home] if isinstance(home, str) else [str(h) for h in home]
-    rows = lazy.db._read_values(_Q["lazy_touchpoint_npis"])
-    return [str(r[0]) for r in rows if r[0] is not None]
+    got: list[str] = lazy._memoised(
+        "touchpoint_npis",
+        lambda: [str(r[0]) for r in lazy.db._read_values(_Q["lazy_touchpoint_npis"]) if r[0]],
+        check=check,
+    )
+    return got
 
 
 def _extra_pairs(lazy: LazyNetwork | None, ties: Any) -> list[tuple[str, str]]:
@@ -159,6 +178,52 @@ def _source_side(
     return got
 
 
+def _ball_network(
+    lazy: LazyNetwork,
+    start: list[str],
+    hops: int,
+    extra: list[tuple[str, str]],
+    latest: set[str],
+) -> tuple[Any, frozenset[str], frozenset[str]] | None:
+    """The sub-network of the sources' ball of radius ``hops - 1``, that ball and the
+    sub-network's NPIs, kept.
+
+    Every physician on a walk of at most ``hops`` hops from a source to a
+    target ``t`` other than that physician is within ``hops - 1`` steps of
+    the sources, so for a target inside the ball the ball's sub-network
+    (every flow, event and touchpoint among its physicians, the holders of
+    the latest dates, and 11 members of each large practice as in
+    :func:`lazy_intro_paths`) holds every path the query can find, with the
+    tie strengths of the whole network. It is read once per source set and
+    kept (with its tie graph, which the in-memory search caches on it) until
+    the store changes, so that a query on it sends only the version check.
+    Kept only when ``hops - 1 <= ceil(hops / 2)`` (the kept ball's radius,
+    ``hops <= 3``) and the ball holds at most ``_BALL_NETWORK_MAX`` physicians;
+    ``None`` otherwise.
+    """
+    if not _KEEP_BALL_NETWORK or hops - 1 > math.ceil(hops / 2):
+        return None
+    memo = lazy._memoised("intro_ball_networks", dict, check=False)
+    key = (tuple(start), hops, tuple(sorted(extra)))
+    if key not in memo:
+        while len(memo) >= _KEEP:
+            memo.pop(next(iter(memo)))
+        _, dist = _source_side(lazy, start, hops, extra, _adjacency(extra))
+        ball = frozenset(u for u, d in dist.items() if d <= hops - 1)
+        kept = None
+        if len(ball) <= _BALL_NETWORK_MAX:
+            with warnings.catch_warnings():
+                warnings.filterwarnings(
+                    "ignore", message="the selection keeps", category=UserWarning
+                )
+                sub = sub_network(lazy, sorted(ball | latest), _COLLEAGUES_MAX + 1)
+            sub.backend = None  # searched in memory (see lazy_intro_paths)
+            kept = (sub, ball, frozenset(str(x) for x in sub.npis))
+        memo[key] = kept
+    got: tuple[Any, frozenset[str], frozenset[str]] | None = memo[key]
+    return got
+
+
 def _meet(
     lazy: LazyNetwork, seeds: list[str], target: str, hops: int, extra: list[tuple[str, str]]
 ) -> set[str]:
@@ -210,6 +275,28 @@ def _meet(
     return near
 
 
+def _query_network(lazy: LazyNetwork, ids: list[str], members: int, check: bool) -> Any:
+    """The sub-network of one query's physicians ``ids`` (the last ``_KEEP`` kept)."""
+    subs = lazy._memoised("intro_networks", dict, check=check)
+    sub_key = (tuple(ids), members)
+    sub = subs.pop(sub_key, None)
+    if sub is None:
+        with warnings.catch_warnings():
+            # a neighbourhood without flows is an answer here ("no path"), not a mistake
+            warnings.filterwarnings("ignore", message="the selection keeps", category=UserWarning)
+            if _FEW_ROUND_TRIPS:
+                sub = sub_network(lazy, ids, members)
+            else:
+                sub = lazy.db.read(around=ids, hops=0)
+        # The sub-network is in memory now: search it there (a GDS round trip per
+        # query would cost more than the search; the answer is the same).
+        sub.backend = None
+    subs[sub_key] = sub
+    while len(subs) > _KEEP:
+        subs.pop(next(iter(subs)))
+    return sub
+
+
 def lazy_intro_paths(lazy: LazyNetwork, introducers: bool = False, **options: Any) -> Any:
     """:func:`refgraph.paths.intro_paths` for a lazy network (options as there);
     :func:`refgraph.paths.best_introducers` with ``introducers``.
@@ -223,15 +310,16 @@ def lazy_intro_paths(lazy: LazyNetwork, introducers: bool = False, **options: An
     if not isinstance(target, str):
         raise ValidationError(f"target: expected an NPI string, got {target!r}")
     hops = check_int(options.get("max_hops", 3), "max_hops", minimum=1, maximum=MAX_HOPS)
-    seeds = _seeds(lazy, options.get("sources"), options.get("home"))
     check = not _FEW_ROUND_TRIPS
     if not check:
         lazy._check_version()  # once for the query: the kept values below are current
+    seeds = _seeds(lazy, options.get("sources"), options.get("home"), check)
     lazy._memoised("index_check", lazy._warn_missing_indexes, check=False)
     notes = lazy._memoised("touchpoint_notes", lambda: _extra_pairs(lazy, None), check=check)
     extra = notes + _extra_pairs(None, options.get("ties"))
     comp = options.get("exclude_competitors_of")
     also = [target] + ([str(comp)] if comp is not None and str(comp).isdigit() else [])
+    sub = None
     if _WHOLE_NEIGHBOURHOOD:
         memo = lazy._memoised("intro_neighbourhoods", dict)
         key = (tuple(sorted(set(seeds))), hops, tuple(sorted(extra)))
@@ -251,31 +339,22 @@ def lazy_intro_paths(lazy: LazyNetwork, introducers: bool = False, **options: An
             lambda: {str(r[0]) for r in lazy.db._read_values(_Q["lazy_latest_npis"]) if r[0]},
             check=check,
         )
-        near = _meet(lazy, seeds, target, hops, extra) | set(seeds) | set(also) | latest
-        if _FEW_ROUND_TRIPS:  # the members are read with the sub-network, in its statement
-            ids, members = sorted(near), _COLLEAGUES_MAX + 1
+        kept = None
+        if _FEW_ROUND_TRIPS:
+            kept = _ball_network(lazy, sorted(set(seeds)), hops, extra, latest)
+        if kept is not None and target in kept[1] and kept[2].issuperset(also):
+            sub = kept[0]  # the target is in the kept ball: its network has every path
         else:
-            rows = lazy.db._read_values(
-                _Q["lazy_some_practice_members"], ids=sorted(near), limit=_COLLEAGUES_MAX + 1
-            )
-            ids, members = sorted(near | {str(r[0]) for r in rows if r[0] is not None}), 0
-    subs = lazy._memoised("intro_networks", dict, check=check)
-    sub_key = (tuple(ids), members)
-    sub = subs.pop(sub_key, None)
-    if sub is None:
-        with warnings.catch_warnings():
-            # a neighbourhood without flows is an answer here ("no path"), not a mistake
-            warnings.filterwarnings("ignore", message="the selection keeps", category=UserWarning)
-            if _FEW_ROUND_TRIPS:
-                sub = sub_network(lazy, ids, members)
+            near = _meet(lazy, seeds, target, hops, extra) | set(seeds) | set(also) | latest
+            if _FEW_ROUND_TRIPS:  # the members are read with the sub-network, in its statement
+                ids, members = sorted(near), _COLLEAGUES_MAX + 1
             else:
-                sub = lazy.db.read(around=ids, hops=0)
-        # The sub-network is in memory now: search it there (a GDS round trip per
-        # query would cost more than the search; the answer is the same).
-        sub.backend = None
-    subs[sub_key] = sub
-    while len(subs) > _KEEP:
-        subs.pop(next(iter(subs)))
+                rows = lazy.db._read_values(
+                    _Q["lazy_some_practice_members"], ids=sorted(near), limit=_COLLEAGUES_MAX + 1
+                )
+                ids, members = sorted(near | {str(r[0]) for r in rows if r[0] is not None}), 0
+    if sub is None:
+        sub = _query_network(lazy, ids, members, check)
     opts = dict(options)
     if opts.get("as_of") is None:
         opts["as_of"] = lazy._max_date(check=check)

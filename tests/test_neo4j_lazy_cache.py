@@ -1,0 +1,212 @@
+"""The kept ball network of lazy ``intro_paths``: memory's answers, one statement a
+query, and a new answer after any write."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from neo4j import Session
+
+from refgraph import ReferralNetwork
+from refgraph.backends.neo4j import Neo4jBackend, _lazy_paths
+from refgraph.paths import intro_paths
+from test_neo4j_lazy import (
+    _sorted_tables,
+    assert_intro_equal,
+    assert_introducers_equal,
+    make_npi,
+    random_network,
+)
+
+pytestmark = pytest.mark.neo4j
+
+
+@pytest.fixture
+def sent(neo4j_db: Neo4jBackend, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Every statement sent: managed reads and auto-commit ones (the version check)."""
+    got: list[str] = []
+    read_rows = Neo4jBackend._read_rows
+    run = Session.run
+
+    def counted_rows(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
+        got.append(query)
+        return read_rows(self, query, *args, **kwargs)
+
+    def counted_run(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
+        got.append(str(query))
+        return run(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(Neo4jBackend, "_read_rows", counted_rows)
+    monkeypatch.setattr(Session, "run", counted_run)
+    yield got
+
+
+def chain() -> ReferralNetwork:
+    """s -> a -> b -> t and s -> c -> t, plus a tail t -> u -> w; the latest flow s -> a."""
+    s, a, b, c, t, u, w = (make_npi(i) for i in range(7))
+    flows = pd.DataFrame(
+        {
+            "source_npi": [s, a, b, s, c, t, u],
+            "target_npi": [a, b, t, c, t, u, w],
+            "count": [9, 9, 9, 3, 3, 5, 5],
+            "period_end": ["2024-03-31"] + ["2024-01-31"] * 6,
+            "provenance": [f"p{i}" for i in range(7)],
+        }
+    )
+    phys = pd.DataFrame(
+        {
+            "npi": [s, a, b, c, t, u, w],
+            "name": [f"Dr {x}" for x in "sabctuw"],
+            "specialty": ["cardiology"] * 7,
+            "practice_id": ["P1", "P1", None, None, None, "P2", "P2"],
+        }
+    )
+    prac = pd.DataFrame({"practice_id": ["P1", "P2"], "name": ["One", "Two"]})
+    return ReferralNetwork.from_frames(physicians=phys, practices=prac, flows=flows)
+
+
+def with_flows(net: ReferralNetwork, rows: list[tuple[str, str, int]]) -> ReferralNetwork:
+    extra = pd.DataFrame(
+        {
+            "source_npi": [r[0] for r in rows],
+            "target_npi": [r[1] for r in rows],
+            "count": [r[2] for r in rows],
+            "period_end": ["2024-01-31"] * len(rows),
+            "provenance": [f"new{i}" for i in range(len(rows))],
+        }
+    )
+    flows = pd.concat([net.flows, extra], ignore_index=True)
+    return ReferralNetwork.from_frames(
+        physicians=net.physicians, practices=net.practices, flows=flows
+    )
+
+
+def kept_networks(lazy: Any) -> list[Any]:
+    return [v for v in lazy._memo.get("intro_ball_networks", {}).values() if v is not None]
+
+
+def test_target_in_the_ball_is_searched_on_the_kept_network(
+    neo4j_db: Neo4jBackend, sent: list[str]
+) -> None:
+    net = chain()
+    neo4j_db.write(net)
+    lazy = ReferralNetwork.from_neo4j(neo4j_db, lazy=True)
+    s, a, b, c, t, u, _ = (str(x) for x in net.npis)
+    assert assert_intro_equal(lazy, net, t, sources=[s], max_hops=3) == "same"
+    ((sub, ball, names),) = kept_networks(lazy)
+    # the ball of radius 2 around s, and the tables of the store's sub-network of it
+    assert ball == {s, a, b, c, t}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        want = _sorted_tables(neo4j_db.read(around=sorted(ball), hops=0))
+    got = _sorted_tables(sub)
+    for table in ("flows", "events", "touchpoints"):
+        pd.testing.assert_frame_equal(got[table], want[table], check_dtype=True, obj=table)
+    # (the latest flow's ends are in it; no practice above 10: no extra members)
+    assert names == set(sub.npis) == ball
+    # another target in the ball: one statement (the version check), no new read
+    before = len(sent)
+    assert assert_intro_equal(lazy, net, b, sources=[s], max_hops=3) in ("same", "tied")
+    assert len(sent) - before == 1
+    assert all("_store" in q for q in sent[before:])
+    assert "intro_networks" not in lazy._memo
+    assert kept_networks(lazy)[0][0] is sub
+    # a target outside the ball (3 hops away): the per-query reads, the same answer
+    before = len(sent)
+    assert assert_intro_equal(lazy, net, u, sources=[s], max_hops=3) == "same"
+    assert len(sent) - before > 1
+    (per_query,) = lazy._memo["intro_networks"].values()
+    assert u in set(per_query.npis)
+    lazy.close()
+
+
+def test_a_write_between_two_queries_gives_the_new_answer(neo4j_db: Neo4jBackend) -> None:
+    net = chain()
+    neo4j_db.write(net)
+    lazy = ReferralNetwork.from_neo4j(neo4j_db, lazy=True)
+    s, a, _, c, t, _, w = (str(x) for x in net.npis)
+    first = intro_paths(lazy, t, sources=[s], k=5, max_hops=3)
+    memory = intro_paths(net, t, sources=[s], k=5, max_hops=3)
+    assert first.paths["path"].tolist() == memory.paths["path"].tolist()
+    ((sub, _, _),) = kept_networks(lazy)
+    version = lazy._version
+    # a direct flow s -> t and a strong one c -> w: the best path and the ball change
+    changed = with_flows(net, [(s, t, 40), (c, w, 60)])
+    neo4j_db.write(changed)
+    second = intro_paths(lazy, t, sources=[s], k=5, max_hops=3)
+    want = intro_paths(changed, t, sources=[s], k=5, max_hops=3)
+    assert second.paths["path"].tolist() == want.paths["path"].tolist()
+    np.testing.assert_allclose(second.paths["probability"], want.paths["probability"], rtol=1e-12)
+    assert second.paths["path"].tolist() != first.paths["path"].tolist()
+    assert lazy._version != version
+    ((sub2, ball2, _),) = kept_networks(lazy)
+    assert sub2 is not sub and sub.n_flows == 5
+    assert ball2 == set(changed.npis) and sub2.n_flows == changed.n_flows == 9
+    # w is now two steps away (s -> c -> w): searched on the new kept network
+    assert assert_intro_equal(lazy, changed, w, sources=[s], max_hops=3) == "same"
+    assert assert_introducers_equal(lazy, changed, w, sources=[s], max_hops=3) == "same"
+    # another write, and best_introducers first this time
+    again = with_flows(changed, [(a, w, 80)])
+    neo4j_db.write(again)
+    assert assert_introducers_equal(lazy, again, w, sources=[s], max_hops=3) == "same"
+    assert kept_networks(lazy)[0][0].n_flows == again.n_flows
+    lazy.close()
+
+
+def test_ball_larger_than_the_bound_is_not_kept(
+    neo4j_db: Neo4jBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # above _BALL_NETWORK_MAX physicians, every query reads its own sub-network; the same
+    # answers either way
+    net = random_network(11)
+    neo4j_db.write(net)
+    npis = [str(x) for x in net.npis]
+    rng = np.random.default_rng(11)
+    for bound in (5, 20_000):
+        monkeypatch.setattr(_lazy_paths, "_BALL_NETWORK_MAX", bound)
+        lazy = ReferralNetwork.from_neo4j(neo4j_db, lazy=True)
+        outcomes = []
+        for _ in range(4):
+            sources = [str(x) for x in rng.choice(npis[:50], 2, replace=False)]
+            target = str(rng.choice([x for x in npis if x not in sources]))
+            outcomes.append(assert_intro_equal(lazy, net, target, sources=sources, max_hops=3))
+        assert outcomes.count("same") + outcomes.count("tied") >= 2, outcomes
+        kept = lazy._memo["intro_ball_networks"]
+        if bound == 5:
+            assert set(kept.values()) == {None}
+            assert lazy._memo["intro_networks"]
+        else:
+            assert all(v is not None for v in kept.values())
+        lazy.close()
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_hops_above_three_and_competitors_use_the_right_network(
+    neo4j_db: Neo4jBackend, monkeypatch: pytest.MonkeyPatch, keep: bool
+) -> None:
+    # max_hops 4 never keeps a ball network (its radius would be 3, more than the kept
+    # ball's 2); competitors by NPI and exclusions are evaluated on the kept network as
+    # on the whole one. Parity either way, with the switch on and off.
+    monkeypatch.setattr(_lazy_paths, "_KEEP_BALL_NETWORK", keep)
+    net = random_network(12)
+    neo4j_db.write(net)
+    lazy = ReferralNetwork.from_neo4j(neo4j_db, lazy=True)
+    npis = [str(x) for x in net.npis]
+    outcomes = [
+        assert_intro_equal(lazy, net, npis[40], sources=npis[:2], max_hops=4),
+        assert_intro_equal(lazy, net, npis[41], sources=npis[:2], max_hops=3),
+        assert_intro_equal(
+            lazy, net, npis[42], sources=npis[:2], max_hops=3, exclude_competitors_of=npis[59]
+        ),
+        assert_intro_equal(lazy, net, npis[43], sources=npis[:2], exclude=npis[5:15]),
+    ]
+    assert outcomes.count("same") >= 2, outcomes
+    kept = lazy._memo.get("intro_ball_networks", {})
+    assert all(key[1] <= 3 for key in kept)
+    assert bool(kept) == keep
+    lazy.close()
