@@ -298,7 +298,7 @@ def test_pruning_subsets_and_unreachable_hubs(small_blocks):
     n = n0 + 3
     cost = _cost(n, edges)
     kept = _kept(_brandes.prune_dominated(cost, 0.0))
-    assert set(extra) <= kept and not dominated & kept
+    assert set(extra) | tied <= kept and not dominated & kept
     for k in (5, 40):
         sources = rng.choice(n, k, replace=False)
         ref = nx.betweenness_centrality_subset(
@@ -316,3 +316,21 @@ def test_pruning_leaves_bad_costs_and_empty_graphs_alone():
         assert _brandes.prune_dominated(cost, 0.0) is cost
     empty = _cost(4, {})
     assert _brandes.prune_dominated(empty, 0.0) is empty
+
+
+def test_pruning_runs_from_32_sources_on(monkeypatch):
+    calls = []
+    real = _brandes.prune_dominated
+    monkeypatch.setattr(
+        _brandes,
+        "prune_dominated",
+        lambda cost, tol: calls.append(len(cost.data)) or real(cost, tol),
+    )
+    rng = np.random.default_rng(15)
+    edges, _, dominated = _hub_graph(rng, 60, 1.0, 0.0)
+    cost = _cost(60, edges)
+    for k, pruned in ((31, False), (32, True)):
+        calls.clear()
+        dependencies(cost, np.arange(k), tol=0.0)
+        assert calls == ([len(edges)] if pruned else [])
+    assert dominated  # so pruning had something to remove

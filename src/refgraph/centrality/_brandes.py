@@ -159,13 +159,15 @@ def prune_dominated(cost: sp.csr_array, tol: float, hubs: int | None = None) -> 
     from scipy.sparse.csgraph import dijkstra
 
     indptr = np.asarray(cost.indptr, dtype=np.int64)
-    head = np.asarray(cost.indices)
+    idx = np.int32 if max(n, m) < 2**31 else np.int64  # no int64 copies for SciPy
+    head = np.asarray(cost.indices, dtype=idx)
     deg = np.diff(indptr)
-    rows = np.repeat(np.arange(n), deg)
-    volume = np.bincount(rows, 1.0 / c, n) + np.bincount(head, 1.0 / c, n)
+    inv = np.zeros(m + 1)
+    np.cumsum(1.0 / c, out=inv[1:])
+    volume = (inv[indptr[1:]] - inv[indptr[:-1]]) + np.bincount(head, 1.0 / c, n)
     hub = np.argsort(-volume, kind="stable")[: _HUBS if hubs is None else int(hubs)]
-    del rows, volume
-    g = sp.csr_matrix((c, head, indptr), shape=(n, n))
+    del inv, volume
+    g = sp.csr_matrix((c, head, indptr.astype(idx)), shape=(n, n))
     from_hub = np.atleast_2d(dijkstra(g, directed=True, indices=hub))
     to_hub = np.atleast_2d(dijkstra(g.T.tocsr(), directed=True, indices=hub))
     del g
@@ -187,7 +189,7 @@ def prune_dominated(cost: sp.csr_array, tol: float, hubs: int | None = None) -> 
         return cost
     kept = np.zeros(m + 1, dtype=np.int64)
     np.cumsum(keep, out=kept[1:])
-    return sp.csr_array((c[keep], head[keep], kept[indptr]), shape=(n, n))
+    return sp.csr_array((c[keep], head[keep], kept[indptr].astype(idx)), shape=(n, n))
 
 
 class _Kernel:
