@@ -19,7 +19,7 @@ subprocess on those arrays with the same ``k`` sources (``default_rng(1).choice`
 * ``new.1t`` / ``new.2t`` / ``new.2t.scipy``: this tree's ``_brandes.dependencies`` on 1 or
   2 threads (``.scipy``: SciPy's Dijkstra instead of NetworKit's on 2 threads);
   with ``--paired``, ``new.1t.noprune``: this tree's kernel on the whole graph, without
-  ``prune_dominated`` (which ``dependencies`` runs first from 32 sources on);
+  ``prune_dominated`` (which ``dependencies`` runs first from 64 sources on);
 * ``main``: the same function from ``--baseline-src`` (main's code), in the same run;
 * ``networkit.1t`` / ``networkit.2t``: NetworKit ``EstimateBetweenness`` (k sources, its
   own sampling, float costs ``1 / volume``: its ties are float-equality ties) on 1 or 2

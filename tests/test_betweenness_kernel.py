@@ -289,9 +289,9 @@ def test_pruning_keeps_tolerance_ties(threads, small_blocks):
 
 def test_pruning_subsets_and_unreachable_hubs(small_blocks):
     """Sampled sources; a part of the graph that cannot reach the hubs (its edges keep
-    an infinite bound and stay); the automatic choice prunes from 32 sources on."""
+    an infinite bound and stay); the automatic choice prunes from 64 sources on."""
     rng = np.random.default_rng(14)
-    n0 = 60
+    n0 = 80
     edges, tied, dominated = _hub_graph(rng, n0, 1.0, 0.0)
     extra = {(n0, n0 + 1): 1.0, (n0 + 1, n0 + 2): 1.0, (n0, n0 + 2): 3.0, (n0 + 2, 5): 1.0}
     edges.update(extra)
@@ -299,7 +299,7 @@ def test_pruning_subsets_and_unreachable_hubs(small_blocks):
     cost = _cost(n, edges)
     kept = _kept(_brandes.prune_dominated(cost, 0.0))
     assert set(extra) | tied <= kept and not dominated & kept
-    for k in (5, 40):
+    for k in (5, 70):
         sources = rng.choice(n, k, replace=False)
         ref = nx.betweenness_centrality_subset(
             _nx_graph(n, edges), sources.tolist(), list(range(n)), normalized=False, weight="cost"
@@ -318,7 +318,7 @@ def test_pruning_leaves_bad_costs_and_empty_graphs_alone():
     assert _brandes.prune_dominated(empty, 0.0) is empty
 
 
-def test_pruning_runs_from_32_sources_on(monkeypatch):
+def test_pruning_runs_from_64_sources_on(monkeypatch):
     calls = []
     real = _brandes.prune_dominated
     monkeypatch.setattr(
@@ -327,9 +327,9 @@ def test_pruning_runs_from_32_sources_on(monkeypatch):
         lambda cost, tol: calls.append(len(cost.data)) or real(cost, tol),
     )
     rng = np.random.default_rng(15)
-    edges, _, dominated = _hub_graph(rng, 60, 1.0, 0.0)
-    cost = _cost(60, edges)
-    for k, pruned in ((31, False), (32, True)):
+    edges, _, dominated = _hub_graph(rng, 80, 1.0, 0.0)
+    cost = _cost(80, edges)
+    for k, pruned in ((63, False), (64, True)):
         calls.clear()
         dependencies(cost, np.arange(k), tol=0.0)
         assert calls == ([len(edges)] if pruned else [])

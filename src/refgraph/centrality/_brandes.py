@@ -56,7 +56,7 @@ _CHUNK_PAIRS = 1 << 17
 #: Hubs whose distances certify dominated edges (:func:`prune_dominated`): two Dijkstras each.
 _HUBS = 2
 #: Sources from which ``prune=None`` prunes (it costs about ``2 * _HUBS`` sources).
-_PRUNE_MIN_SOURCES = 32
+_PRUNE_MIN_SOURCES = 64
 
 
 def default_threads() -> int:

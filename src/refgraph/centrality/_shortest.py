@@ -139,7 +139,7 @@ def betweenness(
     Dijkstra were not faster on the loaded 2-core machines measured in
     ``benchmarks/results/centrality.md`` and need a graph copy of about 34
     bytes per edge), the shortest-path DAG with the tolerance above, then path
-    counts and dependencies by one sweep over the DAG's levels. From 32
+    counts and dependencies by one sweep over the DAG's levels. From 64
     sources on, edges that a route through one of two hubs beats by more than
     the tie tolerance are dropped first: they are on no shortest path, so the
     result is the same to the last bit (about 38% of the edges of a 5M-pair
