@@ -289,7 +289,7 @@ def test_pruning_keeps_tolerance_ties(threads, small_blocks):
 
 def test_pruning_subsets_and_unreachable_hubs(small_blocks):
     """Sampled sources; a part of the graph that cannot reach the hubs (its edges keep
-    an infinite bound and stay); the automatic choice prunes from 64 sources on."""
+    an infinite bound and stay); automatic, forced and no pruning agree."""
     rng = np.random.default_rng(14)
     n0 = 80
     edges, tied, dominated = _hub_graph(rng, n0, 1.0, 0.0)
@@ -319,6 +319,9 @@ def test_pruning_leaves_bad_costs_and_empty_graphs_alone():
 
 
 def test_pruning_runs_from_64_sources_on(monkeypatch):
+    """The automatic choice: from 64 sources on, on graphs of 4M edges or more (here
+    lowered to 400)."""
+    monkeypatch.setattr(_brandes, "_PRUNE_MIN_EDGES", 400)
     calls = []
     real = _brandes.prune_dominated
     monkeypatch.setattr(
@@ -329,8 +332,13 @@ def test_pruning_runs_from_64_sources_on(monkeypatch):
     rng = np.random.default_rng(15)
     edges, _, dominated = _hub_graph(rng, 80, 1.0, 0.0)
     cost = _cost(80, edges)
+    assert len(edges) >= 400
     for k, pruned in ((63, False), (64, True)):
         calls.clear()
         dependencies(cost, np.arange(k), tol=0.0)
         assert calls == ([len(edges)] if pruned else [])
+    monkeypatch.setattr(_brandes, "_PRUNE_MIN_EDGES", len(edges) + 1)
+    calls.clear()
+    dependencies(cost, np.arange(64), tol=0.0)
+    assert calls == []
     assert dominated  # so pruning had something to remove

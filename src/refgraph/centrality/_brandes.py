@@ -55,8 +55,10 @@ _BLOCK_PAIRS = 1 << 22
 _CHUNK_PAIRS = 1 << 17
 #: Hubs whose distances certify dominated edges (:func:`prune_dominated`): two Dijkstras each.
 _HUBS = 2
-#: Sources from which ``prune=None`` prunes (it costs about ``2 * _HUBS`` sources).
+#: Sources from which ``prune=None`` prunes (it costs about ``2 * _HUBS`` sources) ...
 _PRUNE_MIN_SOURCES = 64
+#: ... on graphs of at least this many edges (on 2M edges it gained nothing measurable).
+_PRUNE_MIN_EDGES = 1 << 22
 
 
 def default_threads() -> int:
@@ -87,13 +89,14 @@ def dependencies(
     (NetworKit when it imports and more than one thread runs: SciPy's holds
     the GIL but is a little faster on one thread and needs no graph copy);
     ``prune``: run on :func:`prune_dominated`'s graph (same sums, bit for bit; ``None``:
-    from ``_PRUNE_MIN_SOURCES`` sources on).
+    from ``_PRUNE_MIN_SOURCES`` sources and ``_PRUNE_MIN_EDGES`` edges on).
     """
     n = cost.shape[0]
     if n == 0 or len(sources) == 0:
         return np.zeros(n)
     b = _block_size(n, cost.nnz)  # of the whole graph: the same blocks, the same sums
-    if prune or (prune is None and len(sources) >= _PRUNE_MIN_SOURCES):
+    auto = len(sources) >= _PRUNE_MIN_SOURCES and cost.nnz >= _PRUNE_MIN_EDGES
+    if prune or (prune is None and auto):
         cost = prune_dominated(cost, tol)
     workers = max(1, min(1 if threads is None else int(threads), -(-len(sources) // b)))
     if engine == "auto":
