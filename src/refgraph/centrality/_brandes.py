@@ -190,9 +190,9 @@ def prune_dominated(cost: sp.csr_array, tol: float, hubs: int | None = None) -> 
         keep[lo:hi] = ~(cc - best > (big + 2.0 * cc) * slack)  # unreachable hub: -inf
     if keep.all():
         return cost
-    kept = np.zeros(m + 1, dtype=np.int64)
+    kept = np.zeros(m + 1, dtype=idx)
     np.cumsum(keep, out=kept[1:])
-    return sp.csr_array((c[keep], head[keep], kept[indptr].astype(idx)), shape=(n, n))
+    return sp.csr_array((c[keep], head[keep], kept[indptr]), shape=(n, n))
 
 
 class _Kernel:
