@@ -18,6 +18,8 @@ subprocess on those arrays with the same ``k`` sources (``default_rng(1).choice`
 
 * ``new.1t`` / ``new.2t`` / ``new.2t.scipy``: this tree's ``_brandes.dependencies`` on 1 or
   2 threads (``.scipy``: SciPy's Dijkstra instead of NetworKit's on 2 threads);
+  with ``--paired``, ``new.1t.noprune``: this tree's kernel on the whole graph, without
+  ``prune_dominated`` (which ``dependencies`` runs first from 64 sources on);
 * ``main``: the same function from ``--baseline-src`` (main's code), in the same run;
 * ``networkit.1t`` / ``networkit.2t``: NetworKit ``EstimateBetweenness`` (k sources, its
   own sampling, float costs ``1 / volume``: its ties are float-equality ties) on 1 or 2
@@ -173,7 +175,9 @@ def paired(args: argparse.Namespace, npz: Path, info: dict[str, Any]) -> str:
     from refgraph.centrality import _brandes as new
 
     spec = importlib.util.spec_from_file_location(
-        "main_brandes", args.baseline_src / "refgraph" / "centrality" / "_brandes.py"
+        # a submodule name, so that its relative imports (refgraph._kernels) resolve
+        "refgraph.centrality._main_brandes",
+        args.baseline_src / "refgraph" / "centrality" / "_brandes.py",
     )
     assert spec is not None and spec.loader is not None
     old = importlib.util.module_from_spec(spec)
@@ -185,13 +189,20 @@ def paired(args: argparse.Namespace, npz: Path, info: dict[str, Any]) -> str:
     g = nk.graph.GraphFromCsr(sp.csr_matrix(cost), directed=True, weighted=True)
     nk_build = time.perf_counter() - t
     block = new._block_size(n, cost.nnz)
+    # what dependencies() builds per call: the pruned graph (prune=None prunes from
+    # _PRUNE_MIN_SOURCES sources on, the bench's k) and a kernel on it
     t = time.perf_counter()
-    k_nk = new._Kernel(cost, tol, "networkit", block)  # what dependencies() builds per call
+    pruned = new.prune_dominated(cost, tol) if hasattr(new, "prune_dominated") else cost
+    prune_s = time.perf_counter() - t
+    t = time.perf_counter()
+    k_nk = new._Kernel(pruned, tol, "networkit", block)
     new_build = time.perf_counter() - t
-    k_sp = new._Kernel(cost, tol, "scipy", block)
+    k_sp = new._Kernel(pruned, tol, "scipy", block)
+    k_full = new._Kernel(cost, tol, "scipy", block)
     calls: dict[str, Any] = {
         "main": lambda s: old.dependencies(cost, s, tol=tol),
         "new.1t": lambda s: k_sp.run(s, 1),
+        "new.1t.noprune": lambda s: k_full.run(s, 1),
         "new.2t": lambda s: k_nk.run(s, 2),
         "new.2t.scipy": lambda s: k_sp.run(s, 2),
     }
@@ -221,17 +232,22 @@ def paired(args: argparse.Namespace, npz: Path, info: dict[str, Any]) -> str:
         f"every case on every batch in turn (order reversed every other batch), one process; "
         f"load average {min(loads):.1f}-{max(loads):.1f} at the batch starts. Graph builds, "
         f"once, are outside the times: NetworKit's {nk_build:.1f} s, the new kernel's set-up "
-        f"with its NetworKit graph (new.2t) {new_build:.1f} s.",
+        f"with its NetworKit graph (new.2t) {new_build:.1f} s. The new cases (not "
+        f"`.noprune`) run on the graph without dominated edges "
+        f"(`prune_dominated`: {pruned.nnz:,} of {cost.nnz:,} edges kept, "
+        f"{pruned.nnz / max(1, cost.nnz):.1%}), made once in {prune_s:.1f} s, which the "
+        f"column 'with pruning' adds.",
         "",
-        "| case | seconds for k sources | vs main | max diff to main |",
-        "|---|---:|---:|---:|",
+        "| case | seconds for k sources | with pruning | vs main | max diff to main |",
+        "|---|---:|---:|---:|---:|",
     ]
     for c in cases:
         diff = "—"
         if ref is not None and c in sums and c != "main":
             diff = f"{np.max(np.abs(sums[c] - ref)) / max(np.max(np.abs(ref)), 1e-300):.1e}"
-        ratio = secs["main"] / secs[c] if "main" in secs else float("nan")
-        lines.append(f"| {c} | {secs[c]:.1f} | {ratio:.2f}x | {diff} |")
+        total = secs[c] + (prune_s if c.startswith("new") and "noprune" not in c else 0.0)
+        ratio = f"{secs['main'] / total:.2f}x" if "main" in secs else "—"
+        lines.append(f"| {c} | {secs[c]:.1f} | {total:.1f} | {ratio} | {diff} |")
     return "\n".join(lines) + "\n"
 
 
@@ -277,7 +293,8 @@ def report(args: argparse.Namespace, info: dict[str, Any], runs: dict[str, list[
         loads = ", ".join(f"{r['load']:.1f}" for r in rs)
         lines.append(
             f"| {c} | {each} | {med:.1f} "
-            f"| {main_s / med:.2f}x | {'—' if build is None else f'{build:.1f}'} "
+            f"| {'—' if np.isnan(main_s) else f'{main_s / med:.2f}x'} "
+            f"| {'—' if build is None else f'{build:.1f}'} "
             f"| {max(r['peak_mib'] for r in ok):,.0f} "
             f"| {loads} | {diff} |"
         )

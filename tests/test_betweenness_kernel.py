@@ -190,3 +190,155 @@ def test_disconnected_unreached_and_empty():
     assert ref.tolist() == [0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0]
     assert dependencies(_cost(n, edges), np.array([6, 2]), tol=0.0).tolist() == [0.0] * n
     assert dependencies(_cost(0, {}), np.arange(0), tol=0.0).tolist() == []
+
+
+# ------------------------------------------------------------------ dominated edges
+def _hub_graph(rng, n: int, unit: float, tie_eps: float) -> tuple[dict, set, set]:
+    """Random edges plus shortcuts around two busy hubs (0 and 1, cheap edges in and out):
+    ``u -> v`` shortcuts costing what ``u -> hub -> v`` costs (tied, up to ``tie_eps``
+    relative, which the tolerance must still count as a tie) or clearly more (dominated).
+    Costs are multiples of ``unit``. Returns the edges, the tied and the dominated ones."""
+    edges = _random_edges(rng, n, 3 * n, [3 * unit, 4 * unit, 6 * unit])
+    hubs = (0, 1)
+    for v in range(2, n):
+        for h in hubs:
+            edges[(v, h)] = float(rng.choice([unit, 2 * unit]))
+            edges[(h, v)] = float(rng.choice([unit, 2 * unit]))
+    tied, dominated = set(), set()
+    for u, v in rng.integers(2, n, (2 * n, 2)).tolist():
+        if u == v or (u, v) in tied | dominated:
+            continue
+        via = min(edges[(u, h)] + edges[(h, v)] for h in hubs)
+        if rng.random() < 0.5:
+            edges[(u, v)] = via * (1 + tie_eps)
+            tied.add((u, v))
+        else:
+            edges[(u, v)] = via + float(rng.choice([1, 2])) * unit
+            dominated.add((u, v))
+    return edges, tied, dominated
+
+
+def _kept(pruned: sp.csr_array) -> set[tuple[int, int]]:
+    coo = sp.coo_array(pruned)
+    return set(zip(coo.row.tolist(), coo.col.tolist()))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_pruning_integer_costs_matches_networkx(engine, small_blocks):
+    """Integer costs, exact ties: every tied shortcut is kept, every dominated one goes,
+    and the sums are those of the whole graph bit for bit and networkx's."""
+    rng = np.random.default_rng(11)
+    for _ in range(4):
+        n = int(rng.integers(30, 60))
+        edges, tied, dominated = _hub_graph(rng, n, 1.0, 0.0)
+        cost = _cost(n, edges)
+        kept = _kept(_brandes.prune_dominated(cost, 0.0))
+        assert tied <= kept
+        assert not dominated & kept
+        assert len(kept) < len(edges) - len(dominated) // 2
+        g = _nx_graph(n, edges)
+        for u, v in set(edges) - kept:  # what goes is beaten strictly
+            assert nx.dijkstra_path_length(g, u, v, weight="cost") < edges[(u, v)]
+        ref = nx.betweenness_centrality(g, weight="cost", normalized=False)
+        src = np.arange(n)
+        got = dependencies(cost, src, tol=0.0, threads=2, engine=engine, prune=True)
+        whole = dependencies(cost, src, tol=0.0, threads=2, engine=engine, prune=False)
+        assert np.array_equal(got, whole)
+        np.testing.assert_allclose(got, [ref[v] for v in range(n)], rtol=1e-12, atol=1e-9)
+        assert got[0] > 0 and got[1] > 0  # the hubs carry the tied pairs
+
+
+def test_pruning_with_every_node_a_hub_keeps_exactly_the_shortest_edges():
+    """With every node a hub the bound is the exact distance (hub = v): an integer-cost
+    edge stays iff no other path is strictly cheaper (networkx's distances)."""
+    rng = np.random.default_rng(12)
+    for _ in range(4):
+        n = int(rng.integers(20, 50))
+        edges = _random_edges(rng, n, 5 * n, [1.0, 2.0, 3.0, 5.0, 8.0])
+        g = _nx_graph(n, edges)
+        want = {
+            (u, v) for (u, v), c in edges.items() if nx.dijkstra_path_length(g, u, v, "cost") == c
+        }
+        assert 0 < len(want) < len(edges)
+        assert _kept(_brandes.prune_dominated(_cost(n, edges), 0.0, hubs=n)) == want
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_pruning_keeps_tolerance_ties(threads, small_blocks):
+    """Costs ``1 / volume`` (``tol > 0``): shortcuts tied with the hub route only up to a
+    relative 1e-10 (within the tolerance: still a tie for many sources) stay; the sums
+    equal the whole graph's bit for bit and the plain implementation's."""
+    rng = np.random.default_rng(13)
+    for _ in range(4):
+        n = int(rng.integers(30, 50))
+        edges, tied, dominated = _hub_graph(rng, n, 1 / 30, 1e-10)
+        cost = _cost(n, edges)
+        kept = _kept(_brandes.prune_dominated(cost, 1e-9))
+        assert tied <= kept
+        assert not dominated & kept
+        src = np.arange(n)
+        for engine in ENGINES:
+            got = dependencies(cost, src, tol=1e-9, threads=threads, engine=engine, prune=True)
+            whole = dependencies(cost, src, tol=1e-9, threads=threads, engine=engine, prune=False)
+            assert np.array_equal(got, whole)
+        ref = _plain_brandes(n, edges, range(n), 1e-9)
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-9)
+        # the near-ties matter: comparing path sums exactly gives other values
+        assert not np.allclose(_plain_brandes(n, edges, range(n), 0.0), ref, atol=1e-9)
+
+
+def test_pruning_subsets_and_unreachable_hubs(small_blocks):
+    """Sampled sources; a part of the graph that cannot reach the hubs (its edges keep
+    an infinite bound and stay); automatic, forced and no pruning agree."""
+    rng = np.random.default_rng(14)
+    n0 = 80
+    edges, tied, dominated = _hub_graph(rng, n0, 1.0, 0.0)
+    extra = {(n0, n0 + 1): 1.0, (n0 + 1, n0 + 2): 1.0, (n0, n0 + 2): 3.0, (n0 + 2, 5): 1.0}
+    edges.update(extra)
+    n = n0 + 3
+    cost = _cost(n, edges)
+    kept = _kept(_brandes.prune_dominated(cost, 0.0))
+    assert set(extra) | tied <= kept and not dominated & kept
+    for k in (5, 70):
+        sources = rng.choice(n, k, replace=False)
+        ref = nx.betweenness_centrality_subset(
+            _nx_graph(n, edges), sources.tolist(), list(range(n)), normalized=False, weight="cost"
+        )
+        auto = dependencies(cost, sources, tol=0.0)
+        assert np.array_equal(auto, dependencies(cost, sources, tol=0.0, prune=False))
+        assert np.array_equal(auto, dependencies(cost, sources, tol=0.0, prune=True))
+        np.testing.assert_allclose(auto, [ref[v] for v in range(n)], rtol=1e-12, atol=1e-9)
+
+
+def test_pruning_leaves_bad_costs_and_empty_graphs_alone():
+    for data in ([1.0, 0.0, 1.0], [1.0, np.inf, 1.0]):
+        cost = sp.csr_array((data, ([0, 1, 0], [1, 2, 2])), shape=(3, 3))
+        assert _brandes.prune_dominated(cost, 0.0) is cost
+    empty = _cost(4, {})
+    assert _brandes.prune_dominated(empty, 0.0) is empty
+
+
+def test_pruning_runs_from_64_sources_on(monkeypatch):
+    """The automatic choice: from 64 sources on, on graphs of 4M edges or more (here
+    lowered to 400)."""
+    monkeypatch.setattr(_brandes, "_PRUNE_MIN_EDGES", 400)
+    calls = []
+    real = _brandes.prune_dominated
+    monkeypatch.setattr(
+        _brandes,
+        "prune_dominated",
+        lambda cost, tol: calls.append(len(cost.data)) or real(cost, tol),
+    )
+    rng = np.random.default_rng(15)
+    edges, _, dominated = _hub_graph(rng, 80, 1.0, 0.0)
+    cost = _cost(80, edges)
+    assert len(edges) >= 400
+    for k, pruned in ((63, False), (64, True)):
+        calls.clear()
+        dependencies(cost, np.arange(k), tol=0.0)
+        assert calls == ([len(edges)] if pruned else [])
+    monkeypatch.setattr(_brandes, "_PRUNE_MIN_EDGES", len(edges) + 1)
+    calls.clear()
+    dependencies(cost, np.arange(64), tol=0.0)
+    assert calls == []
+    assert dominated  # so pruning had something to remove
