@@ -64,29 +64,62 @@ def _categories(values: Any) -> pd.Index:
 
 
 def labels(col: Any) -> pd.Series:
-    """Text as a label column: a ``Categorical`` with ``str`` categories (missing kept).
+    """Text as a label column: a ``Categorical`` of ``str`` categories, missing kept.
 
-    Already such a column: returned as it is. Values are compared as text, so
-    ``labels(x) == "a"``, ``.isna()`` and ``.astype(str)`` read as before.
+    The categories are the values present, sorted, so that the same rows give
+    the same column whatever their order or the rows dropped around them; a
+    label column already is returned with its categories made so.
+    Values compare as text: ``labels(x) == "a"``, ``.isna()`` and
+    ``.astype(str)`` read as before.
 
     Examples
     --------
     >>> s = labels(pd.Series(["cms", None, "cms", "ckm"], dtype="string"))
     >>> s.dtype.categories.tolist(), s.cat.codes.tolist(), str(s.cat.codes.dtype)
-    (['cms', 'ckm'], [0, -1, 0, 1], 'int8')
+    (['ckm', 'cms'], [1, -1, 1, 0], 'int8')
     >>> (s == "cms").tolist(), s.isna().tolist()
     ([True, False, True, False], [False, True, False, False])
+    >>> labels(s.iloc[[0, 2]]).dtype.categories.tolist()  # "ckm" is in no row left
+    ['cms']
     """
     s = col if isinstance(col, pd.Series) else pd.Series(col, copy=False)
     if _is_labels(s):
-        return s
+        return _tidy(s)
     if isinstance(s.dtype, pd.CategoricalDtype):  # categories of another dtype: as text
         s = s.astype("string")
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    codes, uniques = pd.factorize(s, sort=True, use_na_sentinel=True)
     cats = _categories(uniques)
     out = pd.Categorical.from_codes(
         codes.astype(_codes_dtype(len(cats)), copy=False), categories=cats, validate=False
     )
+    return pd.Series(out, index=s.index, name=s.name, copy=False)
+
+
+#: Rows a block when codes are counted or recoded (bounded scratch memory).
+_BLOCK = 1 << 20
+
+
+def _tidy(s: pd.Series) -> pd.Series:
+    """A label column with only the categories its rows use, sorted (``s`` if they are)."""
+    cats = s.dtype.categories
+    codes = s.cat.codes.to_numpy()
+    k = len(cats)
+    if k == 0:
+        return s
+    counts = np.zeros(k + 1, dtype=np.int64)
+    for at in range(0, len(codes), _BLOCK):
+        counts += np.bincount(codes[at : at + _BLOCK].astype(np.int64) + 1, minlength=k + 1)
+    used = counts[1:] > 0
+    if used.all() and cats.is_monotonic_increasing:
+        return s
+    kept = cats[used]
+    order = np.argsort(np.asarray(kept, dtype=object), kind="stable")
+    table = np.full(k + 1, -1, dtype=np.int64)  # old code + 1 -> new code
+    table[1:][np.flatnonzero(used)[order]] = np.arange(len(kept))
+    new = np.empty(len(codes), dtype=_codes_dtype(len(kept)))
+    for at in range(0, len(codes), _BLOCK):
+        new[at : at + _BLOCK] = table[codes[at : at + _BLOCK].astype(np.int64) + 1]
+    out = pd.Categorical.from_codes(new, categories=_categories(kept[order]), validate=False)
     return pd.Series(out, index=s.index, name=s.name, copy=False)
 
 
@@ -126,7 +159,7 @@ def const_labels(value: str | None, n: int) -> pd.Series:
 
 
 def concat_labels(parts: Iterable[pd.Series]) -> pd.Series:
-    """Label columns one after another, their categories united (in order of appearance).
+    """Label columns one after another, their categories united (sorted).
 
     ``pandas.concat`` of categoricals with different categories gives plain
     text instead; this keeps a label column.
@@ -145,7 +178,7 @@ def concat_labels(parts: Iterable[pd.Series]) -> pd.Series:
     one = {tuple(c.dtype.categories) for c in cols}
     if len(one) == 1 and len(cats := one.pop()) == 1 and all(_all_zero(c) for c in cols):
         return const_labels(cats[0], sum(len(c) for c in cols))  # a file's provenance
-    out = union_categoricals([c.array for c in cols], ignore_order=True)
+    out = union_categoricals([c.array for c in cols], sort_categories=True, ignore_order=True)
     return pd.Series(out, copy=False)
 
 
@@ -262,6 +295,9 @@ def compact_flows(flows: pd.DataFrame) -> pd.DataFrame:
             if one is not None:
                 flows[name] = const_dates(one, len(flows)).set_axis(flows.index)
     for name in LABEL_COLUMNS["flows"]:
-        if name in flows.columns and not _is_labels(flows[name]):
-            flows[name] = labels(flows[name]).set_axis(flows.index)
+        if name in flows.columns:
+            col = flows[name]
+            new = labels(col)
+            if new is not col:
+                flows[name] = new.set_axis(flows.index)
     return flows
