@@ -107,7 +107,8 @@ def test_concat_of_different_labels_unites_them() -> None:
     got = concat_labels([a, b])
     assert str(got.dtype) == "category" and got.dtype.categories.tolist() == ["ckm", "cms"]
     assert got.astype("string").tolist() == ["cms", "cms", "ckm", pd.NA, "cms"]
-    mixed = concat_column([const_dates(np.datetime64("2015-01-01"), 2), const_dates(np.datetime64("2016-01-01"), 1)])
+    y15, y16 = np.datetime64("2015-01-01"), np.datetime64("2016-01-01")
+    mixed = concat_column([const_dates(y15, 2), const_dates(y16, 1)])
     assert mixed.dt.year.tolist() == [2015, 2015, 2016] and not is_const_dates(mixed)
 
 
@@ -145,6 +146,7 @@ def test_duplicates_are_summed_by_provenance_like_text() -> None:
     assert res.table["provenance"].dtype.categories.tolist() == ["a", "b"]
     key = ["source_npi", "target_npi", "period_start", "provenance"]
     clean = df.assign(provenance=df["provenance"].str.strip().replace("", pd.NA))
+
     def sums(frame: pd.DataFrame) -> list[tuple[str, ...]]:
         text = frame[[*key, "count"]].astype(object).fillna("-").astype(str)
         return sorted(map(tuple, text.groupby(key)["count"].apply(lambda c: str(

@@ -400,7 +400,7 @@ def _constant(col: pd.Series) -> bool:
         i8 = col.to_numpy().view(np.int64)
         return i8.strides == (0,) or bool(i8.min() == i8[0] == i8.max())
     if isinstance(col.dtype, pd.CategoricalDtype):  # a label column: its codes
-        codes = col.cat.codes.to_numpy()
+        codes = col.array.codes  # a view (``.cat.codes`` is a copy)
         return bool(codes.min() == codes[0] == codes.max())
     if pd.api.types.is_string_dtype(col.dtype) and not col.dtype == object:
         if col.isna().all():

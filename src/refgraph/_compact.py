@@ -88,6 +88,8 @@ def labels(col: Any) -> pd.Series:
     if isinstance(s.dtype, pd.CategoricalDtype):  # categories of another dtype: as text
         s = s.astype("string")
     codes, uniques = pd.factorize(s, sort=True, use_na_sentinel=True)
+    if len(uniques) == 1 and codes.min() == 0:  # one value in every row: no codes to keep
+        return const_labels(str(uniques[0]), len(s)).set_axis(s.index).rename(s.name)
     cats = _categories(uniques)
     out = pd.Categorical.from_codes(
         codes.astype(_codes_dtype(len(cats)), copy=False), categories=cats, validate=False
@@ -102,7 +104,7 @@ _BLOCK = 1 << 20
 def _tidy(s: pd.Series) -> pd.Series:
     """A label column with only the categories its rows use, sorted (``s`` if they are)."""
     cats = s.dtype.categories
-    codes = s.cat.codes.to_numpy()
+    codes = s.array.codes  # a view of the codes (``.cat.codes`` is a copy)
     k = len(cats)
     if k == 0:
         return s
@@ -125,7 +127,7 @@ def _tidy(s: pd.Series) -> pd.Series:
 
 def _all_zero(s: pd.Series) -> bool:
     """Whether every code of a label column is 0 (reading zero pages maps none)."""
-    codes = s.cat.codes.to_numpy()
+    codes = s.array.codes  # a view of the codes (``.cat.codes`` is a copy)
     return not len(codes) or bool(codes.min() == 0 == codes.max())
 
 
@@ -134,11 +136,28 @@ def _is_labels(s: pd.Series) -> bool:
     return isinstance(dtype, pd.CategoricalDtype) and str(dtype.categories.dtype) == "str"
 
 
+def _zero_pages(n: int) -> np.ndarray:
+    """``numpy.zeros(n, int8)`` on pages of its own mapping: none is resident until written.
+
+    ``numpy.zeros`` gets such pages only when the C allocator maps the block
+    apart, which glibc does above a threshold that grows to 32 MiB after large
+    frees; a private anonymous ``mmap`` always does.
+    """
+    import mmap
+
+    if n < 1 << 20 or not hasattr(mmap, "MAP_PRIVATE"):  # small, or not POSIX
+        return np.zeros(n, dtype=np.int8)
+    # private: a read maps the shared zero page (a shared mapping would get real pages)
+    pages = mmap.mmap(-1, n, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    return np.frombuffer(pages, dtype=np.int8)
+
+
 def const_labels(value: str | None, n: int) -> pd.Series:
     """A label column holding ``value`` (``None``: missing) in each of ``n`` rows.
 
-    The codes of a present value are ``numpy.zeros``: pages the kernel maps
-    only when written, so the column costs no resident memory until a write.
+    The codes of a present value are zeros on fresh pages of their own
+    mapping, which the kernel maps only when written: the column costs no
+    resident memory until a write.
 
     Examples
     --------
@@ -152,7 +171,7 @@ def const_labels(value: str | None, n: int) -> pd.Series:
         codes = np.full(n, -1, dtype=np.int8)
         cats = _categories([])
     else:
-        codes = np.zeros(n, dtype=np.int8)
+        codes = _zero_pages(n)
         cats = _categories([value])
     cat = pd.Categorical.from_codes(codes, categories=cats, validate=False)
     return pd.Series(cat, copy=False)

@@ -16,7 +16,6 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ._compact import compact_flows, const_labels, labels
 from ._coerce import (
     FLOW_KEY,
     MAX_COUNT,
@@ -27,6 +26,7 @@ from ._coerce import (
     _zip_mismatch,
     duplicated_flows,
 )
+from ._compact import compact_flows, const_labels, labels
 from ._errors import ValidationError
 from ._npi import _normalise_npis
 from .model import SCHEMAS, Column, Schema

@@ -37,9 +37,7 @@ __all__ = [
     "Schema",
 ]
 
-Kind = Literal[
-    "npi", "str", "label", "zip", "lat", "lon", "count", "date", "category", "float"
-]
+Kind = Literal["npi", "str", "label", "zip", "lat", "lon", "count", "date", "category", "float"]
 
 #: Referral event statuses, in funnel order.
 EVENT_STATUSES: tuple[str, ...] = ("referred", "scheduled", "seen", "converted")
