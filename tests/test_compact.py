@@ -190,3 +190,28 @@ def test_groupby_on_labels_lists_observed_values_only() -> None:
     assert f.groupby("provenance", observed=True)["count"].sum().to_dict() == {"a": 3}
     tidy = compact_flows(pd.DataFrame({"provenance": s.reset_index(drop=True)}))
     assert tidy["provenance"].dtype.categories.tolist() == ["a"]
+
+
+def test_a_format_1_folder_with_text_provenance_still_loads(tmp_path: Path) -> None:
+    # refgraph 0.1 saved provenance as text, in folders whose dtypes the load compares
+    # to the schema's: such a folder loads, and its provenance becomes a label column
+    import json
+
+    net = ReferralNetwork(
+        flows=pd.DataFrame(
+            {"source_npi": NPIS[:2], "target_npi": NPIS[2:4], "count": [3, 4], "provenance": "x"}
+        )
+    )
+    folder = tmp_path / "old"
+    folder.mkdir()
+    for name, df in net.tables.items():
+        if name == "flows":
+            df = df.assign(provenance=df["provenance"].astype("string"))
+        df.to_parquet(folder / f"{name}.parquet", index=False)
+    net.rejected.to_parquet(folder / "rejected.parquet", index=False)
+    manifest = {"format": "refgraph", "version": 1, "rejected": len(net.rejected),
+                "tables": {n: len(df) for n, df in net.tables.items()}}  # fmt: skip
+    (folder / "refgraph.json").write_text(json.dumps(manifest))
+    back = refgraph.load(folder)
+    assert str(back.flows["provenance"].dtype) == "category"
+    pd.testing.assert_frame_equal(back.flows, net.flows)
