@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import refgraph
-from refgraph import ReferralNetwork
+from refgraph import ReferralNetwork, npi_check_digit
 from refgraph._compact import (
     compact_flows,
     concat_column,
@@ -19,7 +19,6 @@ from refgraph._compact import (
     is_const_dates,
     labels,
 )
-from refgraph._npi import npi_check_digit
 from refgraph._validate import validate_table
 
 NPIS = [f"1{i:08d}{npi_check_digit(f'1{i:08d}')}" for i in range(1, 9)]
