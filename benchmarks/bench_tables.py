@@ -33,6 +33,18 @@ under ``--src`` (default: this checkout's ``src``; point it at another checkout'
 ``src`` to measure a baseline). Run one case per process: the peak is per process.
 It then times the CSR builder alone (the node ids of the flows already cached; median
 of 5) and the memory it keeps and peaks at (``tracemalloc``).
+
+``--columns FILE`` measures what each column of a network's flows costs, for a
+baseline refgraph (``--base``, e.g. ``/work/main/src``) and for this checkout, in
+alternating subprocesses (one read a process): FILE is a CMS shared-patient file,
+read with ``read_cms_shared_patients(year=2015)``, and the same flows written as a
+Parquet file of canonical columns (constant ``provenance`` and period, as a
+reader of a published file gives them) read with ``read_network(flows=...)``.
+Per column it prints ``memory_usage(deep=True)`` and the resident memory given
+back when the column is dropped (``VmRSS`` after a ``gc`` and ``malloc_trim``;
+zero pages and values seen through a zero stride show there, not in
+``memory_usage``), the whole network's resident growth, the read time and the
+peak (``VmHWM``), per flow.
 """
 
 from __future__ import annotations
@@ -299,6 +311,143 @@ def _csr_rebuild(net: Any, repeat: int = 5) -> str:
     )
 
 
+def _trim() -> None:
+    import ctypes
+    import gc
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (AttributeError, OSError):  # pragma: no cover - not glibc
+        pass
+
+
+def columns_worker(kind: str, path: str) -> dict[str, Any]:
+    """One read of ``path`` by the refgraph on ``sys.path``; bytes a flow by column."""
+    import json
+
+    import refgraph
+
+    _trim()
+    r0 = _rss()
+    t = time.perf_counter()
+    if kind == "cms":
+        net = refgraph.read_cms_shared_patients(path, year=2015)
+    else:
+        net = refgraph.read_network(flows=path)
+    took = time.perf_counter() - t
+    _trim()
+    grown = _rss() - r0
+    flows = net.flows
+    m = len(flows)
+    deep = flows.memory_usage(deep=True, index=False)
+    out: dict[str, Any] = {
+        "src": str(Path(refgraph.__file__).parents[1]),
+        "flows": m,
+        "read s": took,
+        "peak MiB": _rss("VmHWM") / 2**20,
+        "network B/flow": grown / m,
+        "dtypes": {c: str(t) for c, t in flows.dtypes.items()},
+        "deep": {c: float(v) / m for c, v in deep.items()},
+    }
+    del net
+    _trim()
+    now, freed = _rss(), {}
+    for c in list(flows.columns):  # the only reference left: each column freed as dropped
+        flows.pop(c)
+        _trim()
+        freed[c] = (now - _rss()) / m
+        now = _rss()
+    out["resident"] = freed
+    print(json.dumps(out))
+    return out
+
+
+def columns(path: Path, base: Path, repeat: int) -> str:
+    """``--columns``: the baseline and this checkout, alternating, one read a process."""
+    import datetime
+    import json
+    import os
+    import subprocess
+    import tempfile
+
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench_tables_"))
+    names = ["source_npi", "target_npi", "count", "patients", "same_day_count"]
+    text = pcsv.read_csv(
+        path,
+        read_options=pcsv.ReadOptions(column_names=names),
+        convert_options=pcsv.ConvertOptions(
+            column_types={"source_npi": pa.string(), "target_npi": pa.string()}
+        ),
+    )
+    m = text.num_rows
+    day = pa.scalar(datetime.date(2015, 1, 1), pa.date32())
+    end = pa.scalar(datetime.date(2015, 12, 31), pa.date32())
+    table = (
+        text.drop_columns(["same_day_count"])
+        .append_column("period_start", pa.repeat(day, m))
+        .append_column("period_end", pa.repeat(end, m))
+        .append_column("provenance", pa.repeat(pa.scalar("cms-pspp:180d"), m))
+    )
+    parquet = tmp / "flows.parquet"
+    pq.write_table(table, parquet)
+    del text, table
+    rows = []
+    try:
+        for _ in range(repeat):
+            for kind, file in (("cms", path), ("parquet", parquet)):
+                for src in (base, SRC):
+                    env = {**os.environ, "PYTHONPATH": str(src)}
+                    cmd = [sys.executable, __file__, "--columns-worker", kind, str(file)]
+                    got = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+                    row = json.loads(got.stdout.strip().splitlines()[-1])
+                    row["kind"] = kind
+                    rows.append(row)
+                    print(f"{kind} {src}: {row['network B/flow']:.1f} B/flow", flush=True)
+    finally:
+        parquet.unlink(missing_ok=True)
+        tmp.rmdir()
+    return _columns_report(rows)
+
+
+def _columns_report(rows: list[dict[str, Any]]) -> str:
+    lines = []
+    for kind in ("cms", "parquet"):
+        mine = [r for r in rows if r["kind"] == kind]
+        srcs = list(dict.fromkeys(r["src"] for r in mine))
+        cols = list(mine[0]["dtypes"])
+        head = "| column | " + " | ".join(f"{s}: dtype, deep / resident B/flow" for s in srcs)
+        lines += [f"{kind}: {mine[0]['flows']:,} flows", "", head + " |"]
+        lines.append("|---|" + "---|" * len(srcs))
+        for c in cols:
+            cells = []
+            for s in srcs:
+                r = [x for x in mine if x["src"] == s]
+                deep = np.median([x["deep"].get(c, np.nan) for x in r])
+                res = np.median([x["resident"].get(c, np.nan) for x in r])
+                cells.append(f"{r[0]['dtypes'].get(c, '-')}, {deep:.1f} / {res:.1f}")
+            lines.append(f"| {c} | " + " | ".join(cells) + " |")
+        for label, key, fmt in (
+            ("all columns, deep", "deep", "{:.1f}"),
+            ("all columns, resident", "resident", "{:.1f}"),
+            ("network resident growth B/flow", "network B/flow", "{:.1f}"),
+            ("read s", "read s", "{:.2f}"),
+            ("peak MiB", "peak MiB", "{:.0f}"),
+        ):
+            cells = []
+            for s in srcs:
+                r = [x for x in mine if x["src"] == s]
+                vals = [sum(x[key].values()) if isinstance(x[key], dict) else x[key] for x in r]
+                cells.append(" / ".join(fmt.format(v) for v in vals))
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--physicians", type=int, default=200_000)
@@ -306,7 +455,16 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--build", action="store_true", help="time the network build instead")
     ap.add_argument("--src", type=Path, default=SRC, help="refgraph source folder (--build)")
+    ap.add_argument("--columns", type=Path, help="bytes a flow by column of this CMS file")
+    ap.add_argument("--base", type=Path, default=Path("/work/main/src"), help="baseline src")
+    ap.add_argument("--columns-worker", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.columns_worker:
+        columns_worker(*args.columns_worker)
+        return
+    if args.columns:
+        print(columns(args.columns, args.base, args.repeat))
+        return
     if args.build:
         print(build(args.physicians, args.flows, args.src))
         return

@@ -31,6 +31,7 @@ LAYERS: list[set[str]] = [
         "refgraph.specialties",
         "refgraph._npi",
         "refgraph._coerce",
+        "refgraph._compact",
         "refgraph._validate",
         "refgraph._csr",
         "refgraph._distance",

@@ -398,7 +398,10 @@ def _constant(col: pd.Series) -> bool:
         return True
     if isinstance(col.dtype, np.dtype) and col.dtype.kind == "M":
         i8 = col.to_numpy().view(np.int64)
-        return bool((i8 == i8[0]).all())
+        return i8.strides == (0,) or bool(i8.min() == i8[0] == i8.max())
+    if isinstance(col.dtype, pd.CategoricalDtype):  # a label column: its codes
+        codes = col.array.codes  # a view (``.cat.codes`` is a copy)
+        return bool(codes.min() == codes[0] == codes.max())
     if pd.api.types.is_string_dtype(col.dtype) and not col.dtype == object:
         if col.isna().all():
             return True

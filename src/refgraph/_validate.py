@@ -26,6 +26,7 @@ from ._coerce import (
     _zip_mismatch,
     duplicated_flows,
 )
+from ._compact import compact_flows, const_labels, labels
 from ._errors import ValidationError
 from ._npi import _normalise_npis
 from .model import SCHEMAS, Column, Schema
@@ -326,12 +327,12 @@ def validate_table(
             if col.required:
                 rej.add(missing, col.name, raw_values, f"missing {col.name}")
             out[col.name] = s.where(ok, pd.NA)
-        else:  # str
+        else:  # str, label
             s = raw.astype("string").str.strip()
             s = s.where(s != "", pd.NA)
             if col.required:
                 rej.add(s.isna().to_numpy(), col.name, raw_values, f"missing {col.name}")
-            out[col.name] = s
+            out[col.name] = labels(s) if col.kind == "label" else s
 
     result = pd.DataFrame(out, copy=False)  # copy-on-write: the columns are new already
     result.index = pd.RangeIndex(n)
@@ -436,6 +437,8 @@ def validate_table(
 
     rejected = rej.frame()
     accepted = accepted.reset_index(drop=True)
+    if table == "flows":  # a selection or a sum made the one-date columns dense again
+        accepted = compact_flows(accepted)
     res = IngestResult(accepted, rejected, n, n_accepted_rows)
     assert res.n_accepted_rows + res.n_rejected_rows == n, "row accounting broken"
     if len(rejected):
@@ -474,6 +477,8 @@ def _empty_column(kind: str, n: int) -> pd.Series:
         return pd.Series(pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, bool)))
     if kind == "date":
         return pd.Series(np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"))
+    if kind == "label":
+        return const_labels(None, n)
     import pyarrow as pa
 
     return pd.Series(pd.array(pa.nulls(n, pa.large_string()), dtype="string"))
@@ -530,12 +535,12 @@ def _overflowing_groups(flows: pd.DataFrame, dup: np.ndarray | None = None) -> n
     if largest * len(part) <= MAX_COUNT:  # no group can reach the bound: skip the group-by
         return out
     keys = [part[k] for k in _FLOW_KEY]
-    fsum = part[cols].astype("float64").groupby(keys, dropna=False).transform("sum")
+    fsum = part[cols].astype("float64").groupby(keys, dropna=False, observed=True).transform("sum")
     huge = (fsum >= 2.0**62).to_numpy().any(axis=1)
     safe = part[cols].astype("Int64")
     if huge.any():  # avoid a wrapping int64 sum; these groups are over the bound anyway
         safe.iloc[np.flatnonzero(huge)] = 0
-    isum = safe.groupby(keys, dropna=False).transform("sum")
+    isum = safe.groupby(keys, dropna=False, observed=True).transform("sum")
     over = huge | (isum > MAX_COUNT).fillna(False).to_numpy(dtype=bool).any(axis=1)
     out[np.flatnonzero(dup)] = over
     return out
@@ -572,7 +577,7 @@ def _aggregate_flows(flows: pd.DataFrame, dup: np.ndarray | None = None) -> pd.D
     if not dup.any():
         return flows
     part = flows.loc[dup]
-    g = part.groupby(key, dropna=False, sort=False)
+    g = part.groupby(key, dropna=False, sort=False, observed=True)
     sums = g[["count", "patients"]].sum(min_count=1)
     extras = [c for c in flows.columns if c not in (*key, "count", "patients")]
     summed = _summed_columns(flows)

@@ -15,7 +15,9 @@ events         date, source_npi, target_npi, status
 touchpoints    date, npi, kind, notes
 =============  ==============================================================
 
-NPIs are 10-character strings (never integers). ``count`` is the referral
+NPIs are 10-character strings (never integers). Columns of kind ``"label"``
+(low-cardinality text: a flow's ``provenance``) are pandas categoricals of
+text (``docs/concepts.md``, "How the tables are held"). ``count`` is the referral
 volume of a flow (number of referrals or shared encounters) and ``patients``
 the number of distinct patients behind it. Both are non-negative integers.
 """
@@ -35,7 +37,7 @@ __all__ = [
     "Schema",
 ]
 
-Kind = Literal["npi", "str", "zip", "lat", "lon", "count", "date", "category", "float"]
+Kind = Literal["npi", "str", "label", "zip", "lat", "lon", "count", "date", "category", "float"]
 
 #: Referral event statuses, in funnel order.
 EVENT_STATUSES: tuple[str, ...] = ("referred", "scheduled", "seen", "converted")
@@ -64,7 +66,8 @@ class Column:
     name
         Canonical column name.
     kind
-        How values are checked and coerced (``"npi"``, ``"count"``, ``"date"``, ...).
+        How values are checked and coerced (``"npi"``, ``"count"``, ``"date"``, ...);
+        ``"label"`` is text checked as ``"str"`` and held as a categorical.
     required
         Whether a missing value rejects the row.
     categories
@@ -136,7 +139,7 @@ SCHEMAS: dict[str, Schema] = {
             Column("patients", "count"),
             Column("period_start", "date"),
             Column("period_end", "date"),
-            Column("provenance", "str"),
+            Column("provenance", "label"),
         ),
         key=("source_npi", "target_npi", "period_start", "period_end", "provenance"),
     ),

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import pandas as pd
 
+from ._compact import compact_flows
 from ._csr import CSRGraph
 from ._errors import NotFoundError, ValidationError
 from ._select import select, subnetwork
@@ -146,6 +147,7 @@ class ReferralNetwork:
         for name in TABLES:
             df = tables.get(name)
             self._tables[name] = empty_table(name) if df is None else df.reset_index(drop=True)
+        compact_flows(self._tables["flows"])  # labels as categories, one date held once
         self._cache = {}
         self._add_missing_physicians()
         self.backend = backend

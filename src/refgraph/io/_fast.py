@@ -215,6 +215,8 @@ def _writable(values: np.ndarray) -> np.ndarray:
 def _dates(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     """A column of dates as a new ``datetime64[ns]`` array, or ``None`` if any is rejected.
 
+    One date in every row is one value seen through a zero stride (read-only).
+
     The distinct texts go through the validator's own parser, whose one
     policy per column is decided over the distinct texts too; Arrow dates and
     timestamps (Parquet) are converted as the Parquet reader converts them and
@@ -234,7 +236,7 @@ def _dates(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
         return None
     values = dates.to_numpy(dtype="datetime64[ns]")
     if len(distinct) == 1 and not a.null_count:  # one date throughout (a file's period)
-        return np.full(len(a), values[0])
+        return np.broadcast_to(values[:1], (len(a),))  # held once (refgraph._compact)
     codes = pc.fill_null(pc.index_in(a, value_set=distinct), len(distinct))
     values = np.append(values, np.datetime64("NaT", "ns"))
     return values[np.asarray(codes.to_numpy(), dtype=np.int64)]

@@ -21,6 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._compact import compact_flows, const_dates, const_labels, labels
 from .._tables import npi_ints
 
 __all__ = ["Parts", "absent", "chunked", "compact", "const"]
@@ -71,10 +72,14 @@ def compact(values: np.ndarray, sel: np.ndarray, tail: np.ndarray | None = None)
 
 
 def const(value: str | np.datetime64, m: int) -> pd.Series:
-    """One value for every row, as validate_table types it."""
+    """One value for every row, as validate_table types it, held compactly (no resident rows).
+
+    A date is one value seen through a zero stride, a provenance a label of
+    all-zero codes (:mod:`refgraph._compact`).
+    """
     if isinstance(value, np.datetime64):
-        return pd.Series(np.full(m, value, dtype="datetime64[ns]"), copy=False)
-    return pd.Series(pd.array(pa.repeat(pa.scalar(value, pa.large_string()), m), dtype="string"))
+        return const_dates(value, m)
+    return const_labels(value, m)
 
 
 def absent(name: str, m: int) -> pd.Series:
@@ -83,15 +88,18 @@ def absent(name: str, m: int) -> pd.Series:
     The missing values cost no resident memory where their buffers can be
     zeros: ``np.zeros`` asks the allocator for fresh zero pages (``calloc``),
     which the kernel maps only when they are written, so the ``patients``
-    values and the ``provenance`` offsets and validity bits stay unmapped
-    (``memory_usage`` still counts them). ``NaT`` is not zero: the period
-    dates are written out.
+    values stay unmapped (``memory_usage`` still counts them). ``NaT`` is not
+    zero: the period dates are one ``NaT`` seen through a zero stride
+    (:func:`refgraph._compact.const_dates`); a missing ``provenance`` is a
+    label of ``-1`` codes, one byte a row.
     """
     if name == "patients":
         values = pd.arrays.IntegerArray(np.zeros(m, np.int64), np.ones(m, bool))
         return pd.Series(values, copy=False)
     if name in _DATES:
-        return pd.Series(np.full(m, np.datetime64("NaT"), dtype="datetime64[ns]"), copy=False)
+        return const_dates(np.datetime64("NaT"), m)
+    if name == "provenance":
+        return const_labels(None, m)
     validity = pa.py_buffer(np.zeros((m + 7) // 8, np.uint8))
     offsets = pa.py_buffer(np.zeros(m + 1, np.int64))
     data = pa.py_buffer(b"")
@@ -149,8 +157,9 @@ class Parts:
         if name in self.ready:
             return pd.Series(self.ready[name][mask], copy=False)
         if name in self.columns:
-            return pd.Series(pd.array(chunked(self.columns[name]).filter(pa.array(mask)),
+            text = pd.Series(pd.array(chunked(self.columns[name]).filter(pa.array(mask)),
                                       dtype="string"))  # fmt: skip
+            return labels(text) if name == "provenance" else text
         return absent(name, m)
 
     def key_column(self, name: str, mask: np.ndarray) -> pd.Series | None:
@@ -242,6 +251,9 @@ class Parts:
                 cols[name] = pd.Series(values, dtype="float64", copy=False)
             elif name in self.ready:
                 dates = self.ready.pop(name)
+                if dates.strides == (0,) and len(dates):  # one date: it stays one
+                    cols[name] = const_dates(dates[0], m)
+                    continue
                 if not everything:
                     t = None if tail is None else tail.to_numpy(dtype="datetime64[ns]")
                     if name in self.owned:
@@ -257,11 +269,12 @@ class Parts:
                         values = tail.to_numpy(dtype=object, na_value=None)
                         parts.append(pa.array(values, type=col.type))
                     col = pa.chunked_array(parts, type=col.type)
-                cols[name] = pd.Series(pd.array(col, dtype="string"), copy=False)
+                text = pd.Series(pd.array(col, dtype="string"), copy=False)
+                cols[name] = labels(text) if name == "provenance" else text
             else:
                 cols[name] = absent(name, m)
         # copy=False: the columns are new arrays, and pandas would otherwise copy each one and
         # consolidate the two date columns into one 2-D block (another copy of both)
         frame = pd.DataFrame(cols, copy=False)
         frame.index = pd.RangeIndex(m)
-        return frame
+        return compact_flows(frame)  # a Parquet file's one date (date32) is held once too

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from .._compact import concat_column
 from .._errors import NotFoundError, ValidationError
 from .._tables import npi_ints
 from .._validate import (
@@ -317,8 +318,8 @@ def _concat_blocks(tables: list[pd.DataFrame]) -> pd.DataFrame:
     if any(list(t.columns) != names for t in tables):  # not expected: one header a file
         return pd.concat(tables, ignore_index=True)
     cols = {}
-    for name in names:
-        cols[name] = pd.concat([t.pop(name) for t in tables], ignore_index=True)
+    for name in names:  # label columns united, one-date columns held once
+        cols[name] = concat_column([t.pop(name) for t in tables])
     return pd.DataFrame(cols, copy=False)
 
 

@@ -93,6 +93,8 @@ def _column(s: pd.Series, where: str) -> tuple[str, _Convert]:
     Missing values are nulls (empty fields: the property is absent). Typed columns
     are converted a chunk at a time; only object columns are looked at whole.
     """
+    if isinstance(s.dtype, pd.CategoricalDtype) and str(s.dtype.categories.dtype) == "str":
+        s = s.astype("string")  # a label column (refgraph._compact): its text
     dtype = s.dtype
     if pd.api.types.is_bool_dtype(dtype):
         return "boolean", lambda p: _arrow(s.iloc[p], pa.bool_())
