@@ -257,3 +257,34 @@ def test_empty_tables_are_validate_tables() -> None:
         ref = validate_table(pd.DataFrame({c: [] for c in schema.names}), name).table
         pd.testing.assert_frame_equal(empty_table(name), ref)
         assert empty_table(name) is not empty_table(name)
+
+
+@pytest.mark.parametrize("reader", ["cms", "hop"])
+def test_sum_past_2_53_across_blocks_rejects_rows_as_one_block(tmp_path: Path, reader: str) -> None:
+    # the same flow in two blocks whose counts sum past 2**53: the rows are rejected with
+    # their line numbers, exactly as when the whole file is one block (it used to raise)
+    big = 2**53
+    lines = [f"{NPIS[1]},{NPIS[0]},7,0,0"] + [f"{NPIS[0]},{NPIS[0]},0,0,0"] * 12
+    lines += [f"{NPIS[1]},{NPIS[0]},{big},0,0", f"{NPIS[2]},{NPIS[3]},5,0,0"]
+    if reader == "cms":
+        p = tmp_path / "pspp_days90.txt"
+        p.write_text("".join(line + "\n" for line in lines))
+
+        def read(block: int) -> Any:
+            return refgraph.read_cms_shared_patients(p, year=2014, block_size=block)
+    else:
+        p = tmp_path / "hop.csv"
+        rows = [line.split(",") for line in lines]
+        header = "from_npi,to_npi,patient_count,transaction_count\n"
+        p.write_text(header + "".join(f"{a},{b},{d},{c}\n" for a, b, c, d, _ in rows))
+
+        def read(block: int) -> Any:
+            return refgraph.read_docgraph_hop(p, block_size=block)
+
+    small, whole = read(64), read(1 << 20)
+    _same_net(small, whole)
+    past = small.rejected[small.rejected["reason"].str.contains("2\\*\\*53")]
+    assert len(past) == 2  # the two rows of the flow that passes 2**53 (and 12 self-loops)
+    assert len(small.rejected) == 14
+    kept = set(zip(small.flows["source_npi"], small.flows["target_npi"], strict=True))
+    assert (NPIS[1], NPIS[0]) not in kept and (NPIS[2], NPIS[3]) in kept

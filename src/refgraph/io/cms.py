@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -273,10 +274,49 @@ def read_cms_shared_patients(
     """
     from ..network import ReferralNetwork
 
-    parts: list[IngestResult] = list(
-        iter_cms_shared_patients(path, window_days=window_days, year=year, block_size=block_size)
+    def read(size: int) -> list[IngestResult]:
+        return list(
+            iter_cms_shared_patients(path, window_days=window_days, year=year, block_size=size)
+        )
+
+    return _read_blocks(read, Path(path), block_size, strict=strict, cls=ReferralNetwork)
+
+
+class _SumPastExact(Exception):
+    """Flows repeated in different blocks sum to more than 2**53 (see :func:`_read_blocks`)."""
+
+
+def _read_blocks(
+    read: Callable[[int], list[IngestResult]],
+    path: Path,
+    block_size: int,
+    *,
+    strict: bool,
+    cls: Any,
+) -> Any:
+    """:func:`_assemble` of ``read(block_size)``, read again as one block if it must be.
+
+    Each block aggregates its own repeated flows, rejecting the rows of a flow
+    whose counts sum past 2**53 with their line numbers. A flow repeated in two
+    blocks is summed after the blocks, where its lines are no longer known; when
+    such a sum passes 2**53 (never in a real file) the file is read again in one
+    block, so those rows are rejected exactly as a one-block read rejects them.
+    """
+    try:
+        return _assemble(read(block_size), strict=strict, what=path.name, cls=cls)
+    except _SumPastExact:
+        pass
+    whole = path.stat().st_size + 1  # one block of a plain file; compressed: likely one
+    for size in (whole, 16 * whole):
+        if size > block_size:
+            try:
+                return _assemble(read(size), strict=strict, what=path.name, cls=cls)
+            except _SumPastExact:
+                continue
+    raise ValidationError(
+        f"{path.name}: flows repeated in different blocks sum to more than 2**53 "
+        "(read with a larger block_size to have their rows rejected one by one)"
     )
-    return _assemble(parts, strict=strict, what=Path(path).name, cls=ReferralNetwork)
 
 
 def _assemble(parts: list[IngestResult], *, strict: bool, what: str, cls: Any) -> Any:
@@ -296,10 +336,7 @@ def _assemble(parts: list[IngestResult], *, strict: bool, what: str, cls: Any) -
     if flows is not None and across:
         merged = validate_table(flows, "flows", duplicates="aggregate")
         if len(merged.rejected):
-            raise ValidationError(
-                f"{what}: flows repeated in different blocks sum to more than 2**53; "
-                f"first: {merged.rejected['reason'].iloc[0]}"
-            )
+            raise _SumPastExact(what)
         flows = merged.table
     net = cls._from_valid_tables({"flows": flows})
     accepted = sum(p.n_accepted_rows for p in parts)
@@ -373,37 +410,41 @@ def read_docgraph_hop(
     path = Path(path)
     if not path.exists():
         raise NotFoundError(f"path: DocGraph file {str(path)!r} does not exist")
-    text = _open_file(path, HOP_COLUMNS, block_size)
-    names = text.names
-    missing = [c for c in ("from_npi", "to_npi", "transaction_count") if c not in names]
-    if missing:
-        raise ValidationError(
-            f"{path.name}: not a DocGraph hop file; missing columns {missing}, got {names}"
-        )
-    rename = {
-        "from_npi": "source_npi",
-        "to_npi": "target_npi",
-        "transaction_count": "count",
-        "patient_count": "patients",
-    }
-    waits = {"average_day_wait": "float", "std_day_wait": "float"}
-    parts = []
-    for chunk in text.chunks:
-        fast = None
-        if chunk.table is not None and len(set(names)) == len(names):
-            cols: dict[str, Any] = {
-                rename.get(c, c): chunk.table.column(i) for i, c in enumerate(names)
-            }
-            cols["provenance"] = provenance
-            floats = tuple(c for c in waits if c in cols)
-            fast = fast_flows(cols, chunk.table.num_rows, rows=chunk.rows, floats=floats)
-        if fast is not None:  # a block checked in Arrow (see refgraph.io._fast)
-            parts.append(add_line_rejects(fast, chunk.rejects, chunk.n_lines))
-            continue
-        df = _chunk_frame(chunk, names).rename(columns=rename)
-        df["provenance"] = provenance
-        res = validate_table(
-            df, "flows", duplicates="aggregate", row_numbers=chunk.rows, extra_kinds=waits
-        )
-        parts.append(add_line_rejects(res, chunk.rejects, chunk.n_lines))
-    return _assemble(parts, strict=strict, what=path.name, cls=ReferralNetwork)
+
+    def read(size: int) -> list[IngestResult]:
+        text = _open_file(path, HOP_COLUMNS, size)
+        names = text.names
+        missing = [c for c in ("from_npi", "to_npi", "transaction_count") if c not in names]
+        if missing:
+            raise ValidationError(
+                f"{path.name}: not a DocGraph hop file; missing columns {missing}, got {names}"
+            )
+        rename = {
+            "from_npi": "source_npi",
+            "to_npi": "target_npi",
+            "transaction_count": "count",
+            "patient_count": "patients",
+        }
+        waits = {"average_day_wait": "float", "std_day_wait": "float"}
+        parts: list[IngestResult] = []
+        for chunk in text.chunks:
+            fast = None
+            if chunk.table is not None and len(set(names)) == len(names):
+                cols: dict[str, Any] = {
+                    rename.get(c, c): chunk.table.column(i) for i, c in enumerate(names)
+                }
+                cols["provenance"] = provenance
+                floats = tuple(c for c in waits if c in cols)
+                fast = fast_flows(cols, chunk.table.num_rows, rows=chunk.rows, floats=floats)
+            if fast is not None:  # a block checked in Arrow (see refgraph.io._fast)
+                parts.append(add_line_rejects(fast, chunk.rejects, chunk.n_lines))
+                continue
+            df = _chunk_frame(chunk, names).rename(columns=rename)
+            df["provenance"] = provenance
+            res = validate_table(
+                df, "flows", duplicates="aggregate", row_numbers=chunk.rows, extra_kinds=waits
+            )
+            parts.append(add_line_rejects(res, chunk.rejects, chunk.n_lines))
+        return parts
+
+    return _read_blocks(read, path, block_size, strict=strict, cls=ReferralNetwork)
