@@ -289,15 +289,35 @@ def undirected_networkit(a: sp.csr_array) -> Any:
     """The undirected weighted NetworKit graph of a strength matrix, not cached.
 
     Edge ``{i, j}`` weighs ``a_ij + a_ji``; built by ``GraphFromCsr`` from
-    :func:`upper_symmetric`, which is freed once the graph holds the edges
-    (NetworKit keeps each edge at both ends: 32 bytes an edge).
+    :func:`upper_symmetric`, freed once the graph holds the edges (NetworKit
+    keeps each edge at both ends: 32 bytes an edge). ``GraphFromCsr`` reads
+    int64 indices; they are made here and the int32 ones dropped first, so
+    the build does not hold both.
     """
     import networkit as nk
 
     u = upper_symmetric(a)
-    return nk.graph.GraphFromCsr(
-        sp.csr_matrix((u.data, u.indices, u.indptr), shape=u.shape), directed=False, weighted=True
+    arrays = _CsrArrays(
+        np.asarray(u.indptr, dtype=np.int64),
+        np.asarray(u.indices, dtype=np.int64),
+        np.asarray(u.data, dtype=np.float64),
+        (int(u.shape[0]), int(u.shape[1])),
     )
+    del u
+    return nk.graph.GraphFromCsr(arrays, directed=False, weighted=True)
+
+
+class _CsrArrays:
+    """The ``indptr``/``indices``/``data``/``shape`` of a CSR that ``GraphFromCsr`` reads.
+
+    scipy's CSR constructor would turn int64 indices that fit back into int32
+    (a copy), which ``GraphFromCsr`` then turns into int64 again (another).
+    """
+
+    def __init__(
+        self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, shape: tuple[int, int]
+    ) -> None:
+        self.indptr, self.indices, self.data, self.shape = indptr, indices, data, shape
 
 
 def cost_csr(net: ReferralNetwork, weight: str | None) -> tuple[sp.csr_array, int | None, float]:
