@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_national.py [--pairs 65700000] [--npis N] [--out DIR]
         [--stages read summary pagerank louvain betweenness intro] [--queries 1000]
         [--query-budget 600] [--betweenness-k 256] [--results benchmarks/results/national.md]
+        [--src OTHER_CHECKOUT/src]
 
 1. **File.** A synthetic *Physician Shared Patient Patterns* file in the raw CMS
    format that :func:`refgraph.read_cms_shared_patients` reads: headerless lines
