@@ -161,10 +161,20 @@ def test_undirected_networkit_graph_is_the_old_one_edge_for_edge() -> None:
         assert got == sorted((u, old.weight(v, u)) for u in old.iterNeighbors(v))
 
 
+@pytest.mark.parametrize("cached", [True, False])
 @pytest.mark.parametrize("seed", [1, 2, 7])
-def test_louvain_partition_is_the_one_of_the_old_graph(seed: int) -> None:
+def test_louvain_partition_is_the_one_of_the_old_graph(
+    monkeypatch, seed: int, cached: bool
+) -> None:
+    import refgraph._kernels as kernels
+
+    if not cached:  # a network above the size whose graph is cached
+        monkeypatch.setattr(kernels, "CACHE_UNDIRECTED_MAX", 10)
     net = ReferralNetwork.from_frames(flows=_flows(np.random.default_rng(seed), 400, 3000))
     got = louvain(net, seed=seed)["community"].to_numpy()
+    pd.testing.assert_series_equal(
+        louvain(net, seed=seed)["community"], pd.Series(got, index=net.npis, name="community")
+    )  # a second call (on the cached graph, or a rebuilt one) gives the same
     old = _old_louvain_labels(net, seed)
     # the same partition (labels are canonicalised by louvain, so compare the groupings)
     assert pd.crosstab(got, old).gt(0).sum(axis=1).eq(1).all()

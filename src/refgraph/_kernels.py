@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "ConvergenceError",
     "binary",
+    "community_graph",
     "cost_csr",
     "frame",
     "have_networkit",
@@ -283,6 +284,21 @@ def _networkit_graph(net: ReferralNetwork, weight: str | None, kind: str) -> Any
     else:  # pragma: no cover - internal misuse
         raise ValueError(kind)
     return g
+
+
+#: Ties up to which the undirected NetworKit graph of Louvain/Leiden is cached on the
+#: network (2**24: about 0.5 GB of graph); above, it is rebuilt at each call, so that
+#: it does not stay beside the tables (2 GiB at the national CMS size).
+CACHE_UNDIRECTED_MAX = 1 << 24
+
+
+def community_graph(net: ReferralNetwork, weight: str | None) -> Any:
+    """The undirected NetworKit graph for community detection: cached up to
+    :data:`CACHE_UNDIRECTED_MAX` ties (:func:`networkit_graph`), else built for this call."""
+    a = strength_matrix(net, weight)
+    if a.nnz > CACHE_UNDIRECTED_MAX:
+        return undirected_networkit(a)
+    return networkit_graph(net, weight, "undirected")
 
 
 def undirected_networkit(a: sp.csr_array) -> Any:

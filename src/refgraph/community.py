@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from ._errors import ValidationError
 from ._kernels import (
+    community_graph,
     frame,
     have_networkit,
     resolve_seed,
@@ -26,7 +27,6 @@ from ._kernels import (
     seed_networkit,
     strength_matrix,
     symmetric,
-    undirected_networkit,
 )
 from ._params import check_float, check_int
 from ._tables import release_memory
@@ -248,14 +248,14 @@ def louvain(
     if have_networkit():
         import networkit as nk
 
-        g = undirected_networkit(a)  # not cached: 32 bytes an edge, rebuilt in seconds
+        g = community_graph(net, weight)  # cached on small networks only
         seed_networkit(seed)
         par = "balanced" if seed is None else "none randomized"
         algo = nk.community.PLM(g, refine=False, gamma=resolution, par=par)
         algo.run()
         labels = np.asarray(algo.getPartition().getVector(), dtype=np.int64)
         del algo, g
-        release_memory()  # the graph's adjacency vectors were small heap blocks
+        release_memory()  # an uncached graph's adjacency vectors were small heap blocks
         engine = "networkit.PLM"
     else:  # pragma: no cover - networkit is a dependency
         labels = _nx_louvain(symmetric(a), resolution, seed)
@@ -353,7 +353,7 @@ def leiden(
     if n == 0:
         return _result(net, np.zeros(0, dtype=np.int64), float("nan"), "none")
     a = strength_matrix(net, weight)
-    g = undirected_networkit(a)  # not cached, as in louvain
+    g = community_graph(net, weight)  # as in louvain
     threads = nk.getMaxNumberOfThreads()
     try:
         if seed is not None:
