@@ -5,6 +5,7 @@ Usage::
     python benchmarks/bench_national.py [--pairs 65700000] [--npis N] [--out DIR]
         [--stages read summary pagerank louvain betweenness intro] [--queries 1000]
         [--query-budget 600] [--betweenness-k 256] [--results benchmarks/results/national.md]
+        [--src OTHER_CHECKOUT/src]
 
 1. **File.** A synthetic *Physician Shared Patient Patterns* file in the raw CMS
    format that :func:`refgraph.read_cms_shared_patients` reads: headerless lines
@@ -85,9 +86,15 @@ class Stages:
         t0 = time.perf_counter()
         value = fn()
         seconds = time.perf_counter() - t0
-        self.out[name] = {"s": seconds, "peak_mib": _status_mib("VmHWM")}
+        self.out[name] = {
+            "s": seconds,
+            "peak_mib": _status_mib("VmHWM"),
+            "rss_after_mib": _status_mib("VmRSS"),  # what the process holds after the stage
+        }
         print(
-            f"  {name:22s} {seconds:8.2f} s  peak {self.out[name]['peak_mib']:7.0f} MiB", flush=True
+            f"  {name:22s} {seconds:8.2f} s  peak {self.out[name]['peak_mib']:7.0f} MiB"
+            f"  after {self.out[name]['rss_after_mib']:7.0f} MiB",
+            flush=True,
         )
         self._dump()
         return value
@@ -476,6 +483,13 @@ def main() -> None:
         help="write the report from saved worker results (refgraph JSON files, later ones "
         "adding stages, then the baseline JSON) instead of running",
     )
+    ap.add_argument(
+        "--src",
+        type=Path,
+        default=ROOT / "src",
+        help="the refgraph source tree the workers import (default: this checkout's src; "
+        "give another checkout's to measure a baseline version of the library)",
+    )
     ap.add_argument("--worker", choices=("refgraph", "baseline"), help=argparse.SUPPRESS)
     ap.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -531,7 +545,7 @@ def main() -> None:
             "--stages",
             *args.stages,
         ]
-        env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+        env = {**os.environ, "PYTHONPATH": str(args.src)}
         _save_path(args.file, worker).unlink(missing_ok=True)
         killed = _run_capped(cmd, env, args.max_rss_gb)
         saved = _save_path(args.file, worker)

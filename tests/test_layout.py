@@ -35,6 +35,7 @@ LAYERS: list[set[str]] = [
         "refgraph._validate",
         "refgraph._csr",
         "refgraph._distance",
+        "refgraph._codes",
         "refgraph._tables",
         "refgraph._views",
         "refgraph._select",

@@ -26,14 +26,18 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "ConvergenceError",
     "binary",
+    "community_graph",
     "cost_csr",
     "frame",
     "have_networkit",
     "networkit_graph",
     "node_vector",
+    "row_blocks",
     "strength_matrix",
     "symmetric",
     "transition_t",
+    "undirected_networkit",
+    "upper_symmetric",
 ]
 
 
@@ -126,6 +130,82 @@ def symmetric(a: sp.csr_array) -> sp.csr_array:
     return s
 
 
+def upper_symmetric(a: sp.csr_array, *, block: int = 1 << 22) -> sp.csr_array:
+    """``triu(a + a.T, k=1)`` in canonical CSR, without forming ``a + a.T``.
+
+    The undirected projection's pairs ``i < j`` with weight ``a_ij + a_ji``
+    (the diagonal dropped): the entries of ``a`` above the diagonal plus the
+    transpose of those below it, summed by scipy's sorted merge. Besides the
+    result this holds the two halves (about ``a``'s size in all), where
+    ``symmetric(a)`` then ``triu`` held ``a + a.T`` (twice ``a``) and a COO
+    copy of it. The values are the same floats (``a_ij + a_ji``, one addition).
+    ``a`` must be canonical (sorted indices, no repeated entries).
+
+    Examples
+    --------
+    >>> a = sp.csr_array(np.array([[0.0, 2.0, 1.0], [3.0, 0.0, 0.0], [0.0, 4.0, 0.0]]))
+    >>> upper_symmetric(a, block=2).toarray().tolist()
+    [[0.0, 5.0, 1.0], [0.0, 0.0, 4.0], [0.0, 0.0, 0.0]]
+    """
+    n = a.shape[0]
+    indptr = np.asarray(a.indptr, dtype=np.int64)
+    indices, data = np.asarray(a.indices), np.asarray(a.data)
+    upper = np.empty(len(indices), dtype=bool)
+    lower = np.empty(len(indices), dtype=bool)
+    for r0, r1 in row_blocks(indptr, block):  # rows per block: O(block) scratch
+        lo, hi = int(indptr[r0]), int(indptr[r1])
+        rows = np.repeat(np.arange(r0, r1, dtype=indices.dtype), np.diff(indptr[r0 : r1 + 1]))
+        np.greater(indices[lo:hi], rows, out=upper[lo:hi])
+        np.less(indices[lo:hi], rows, out=lower[lo:hi])
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    halves = []
+    for mask in (upper, lower):
+        np.cumsum(_row_counts(mask, indptr), out=ptr[1:])
+        halves.append(sp.csr_array((data[mask], indices[mask], ptr.copy()), shape=(n, n)))
+    del upper, lower
+    u1, low = halves
+    halves.clear()
+    u2 = sp.csr_array(low.T)  # the lower half's transpose: scipy's counting sort, sorted rows
+    del low
+    u = sp.csr_array(u1 + u2)
+    del u1, u2
+    u.sort_indices()  # the merge of sorted rows is sorted: a no-op kept for safety
+    return u
+
+
+def row_blocks(indptr: np.ndarray, block: int) -> list[tuple[int, int]]:
+    """Consecutive row ranges ``[r0, r1)`` of a CSR ``indptr``, about ``block`` entries each.
+
+    Every row is in exactly one range, in order; a range holds at least one
+    row and at most ``block`` entries plus those of its first row.
+
+    Examples
+    --------
+    >>> row_blocks(np.array([0, 2, 2, 5, 6]), 3)
+    [(0, 2), (2, 4)]
+    """
+    n = len(indptr) - 1
+    cuts = np.searchsorted(indptr, np.arange(0, int(indptr[-1]), max(1, block)), side="right") - 1
+    starts = np.unique(np.concatenate([[0], np.clip(cuts, 0, n)]))
+    stops = np.concatenate([starts[1:], [n]])
+    return [(int(s), int(e)) for s, e in zip(starts, stops) if e > s]
+
+
+def _row_counts(mask: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """Number of ``True`` entries of ``mask`` in each CSR row."""
+    csum = np.zeros(len(mask) + 1, dtype=np.int64) if len(mask) < 2**20 else None
+    if csum is not None:
+        np.cumsum(mask, out=csum[1:])
+        return np.diff(csum[indptr])
+    out = np.zeros(len(indptr) - 1, dtype=np.int64)
+    for r0, r1 in row_blocks(indptr, 1 << 22):
+        lo = int(indptr[r0])
+        part = np.zeros(int(indptr[r1]) - lo + 1, dtype=np.int64)
+        np.cumsum(mask[lo : int(indptr[r1])], out=part[1:])
+        out[r0:r1] = np.diff(part[indptr[r0 : r1 + 1] - lo])
+    return out
+
+
 def frame(net: ReferralNetwork, columns: Mapping[str, Any]) -> pd.DataFrame:
     """A result frame indexed by NPI (index name ``npi``)."""
     idx = pd.Index(net.npis, name="npi")
@@ -200,11 +280,60 @@ def _networkit_graph(net: ReferralNetwork, weight: str | None, kind: str) -> Any
             raise ValueError("costs of this network are not integer-scalable")
         g = nk.graph.GraphFromCsr(sp.csr_matrix(c), directed=True, weighted=True)
     elif kind == "undirected":
-        u = sp.csr_matrix(sp.triu(symmetric(a), k=1, format="csr"))
-        g = nk.graph.GraphFromCsr(u, directed=False, weighted=True)
+        g = undirected_networkit(a)
     else:  # pragma: no cover - internal misuse
         raise ValueError(kind)
     return g
+
+
+#: Ties up to which the undirected NetworKit graph of Louvain/Leiden is cached on the
+#: network (2**24: about 0.5 GB of graph); above, it is rebuilt at each call, so that
+#: it does not stay beside the tables (2 GiB at the national CMS size).
+CACHE_UNDIRECTED_MAX = 1 << 24
+
+
+def community_graph(net: ReferralNetwork, weight: str | None) -> Any:
+    """The undirected NetworKit graph for community detection: cached up to
+    :data:`CACHE_UNDIRECTED_MAX` ties (:func:`networkit_graph`), else built for this call."""
+    a = strength_matrix(net, weight)
+    if a.nnz > CACHE_UNDIRECTED_MAX:
+        return undirected_networkit(a)
+    return networkit_graph(net, weight, "undirected")
+
+
+def undirected_networkit(a: sp.csr_array) -> Any:
+    """The undirected weighted NetworKit graph of a strength matrix, not cached.
+
+    Edge ``{i, j}`` weighs ``a_ij + a_ji``; built by ``GraphFromCsr`` from
+    :func:`upper_symmetric`, freed once the graph holds the edges (NetworKit
+    keeps each edge at both ends: 32 bytes an edge). ``GraphFromCsr`` reads
+    int64 indices; they are made here and the int32 ones dropped first, so
+    the build does not hold both.
+    """
+    import networkit as nk
+
+    u = upper_symmetric(a)
+    arrays = _CsrArrays(
+        np.asarray(u.indptr, dtype=np.int64),
+        np.asarray(u.indices, dtype=np.int64),
+        np.asarray(u.data, dtype=np.float64),
+        (int(u.shape[0]), int(u.shape[1])),
+    )
+    del u
+    return nk.graph.GraphFromCsr(arrays, directed=False, weighted=True)
+
+
+class _CsrArrays:
+    """The ``indptr``/``indices``/``data``/``shape`` of a CSR that ``GraphFromCsr`` reads.
+
+    scipy's CSR constructor would turn int64 indices that fit back into int32
+    (a copy), which ``GraphFromCsr`` then turns into int64 again (another).
+    """
+
+    def __init__(
+        self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, shape: tuple[int, int]
+    ) -> None:
+        self.indptr, self.indices, self.data, self.shape = indptr, indices, data, shape
 
 
 def cost_csr(net: ReferralNetwork, weight: str | None) -> tuple[sp.csr_array, int | None, float]:

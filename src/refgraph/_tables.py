@@ -169,8 +169,10 @@ def physicians_and_flow_ids(
 ) -> tuple[pd.DataFrame, tuple[np.ndarray, np.ndarray] | None]:
     """:func:`with_missing_physicians` and, from the same pass, the flows' node ids.
 
-    One ``pandas.factorize`` over the int64 NPIs of the physicians, then of
-    the flows' sources and targets, events and touchpoints: the physicians
+    The codes of one ``pandas.factorize`` (computed a segment at a time,
+    :class:`refgraph._codes.FirstSeenCoder`) over the int64 NPIs of the
+    physicians, then of the flows' sources and targets, events and
+    touchpoints: the physicians
     (unique) get codes ``0..k-1``, NPIs they lack get the next codes in order
     of first appearance, which is the order their new rows take. The codes of
     the flows are then their node ids (int32): the position of source and
@@ -195,51 +197,49 @@ def physicians_and_flow_ids(
         tables["events"]["target_npi"],
         tables["touchpoints"]["npi"],
     ]
-    known = npi_ints(phys["npi"])
-    k, m = len(known), len(seen[0])
-    every = np.empty(k + sum(len(c) for c in seen), dtype=np.int64)
-    every[:k] = known
-    at = k
-    for c in seen:  # each column's values straight into place
-        every[at : at + len(c)] = npi_ints(c)
-        at += len(c)
-    if every.min(initial=0) < 0 or pd.Index(known).has_duplicates:
+    release_memory()  # what the read freed in the C heap, before the pass adds its own arrays
+    got = _first_seen_flow_ids(phys, seen)
+    if got is None:
         return _with_missing_by_text(phys, [c for c in seen if len(c)]), None
-    codes, uniques = _first_seen_codes(every)
-    del every
+    uniques, src, dst = got
     out = phys
-    if len(uniques) > k:
-        out = _append_unknown(phys, npi_strings(uniques[k:]))
-    dtype = np.int32 if len(uniques) < 2**31 else np.int64
-    src = codes[k : k + m].astype(dtype)
-    dst = codes[k + m : k + 2 * m].astype(dtype)
-    del codes
+    if len(uniques) > len(phys):
+        out = _append_unknown(phys, npi_strings(uniques[len(phys) :]))
     release_memory()
     return out, (src, dst)
 
 
-def _first_seen_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``pandas.factorize(values)`` of int64 values: codes in order of first appearance.
+#: Rows of a column coded at a time by the physicians' pass (64 MiB of int64 NPIs).
+_SEGMENT = 1 << 23
 
-    By Arrow's ``dictionary_encode`` (the same codes and uniques; about half
-    the time of ``pandas.factorize`` on int64 and int32 codes) while the codes
-    fit int32, else by pandas.
 
-    Examples
-    --------
-    >>> codes, uniques = _first_seen_codes(np.array([7, 3, 7, 9]))
-    >>> codes.tolist(), uniques.tolist()
-    ([0, 1, 0, 2], [7, 3, 9])
+def _first_seen_flow_ids(
+    phys: pd.DataFrame, seen: list[pd.Series]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """First-seen codes of the physicians' NPIs, then of each column of ``seen``, a segment
+    at a time (:class:`refgraph._codes.FirstSeenCoder`): ``(uniques, source ids, target ids)``
+    of the flows (``seen[0]``, ``seen[1]``), or None when an NPI is missing or not a number,
+    or the physicians repeat one. The codes are those of one factorize over all the values.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    from ._codes import FirstSeenCoder
 
-    if len(values) >= 2**31:  # pragma: no cover - two billion NPIs in one pass
-        codes, uniques = pd.factorize(values)
-        return codes, uniques
-    enc = pc.dictionary_encode(pa.array(values, type=pa.int64()))
-    uniques = np.asarray(enc.dictionary.to_numpy(), dtype=np.int64)
-    return np.asarray(enc.indices.to_numpy(), dtype=np.int32), uniques
+    known = npi_ints(phys["npi"])
+    if known.min(initial=0) < 0 or pd.Index(known).has_duplicates:
+        return None
+    coder = FirstSeenCoder()
+    coder.codes(known)
+    total = len(known) + sum(len(c) for c in seen)
+    dtype = np.int32 if total < 2**31 else np.int64
+    ids = [np.empty(len(c), dtype=dtype) for c in seen[:2]]
+    for j, col in enumerate(seen):
+        for at in range(0, len(col), _SEGMENT):
+            values = npi_ints(col.iloc[at : at + _SEGMENT])
+            if values.min(initial=0) < 0:
+                return None
+            codes = coder.codes(values)
+            if j < 2:  # flows' sources, targets: their node ids
+                ids[j][at : at + len(values)] = codes
+    return coder.uniques, ids[0], ids[1]
 
 
 def release_arrow_memory() -> None:

@@ -19,15 +19,17 @@ import scipy.sparse as sp
 
 from ._errors import ValidationError
 from ._kernels import (
+    community_graph,
     frame,
     have_networkit,
-    networkit_graph,
     resolve_seed,
+    row_blocks,
     seed_networkit,
     strength_matrix,
     symmetric,
 )
 from ._params import check_float, check_int
+from ._tables import release_memory
 from .backends import pushdown
 
 if TYPE_CHECKING:
@@ -71,14 +73,29 @@ def _labels_vector(
     return np.asarray(codes, dtype=np.int64)
 
 
-def _modularity(s: sp.csr_array, labels: np.ndarray, resolution: float) -> float:
-    """Newman modularity of an undirected weighted graph given as symmetric CSR."""
-    two_m = float(s.sum())
+def _modularity(a: sp.csr_array, labels: np.ndarray, resolution: float) -> float:
+    """Newman modularity of the undirected projection ``a + a.T`` of a strength matrix ``a``.
+
+    Read off ``a`` itself, a block of rows at a time (no ``a + a.T``, no COO
+    copy): ``2m`` is twice ``a``'s total, a node's degree its out- plus
+    in-strength, and the weight inside communities twice that of ``a``'s
+    entries whose two ends share a label. Exact for integer weights (every
+    partial sum is an integer below 2**53), as the symmetric matrix's sums were.
+    """
+    data = np.asarray(a.data, dtype=float)
+    two_m = 2.0 * float(data.sum())
     if two_m == 0:
         return float("nan")
-    coo = s.tocoo()
-    internal = float(coo.data[labels[coo.row] == labels[coo.col]].sum())
-    deg = np.asarray(s.sum(axis=1), dtype=float)
+    n = a.shape[0]
+    indptr, indices = np.asarray(a.indptr, dtype=np.int64), np.asarray(a.indices)
+    internal = 0.0
+    for r0, r1 in row_blocks(indptr, 1 << 22):
+        lo, hi = int(indptr[r0]), int(indptr[r1])
+        own = np.repeat(labels[r0:r1], np.diff(indptr[r0 : r1 + 1]))
+        internal += float(data[lo:hi][own == labels[indices[lo:hi]]].sum())
+    internal *= 2.0
+    deg = np.bincount(indices, weights=data, minlength=n)  # in-strength
+    deg += np.asarray(a.sum(axis=1), dtype=float)  # plus out-strength
     tot = np.bincount(labels, weights=deg)
     return internal / two_m - resolution * float((tot**2).sum()) / two_m**2
 
@@ -143,8 +160,7 @@ def modularity(
        PNAS 2006;103(23):8577-8582.
     """
     labels = _labels_vector(net, communities)
-    s = symmetric(strength_matrix(net, weight))
-    return _modularity(s, labels, _check_resolution(resolution))
+    return _modularity(strength_matrix(net, weight), labels, _check_resolution(resolution))
 
 
 def _result(net: ReferralNetwork, labels: np.ndarray, q: float, engine: str) -> pd.DataFrame:
@@ -228,21 +244,23 @@ def louvain(
     n = len(net.npis)
     if n == 0:
         return _result(net, np.zeros(0, dtype=np.int64), float("nan"), "none")
-    s = symmetric(strength_matrix(net, weight))
+    a = strength_matrix(net, weight)
     if have_networkit():
         import networkit as nk
 
-        g = networkit_graph(net, weight, "undirected")
+        g = community_graph(net, weight)  # cached on small networks only
         seed_networkit(seed)
         par = "balanced" if seed is None else "none randomized"
         algo = nk.community.PLM(g, refine=False, gamma=resolution, par=par)
         algo.run()
         labels = np.asarray(algo.getPartition().getVector(), dtype=np.int64)
+        del algo, g
+        release_memory()  # an uncached graph's adjacency vectors were small heap blocks
         engine = "networkit.PLM"
     else:  # pragma: no cover - networkit is a dependency
-        labels = _nx_louvain(s, resolution, seed)
+        labels = _nx_louvain(symmetric(a), resolution, seed)
         engine = "networkx.louvain_communities"
-    return _result(net, labels, _modularity(s, labels, resolution), engine)
+    return _result(net, labels, _modularity(a, labels, resolution), engine)
 
 
 def _nx_louvain(s: sp.csr_array, resolution: float, seed: int | None) -> np.ndarray:
@@ -334,8 +352,8 @@ def leiden(
     n = len(net.npis)
     if n == 0:
         return _result(net, np.zeros(0, dtype=np.int64), float("nan"), "none")
-    s = symmetric(strength_matrix(net, weight))
-    g = networkit_graph(net, weight, "undirected")
+    a = strength_matrix(net, weight)
+    g = community_graph(net, weight)  # as in louvain
     threads = nk.getMaxNumberOfThreads()
     try:
         if seed is not None:
@@ -346,9 +364,11 @@ def leiden(
         )
         algo.run()
         labels = np.asarray(algo.getPartition().getVector(), dtype=np.int64)
+        del algo, g
+        release_memory()
     finally:
         nk.setNumberOfThreads(threads)
-    return _result(net, labels, _modularity(s, labels, resolution), "networkit.ParallelLeiden")
+    return _result(net, labels, _modularity(a, labels, resolution), "networkit.ParallelLeiden")
 
 
 def community_summary(

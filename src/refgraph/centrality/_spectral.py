@@ -32,9 +32,19 @@ def _check_iter(tol: float, max_iter: int) -> None:
 
 
 # -------------------------------------------------------------------------------------- pagerank
-def _transition_t(net: ReferralNetwork, weight: str | None) -> tuple[sp.csr_array, np.ndarray]:
-    """Cached ``(P^T, dangling ids)``: row v of P^T holds w_uv / s_u over in-edges u -> v."""
+#: Entries above which PageRank's ``P^T`` is rebuilt at each call instead of cached
+#: (2**25: about 400 MB). Its build is one transpose, a few power iterations' worth of
+#: work; above this size the memory it would hold matters more (0.8 GB at the national
+#: CMS size, where Louvain needs the room, ``benchmarks/results/national.md``).
+CACHE_TRANSITION_MAX = 1 << 25
 
+
+def _transition_t(net: ReferralNetwork, weight: str | None) -> tuple[sp.csr_array, np.ndarray]:
+    """``(P^T, dangling ids)``, cached up to :data:`CACHE_TRANSITION_MAX` entries: row v of
+    P^T holds w_uv / s_u over in-edges u -> v."""
+    a = strength_matrix(net, weight)
+    if a.nnz > CACHE_TRANSITION_MAX:
+        return transition_t(a)
     return net.cached_view(
         ("refgraph.centrality.transition", weight),
         lambda: transition_t(strength_matrix(net, weight)),
@@ -140,7 +150,10 @@ def pagerank(
 
     Physicians who refer nobody (dangling nodes) hand their rank to the
     restart distribution, as in networkx. It is computed by power iteration
-    with one sparse matrix-vector product per iteration.
+    with one sparse matrix-vector product per iteration. The transposed
+    transition matrix is kept among the network's cached views for later
+    calls up to :math:`2^{25}` ties (about 400 MB), and rebuilt at each call
+    on larger networks.
 
     References
     ----------
