@@ -170,8 +170,9 @@ def _create_statement(name: str, names: list[str], coded: list[bool], table: str
     Examples
     --------
     >>> q = _create_statement("create_flows", ["count", "extra"], [False, True], "flows")
-    >>> q.split("CREATE ")[1]
-    '(a)-[f:REFERRED {key: $ids[i], `count`: $cols[0][i]}]->(b) SET f[$names[1]] = $uniq[1][$cols[1][i]] '
+    >>> print(q.split("CREATE ")[1].replace(" SET", "\\nSET"))
+    (a)-[f:REFERRED {key: $ids[i], `count`: $cols[0][i]}]->(b)
+    SET f[$names[1]] = $uniq[1][$cols[1][i]]
     """
     from ...model import SCHEMAS
 
