@@ -6,6 +6,7 @@ Usage::
         [--sweep 2000,5000,10000,20000] [--bulk] [--out FILE]
     python benchmarks/bench_neo4j.py --writes-only --before OLD_SRC [--repeat 2]
         [--physicians 20000] [--batch-size 5000] [--sweep 2000,5000,10000,20000,50000]
+        [--warmup 5000]
 
 Starts a local Neo4j 5.26 + GDS dev server (``refgraph.backends.devserver``), loads a
 synthetic region into it with :meth:`Neo4jBackend.write` (batched idempotent
@@ -57,6 +58,13 @@ def main() -> None:
     ap.add_argument("--writes-only", action="store_true")
     ap.add_argument("--before", default=None, help="src folder of the code to compare with")
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument(
+        "--warmup",
+        type=int,
+        default=0,
+        help="--writes-only: first an untimed load of this many physicians (the --before "
+        "code, else this one), so that no timed row pays for the server's JIT warm-up",
+    )
     ap.add_argument("--pagecache", default="2g")
     args = ap.parse_args()
     if args.writes_only:
@@ -212,6 +220,8 @@ def _writes_only(args: Any) -> None:
 
     here = str(Path(__file__).resolve().parents[1] / "src")
     runs: list[tuple[str, str, int]] = []
+    if args.warmup:
+        runs.append(("warm-up", args.before or here, args.batch_size))
     for _ in range(args.repeat):
         if args.before:
             runs.append(("before", args.before, args.batch_size))
@@ -225,12 +235,15 @@ def _writes_only(args: Any) -> None:
             env = dict(os.environ, PYTHONPATH=src)
             cpu0 = _server_cpu(server.pid)
             load0 = os.getloadavg()[0]
+            size = args.warmup if code == "warm-up" else args.physicians
             out = subprocess.run(
                 [sys.executable, "-c", _CHILD, server.uri, *server.auth,
-                 str(args.physicians), str(batch)],
+                 str(size), str(batch)],
                 env=env, check=True, capture_output=True, text=True,
             )  # fmt: skip
             cpu = _server_cpu(server.pid) - cpu0
+            if code == "warm-up":
+                continue
             t = json.loads(out.stdout.strip().splitlines()[-1])
             label = f"{code}, batch {batch}"
             rows.append(

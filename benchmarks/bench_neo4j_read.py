@@ -11,8 +11,9 @@ dev server, then times ``Neo4jBackend.read()`` in child processes, alternating t
 code under ``--before-src`` (e.g. the main branch) and this checkout's ``src``, so
 both read the same store under the same machine load. Each child pickles the tables
 it read; the parent checks that they equal the network written. The child's peak
-RSS (``VmHWM``, Linux) is taken after the read and after pickling the tables. Prints a markdown
-table (and writes it to ``--out`` when given).
+RSS (``VmHWM``, Linux) is taken after the read and after pickling the tables. The server
+JVM's CPU seconds during each child (``/proc``) and the load average at its start are
+reported beside it. Prints a markdown table (and writes it to ``--out`` when given).
 
 With ``--around N`` each child instead reads ``--selections`` sub-networks,
 ``read(around=<N random NPIs>, hops=0, flows=--flows-mode)`` (the same NPIs for both
@@ -67,6 +68,14 @@ with open(out, "wb") as f:
 """
 
 
+def _server_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) of process ``pid`` so far (Linux ``/proc``)."""
+    if pid is None:
+        return float("nan")
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     if list(a.columns) != list(b.columns) or len(a) != len(b):
         return False
@@ -106,13 +115,14 @@ def main() -> None:
         f"| code | run | median s of {len(picks)} reads of {args.around} NPIs "
         f"(flows={args.flows_mode}) | child peak RSS MiB | same tables as before's |"
         if picks
-        else "| code | run | seconds | flows/s | child peak RSS MiB | same tables as written |"
+        else "| code | run | seconds | flows/s | child peak RSS MiB | same tables as written "
+        "| server CPU s | load avg |"
     )
     lines = [
         f"{net.n_physicians:,} physicians, {net.n_flows:,} flows, {len(net.practices):,} practices",
         "",
         head,
-        "|---|---:|---:|---:|---|" if picks else "|---|---:|---:|---:|---:|---|",
+        "|---|---:|---:|---:|---|" if picks else "|---|---:|---:|---:|---:|---|---:|---:|",
     ]
     first: list[dict[str, pd.DataFrame]] | None = None
     server = Neo4jDevServer(heap=args.heap, pagecache="1g")
@@ -125,11 +135,13 @@ def main() -> None:
             for code, src in (("before", args.before_src), ("after", str(SRC))):
                 out = Path(tmp) / f"{code}{run}.pkl"
                 env = {**os.environ, "PYTHONPATH": src}
+                cpu0, load0 = _server_cpu(server.pid), os.getloadavg()[0]
                 subprocess.run(
                     [sys.executable, "-c", CHILD, server.uri, user, password, str(out), spec],
                     env=env,
                     check=True,
                 )
+                cpu = _server_cpu(server.pid) - cpu0
                 with open(out, "rb") as f:
                     got = pickle.load(f)
                 out.unlink()
@@ -142,7 +154,8 @@ def main() -> None:
                     same = all(_same(net.tables[t], got["tables"][t]) for t in net.tables)
                     row = (
                         f"| {code} | {run} | {got['seconds']:.2f} | "
-                        f"{net.n_flows / got['seconds']:,.0f} | {got['peak']:,.0f} | {same} |"
+                        f"{net.n_flows / got['seconds']:,.0f} | {got['peak']:,.0f} | {same} "
+                        f"| {cpu:.1f} | {load0:.1f} |"
                     )
                 print(row, flush=True)
                 lines.append(row)

@@ -101,3 +101,84 @@ def test_create_and_merge_store_the_same(neo4j_db: Neo4jBackend) -> None:
     merged = neo4j_db.read()
     same_tables(created, merged)
     same_tables(net, merged)
+
+
+def stored_flows(db: Neo4jBackend) -> list[tuple[str, str, list[tuple[str, object]]]]:
+    """Every REFERRED relationship as (source, target, sorted property items)."""
+    rows = db._read(
+        "MATCH (a:Physician)-[f:REFERRED]->(b:Physician) "
+        "RETURN a.npi AS a, b.npi AS b, properties(f) AS p"
+    )
+    return sorted((r["a"], r["b"], sorted((k, str(v)) for k, v in r["p"].items())) for r in rows)
+
+
+def test_create_names_model_columns_and_stores_what_merge_stores(neo4j_db: Neo4jBackend) -> None:
+    # flows out of source order (the CREATE path sorts them by start node), model columns
+    # named in the CREATE's map, extra ones (seen_at, note, weight) set by dynamic keys,
+    # missing values of both kinds: the stored relationships are the MERGE path's exactly
+    net = mixed_network(40)
+    src = net.flows["source_npi"].tolist()
+    assert src != sorted(src)
+    neo4j_db.batch_size = 9
+    neo4j_db.write(net)  # CREATE
+    created = stored_flows(neo4j_db)
+    neo4j_db.delete(everything=True)
+    neo4j_db.write(net, mode="merge")
+    assert stored_flows(neo4j_db) == created
+    assert len(created) == net.n_flows
+    # a missing value is no property at all (not a stored null) in both paths
+    keys = [dict(p) for _, _, p in created]
+    assert sum("patients" not in k for k in keys) == int(net.flows["patients"].isna().sum()) > 0
+    assert sum("weight" not in k for k in keys) == int(net.flows["weight"].isna().sum()) > 0
+
+
+def test_interrupted_create_write_resumes_without_duplicates(neo4j_db: Neo4jBackend) -> None:
+    # the sorted, concurrent CREATE of flows stopped after its first round of batches:
+    # whole batches are stored; running the write again (now MERGE) completes it exactly
+    net = mixed_network(40)
+    neo4j_db.batch_size = 6
+    seen: list[int] = []
+
+    def stop(what: str, n: int) -> None:
+        if what == "flows":
+            seen.append(n)
+            raise RuntimeError("interrupted")
+
+    with pytest.raises(RuntimeError):
+        neo4j_db.write(net, on_batch=stop)
+    partial = neo4j_db.counts()["flows"]
+    assert 0 < partial < net.n_flows and partial % 6 == 0
+    neo4j_db.write(net)
+    assert neo4j_db.counts()["flows"] == net.n_flows
+    same_tables(net, neo4j_db.read())
+
+
+class _Rows:
+    def __init__(self, rows: list[list[object]]) -> None:
+        self.rows = rows
+
+    def values(self) -> list[list[object]]:
+        return self.rows
+
+
+class _Tx:
+    """A stand-in read transaction that knows the NPIs of some internal ids."""
+
+    def __init__(self, known: dict[int, str]) -> None:
+        self.known, self.asked = known, []
+
+    def run(self, query: str, ids: list[int]) -> _Rows:
+        self.asked.append(list(ids))
+        return _Rows([[i, self.known[i]] for i in ids if i in self.known])
+
+
+def test_flow_targets_by_internal_id() -> None:
+    npis = np.asarray(["n7", "n3", "n9"], dtype=object)  # pages' sources, internal ids 7, 3, 9
+    tx = _Tx({11: "late"})
+    got = Neo4jBackend._targets(tx, npis, [7, 3, 9], [3, 9, 3, 7, 11, 9])
+    assert got.tolist() == ["n3", "n9", "n3", "n7", "late", "n9"]
+    assert tx.asked == [[11]]  # only the target that is no page's source is looked up
+    tx = _Tx({})
+    assert Neo4jBackend._targets(tx, npis, [7, 3, 9], [9, 7]).tolist() == ["n9", "n7"]
+    assert tx.asked == []
+    assert Neo4jBackend._targets(tx, npis[:0], [], []).tolist() == []

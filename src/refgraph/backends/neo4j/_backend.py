@@ -155,7 +155,8 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         with ``CREATE``, which needs no look-up of existing elements, and the
         relationships find their end nodes by the internal ids that the node
         ``CREATE`` statements returned (Neo4j's ``id()``, kept only for the
-        duration of this call); into a store that holds anything they are
+        duration of this call), in the order of their start nodes, with the
+        model's own columns named in the ``CREATE``; into a store that holds anything they are
         merged (``MERGE``) on their keys, found through the uniqueness indexes,
         so an incremental load or a re-run leaves exactly one copy of every row.
         Each batch travels as one parameter list per column (text and date

@@ -12,7 +12,7 @@ import pandas as pd
 from ..._errors import BackendError, ValidationError
 from ...model import SCHEMAS
 from ._connect import _Connection
-from ._schema import _LABELS, _Q, _page_statement
+from ._schema import _LABELS, _Q, _page_columns, _page_statement
 
 if TYPE_CHECKING:
     from ...network import ReferralNetwork
@@ -24,8 +24,40 @@ logger = logging.getLogger("refgraph.backends.neo4j")
 _ENDS = ("source_npi", "target_npi")
 #: Rows of a node table per page of a whole-store read (one record each).
 _PAGE_NODES = 20_000
+#: The NPIs of physicians given by internal id (targets created during a whole-store read).
+_Q_NPI_BY_ID = "MATCH (b:Physician) WHERE id(b) IN $ids RETURN id(b) AS id, b.npi AS npi"
 #: Source physicians per page of a whole-store flow read (their out-flows are one record).
 _PAGE_SOURCES = 5_000
+
+
+def _flow_page_statement(iso: tuple[bool, ...]) -> str:
+    """The statement reading one page of the flows of a whole-store read.
+
+    As :func:`~._schema._page_statement` for flows (``$after``, ``$page``,
+    ``$keys``; ``n``, ``last``, ``npis``, ``s`` and ``cols``), but each flow's
+    target comes as the internal id of its node (``t``) and the page gives the
+    internal ids of its sources too (``ids``): every physician is the source
+    of exactly one page, so the pages together map every target id to its
+    NPI, and the server reads no property of the target (the NPI per flow was
+    the largest part of its work after the dates). Ids are only compared
+    within this read.
+
+    Examples
+    --------
+    >>> q = _flow_page_statement((False, True))
+    >>> "collect(id(b)) AS t" in q and "[x IN src | id(x)] AS ids" in q
+    True
+    """
+    return (
+        "MATCH (a:Physician) WHERE a.npi > $after WITH a ORDER BY a.npi LIMIT $page "
+        "WITH collect(a) AS src "
+        "CALL (src) { UNWIND range(0, size(src) - 1) AS j WITH src[j] AS a, j "
+        "MATCH (a)-[f:REFERRED]->(b:Physician) "
+        "RETURN collect(j) AS s, collect(id(b)) AS t, collect(f) AS fs } "
+        "RETURN size(src) AS n, src[-1].npi AS last, [x IN src | x.npi] AS npis, "
+        "[x IN src | id(x)] AS ids, s, t, "
+        f"{_page_columns(iso, 'r', 'fs')} AS cols"
+    )
 
 
 def _from_neo4j(v: Any) -> Any:
@@ -254,14 +286,16 @@ class _ReadMixin(_Connection):
 
         flows = label == "flows"
         page = _PAGE_SOURCES if flows else _PAGE_NODES
-        query = _page_statement(label, tuple(bool(x) for x in iso))
+        shape = tuple(bool(x) for x in iso)
+        query = _flow_page_statement(shape) if flows else _page_statement(label, shape)
         count = _Q["count_flows" if flows else f"count_{label}"]
 
         def work(tx: Any) -> list[Any]:
             cols: list[list[Any]] = [[] for _ in keys]
             npis: list[str] = []
+            ids: list[int] = []
             src: list[np.ndarray] = []
-            dst: list[str] = []
+            dst: list[int] = []
             total = int(tx.run(count).single()["c"])
             after = ""
             with progress_bar(total, f"neo4j read {what}", unit=" rows", unit_scale=True) as bar:
@@ -272,6 +306,7 @@ class _ReadMixin(_Connection):
                     if flows:  # sources as positions into all the pages' sources so far
                         src.append(np.asarray(rec["s"], dtype=np.int64) + len(npis))
                         npis.extend(rec["npis"])
+                        ids.extend(rec["ids"])
                         dst.extend(rec["t"])
                         bar.update(len(rec["t"]))
                     else:
@@ -282,7 +317,8 @@ class _ReadMixin(_Connection):
             if not flows:
                 return cols
             at = np.concatenate(src) if src else np.zeros(0, dtype=np.int64)
-            return [np.asarray(npis, dtype=object)[at], np.asarray(dst, dtype=object), *cols]
+            names = np.asarray(npis, dtype=object)
+            return [names[at], self._targets(tx, names, ids, dst), *cols]
 
         if not self._show_progress():
             from ...config import config
@@ -290,6 +326,27 @@ class _ReadMixin(_Connection):
             with config(progress=False):
                 return self._in_read_tx(work)
         return self._in_read_tx(work)
+
+    @staticmethod
+    def _targets(tx: Any, npis: np.ndarray, ids: list[int], targets: list[int]) -> np.ndarray:
+        """The NPIs of the flow targets ``targets`` (internal ids) from the pages' ``ids``/``npis``.
+
+        A target that is no page's source (a physician created by someone
+        else during the read) is looked up by its id.
+        """
+        node = np.asarray(ids, dtype=np.int64)
+        want = np.asarray(targets, dtype=np.int64)
+        order = np.argsort(node, kind="stable")
+        pos = np.searchsorted(node[order], want).clip(0, max(len(node) - 1, 0))
+        found = node[order][pos] == want if len(node) else np.zeros(len(want), dtype=bool)
+        out = np.empty(len(want), dtype=object)
+        out[found] = npis[order][pos[found]]
+        if not found.all():
+            late = sorted({int(x) for x in want[~found]})
+            rows = tx.run(_Q_NPI_BY_ID, ids=late).values()
+            by_id = {int(i): npi for i, npi in rows}
+            out[~found] = [by_id.get(int(x)) for x in want[~found]]
+        return out
 
     def _in_read_tx(self, work: Any) -> Any:
         """Run ``work(tx)`` in one managed read transaction; driver errors as BackendError."""

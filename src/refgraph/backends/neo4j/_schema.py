@@ -447,25 +447,3 @@ _Q["create_flows"] = (
     "MATCH (b) WHERE id(b) = $t[i] AND b:Physician "
     "CREATE (a)-[f:REFERRED {key: $ids[i]}]->(b) <props>"
 )
-
-
-def _create_statement(name: str, coded: tuple[bool, ...]) -> str:
-    """The CREATE statement ``_Q[name]`` (an empty store) setting columns coded as ``coded``.
-
-    One ``SET`` item per column, ``x[$names[j]] = $cols[j][i]`` (or
-    ``$uniq[j][$cols[j][i]]`` for a coded column; a null code gives null,
-    i.e. no property): only column positions are statement text, never
-    names. A FOREACH over the columns with a CASE per value (the MERGE
-    statements' form) costs the server a list and a branch per row.
-
-    Examples
-    --------
-    >>> _create_statement("create_flows", (False, True)).split("->(b) ")[1]
-    'SET f[$names[0]] = $cols[0][i], f[$names[1]] = $uniq[1][$cols[1][i]] '
-    """
-    v = "f" if name == "create_flows" else "n"
-    items = [
-        f"{v}[$names[{j}]] = " + (f"$uniq[{j}][$cols[{j}][i]]" if c else f"$cols[{j}][i]")
-        for j, c in enumerate(coded)
-    ]
-    return str(_Q[name]).replace("<props>", "SET " + ", ".join(items) + " " if items else "")
