@@ -359,43 +359,82 @@ def _aggregate(c: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
     none). Segment reductions over one stable sort of the pair keys.
 
     Consumes ``c``: each column is taken out of it when first used, so that
-    it can be freed once its sorted copy exists instead of at the end.
+    it can be freed once its sorted copy exists instead of at the end. The
+    common cases skip work without changing a value: no events (the counts and
+    dates are those of the flows), all patients known, one date or one kind in
+    every row (a file's period; flows carry no logged kind).
     """
-    s = np.asarray(c.pop("s"), np.int64)
-    d = np.asarray(c.pop("d"), np.int64)
-    key = np.minimum(s, d) * np.int64(max(n, 1)) + np.maximum(s, d)
+    s = np.asarray(c.pop("s"))
+    d = np.asarray(c.pop("d"))
+    if s.dtype.kind not in "iu" or d.dtype.kind not in "iu":
+        s, d = s.astype(np.int64), d.astype(np.int64)
     fwd = s <= d
+    lo, hi = np.minimum(s, d), np.maximum(s, d)  # in the ids' own type (int32 below 2**31)
     del s, d
+    key = lo.astype(np.int64)
+    del lo
+    key *= np.int64(max(n, 1))
+    key += hi
+    del hi
     order = np.argsort(key, kind="stable")
     key = key[order]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, int)
     key = key[starts]
     fwd = fwd[order]
+    k = len(starts)
 
     def seg_sum(x: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(x, starts) if len(starts) else np.zeros(0)
+        return np.add.reduceat(x, starts) if k else np.zeros(0)
 
     def seg_max(x: np.ndarray) -> np.ndarray:
-        return np.maximum.reduceat(x, starts) if len(starts) else x[:0]
+        return np.maximum.reduceat(x, starts) if k else x[:0]
+
+    def one_value(x: np.ndarray) -> bool:  # every row holds the same value
+        return bool(len(x)) and bool(x.min() == x.max())
 
     is_ev = c.pop("ev")[order]
+    any_ev = bool(is_ev.any())
     cnt = np.asarray(c.pop("cnt"), "float64")[order]
     flow_ab = seg_sum(np.where(fwd & ~is_ev, cnt, 0.0))
-    flow_ba = seg_sum(np.where(~fwd & ~is_ev, cnt, 0.0))
+    cnt[fwd | is_ev] = 0.0  # what is left: the flows b -> a
+    flow_ba = seg_sum(cnt)
     del cnt
-    no_flow = (flow_ab + flow_ba) == 0
-    ab = np.where(no_flow, seg_sum((fwd & is_ev).astype("float64")), flow_ab)
-    ba = np.where(no_flow, seg_sum((~fwd & is_ev).astype("float64")), flow_ba)
-    del flow_ab, flow_ba, no_flow, fwd
+    if any_ev:
+        no_flow = (flow_ab + flow_ba) == 0
+        ab = np.where(no_flow, seg_sum((fwd & is_ev).astype("float64")), flow_ab)
+        ba = np.where(no_flow, seg_sum((~fwd & is_ev).astype("float64")), flow_ba)
+        del no_flow
+    else:  # a pair without flows has no events either: its counts are the flows' zeros
+        ab, ba = flow_ab, flow_ba
+    del flow_ab, flow_ba, fwd
     pat = np.asarray(c.pop("pat"), "float64")[order]
-    pat_n = seg_sum((~np.isnan(pat)).astype("float64"))
-    pat = np.where(pat_n > 0, seg_sum(np.nan_to_num(pat)), np.nan)
-    last = c.pop("last")[order]
-    last_ev = seg_max(np.where(is_ev, last, _NAT))
-    last = np.where(last_ev != _NAT, last_ev, seg_max(np.where(is_ev, _NAT, last)))
-    kind = seg_max(c.pop("kind")[order]) if len(starts) else np.zeros(0, np.int32)
-    a = key // n if n else key
-    b = key - a * n
+    if bool(np.isfinite(pat).all()):  # every pair's patients are known
+        pat = seg_sum(pat)
+    else:
+        pat_n = seg_sum((~np.isnan(pat)).astype("float64"))
+        pat = np.where(pat_n > 0, seg_sum(np.nan_to_num(pat, copy=False)), np.nan)
+        del pat_n
+    last = np.asarray(c.pop("last"))
+    if any_ev:
+        last = last[order]
+        last_ev = seg_max(np.where(is_ev, last, _NAT))
+        last = np.where(last_ev != _NAT, last_ev, seg_max(np.where(is_ev, _NAT, last)))
+        from_events = last_ev != _NAT
+        del last_ev
+    else:
+        last = np.full(k, last[0]) if one_value(last) else seg_max(last[order])
+        from_events = np.zeros(k, dtype=bool)
+    del is_ev
+    kind = np.asarray(c.pop("kind"))
+    if not k:
+        kind = np.zeros(0, np.int32)
+    elif one_value(kind):
+        kind = np.full(k, kind[0])
+    else:
+        kind = seg_max(kind[order])
+    del order
+    a, b = np.divmod(key, n) if n else (key, key)
+    del key
     ids = np.int32 if n < 2**31 else np.int64
     return {
         "a": a.astype(ids),
@@ -404,6 +443,6 @@ def _aggregate(c: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
         "ba": ba,
         "pat": pat,
         "last": last,
-        "from_events": last_ev != _NAT,
+        "from_events": from_events,
         "kind": kind,
     }

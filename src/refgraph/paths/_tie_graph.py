@@ -182,10 +182,11 @@ class _TieGraph:
 
 
 def _csr_of_ties(
-    a: np.ndarray, b: np.ndarray, n: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """CSR of ties ``a < b`` sorted by ``(a, b)``: ``indptr``, ``indices``, the CSR
-    positions of each tie's two entries (``a``'s row, ``b``'s row) and ``tstart``."""
+    a: np.ndarray, b: np.ndarray, n: int, strength: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """CSR of ties ``a < b`` sorted by ``(a, b)``: ``indptr``, ``indices``, the cost
+    ``-log(strength)`` of each entry (a tie's two entries, in ``a``'s row and in
+    ``b``'s row, have its cost) and ``tstart``."""
     m = len(a)
     up = np.bincount(a, minlength=n).astype(np.int64)
     down = np.bincount(b, minlength=n).astype(np.int64)
@@ -193,18 +194,29 @@ def _csr_of_ties(
     np.cumsum(up + down, out=indptr[1:])
     tstart = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(up, out=tstart[1:])
-    # row a: its lower neighbours first (down[a] of them), then ties a - b in tie order
-    pos_a = indptr[a] + down[a] + (np.arange(m, dtype=np.int64) - tstart[a])
-    # row b: ties x - b for x < b, in tie order (x ascending), by a stable sort on b
-    by_b = np.argsort(b, kind="stable")
     first_b = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(down, out=first_b[1:])
-    pos_b = np.empty(m, dtype=np.int64)
-    pos_b[by_b] = indptr[b[by_b]] + (np.arange(m, dtype=np.int64) - first_b[b[by_b]])
+    # row a: its lower neighbours first (down[a] of them), then ties a - b in tie order;
+    # row b: ties x - b for x < b, in tie order (x ascending), by a stable sort on b.
+    # Position = a node's offset + the tie's rank, placed a chunk of ties at a time, so
+    # no tie-sized array of positions or costs is held beside the results.
+    off_a = indptr[:-1] + down - tstart[:-1]
+    off_b = indptr[:-1] - first_b[:-1]
+    del up, down, first_b
+    by_b = np.argsort(b, kind="stable")
     indices = np.empty(2 * m, dtype=np.int32 if n < 2**31 else np.int64)
-    indices[pos_a] = b
-    indices[pos_b] = a
-    return indptr, indices, pos_a, pos_b, tstart
+    cost = np.empty(2 * m)
+    for i in range(0, m, _CHUNK):
+        j = min(i + _CHUNK, m)
+        rank = np.arange(i, j, dtype=np.int64)
+        pos = off_a[a[i:j]] + rank
+        indices[pos] = b[i:j]
+        cost[pos] = -np.log(np.clip(strength[i:j], 1e-300, 1.0))
+        sel = by_b[i:j]
+        pos = off_b[b[sel]] + rank
+        indices[pos] = a[sel]
+        cost[pos] = -np.log(np.clip(strength[sel], 1e-300, 1.0))
+    return indptr, indices, cost, tstart
 
 
 def _reference_words(net: Any, day: str | None, as_of: Any) -> str:
@@ -246,12 +258,6 @@ def _tie_graph(
     for i in range(0, m, _CHUNK):
         sl = slice(i, i + _CHUNK)
         strength[sl] = _tie_factors(w, agg, sl, node, ref, hl)["strength"]
-    indptr, indices, pos_a, pos_b, tstart = _csr_of_ties(agg["a"], agg["b"], n)
-    cost = np.empty(2 * m)
-    c = -np.log(np.clip(strength, 1e-300, 1.0))
-    cost[pos_a] = c
-    cost[pos_b] = c
-    del c, pos_a, pos_b
     logged = np.flatnonzero(agg["kind"] >= 0)
     facts = _TieFacts(
         ab=_compact_float(agg["ab"]),
@@ -265,7 +271,10 @@ def _tie_graph(
         scode=node["scode"],
         ref=ref,
     )
-    del agg
+    a, b = agg["a"], agg["b"]
+    del agg  # the facts are kept compact; only the pairs are left for the CSR
+    indptr, indices, cost, tstart = _csr_of_ties(a, b, n, strength)
+    del a, b
 
     def rebuild() -> pd.DataFrame:
         return _tie_core(
