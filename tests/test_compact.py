@@ -214,3 +214,17 @@ def test_a_format_1_folder_with_text_provenance_still_loads(tmp_path: Path) -> N
     back = refgraph.load(folder)
     assert str(back.flows["provenance"].dtype) == "category"
     pd.testing.assert_frame_equal(back.flows, net.flows)
+
+
+def test_dates_held_in_full_on_pandas_without_copy_on_write(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # pandas 2 without copy-on-write writes into a column's array in place, which a
+    # read-only zero-stride array refuses: such a pandas gets the dates in full instead
+    from refgraph._compact import const_dates, is_const_dates
+
+    monkeypatch.setattr(pd, "__version__", "2.2.3")
+    monkeypatch.setattr(pd, "get_option", lambda key: False)
+    s = const_dates(np.datetime64("2015-01-01"), 4)
+    assert not is_const_dates(s) and s.to_numpy().strides == (8,)
+    assert s.dt.year.tolist() == [2015] * 4

@@ -252,6 +252,8 @@ def const_dates(value: Any, n: int) -> pd.Series:
 
 def _pin(s: pd.Series) -> bool:
     """Give ``s``'s values a reference that never dies, so pandas copies them before writing."""
+    if int(pd.__version__.split(".")[0]) < 3 and pd.get_option("mode.copy_on_write") is not True:
+        return False  # pandas 2 without copy-on-write writes into a column's array in place
     try:
         blocks = s._mgr.blocks
         refs = blocks[0].refs
