@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from neo4j import Session
 
 from refgraph import ReferralNetwork
 from refgraph.backends.neo4j import Neo4jBackend, _lazy_paths
@@ -19,6 +18,7 @@ from test_neo4j_lazy import (
     _sorted_tables,
     assert_intro_equal,
     assert_introducers_equal,
+    count_statements,
     make_npi,
     random_network,
 )
@@ -29,21 +29,7 @@ pytestmark = pytest.mark.neo4j
 @pytest.fixture
 def sent(neo4j_db: Neo4jBackend, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Every statement sent: managed reads and auto-commit ones (the version check)."""
-    got: list[str] = []
-    read_rows = Neo4jBackend._read_rows
-    run = Session.run
-
-    def counted_rows(self: Any, query: str, *args: Any, **kwargs: Any) -> Any:
-        got.append(query)
-        return read_rows(self, query, *args, **kwargs)
-
-    def counted_run(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-        got.append(str(query))
-        return run(self, query, *args, **kwargs)
-
-    monkeypatch.setattr(Neo4jBackend, "_read_rows", counted_rows)
-    monkeypatch.setattr(Session, "run", counted_run)
-    yield got
+    yield count_statements(monkeypatch)
 
 
 def chain() -> ReferralNetwork:
