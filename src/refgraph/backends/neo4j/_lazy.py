@@ -158,9 +158,10 @@ class LazyNetwork:
         return self.db._run_projected(algorithm, graph, ids, dict(options), self.npis, whole=True)
 
     # ------------------------------------------------------------- projections
-    def _check_version(self) -> str:
-        """The store's change marker; a new one drops kept projections and memos."""
-        v = self._store_version()
+    def _check_version(self, version: str | None = None) -> str:
+        """The store's change marker (``version``: one just read); a new one drops kept
+        projections and memos."""
+        v = self._store_version() if version is None else version
         if v != self._version:
             self.drop_projections()
             self._memo.clear()
