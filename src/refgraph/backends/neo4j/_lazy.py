@@ -77,7 +77,9 @@ class LazyNetwork:
       the target, radius ``floor(max_hops / 2)``), and
       :func:`refgraph.paths.best_introducers` on the same sub-network; with
       ``max_hops <= 3`` the sub-network of the sources' ball is kept, and a
-      target inside it costs one store version check plus the in-memory search.
+      target inside it costs the in-memory search and one store version check,
+      sent while the search runs (the answer is kept only if the store has not
+      changed; otherwise the query runs again on the current store).
 
     The projection of the whole store is built inside the database (nothing
     but the projection name and the weight property is sent) and kept for
