@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_neo4j_overlap.py [--physicians 100000] [--queries 100]
-        [--rounds 6] [--heap 2g] [--pagecache 1g]
+        [--rounds 6] [--heap 2g] [--pagecache 1g] [--delay-ms 0]
 
 Generates a synthetic region, bulk-imports it into a local Neo4j + GDS dev server,
 opens it lazily (``ReferralNetwork.from_neo4j(db, lazy=True)``), makes the first
@@ -15,6 +15,10 @@ its version check overlapped (``_lazy_paths._OVERLAP_CHECK = True``, the default
 lazy network checking first (``False``, the code before), and the network in memory.
 A warm-up round of each comes first and is not counted. Prints each round's medians,
 the version check's round trip alone, and whether every answer equals memory's.
+
+With ``--delay-ms D`` the lazy network talks to the server through a local proxy
+(``_delay_proxy.py``) that holds every chunk ``D`` ms each way, as a server across a
+network would (a round trip of about ``2 D`` ms more).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--heap", default="2g")
     ap.add_argument("--pagecache", default="1g")
+    ap.add_argument("--delay-ms", type=float, default=0.0)
     args = ap.parse_args()
 
     from refgraph import NoPathError, ReferralNetwork
@@ -77,7 +82,24 @@ def main() -> None:
         t0 = time.perf_counter()
         server.import_network(net, overwrite=True)
         print(f"bulk import {time.perf_counter() - t0:.1f} s", flush=True)
-        db = Neo4jBackend(server.uri, auth=server.auth, progress=False)
+        uri = server.uri
+        if args.delay_ms:
+            import socket
+            import subprocess
+
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                port = sock.getsockname()[1]
+            upstream = uri.rsplit(":", 1)[1]
+            script = str(Path(__file__).parent / "_delay_proxy.py")
+            proxy = subprocess.Popen(
+                [sys.executable, script, str(port), upstream, str(args.delay_ms)],
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            assert proxy.stdout is not None and proxy.stdout.readline().strip() == "ready"
+            uri = f"bolt://127.0.0.1:{port}"
+        db = Neo4jBackend(uri, auth=server.auth, progress=False)
         lazy = ReferralNetwork.from_neo4j(db, lazy=True)
         t0 = time.perf_counter()
         answer(lazy, targets[0])
@@ -127,6 +149,8 @@ def main() -> None:
             f"of {args.rounds * len(targets)}"
         )
     finally:
+        if args.delay_ms:
+            proxy.kill()
         server.stop()
 
 
