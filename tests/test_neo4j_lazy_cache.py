@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from refgraph import ReferralNetwork
+from refgraph import NoPathError, ReferralNetwork
 from refgraph.backends.neo4j import Neo4jBackend, _lazy_paths
 from refgraph.paths import intro_paths
 from test_neo4j_lazy import (
@@ -141,6 +141,88 @@ def test_a_write_between_two_queries_gives_the_new_answer(neo4j_db: Neo4jBackend
     neo4j_db.write(again)
     assert assert_introducers_equal(lazy, again, w, sources=[s], max_hops=3) == "same"
     assert kept_networks(lazy)[0][0].n_flows == again.n_flows
+    lazy.close()
+
+
+def spy_answers(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bool, str]]:
+    """Each ``_answer`` call of lazy ``intro_paths``: (peek, how it ended)."""
+    calls: list[tuple[bool, str]] = []
+    answer = _lazy_paths._answer
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        try:
+            got = answer(*args, **kwargs)
+        except Exception as exc:
+            calls.append((bool(kwargs.get("peek")), type(exc).__name__))
+            raise
+        calls.append((bool(kwargs.get("peek")), "answer"))
+        return got
+
+    monkeypatch.setattr(_lazy_paths, "_answer", spy)
+    return calls
+
+
+def test_the_overlapped_check_keeps_current_answers_and_drops_stale_ones(
+    neo4j_db: Neo4jBackend, sent: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    net = chain()
+    neo4j_db.write(net)
+    lazy = ReferralNetwork.from_neo4j(neo4j_db, lazy=True)
+    s, a, b, c, t, u, _ = (str(x) for x in net.npis)
+    calls = spy_answers(monkeypatch)
+    # the first query checks first (no version read yet): one answer, no peek
+    assert assert_intro_equal(lazy, net, t, sources=[s], max_hops=3) == "same"
+    assert calls == [(False, "answer")]
+    # unchanged store, target in the kept ball: answered by the peek, one statement
+    calls.clear()
+    before = len(sent)
+    assert assert_intro_equal(lazy, net, b, sources=[s], max_hops=3) in ("same", "tied")
+    assert calls == [(True, "answer")] and len(sent) - before == 1
+    # a "no path" answer from kept values is raised as it is (s's only routes to t excluded)
+    calls.clear()
+    with pytest.raises(NoPathError):
+        intro_paths(lazy, t, sources=[s], max_hops=3, exclude=[a, c])
+    assert calls == [(True, "NoPathError")]
+    with pytest.raises(NoPathError):
+        intro_paths(net, t, sources=[s], max_hops=3, exclude=[a, c])
+    # a target outside the ball: the peek stops where it would read, the check it sent
+    # serves the per-query path (no second check)
+    calls.clear()
+    before = len(sent)
+    assert assert_intro_equal(lazy, net, u, sources=[s], max_hops=3) == "same"
+    assert calls == [(True, "_NotKept"), (False, "answer")]
+    assert sum("_store" in q for q in sent[before:]) == 1
+    # after a write, the peek's answer (kept values, here "no path") is dropped and the
+    # query runs again on current values: the new flow s -> t
+    changed = with_flows(net, [(s, t, 40)])
+    neo4j_db.write(changed)
+    calls.clear()
+    got = intro_paths(lazy, t, sources=[s], k=5, max_hops=3, exclude=[a, c])
+    assert calls == [(True, "NoPathError"), (False, "answer")]
+    assert got.paths["path"].tolist() == [(s, t)]
+    want = intro_paths(changed, t, sources=[s], k=5, max_hops=3, exclude=[a, c])
+    assert want.paths["path"].tolist() == [(s, t)]
+    # and a stale path answer is dropped the same way
+    again = with_flows(changed, [(c, t, 90)])
+    neo4j_db.write(again)
+    calls.clear()
+    got = intro_paths(lazy, t, sources=[s], k=5, max_hops=3)
+    want = intro_paths(again, t, sources=[s], k=5, max_hops=3)
+    assert calls == [(True, "answer"), (False, "answer")]
+    assert got.paths["path"].tolist() == want.paths["path"].tolist()
+    np.testing.assert_allclose(got.paths["probability"], want.paths["probability"], rtol=1e-12)
+    stale = intro_paths(changed, t, sources=[s], k=5, max_hops=3).paths
+    assert stale["path"].tolist() != want.paths["path"].tolist() or not np.allclose(
+        stale["probability"], want.paths["probability"], rtol=1e-9
+    )
+    # current values again: the peek's answer stands
+    calls.clear()
+    assert assert_intro_equal(lazy, again, b, sources=[s], max_hops=3) in ("same", "tied")
+    assert calls == [(True, "answer")]
+    monkeypatch.setattr(_lazy_paths, "_OVERLAP_CHECK", False)
+    calls.clear()
+    assert assert_intro_equal(lazy, again, b, sources=[s], max_hops=3) in ("same", "tied")
+    assert calls == [(False, "answer")]
     lazy.close()
 
 

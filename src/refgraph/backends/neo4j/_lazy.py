@@ -77,7 +77,9 @@ class LazyNetwork:
       the target, radius ``floor(max_hops / 2)``), and
       :func:`refgraph.paths.best_introducers` on the same sub-network; with
       ``max_hops <= 3`` the sub-network of the sources' ball is kept, and a
-      target inside it costs one store version check plus the in-memory search.
+      target inside it costs the in-memory search and one store version check,
+      sent while the search runs (the answer is kept only if the store has not
+      changed; otherwise the query runs again on the current store).
 
     The projection of the whole store is built inside the database (nothing
     but the projection name and the weight property is sent) and kept for
@@ -158,9 +160,10 @@ class LazyNetwork:
         return self.db._run_projected(algorithm, graph, ids, dict(options), self.npis, whole=True)
 
     # ------------------------------------------------------------- projections
-    def _check_version(self) -> str:
-        """The store's change marker; a new one drops kept projections and memos."""
-        v = self._store_version()
+    def _check_version(self, version: str | None = None) -> str:
+        """The store's change marker (``version``: one just read); a new one drops kept
+        projections and memos."""
+        v = self._store_version() if version is None else version
         if v != self._version:
             self.drop_projections()
             self._memo.clear()

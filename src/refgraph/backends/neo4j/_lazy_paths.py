@@ -40,6 +40,7 @@ import re
 import warnings
 from collections import deque
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -71,6 +72,11 @@ _BALL_NETWORK_MAX = 20_000
 #: Private switch: False reads a sub-network per query for every target (the code before
 #: the kept ball network; for the before/after benchmark and tests).
 _KEEP_BALL_NETWORK = True
+#: Private switch: False sends a query's store version check before its search instead of
+#: beside it (:func:`lazy_intro_paths`; for the before/after benchmark and tests).
+_OVERLAP_CHECK = True
+#: Worker threads of the overlapped version checks (made on first use).
+_POOL: ThreadPoolExecutor | None = None
 
 
 def _seeds(lazy: LazyNetwork, sources: Any, home: Any, check: bool = True) -> list[str]:
@@ -184,6 +190,7 @@ def _ball_network(
     hops: int,
     extra: list[tuple[str, str]],
     latest: set[str],
+    peek: bool = False,
 ) -> tuple[Any, frozenset[str], frozenset[str]] | None:
     """The sub-network of the sources' ball of radius ``hops - 1``, that ball and the
     sub-network's NPIs, kept.
@@ -203,8 +210,10 @@ def _ball_network(
     """
     if not _KEEP_BALL_NETWORK or hops - 1 > math.ceil(hops / 2):
         return None
-    memo = lazy._memoised("intro_ball_networks", dict, check=False)
+    memo = _kept(lazy, "intro_ball_networks", dict, False, peek)
     key = (tuple(start), hops, tuple(sorted(extra)))
+    if key not in memo and peek:
+        raise _NotKept("intro_ball_networks")
     if key not in memo:
         while len(memo) >= _KEEP:
             memo.pop(next(iter(memo)))
@@ -303,24 +312,89 @@ def lazy_intro_paths(lazy: LazyNetwork, introducers: bool = False, **options: An
 
     Both search the paths of at most ``max_hops`` hops from the sources to the
     target (one ranks them, the other keeps each introducer's best), so both
-    find them on the same sub-network."""
-    from ...paths import best_introducers, intro_paths
+    find them on the same sub-network.
 
+    Once the store version has been read (after the first query), the version
+    check of a query is sent from a worker thread while the query is answered
+    from the kept values (when it can be without reading); the answer is
+    returned only if the version read is the one those values belong to,
+    otherwise the query runs again on current values. The check's round trip
+    then overlaps the search instead of preceding it, and the answer is the one
+    a check-first query would give (``_OVERLAP_CHECK`` switches this off).
+    """
     target = options.get("target")
     if not isinstance(target, str):
         raise ValidationError(f"target: expected an NPI string, got {target!r}")
     hops = check_int(options.get("max_hops", 3), "max_hops", minimum=1, maximum=MAX_HOPS)
-    check = not _FEW_ROUND_TRIPS
-    if not check:
+    if not _FEW_ROUND_TRIPS:
+        return _answer(lazy, introducers, options, target, hops, check=True)
+    if not _OVERLAP_CHECK or lazy._version is None:
         lazy._check_version()  # once for the query: the kept values below are current
-    seeds = _seeds(lazy, options.get("sources"), options.get("home"), check)
-    lazy._memoised("index_check", lazy._warn_missing_indexes, check=False)
-    notes = lazy._memoised("touchpoint_notes", lambda: _extra_pairs(lazy, None), check=check)
+        return _answer(lazy, introducers, options, target, hops, check=False)
+    pending = _version_soon(lazy)
+    failed: BaseException | None = None
+    try:
+        answer = _answer(lazy, introducers, options, target, hops, check=False, peek=True)
+    except _NotKept as exc:
+        failed = exc
+    except Exception as exc:  # e.g. NoPathError: the answer, if the values were current
+        failed = exc
+    version = pending.result()  # the store's version at (or after) the query's start
+    if version == lazy._version and not isinstance(failed, _NotKept):
+        if failed is not None:
+            raise failed
+        return answer
+    lazy._check_version(version)  # adopt it (dropping what the store's change made stale)
+    return _answer(lazy, introducers, options, target, hops, check=False)
+
+
+class _NotKept(Exception):
+    """Raised in a peek (:func:`_answer` with ``peek``) at the first value that is not kept."""
+
+
+def _kept(lazy: LazyNetwork, key: str, compute: Any, check: bool, peek: bool) -> Any:
+    """``lazy._memoised(key, compute, check=check)``; with ``peek``, never computed."""
+    if peek and key not in lazy._memo:
+        raise _NotKept(key)
+    return lazy._memoised(key, compute, check=check)
+
+
+def _version_soon(lazy: LazyNetwork) -> Future[str]:
+    """The store version, read by a worker thread (the driver is thread-safe)."""
+    global _POOL
+    if _POOL is None:
+        _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="refgraph-version")
+    return _POOL.submit(lazy._store_version)
+
+
+def _answer(
+    lazy: LazyNetwork,
+    introducers: bool,
+    options: dict[str, Any],
+    target: str,
+    hops: int,
+    *,
+    check: bool,
+    peek: bool = False,
+) -> Any:
+    """The query on current values (``check=False``: the caller has checked the store
+    version); with ``peek``, on kept values only, raising :class:`_NotKept` where it
+    would read."""
+    from ...paths import best_introducers, intro_paths
+
+    sources, home = options.get("sources"), options.get("home")
+    if peek and sources is None and home is None and "touchpoint_npis" not in lazy._memo:
+        raise _NotKept("touchpoint_npis")
+    seeds = _seeds(lazy, sources, home, check)
+    _kept(lazy, "index_check", lazy._warn_missing_indexes, False, peek)
+    notes = _kept(lazy, "touchpoint_notes", lambda: _extra_pairs(lazy, None), check, peek)
     extra = notes + _extra_pairs(None, options.get("ties"))
     comp = options.get("exclude_competitors_of")
     also = [target] + ([str(comp)] if comp is not None and str(comp).isdigit() else [])
     sub = None
     if _WHOLE_NEIGHBOURHOOD:
+        if peek:
+            raise _NotKept("intro_neighbourhoods")
         memo = lazy._memoised("intro_neighbourhoods", dict)
         key = (tuple(sorted(set(seeds))), hops, tuple(sorted(extra)))
         if key not in memo:
@@ -334,16 +408,20 @@ def lazy_intro_paths(lazy: LazyNetwork, introducers: bool = False, **options: An
     else:
         # with the holders of the store's latest dates, the sub-network's latest date is
         # the store's (the hop explanations say "the data's last date" as in memory)
-        latest = lazy._memoised(
+        latest = _kept(
+            lazy,
             "latest_npis",
             lambda: {str(r[0]) for r in lazy.db._read_values(_Q["lazy_latest_npis"]) if r[0]},
-            check=check,
+            check,
+            peek,
         )
         kept = None
         if _FEW_ROUND_TRIPS:
-            kept = _ball_network(lazy, sorted(set(seeds)), hops, extra, latest)
+            kept = _ball_network(lazy, sorted(set(seeds)), hops, extra, latest, peek)
         if kept is not None and target in kept[1] and kept[2].issuperset(also):
             sub = kept[0]  # the target is in the kept ball: its network has every path
+        elif peek:
+            raise _NotKept("intro_ball_networks")
         else:
             near = _meet(lazy, seeds, target, hops, extra) | set(seeds) | set(also) | latest
             if _FEW_ROUND_TRIPS:  # the members are read with the sub-network, in its statement
@@ -357,5 +435,7 @@ def lazy_intro_paths(lazy: LazyNetwork, introducers: bool = False, **options: An
         sub = _query_network(lazy, ids, members, check)
     opts = dict(options)
     if opts.get("as_of") is None:
+        if peek and "max_date" not in lazy._memo:
+            raise _NotKept("max_date")
         opts["as_of"] = lazy._max_date(check=check)
     return (best_introducers if introducers else intro_paths)(sub, **opts)
