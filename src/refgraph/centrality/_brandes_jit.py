@@ -32,7 +32,6 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-
 #: Children per heap node: a 4-ary heap is half as deep as a binary one and a node's
 #: children's keys share a cache line.
 _ARITY = 4
