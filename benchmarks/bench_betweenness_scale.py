@@ -235,13 +235,14 @@ def paired(args: argparse.Namespace, npz: Path, info: dict[str, Any]) -> str:
         "numba.1t.noprune": lambda s: jit.run(cost, s, tol, block, 1, new.sum_blocks),
     }
     secs = {c: 0.0 for c in cases}
+    cpu = {c: 0.0 for c in cases}  # this process's CPU seconds (all threads): load-proof
     sums = {c: np.zeros(n) for c in cases if not c.startswith("networkit")}
     loads = []
     for i, start in enumerate(range(0, args.k, args.batch)):
         batch = sources[start : start + args.batch]
         loads.append(os.getloadavg()[0])
         for c in cases if i % 2 == 0 else cases[::-1]:
-            t = time.perf_counter()
+            t, p = time.perf_counter(), time.process_time()
             if c.startswith("networkit"):
                 nk.setNumberOfThreads(1 if c.endswith("1t") else 2)
                 nk.engineering.setSeed(1 + i, False)
@@ -249,8 +250,13 @@ def paired(args: argparse.Namespace, npz: Path, info: dict[str, Any]) -> str:
             else:
                 sums[c] += calls[c](batch)
             secs[c] += time.perf_counter() - t
+            cpu[c] += time.process_time() - p
         print(
-            f"batch {i + 1}: " + json.dumps({c: round(v, 1) for c, v in secs.items()}), flush=True
+            f"batch {i + 1}: "
+            + json.dumps({c: round(v, 1) for c, v in secs.items()})
+            + " cpu "
+            + json.dumps({c: round(v, 1) for c, v in cpu.items()}),
+            flush=True,
         )
     ref = sums.get("main")
     lines = [
@@ -271,8 +277,9 @@ def paired(args: argparse.Namespace, npz: Path, info: dict[str, Any]) -> str:
             f"it from the cache, one source), outside the times: {jit_s:.1f} s."
         ),
         "",
-        "| case | seconds for k sources | with pruning | vs main | max diff to main |",
-        "|---|---:|---:|---:|---:|",
+        "| case | seconds for k sources | with pruning | vs main | CPU seconds | "
+        "max diff to main |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for c in cases:
         diff = "—"
@@ -280,7 +287,7 @@ def paired(args: argparse.Namespace, npz: Path, info: dict[str, Any]) -> str:
             diff = f"{np.max(np.abs(sums[c] - ref)) / max(np.max(np.abs(ref)), 1e-300):.1e}"
         total = secs[c] + (prune_s if c.startswith("new") and "noprune" not in c else 0.0)
         ratio = f"{secs['main'] / total:.2f}x" if "main" in secs else "—"
-        lines.append(f"| {c} | {secs[c]:.1f} | {total:.1f} | {ratio} | {diff} |")
+        lines.append(f"| {c} | {secs[c]:.1f} | {total:.1f} | {ratio} | {cpu[c]:.1f} | {diff} |")
     return "\n".join(lines) + "\n"
 
 

@@ -28,7 +28,7 @@ from refgraph.centrality._brandes import dependencies
 
 pytest.importorskip("numba")
 
-from refgraph.centrality import _brandes_jit  # noqa: E402  (after the numba check)
+from refgraph.centrality import _brandes_jit  # after the numba check
 
 
 def _random_cost(rng, n: int, m: int, costs, loops: bool = False) -> sp.csr_array:

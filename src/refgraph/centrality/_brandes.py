@@ -30,6 +30,11 @@ stay the same, so the sums are bit for bit those of the whole graph. The
 alternative paths come from a few hubs: ``u -> hub -> v`` costs at most
 ``d(u, hub) + d(hub, v)``, two Dijkstras per hub.
 
+With numba installed (the ``fast`` extra), large runs go to the compiled kernel
+of :mod:`._brandes_jit` instead: the same three steps one source at a time on
+O(n) workspaces, in threads (it releases the GIL), from the same blocks of
+sources added in the same order.
+
 Small graphs stack the DAGs of a block of sources as one graph (node
 ``j * n + v`` is node ``v`` seen from the block's ``j``-th source), so the
 Python overhead is per block. Blocks run in a thread pool and their sums are
@@ -38,6 +43,7 @@ added in block order: the result does not depend on the number of threads.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import deque
@@ -48,6 +54,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+
+logger = logging.getLogger("refgraph.centrality")
 
 #: Sources times edges from which ``engine="auto"`` runs the compiled kernel: below it,
 #: importing numba and loading the cached kernel (about a second) would not pay.
@@ -143,6 +151,12 @@ def _compiled(cost: sp.csr_array, k: int, *, required: bool) -> Any:
     except ImportError:
         if required:
             raise
+        logger.info(
+            "betweenness: %d sources on %d edges without numba; "
+            "pip install 'refgraph[fast]' compiles the kernel (several times faster)",
+            k,
+            cost.nnz,
+        )
         return None
     return _brandes_jit
 
