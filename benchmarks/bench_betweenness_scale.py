@@ -23,8 +23,8 @@ subprocess on those arrays with the same ``k`` sources (``default_rng(1).choice`
   ``prune_dominated`` (which ``dependencies`` runs first from 64 sources on);
 * ``numba.1t`` / ``numba.2t``: this tree's compiled kernel (``engine="numba"``, the
   ``fast`` extra) on 1 or 2 threads; with ``--paired``, on the pruned graph, its loading
-  (and compiling, the first time) done before the timed batches; ``numba.1t.noprune``:
-  on the whole graph;
+  (and compiling, the first time) done before the timed batches; ``numba.1t.noprune``,
+  ``numba.2t.noprune``: on the whole graph;
 * ``auto``: this tree's ``dependencies`` with its defaults (what ``betweenness`` runs);
 * ``main``: the same function from ``--baseline-src`` (main's code), in the same run;
 * ``networkit.1t`` / ``networkit.2t``: NetworKit ``EstimateBetweenness`` (k sources, its
@@ -233,6 +233,7 @@ def paired(args: argparse.Namespace, npz: Path, info: dict[str, Any]) -> str:
         "numba.1t": lambda s: numba(s, 1),
         "numba.2t": lambda s: numba(s, 2),
         "numba.1t.noprune": lambda s: jit.run(cost, s, tol, block, 1, new.sum_blocks),
+        "numba.2t.noprune": lambda s: jit.run(cost, s, tol, block, 2, new.sum_blocks),
     }
     secs = {c: 0.0 for c in cases}
     cpu = {c: 0.0 for c in cases}  # this process's CPU seconds (all threads): load-proof
@@ -265,7 +266,8 @@ def paired(args: argparse.Namespace, npz: Path, info: dict[str, Any]) -> str:
         f"every case on every batch in turn (order reversed every other batch), one process; "
         f"load average {min(loads):.1f}-{max(loads):.1f} at the batch starts. Graph builds, "
         f"once, are outside the times: NetworKit's {nk_build:.1f} s, the new kernel's set-up "
-        f"with its NetworKit graph (new.2t) {new_build:.1f} s. The new cases (not "
+        f"with its NetworKit graph (new.2t) {new_build:.1f} s (nan: not run). The new and "
+        f"numba cases (not "
         f"`.noprune`) run on the graph without dominated edges "
         f"(`prune_dominated`: {pruned.nnz:,} of {cost.nnz:,} edges kept, "
         f"{pruned.nnz / max(1, cost.nnz):.1%}), made once in {prune_s:.1f} s, which the "
@@ -285,7 +287,8 @@ def paired(args: argparse.Namespace, npz: Path, info: dict[str, Any]) -> str:
         diff = "—"
         if ref is not None and c in sums and c != "main":
             diff = f"{np.max(np.abs(sums[c] - ref)) / max(np.max(np.abs(ref)), 1e-300):.1e}"
-        total = secs[c] + (prune_s if c.startswith("new") and "noprune" not in c else 0.0)
+        pruned_case = c.startswith(("new", "numba")) and "noprune" not in c
+        total = secs[c] + (prune_s if pruned_case else 0.0)
         ratio = f"{secs['main'] / total:.2f}x" if "main" in secs else "—"
         lines.append(f"| {c} | {secs[c]:.1f} | {total:.1f} | {ratio} | {cpu[c]:.1f} | {diff} |")
     return "\n".join(lines) + "\n"
