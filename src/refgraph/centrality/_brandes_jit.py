@@ -148,7 +148,7 @@ def _dijkstra(
     return r, k, cand_v, cand_s
 
 
-def _workspace(n: int, idx: type) -> tuple:
+def _workspace(n: int, idx: Any) -> tuple:
     """The per-block arrays of :func:`block`, reset between sources."""
     return (
         np.full(n, np.inf),
@@ -277,6 +277,6 @@ def run(
     tol = float(tol)
 
     def one(sub: np.ndarray) -> np.ndarray:
-        return block(indptr, head, c, sub, tol, _workspace(n, idx))  # type: ignore[no-any-return]
+        return block(indptr, head, c, sub, tol, _workspace(n, idx))
 
     return sum_blocks(one, sources, size, workers, n)
