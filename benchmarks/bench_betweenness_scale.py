@@ -16,10 +16,16 @@ integer scale fits) and is saved once as arrays. Every case then runs in a fresh
 subprocess on those arrays with the same ``k`` sources (``default_rng(1).choice``, as
 ``betweenness(..., seed=1)`` draws them):
 
-* ``new.1t`` / ``new.2t`` / ``new.2t.scipy``: this tree's ``_brandes.dependencies`` on 1 or
-  2 threads (``.scipy``: SciPy's Dijkstra instead of NetworKit's on 2 threads);
+* ``new.1t`` / ``new.2t`` / ``new.2t.scipy``: this tree's vectorised kernel
+  (``_brandes.dependencies`` with SciPy's Dijkstra on 1 thread, NetworKit's on 2, or
+  ``.scipy``: SciPy's on 2 threads);
   with ``--paired``, ``new.1t.noprune``: this tree's kernel on the whole graph, without
   ``prune_dominated`` (which ``dependencies`` runs first from 64 sources on);
+* ``numba.1t`` / ``numba.2t``: this tree's compiled kernel (``engine="numba"``, the
+  ``fast`` extra) on 1 or 2 threads; with ``--paired``, on the pruned graph, its loading
+  (and compiling, the first time) done before the timed batches; ``numba.1t.noprune``,
+  ``numba.2t.noprune``: on the whole graph;
+* ``auto``: this tree's ``dependencies`` with its defaults (what ``betweenness`` runs);
 * ``main``: the same function from ``--baseline-src`` (main's code), in the same run;
 * ``networkit.1t`` / ``networkit.2t``: NetworKit ``EstimateBetweenness`` (k sources, its
   own sampling, float costs ``1 / volume``: its ties are float-equality ties) on 1 or 2
@@ -46,7 +52,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 SRC = HERE.parent / "src"
 NATIONAL_PAIRS, NATIONAL_NPIS = 65_739_582, 1_034_612  # 2015 180-day file
-CASES = ["new.1t", "new.2t", "new.2t.scipy", "main", "networkit.1t", "networkit.2t"]
+CASES = ["new.1t", "new.2t", "numba.1t", "numba.2t", "main", "networkit.1t", "networkit.2t"]
 
 
 # ------------------------------------------------------------------------------ data
@@ -144,23 +150,27 @@ def case(name: str, npz: Path, k: int, save: Path) -> dict[str, Any]:
         from refgraph.centrality._brandes import dependencies
 
         kw: dict[str, Any] = {}
-        if name.startswith("new"):
+        if name.startswith("numba"):
+            kw["threads"] = 1 if name == "numba.1t" else 2
+            kw["engine"] = "numba"
+        elif name.startswith("new"):  # the vectorised kernel, as "auto" chose it before numba
             kw["threads"] = 1 if name == "new.1t" else 2
-            if name.endswith("scipy"):
-                kw["engine"] = "scipy"
-        t = time.perf_counter()
+            kw["engine"] = "networkit" if name == "new.2t" else "scipy"
+        out["rss_before_mib"] = _status_mib("VmRSS")
+        t, p = time.perf_counter(), time.process_time()
         raw = dependencies(cost, sources, tol=tol, **kw)
         out["s"] = time.perf_counter() - t
+        out["cpu_s"] = time.process_time() - p  # all threads: the work, whatever the load
         np.save(save, raw)
-    out["peak_mib"] = _hwm_mib()
+    out["peak_mib"] = _status_mib("VmHWM")
     return out
 
 
-def _hwm_mib() -> float:
-    """Peak resident memory of this process (``VmHWM``; ``ru_maxrss`` would carry the
-    parent's peak over ``exec``)."""
+def _status_mib(field: str) -> float:
+    """A memory figure of this process from ``/proc/self/status``: ``VmHWM`` is the peak
+    resident memory (``ru_maxrss`` would carry the parent's peak over ``exec``)."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")  # pragma: no cover - Linux only
 
@@ -185,36 +195,56 @@ def paired(args: argparse.Namespace, npz: Path, info: dict[str, Any]) -> str:
     cost, tol = load_cost(npz)
     n = cost.shape[0]
     sources = np.random.default_rng(1).choice(n, args.k, replace=False)
-    t = time.perf_counter()
-    g = nk.graph.GraphFromCsr(sp.csr_matrix(cost), directed=True, weighted=True)
-    nk_build = time.perf_counter() - t
+    cases = args.cases.split(",")
+    g, nk_build, new_build = None, float("nan"), float("nan")
+    if any(c.startswith("networkit") for c in cases):  # about 52 bytes an edge: only if run
+        t = time.perf_counter()
+        g = nk.graph.GraphFromCsr(sp.csr_matrix(cost), directed=True, weighted=True)
+        nk_build = time.perf_counter() - t
     block = new._block_size(n, cost.nnz)
     # what dependencies() builds per call: the pruned graph (prune=None prunes from
     # _PRUNE_MIN_SOURCES sources on, the bench's k) and a kernel on it
     t = time.perf_counter()
     pruned = new.prune_dominated(cost, tol) if hasattr(new, "prune_dominated") else cost
     prune_s = time.perf_counter() - t
-    t = time.perf_counter()
-    k_nk = new._Kernel(pruned, tol, "networkit", block)
-    new_build = time.perf_counter() - t
+    k_nk = None
+    if "new.2t" in cases:
+        t = time.perf_counter()
+        k_nk = new._Kernel(pruned, tol, "networkit", block)
+        new_build = time.perf_counter() - t
     k_sp = new._Kernel(pruned, tol, "scipy", block)
     k_full = new._Kernel(cost, tol, "scipy", block)
+    jit_s = None
+    if any(c.startswith("numba") for c in args.cases.split(",")):
+        from refgraph.centrality import _brandes_jit as jit
+
+        t = time.perf_counter()
+        jit.run(pruned, sources[:1], tol, block, 1, new.sum_blocks)  # load / compile
+        jit_s = time.perf_counter() - t
+
+        def numba(s: np.ndarray, threads: int) -> np.ndarray:
+            return jit.run(pruned, s, tol, block, threads, new.sum_blocks)  # type: ignore[no-any-return]
+
     calls: dict[str, Any] = {
         "main": lambda s: old.dependencies(cost, s, tol=tol),
         "new.1t": lambda s: k_sp.run(s, 1),
         "new.1t.noprune": lambda s: k_full.run(s, 1),
-        "new.2t": lambda s: k_nk.run(s, 2),
+        "new.2t": lambda s: k_nk.run(s, 2),  # type: ignore[union-attr]
         "new.2t.scipy": lambda s: k_sp.run(s, 2),
+        "numba.1t": lambda s: numba(s, 1),
+        "numba.2t": lambda s: numba(s, 2),
+        "numba.1t.noprune": lambda s: jit.run(cost, s, tol, block, 1, new.sum_blocks),
+        "numba.2t.noprune": lambda s: jit.run(cost, s, tol, block, 2, new.sum_blocks),
     }
-    cases = args.cases.split(",")
     secs = {c: 0.0 for c in cases}
+    cpu = {c: 0.0 for c in cases}  # this process's CPU seconds (all threads): load-proof
     sums = {c: np.zeros(n) for c in cases if not c.startswith("networkit")}
     loads = []
     for i, start in enumerate(range(0, args.k, args.batch)):
         batch = sources[start : start + args.batch]
         loads.append(os.getloadavg()[0])
         for c in cases if i % 2 == 0 else cases[::-1]:
-            t = time.perf_counter()
+            t, p = time.perf_counter(), time.process_time()
             if c.startswith("networkit"):
                 nk.setNumberOfThreads(1 if c.endswith("1t") else 2)
                 nk.engineering.setSeed(1 + i, False)
@@ -222,8 +252,13 @@ def paired(args: argparse.Namespace, npz: Path, info: dict[str, Any]) -> str:
             else:
                 sums[c] += calls[c](batch)
             secs[c] += time.perf_counter() - t
+            cpu[c] += time.process_time() - p
         print(
-            f"batch {i + 1}: " + json.dumps({c: round(v, 1) for c, v in secs.items()}), flush=True
+            f"batch {i + 1}: "
+            + json.dumps({c: round(v, 1) for c, v in secs.items()})
+            + " cpu "
+            + json.dumps({c: round(v, 1) for c, v in cpu.items()}),
+            flush=True,
         )
     ref = sums.get("main")
     lines = [
@@ -232,22 +267,31 @@ def paired(args: argparse.Namespace, npz: Path, info: dict[str, Any]) -> str:
         f"every case on every batch in turn (order reversed every other batch), one process; "
         f"load average {min(loads):.1f}-{max(loads):.1f} at the batch starts. Graph builds, "
         f"once, are outside the times: NetworKit's {nk_build:.1f} s, the new kernel's set-up "
-        f"with its NetworKit graph (new.2t) {new_build:.1f} s. The new cases (not "
+        f"with its NetworKit graph (new.2t) {new_build:.1f} s (nan: not run). The new and "
+        f"numba cases (not "
         f"`.noprune`) run on the graph without dominated edges "
         f"(`prune_dominated`: {pruned.nnz:,} of {cost.nnz:,} edges kept, "
         f"{pruned.nnz / max(1, cost.nnz):.1%}), made once in {prune_s:.1f} s, which the "
-        f"column 'with pruning' adds.",
+        f"column 'with pruning' adds."
+        + (
+            ""
+            if jit_s is None
+            else f" The compiled kernel's first call (numba import, compiling or loading "
+            f"it from the cache, one source), outside the times: {jit_s:.1f} s."
+        ),
         "",
-        "| case | seconds for k sources | with pruning | vs main | max diff to main |",
-        "|---|---:|---:|---:|---:|",
+        "| case | seconds for k sources | with pruning | vs main | CPU seconds | "
+        "max diff to main |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for c in cases:
         diff = "—"
         if ref is not None and c in sums and c != "main":
             diff = f"{np.max(np.abs(sums[c] - ref)) / max(np.max(np.abs(ref)), 1e-300):.1e}"
-        total = secs[c] + (prune_s if c.startswith("new") and "noprune" not in c else 0.0)
+        pruned_case = c.startswith(("new", "numba")) and "noprune" not in c
+        total = secs[c] + (prune_s if pruned_case else 0.0)
         ratio = f"{secs['main'] / total:.2f}x" if "main" in secs else "—"
-        lines.append(f"| {c} | {secs[c]:.1f} | {total:.1f} | {ratio} | {diff} |")
+        lines.append(f"| {c} | {secs[c]:.1f} | {total:.1f} | {ratio} | {cpu[c]:.1f} | {diff} |")
     return "\n".join(lines) + "\n"
 
 
@@ -273,8 +317,9 @@ def report(args: argparse.Namespace, info: dict[str, Any], runs: dict[str, list[
         f"Graph: {info['label']}: {info['n']:,} physicians, {info['m']:,} directed pairs, "
         f"tie tolerance {info['tol']:g}; k = {args.k} sources.",
         "",
-        "| case | call (s), each round | median (s) | vs main | graph build (s) "
-        "| peak RSS (MB) | load avg before | max diff to main |",
+        "| case | call (s; CPU s of all threads), each round | median (s) | vs main "
+        "| graph build (s) | peak RSS (MB; resident before the call) | load avg before "
+        "| max diff to main |",
         "|---|---|---:|---:|---:|---:|---|---:|",
     ]
     main_s = np.median([r["s"] for r in runs.get("main", []) if "s" in r] or [np.nan])
@@ -289,13 +334,17 @@ def report(args: argparse.Namespace, info: dict[str, Any], runs: dict[str, list[
             got = np.load(saved[c])
             diff = f"{np.max(np.abs(got - ref)) / max(np.max(np.abs(ref)), 1e-300):.1e}"
         build = ok[0].get("build_s")
-        each = ", ".join(f"{r['s']:.1f}" for r in ok)
+        each = ", ".join(
+            f"{r['s']:.1f}" + (f" ({r['cpu_s']:.0f} CPU)" if "cpu_s" in r else "") for r in ok
+        )
         loads = ", ".join(f"{r['load']:.1f}" for r in rs)
         lines.append(
             f"| {c} | {each} | {med:.1f} "
             f"| {'—' if np.isnan(main_s) else f'{main_s / med:.2f}x'} "
             f"| {'—' if build is None else f'{build:.1f}'} "
-            f"| {max(r['peak_mib'] for r in ok):,.0f} "
+            f"| {max(r['peak_mib'] for r in ok):,.0f}"
+            + (f" ({ok[0]['rss_before_mib']:,.0f} before)" if "rss_before_mib" in ok[0] else "")
+            + " "
             f"| {loads} | {diff} |"
         )
     return "\n".join(lines) + "\n"

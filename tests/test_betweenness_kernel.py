@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from refgraph.centrality import _brandes
 from refgraph.centrality._brandes import dependencies
 
-ENGINES = ["scipy", "networkit"]
+ENGINES = ["scipy", "networkit", "numba"]
 
 
 def _cost(n: int, edges: dict[tuple[int, int], float]) -> sp.csr_array:

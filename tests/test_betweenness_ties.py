@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from refgraph import ReferralNetwork, npi_check_digit
-from refgraph.centrality import _shortest, betweenness, harmonic_closeness
+from refgraph.centrality import _brandes, _shortest, betweenness, harmonic_closeness
 
 
 def _npi(i: int) -> str:
@@ -99,6 +99,16 @@ def _values(res: pd.DataFrame, n: int) -> np.ndarray:
     return res["betweenness"].reindex([_npi(i) for i in range(n)]).to_numpy()
 
 
+@pytest.fixture(params=["vectorised", "compiled"])
+def kernel(request, monkeypatch):
+    """refgraph's own kernel as ``betweenness`` picks it (these graphs are far below the
+    work from which it compiles) and the compiled one (numba) forced."""
+    if request.param == "compiled":
+        pytest.importorskip("numba")
+        monkeypatch.setattr(_brandes, "_JIT_MIN_WORK", 0)
+    return request.param
+
+
 # volumes whose reciprocals add up to each other: 1/3 + 1/3 + 1/3 = 1, 1/6 + 1/3 = 1/2, ...
 SMALL = [1, 2, 3, 6]
 # six volumes whose least common multiple (with 6) is beyond 2**53 / n: the tolerance path
@@ -106,7 +116,7 @@ LARGE = [1009, 1013, 1019, 1021, 1031, 1033]
 
 
 @pytest.mark.parametrize("large", [False, True], ids=["integer-scaled", "tolerance"])
-def test_matches_exact_rational_brute_force(large, monkeypatch):
+def test_matches_exact_rational_brute_force(large, monkeypatch, kernel):
     rng = np.random.default_rng(11)
     tied = [0, 0]
     for _ in range(20):
@@ -188,7 +198,7 @@ def test_longer_ties_with_non_representable_sums():
     assert ref[5] == pytest.approx(1 / 3)  # one of the three 0 -> 4 paths
 
 
-def test_ckm_matches_fraction_networkx(datasets_dir, monkeypatch):
+def test_ckm_matches_fraction_networkx(datasets_dir, monkeypatch, kernel):
     from refgraph.datasets import ckm_network
 
     net = ckm_network(datasets_dir / "ckm")  # three layers: volumes 1, 2, 3
@@ -214,7 +224,7 @@ def test_ckm_matches_fraction_networkx(datasets_dir, monkeypatch):
     assert (~np.isclose(split_v, ref_v, rtol=1e-9)).sum() >= 50
 
 
-def test_sampled_estimate_is_unbiased_and_reproducible():
+def test_sampled_estimate_is_unbiased_and_reproducible(kernel):
     rng = np.random.default_rng(5)
     n = 10
     edges = _random_edges(rng, n, 30, SMALL)
@@ -234,7 +244,7 @@ def test_sampled_estimate_is_unbiased_and_reproducible():
     assert a.attrs["engine"] == "refgraph" and a.attrs["k"] == 3
 
 
-def test_hop_counts_and_harmonic_closeness_against_exact():
+def test_hop_counts_and_harmonic_closeness_against_exact(kernel):
     rng = np.random.default_rng(2)
     for _ in range(10):
         n = 7
@@ -257,7 +267,7 @@ def test_hop_counts_and_harmonic_closeness_against_exact():
         np.testing.assert_allclose(got, [float(x) for x in ref_c], rtol=1e-12)
 
 
-def test_long_chain_goes_past_the_series_limit(monkeypatch):
+def test_long_chain_goes_past_the_series_limit(monkeypatch, kernel):
     """A 400-hop chain: the DAG is deeper than the Neumann series is allowed to run."""
     n = 400
     edges = {(i, i + 1): 3 for i in range(n - 1)}

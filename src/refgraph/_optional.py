@@ -1,7 +1,7 @@
 """Optional dependencies: imported on first use, with the extra that installs them.
 
 ``pip install refgraph`` brings what the tables, the readers, the analyses and
-the warm-introduction planner need. Three groups are extras, each left out by
+the warm-introduction planner need. Four groups are extras, each left out by
 an application that does not use it (sizes and import times measured for
 issue 16, see ``docs/install.md``):
 
@@ -12,6 +12,9 @@ issue 16, see ``docs/install.md``):
     clustering, markets, and fitting tie-strength weights.
 ``neo4j``
     the Neo4j Python driver: the Neo4j backend and its dev server.
+``fast``
+    numba: the compiled kernel of sampled and weighted betweenness on large
+    networks (without it the vectorised kernel gives the same values, slower).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ EXTRAS: dict[str, tuple[str, ...]] = {
     "plot": ("matplotlib",),
     "geo": ("geopy", "scikit-learn"),
     "neo4j": ("neo4j",),
+    "fast": ("numba",),
 }
 
 

@@ -30,6 +30,11 @@ stay the same, so the sums are bit for bit those of the whole graph. The
 alternative paths come from a few hubs: ``u -> hub -> v`` costs at most
 ``d(u, hub) + d(hub, v)``, two Dijkstras per hub.
 
+With numba installed (the ``fast`` extra), large runs go to the compiled kernel
+of :mod:`._brandes_jit` instead: the same three steps one source at a time on
+O(n) workspaces, in threads (it releases the GIL), from the same blocks of
+sources added in the same order.
+
 Small graphs stack the DAGs of a block of sources as one graph (node
 ``j * n + v`` is node ``v`` seen from the block's ``j``-th source), so the
 Python overhead is per block. Blocks run in a thread pool and their sums are
@@ -38,6 +43,7 @@ added in block order: the result does not depend on the number of threads.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections import deque
@@ -49,6 +55,11 @@ import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
+logger = logging.getLogger("refgraph.centrality")
+
+#: Sources times edges from which ``engine="auto"`` runs the compiled kernel: below it,
+#: importing numba and loading the cached kernel (about a second) would not pay.
+_JIT_MIN_WORK = 1 << 27
 #: (source, node) pairs per block of sources: the Python overhead is per block.
 _BLOCK_PAIRS = 1 << 22
 #: (source, edge) pairs per vectorised pass over the edges: cache-sized temporaries.
@@ -81,29 +92,106 @@ def dependencies(
     """Sum over ``sources`` of Brandes' dependencies ``delta_s(v)``.
 
     With every node as a source this is exact betweenness (unnormalised,
-    ordered pairs). ``threads``: worker threads (default 1: on the 2-core
-    machines measured in ``benchmarks/results/centrality.md`` two threads were
-    not faster under load, and the NetworKit graph they need costs about 34
-    bytes per edge more; :func:`default_threads` gives the CPUs available);
-    ``engine``: Dijkstra from ``"networkit"``, ``"scipy"`` or ``"auto"``
-    (NetworKit when it imports and more than one thread runs: SciPy's holds
-    the GIL but is a little faster on one thread and needs no graph copy);
-    ``prune``: run on :func:`prune_dominated`'s graph (same sums, bit for bit; ``None``:
-    from ``_PRUNE_MIN_SOURCES`` sources and ``_PRUNE_MIN_EDGES`` edges on).
+    ordered pairs). ``engine``: ``"numba"`` (the compiled kernel of
+    :mod:`._brandes_jit`, the ``fast`` extra), or the vectorised kernel here with
+    Dijkstra from ``"networkit"`` or ``"scipy"``; ``"auto"``: numba when it
+    imports, the costs are ``>= 0`` and the work (sources times edges) reaches
+    ``_JIT_MIN_WORK``, else NetworKit when it imports and more than one thread
+    runs (SciPy's holds the GIL but is a little faster on one thread and needs
+    no graph copy), else SciPy. ``threads``: worker threads, by default
+    :func:`default_threads` for numba (its kernel releases the GIL and needs no
+    graph copy) and 1 for the others (on the 2-core machines measured in
+    ``benchmarks/results/centrality.md`` two threads were not faster under
+    load, and the NetworKit graph they need costs about 34 bytes per edge
+    more). ``prune``: run on :func:`prune_dominated`'s graph (same sums, bit for
+    bit; ``None``: from ``_PRUNE_MIN_SOURCES`` sources and ``_PRUNE_MIN_EDGES``
+    edges on). Every engine and thread count gives the same sums up to float
+    rounding (the order in which path counts and dependencies are added); for
+    one engine the sum does not depend on ``threads``.
     """
     n = cost.shape[0]
     if n == 0 or len(sources) == 0:
         return np.zeros(n)
     b = _block_size(n, cost.nnz)  # of the whole graph: the same blocks, the same sums
+    jit = None
+    if engine in ("auto", "numba"):
+        jit = _compiled(cost, len(sources), required=engine == "numba")
+        engine = "numba" if jit is not None else engine
     auto = len(sources) >= _PRUNE_MIN_SOURCES and cost.nnz >= _PRUNE_MIN_EDGES
     if prune or (prune is None and auto):
         cost = prune_dominated(cost, tol)
-    workers = max(1, min(1 if threads is None else int(threads), -(-len(sources) // b)))
+    if threads is None:
+        threads = default_threads() if jit is not None else 1
+    workers = max(1, min(int(threads), -(-len(sources) // b)))
+    if jit is not None:
+        return jit.run(cost, np.asarray(sources, dtype=np.int64), tol, b, workers, sum_blocks)
     if engine == "auto":
         from .._kernels import have_networkit
 
         engine = "networkit" if workers > 1 and have_networkit() else "scipy"
     return _Kernel(cost, tol, engine, b).run(sources, workers)
+
+
+def _compiled(cost: sp.csr_array, k: int, *, required: bool) -> Any:
+    """The compiled kernel's module when it should run (``required``: it must, or an
+    ImportError names the extra), else None."""
+    data = np.asarray(cost.data)
+    if not required and (k * max(cost.nnz, cost.shape[0]) < _JIT_MIN_WORK):
+        return None
+    if data.size and not float(data.min()) >= 0:  # negative or NaN costs: SciPy's checks
+        if required:
+            raise ValueError("engine='numba' needs costs >= 0")
+        return None
+    if required:
+        from .._optional import require
+
+        require("numba", "fast", purpose="the compiled betweenness kernel")
+    try:
+        from . import _brandes_jit
+    except ImportError:
+        if required:
+            raise
+        logger.info(
+            "betweenness: %d sources on %d edges without numba; "
+            "pip install 'refgraph[fast]' compiles the kernel (several times faster)",
+            k,
+            cost.nnz,
+        )
+        return None
+    return _brandes_jit
+
+
+def sum_blocks(
+    kernel: Callable[[np.ndarray], np.ndarray],
+    sources: np.ndarray,
+    block: int,
+    workers: int,
+    n: int,
+) -> np.ndarray:
+    """Sum of ``kernel(b)`` over the blocks ``b`` of ``block`` sources, run on ``workers``
+    threads and added in block order (the sum does not depend on ``workers``)."""
+    out = np.zeros(n)
+    b = block
+    blocks = [np.asarray(sources[i : i + b], dtype=np.int64) for i in range(0, len(sources), b)]
+    workers = max(1, min(workers, len(blocks)))
+    if workers == 1:
+        for one in blocks:
+            out += kernel(one)
+        return out
+    with ThreadPoolExecutor(workers) as pool:
+        # a bounded window of blocks in flight; sums added in block order
+        todo = iter(blocks)
+        pending: deque[Future[np.ndarray]] = deque()
+        for one in todo:
+            pending.append(pool.submit(kernel, one))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            out += pending.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(pool.submit(kernel, nxt))
+    return out
 
 
 def _block_size(n: int, m: int) -> int:
@@ -214,28 +302,7 @@ class _Kernel:
 
     def run(self, sources: np.ndarray, workers: int) -> np.ndarray:
         """Sum of the dependencies of ``sources``, in blocks on ``workers`` threads."""
-        out = np.zeros(self.n)
-        b = self.block
-        blocks = [np.asarray(sources[i : i + b], dtype=np.int64) for i in range(0, len(sources), b)]
-        workers = max(1, min(workers, len(blocks)))
-        if workers == 1:
-            for block in blocks:
-                out += self(block)
-            return out
-        with ThreadPoolExecutor(workers) as pool:
-            # a bounded window of blocks in flight; sums added in block order
-            todo = iter(blocks)
-            pending: deque[Future[np.ndarray]] = deque()
-            for block in todo:
-                pending.append(pool.submit(self, block))
-                if len(pending) >= 2 * workers:
-                    break
-            while pending:
-                out += pending.popleft().result()
-                nxt = next(todo, None)
-                if nxt is not None:
-                    pending.append(pool.submit(self, nxt))
-        return out
+        return sum_blocks(self, sources, self.block, workers, self.n)
 
     # ------------------------------------------------------------------ distances
     def _distance_engine(self, cost: sp.csr_array, engine: str) -> Callable[[np.ndarray], Any]:

@@ -135,17 +135,24 @@ def betweenness(
     **Engines.** Exact values on integer costs (and hop counts) run on
     NetworKit's Brandes (C++, parallel), whose equality test is then exact;
     otherwise, and for every estimate, on refgraph's own kernel: Dijkstra
-    from each source (SciPy's, on one thread: two threads on NetworKit's
-    Dijkstra were not faster on the loaded 2-core machines measured in
-    ``benchmarks/results/centrality.md`` and need a graph copy of about 34
-    bytes per edge), the shortest-path DAG with the tolerance above, then path
-    counts and dependencies by one sweep over the DAG's levels. From 64
+    from each source, the shortest-path DAG with the tolerance above, then
+    path counts and dependencies. With the ``fast`` extra (numba,
+    ``pip install 'refgraph[fast]'``) runs of ``2**27`` source-edge visits or
+    more (k=256 on 0.5M directed pairs) use a compiled kernel, one source at a
+    time on every CPU, without temporaries the size of the network: about a
+    second to load it from numba's cache the first time in a process
+    (compiling it once after installation takes longer). Otherwise
+    the vectorised kernel runs (SciPy's Dijkstra on one thread: two threads
+    on NetworKit's Dijkstra were not faster on the loaded 2-core machines
+    measured in ``benchmarks/results/centrality.md`` and need a graph copy of
+    about 34 bytes per edge). Both give the same values (to the last bit in
+    every comparison run; path counts are added in another order). From 64
     sources on, on networks of ``2**22`` (about 4.2M) directed pairs or more,
     the edges that a route through one of two hubs beats by more than the tie
     tolerance are dropped first: they are on no shortest path, so the result
     is the same to the last bit (38% of the edges of a 5M-pair CMS-like
     network, 26% at 20M: ``benchmarks/results/centrality.md``). Sources run
-    in fixed blocks whose sums are added in block order, so the result would
+    in fixed blocks whose sums are added in block order, so the result does
     not depend on the number of threads.
 
     **Estimate.** ``k`` sources are drawn uniformly without replacement and
