@@ -72,9 +72,7 @@ def _compact_dates(ns: np.ndarray) -> np.ndarray:
         v = ns[i : i + _CHUNK]
         v = v[v != _NAT]
         if len(v) and (
-            (v % _DAY_NS).any()
-            or v.min() // _DAY_NS <= _NO_DAY
-            or v.max() // _DAY_NS >= 2**31 - 1
+            (v % _DAY_NS).any() or v.min() // _DAY_NS <= _NO_DAY or v.max() // _DAY_NS >= 2**31 - 1
         ):
             return ns
     out = np.full(len(ns), _NO_DAY, dtype=np.int32)

@@ -418,8 +418,6 @@ def tie_strength(
     return frame
 
 
-
-
 def _tie_inputs(
     net: Any,
     *,
