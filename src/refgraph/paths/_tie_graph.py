@@ -9,16 +9,22 @@ reads, as plain numpy arrays keyed by node id:
 - per tie (a row of the tie table, ties sorted by ``(a, b)`` with ``a < b``):
   ``strength`` (float64) and the raw facts a hop's explanation reads (referrals
   each way and shared patients, float32 when every value converts exactly, else
-  float64; the last date as int32 days when every date is a whole day); the few
-  ties dated by events and the logged ties are kept as sorted id lists;
+  float64; the last date as int32 days when every date is a whole day, held once
+  as a read-only broadcast when every tie has the same one, a file's period); the
+  few ties dated by events and the logged ties are kept as sorted id lists;
 - per physician: practice and system codes, from which ``same_practice`` and
   ``same_system`` of a hop are recomputed.
 
 A tie's row is found from the CSR itself: the neighbours of ``a`` above ``a``
 are its ties in row order, so no edge-id array is stored. The full tie table
 (:attr:`_TieGraph.ties`) is rebuilt on demand (tests, whole-table callers), not
-kept. The build sorts the evidence once and computes the factors a million ties
-at a time, so its working memory stays near a few arrays the size of the flows.
+kept. The build sorts the evidence once (:func:`~refgraph.paths._tie_data._aggregate`:
+an int32 order, sums a chunk of whole pairs at a time), compacts the facts, computes
+the strengths a million ties at a time and places the CSR a million ties at a time,
+then gives the C heap's free pages back; at its peak (the CSR placement) it holds
+what it keeps plus the ties' ``b`` and one chunk's temporaries (5M-pair CMS-like
+file: 69.7 bytes a flow at the peak, tracemalloc, against 90.0 before;
+``benchmarks/results/national.md``).
 
 The module also holds the neighbour-list scans of a query's neighbourhood search
 (:func:`_scan`) and the node-sized work arrays it reuses between queries
