@@ -216,3 +216,29 @@ def test_pagerank_without_a_cached_transition_matrix_is_the_same(monkeypatch) ->
         g.add_edge(s, t, weight=float(w))
     ref = nx.pagerank(g, alpha=0.9, weight="weight", tol=1e-12)
     assert np.allclose(built["pagerank"].reindex(list(ref)).to_numpy(), list(ref.values()))
+
+
+def test_betweenness_without_a_cached_cost_matrix_is_the_same(monkeypatch) -> None:
+    import refgraph._kernels as kernels
+    from refgraph.centrality import betweenness
+
+    rng = np.random.default_rng(9)
+    flows = _flows(rng, 120, 700)
+    flows["count"] = rng.choice([1, 2, 4], len(flows))  # 1/count is exact: nx sums agree
+    key, unset = ("refgraph._kernels.cost_csr", "count"), object()
+    net = ReferralNetwork.from_frames(flows=flows)
+    cached = betweenness(net, k=40, seed=3, weight="count")
+    assert net.cached_view(key, lambda: unset) is not unset  # below the limit it is kept
+    other = ReferralNetwork.from_frames(flows=flows)
+    monkeypatch.setattr(kernels, "CACHE_COST_MAX", 10)  # this network is above it
+    built = betweenness(other, k=40, seed=3, weight="count")
+    again = betweenness(other, k=40, seed=3, weight="count")
+    pd.testing.assert_frame_equal(cached, built)
+    pd.testing.assert_frame_equal(built, again)
+    exact = betweenness(other, weight="count", normalized=False)
+    assert other.cached_view(key, lambda: unset) is unset  # nothing was held after the calls
+    g = nx.DiGraph()
+    for s, t, w in flows[["source_npi", "target_npi", "count"]].itertuples(index=False):
+        g.add_edge(s, t, weight=1.0 / float(w))
+    ref = nx.betweenness_centrality(g, weight="weight", normalized=False)
+    assert np.allclose(exact["betweenness"].reindex(list(ref)).to_numpy(), list(ref.values()))

@@ -336,8 +336,17 @@ class _CsrArrays:
         self.indptr, self.indices, self.data, self.shape = indptr, indices, data, shape
 
 
+#: Edges above which :func:`cost_csr` is rebuilt at each call instead of cached (2**25:
+#: about 400 MB). Its build is one copy of the strength matrix and one pass over the
+#: distinct volumes, seconds against the minutes of a sampled betweenness at that
+#: size; the 0.75 GB it would hold at the national CMS size stays free for the stages
+#: after it (``benchmarks/results/national.md``).
+CACHE_COST_MAX = 1 << 25
+
+
 def cost_csr(net: ReferralNetwork, weight: str | None) -> tuple[sp.csr_array, int | None, float]:
-    """Edge costs for shortest paths, cached: ``(costs, scale, tol)``.
+    """Edge costs for shortest paths: ``(costs, scale, tol)``, cached up to
+    :data:`CACHE_COST_MAX` edges.
 
     Costs are ``1 / volume`` up to a constant factor, which changes no shortest
     path. When every volume is a positive integer and the least common
@@ -348,6 +357,9 @@ def cost_csr(net: ReferralNetwork, weight: str | None) -> tuple[sp.csr_array, in
     relative tolerance under which two path costs count as equal.
     ``weight=None`` gives cost 1 per edge (``scale = 1``).
     """
+    a = strength_matrix(net, weight)
+    if a.nnz > CACHE_COST_MAX:
+        return _cost_csr(a)
     return net.cached_view(
         ("refgraph._kernels.cost_csr", weight), lambda: _cost_csr(strength_matrix(net, weight))
     )

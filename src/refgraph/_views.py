@@ -13,7 +13,7 @@ import pandas as pd
 
 from ._csr import CSRGraph
 from ._errors import ValidationError
-from ._tables import FLOW_IDS_KEY, node_codes
+from ._tables import FLOW_IDS_KEY, node_codes, release_memory
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -134,8 +134,10 @@ def summary_series(net: ReferralNetwork) -> pd.Series:
 
         ncomp, labels = csg.connected_components(g.matrix, directed=True, connection="weak")
         largest = int(np.bincount(labels).max())
+        del labels
     else:
         ncomp, largest = 0, 0
+    release_memory()  # the transpose and the component labels were freed into the C heap
     f = net.flows
     return pd.Series(
         {

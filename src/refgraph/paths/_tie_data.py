@@ -287,6 +287,9 @@ def _evidence(
     (patients, NaN when unknown), ``last`` (date, int64 ns, ``_NAT`` when
     unknown), ``ev`` (an event), ``kind`` (index into the kinds, -1 for rows
     that are not logged ties). The flows' node ids are the network's cached ones.
+    A network with flows only (a CMS file) keeps its ``count`` and ``patients``
+    columns as they are (:func:`_numeric`), for :func:`_aggregate` to convert a
+    chunk of rows at a time; constant columns are read-only broadcasts.
     """
     idx = net.npis
     parts: list[dict[str, np.ndarray]] = []
@@ -306,10 +309,14 @@ def _evidence(
             {
                 "s": np.asarray(s),
                 "d": np.asarray(d),
-                "cnt": np.broadcast_to(np.asarray(cnt, "float64"), (m,)),
-                "pat": np.broadcast_to(np.asarray(pat, "float64"), (m,)),
-                "last": np.full(m, _NAT) if last is None else np.asarray(last).view(np.int64),
-                "ev": np.full(m, ev),
+                "cnt": _numbers(cnt, m),
+                "pat": _numbers(pat, m),
+                "last": (
+                    np.broadcast_to(np.int64(_NAT), (m,))
+                    if last is None
+                    else np.asarray(last).view(np.int64)
+                ),
+                "ev": np.broadcast_to(np.bool_(ev), (m,)),
                 "kind": np.broadcast_to(np.asarray(kind, np.int32), (m,)),
             }
         )
@@ -322,8 +329,8 @@ def _evidence(
         add(
             src,
             dst,
-            cnt=pd.to_numeric(f["count"]).to_numpy(dtype="float64", na_value=0.0),
-            pat=pd.to_numeric(f["patients"]).to_numpy(dtype="float64", na_value=np.nan),
+            cnt=_numeric(f["count"]),
+            pat=_numeric(f["patients"]),
             last=_dates(f["period_end"]),
         )
     ev = net.events
@@ -344,11 +351,78 @@ def _evidence(
     if not parts:
         add(np.zeros(0, np.int64), np.zeros(0, np.int64))
     if len(parts) == 1:
-        return {k: np.asarray(v) for k, v in parts[0].items()}, kinds
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}, kinds
+        return dict(parts[0]), kinds
+    return {
+        k: np.concatenate([_dense(p[k], _NA.get(k, 0)) for p in parts]) for k in parts[0]
+    }, kinds
 
 
-def _aggregate(c: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+def _numeric(col: pd.Series) -> Any:
+    """A numeric flows column as its own pandas array (converted a chunk of rows at a
+    time by :func:`_aggregate`); other columns converted to numbers now."""
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        return col.array
+    return pd.to_numeric(col).array
+
+
+def _numbers(x: Any, m: int) -> Any:
+    """An evidence column of numbers: a pandas array as it is, else float64 (a scalar
+    broadcast to ``m`` rows)."""
+    if isinstance(x, pd.api.extensions.ExtensionArray):
+        return x
+    return np.broadcast_to(np.asarray(x, "float64"), (m,))
+
+
+def _dense(x: Any, na: float) -> np.ndarray:
+    """An evidence column as numpy (a pandas array's missing values read as ``na``)."""
+    if isinstance(x, np.ndarray):
+        return x
+    return np.asarray(x.to_numpy(dtype="float64", na_value=na))
+
+
+#: Rows (of the evidence or of the ties) handled at once by the chunked passes.
+_CHUNK = 1 << 20
+
+#: What a missing value of a deferred evidence column reads as (see :func:`_evidence`).
+_NA = {"cnt": 0.0, "pat": np.nan}
+
+
+def _take(c: dict[str, Any], name: str, idx: np.ndarray) -> np.ndarray:
+    """Rows ``idx`` of evidence column ``name`` as float64 (a deferred pandas column
+    converts only those rows, missing values reading as :data:`_NA`)."""
+    x = c[name]
+    if isinstance(x, np.ndarray):
+        return np.asarray(x[idx], "float64")
+    return np.asarray(x.take(idx).to_numpy(dtype="float64", na_value=_NA[name]))
+
+
+def _pair_keys(s: np.ndarray, d: np.ndarray, n: int) -> np.ndarray:
+    """``min(s, d) * n + max(s, d)`` as int64, a chunk of rows at a time."""
+    key = np.empty(len(s), dtype=np.int64)
+    for i in range(0, len(s), _CHUNK):
+        a, b = s[i : i + _CHUNK], d[i : i + _CHUNK]
+        k = np.minimum(a, b).astype(np.int64)
+        k *= np.int64(max(n, 1))
+        k += np.maximum(a, b)
+        key[i : i + _CHUNK] = k
+    return key
+
+
+def _segment_starts(key: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Where each run of equal keys starts in ``key[order]`` (never built whole)."""
+    parts = [np.zeros(0, order.dtype)]
+    prev = None
+    for i in range(0, len(order), _CHUNK):
+        ks = key[order[i : i + _CHUNK]]
+        brk = np.empty(len(ks), dtype=bool)
+        brk[1:] = ks[1:] != ks[:-1]
+        brk[0] = prev is None or bool(ks[0] != prev)
+        parts.append((np.flatnonzero(brk) + i).astype(order.dtype))
+        prev = ks[-1]
+    return np.concatenate(parts)
+
+
+def _aggregate(c: dict[str, Any], n: int) -> dict[str, np.ndarray]:
     """The evidence summed per unordered pair ``a < b`` (rows sorted by ``(a, b)``).
 
     ``a``, ``b`` (node ids, int32 below 2**31 nodes), ``ab``, ``ba`` (referrals
@@ -358,87 +432,102 @@ def _aggregate(c: dict[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
     ``from_events`` and ``kind`` (the latest logged tie's kind index, -1 when
     none). Segment reductions over one stable sort of the pair keys.
 
-    Consumes ``c``: each column is taken out of it when first used, so that
-    it can be freed once its sorted copy exists instead of at the end. The
-    common cases skip work without changing a value: no events (the counts and
-    dates are those of the flows), all patients known, one date or one kind in
-    every row (a file's period; flows carry no logged kind).
+    Consumes ``c``. Its ``cnt`` and ``pat`` may be pandas arrays (the flows'
+    own columns, see :func:`_evidence`): only the rows of a chunk are
+    converted at a time. The sort order and segment starts are int32 below
+    2**31 rows, and the sums run a chunk of whole segments at a time, so no
+    sorted copy of a column is held. ``last`` and ``kind`` are read-only
+    broadcasts of one value when every row holds it (a file's period; flows
+    carry no logged kind), as are ``last`` and ``from_events`` inputs. The
+    values are those of one sort of all rows: each segment is reduced from
+    the same rows in the same order.
     """
     s = np.asarray(c.pop("s"))
     d = np.asarray(c.pop("d"))
     if s.dtype.kind not in "iu" or d.dtype.kind not in "iu":
         s, d = s.astype(np.int64), d.astype(np.int64)
-    fwd = s <= d
-    lo, hi = np.minimum(s, d), np.maximum(s, d)  # in the ids' own type (int32 below 2**31)
-    del s, d
-    key = lo.astype(np.int64)
-    del lo
-    key *= np.int64(max(n, 1))
-    key += hi
-    del hi
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, int)
-    key = key[starts]
-    fwd = fwd[order]
+    m = len(s)
+    key = _pair_keys(s, d, n)
+    pos_t = np.int32 if m < 2**31 else np.int64
+    order = np.argsort(key, kind="stable").astype(pos_t, copy=False)
+    starts = _segment_starts(key, order)
     k = len(starts)
-
-    def seg_sum(x: np.ndarray) -> np.ndarray:
-        return np.add.reduceat(x, starts) if k else np.zeros(0)
-
-    def seg_max(x: np.ndarray) -> np.ndarray:
-        return np.maximum.reduceat(x, starts) if k else x[:0]
+    ukey = key[order[starts]]
+    del key
 
     def one_value(x: np.ndarray) -> bool:  # every row holds the same value
         return bool(len(x)) and bool(x.min() == x.max())
 
-    is_ev = c.pop("ev")[order]
-    any_ev = bool(is_ev.any())
-    cnt = np.asarray(c.pop("cnt"), "float64")[order]
-    flow_ab = seg_sum(np.where(fwd & ~is_ev, cnt, 0.0))
-    cnt[fwd | is_ev] = 0.0  # what is left: the flows b -> a
-    flow_ba = seg_sum(cnt)
-    del cnt
-    if any_ev:
-        no_flow = (flow_ab + flow_ba) == 0
-        ab = np.where(no_flow, seg_sum((fwd & is_ev).astype("float64")), flow_ab)
-        ba = np.where(no_flow, seg_sum((~fwd & is_ev).astype("float64")), flow_ba)
-        del no_flow
-    else:  # a pair without flows has no events either: its counts are the flows' zeros
-        ab, ba = flow_ab, flow_ba
-    del flow_ab, flow_ba, fwd
-    pat = np.asarray(c.pop("pat"), "float64")[order]
-    if bool(np.isfinite(pat).all()):  # every pair's patients are known
-        pat = seg_sum(pat)
+    ev, last_in, kind_in = np.asarray(c.pop("ev")), np.asarray(c.pop("last")), c.pop("kind")
+    kind_in = np.asarray(kind_in)
+    any_ev = bool(ev.any())
+    ab, ba, pat = np.empty(k), np.empty(k), np.empty(k)
+    from_events = np.zeros(k, dtype=bool)
+    last: np.ndarray
+    if not any_ev and one_value(last_in):
+        last = np.broadcast_to(last_in[:1].copy(), (k,))
     else:
-        pat_n = seg_sum((~np.isnan(pat)).astype("float64"))
-        pat = np.where(pat_n > 0, seg_sum(np.nan_to_num(pat, copy=False)), np.nan)
-        del pat_n
-    last = np.asarray(c.pop("last"))
-    if any_ev:
-        last = last[order]
-        last_ev = seg_max(np.where(is_ev, last, _NAT))
-        last = np.where(last_ev != _NAT, last_ev, seg_max(np.where(is_ev, _NAT, last)))
-        from_events = last_ev != _NAT
-        del last_ev
-    else:
-        last = np.full(k, last[0]) if one_value(last) else seg_max(last[order])
-        from_events = np.zeros(k, dtype=bool)
-    del is_ev
-    kind = np.asarray(c.pop("kind"))
+        last = np.empty(k, dtype=last_in.dtype)
     if not k:
         kind = np.zeros(0, np.int32)
-    elif one_value(kind):
-        kind = np.full(k, kind[0])
+    elif one_value(kind_in):
+        kind = np.broadcast_to(kind_in[:1].copy(), (k,))
     else:
-        kind = seg_max(kind[order])
-    del order
-    a, b = np.divmod(key, n) if n else (key, key)
-    del key
+        kind = np.empty(k, dtype=kind_in.dtype)
+    c0 = 0
+    while c0 < k:  # a chunk of whole segments: rows r0:r1 of the sorted order
+        r0 = int(starts[c0])
+        c1 = max(c0 + 1, int(np.searchsorted(starts, r0 + _CHUNK, side="left")))
+        r1 = int(starts[c1]) if c1 < k else m
+        idx = order[r0:r1]
+        st = starts[c0:c1] - r0
+        out = slice(c0, c1)
+
+        def seg_sum(x: np.ndarray, st: np.ndarray = st) -> np.ndarray:
+            return np.add.reduceat(x, st)
+
+        def seg_max(x: np.ndarray, st: np.ndarray = st) -> np.ndarray:
+            return np.maximum.reduceat(x, st)
+
+        fwd = s[idx] <= d[idx]
+        is_ev = ev[idx]
+        cnt = _take(c, "cnt", idx)
+        flow_ab = seg_sum(np.where(fwd & ~is_ev, cnt, 0.0))
+        cnt[fwd | is_ev] = 0.0  # what is left: the flows b -> a
+        flow_ba = seg_sum(cnt)
+        del cnt
+        if any_ev:
+            no_flow = (flow_ab + flow_ba) == 0
+            ab[out] = np.where(no_flow, seg_sum((fwd & is_ev).astype("float64")), flow_ab)
+            ba[out] = np.where(no_flow, seg_sum((~fwd & is_ev).astype("float64")), flow_ba)
+        else:  # a pair without flows has no events either: its counts are the flows' zeros
+            ab[out], ba[out] = flow_ab, flow_ba
+        p = _take(c, "pat", idx)
+        if bool(np.isfinite(p).all()):  # every patient count of these pairs is known
+            pat[out] = seg_sum(p)
+        else:
+            pat_n = seg_sum((~np.isnan(p)).astype("float64"))
+            pat[out] = np.where(pat_n > 0, seg_sum(np.nan_to_num(p, copy=False)), np.nan)
+        if any_ev:
+            lt = last_in[idx]
+            last_ev = seg_max(np.where(is_ev, lt, _NAT))
+            last[out] = np.where(last_ev != _NAT, last_ev, seg_max(np.where(is_ev, _NAT, lt)))
+            from_events[out] = last_ev != _NAT
+        elif last.flags.writeable:
+            last[out] = seg_max(last_in[idx])
+        if kind.flags.writeable:
+            kind[out] = seg_max(kind_in[idx])
+        c0 = c1
+    del order, starts, s, d
+    c.pop("cnt", None), c.pop("pat", None)
     ids = np.int32 if n < 2**31 else np.int64
+    a, b = np.empty(k, dtype=ids), np.empty(k, dtype=ids)
+    for i in range(0, k, _CHUNK):
+        q, r = np.divmod(ukey[i : i + _CHUNK], n)
+        a[i : i + _CHUNK], b[i : i + _CHUNK] = q, r
     return {
-        "a": a.astype(ids),
-        "b": b.astype(ids),
+        "a": a,
+        "b": b,
         "ab": ab,
         "ba": ba,
         "pat": pat,

@@ -9,16 +9,22 @@ reads, as plain numpy arrays keyed by node id:
 - per tie (a row of the tie table, ties sorted by ``(a, b)`` with ``a < b``):
   ``strength`` (float64) and the raw facts a hop's explanation reads (referrals
   each way and shared patients, float32 when every value converts exactly, else
-  float64; the last date as int32 days when every date is a whole day); the few
-  ties dated by events and the logged ties are kept as sorted id lists;
+  float64; the last date as int32 days when every date is a whole day, held once
+  as a read-only broadcast when every tie has the same one, a file's period); the
+  few ties dated by events and the logged ties are kept as sorted id lists;
 - per physician: practice and system codes, from which ``same_practice`` and
   ``same_system`` of a hop are recomputed.
 
 A tie's row is found from the CSR itself: the neighbours of ``a`` above ``a``
 are its ties in row order, so no edge-id array is stored. The full tie table
 (:attr:`_TieGraph.ties`) is rebuilt on demand (tests, whole-table callers), not
-kept. The build sorts the evidence once and computes the factors a million ties
-at a time, so its working memory stays near a few arrays the size of the flows.
+kept. The build sorts the evidence once (:func:`~refgraph.paths._tie_data._aggregate`:
+an int32 order, sums a chunk of whole pairs at a time), compacts the facts, computes
+the strengths a million ties at a time and places the CSR a million ties at a time,
+then gives the C heap's free pages back; at its peak (the CSR placement) it holds
+what it keeps plus the ties' ``b`` and one chunk's temporaries (5M-pair CMS-like
+file: 69.7 bytes a flow at the peak, tracemalloc, against 90.0 before;
+``benchmarks/results/national.md``).
 
 The module also holds the neighbour-list scans of a query's neighbourhood search
 (:func:`_scan`) and the node-sized work arrays it reuses between queries
@@ -35,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._tables import release_memory
 from ._tie_data import _NAT, _as_of, _node_arrays
 from ._ties import _CHUNK, TieWeights, _days_since, _tie_core, _tie_factors, _tie_inputs
 
@@ -44,22 +51,41 @@ _NO_DAY = np.iinfo(np.int32).min
 
 
 def _compact_float(x: np.ndarray) -> np.ndarray:
-    """``x`` as float32 when every value (NaN included) converts back exactly, else float64."""
+    """``x`` as float32 when every value (NaN included) converts back exactly, else float64.
+
+    Checked and converted a chunk at a time, so only the result is held beside ``x``.
+    """
     x = np.asarray(x, dtype="float64")
-    y = x.astype(np.float32)
-    return y if np.array_equal(y.astype("float64"), x, equal_nan=True) else x
+    y = np.empty(len(x), dtype=np.float32)
+    for i in range(0, len(x), _CHUNK):
+        part = x[i : i + _CHUNK].astype(np.float32)
+        if not np.array_equal(part.astype("float64"), x[i : i + _CHUNK], equal_nan=True):
+            return x
+        y[i : i + _CHUNK] = part
+    return y
 
 
 def _compact_dates(ns: np.ndarray) -> np.ndarray:
-    """int64 ns dates (``_NAT`` unknown) as int32 days when all are whole days in range."""
-    known = ns != _NAT
-    v = ns[known]
-    if len(v) and (
-        (v % _DAY_NS).any() or v.min() // _DAY_NS <= _NO_DAY or v.max() // _DAY_NS >= 2**31 - 1
-    ):
-        return ns
+    """int64 ns dates (``_NAT`` unknown) as int32 days when all are whole days in range.
+
+    A read-only broadcast of one date (a file's period) stays one: its single day.
+    """
+    ns = np.asarray(ns)
+    if len(ns) and ns.strides[0] == 0:
+        one = _compact_dates(ns[:1].copy())
+        return np.broadcast_to(one, ns.shape) if one.dtype == np.int32 else ns
+    for i in range(0, len(ns), _CHUNK):
+        v = ns[i : i + _CHUNK]
+        v = v[v != _NAT]
+        if len(v) and (
+            (v % _DAY_NS).any() or v.min() // _DAY_NS <= _NO_DAY or v.max() // _DAY_NS >= 2**31 - 1
+        ):
+            return ns
     out = np.full(len(ns), _NO_DAY, dtype=np.int32)
-    out[known] = v // _DAY_NS
+    for i in range(0, len(ns), _CHUNK):
+        v = ns[i : i + _CHUNK]
+        known = v != _NAT
+        out[i : i + _CHUNK][known] = v[known] // _DAY_NS
     return out
 
 
@@ -182,40 +208,47 @@ class _TieGraph:
 
 
 def _csr_of_ties(
-    a: np.ndarray, b: np.ndarray, n: int, strength: np.ndarray
+    b: np.ndarray, up: np.ndarray, n: int, strength: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """CSR of ties ``a < b`` sorted by ``(a, b)``: ``indptr``, ``indices``, the cost
+    """CSR of ties ``a < b`` sorted by ``(a, b)``, given their ``b`` and ``up``
+    (ties per lower end ``a``): ``indptr``, ``indices``, the cost
     ``-log(strength)`` of each entry (a tie's two entries, in ``a``'s row and in
     ``b``'s row, have its cost) and ``tstart``."""
-    m = len(a)
-    up = np.bincount(a, minlength=n).astype(np.int64)
+    m = len(b)
+    up = np.asarray(up, dtype=np.int64)
     down = np.bincount(b, minlength=n).astype(np.int64)
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(up + down, out=indptr[1:])
     tstart = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(up, out=tstart[1:])
-    first_b = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(down, out=first_b[1:])
     # row a: its lower neighbours first (down[a] of them), then ties a - b in tie order;
-    # row b: ties x - b for x < b, in tie order (x ascending), by a stable sort on b.
-    # Position = a node's offset + the tie's rank, placed a chunk of ties at a time, so
-    # no tie-sized array of positions or costs is held beside the results.
+    # row b: ties x - b for x < b, in tie order (x ascending). Placed a chunk of ties at
+    # a time: a tie's ``a`` is read off ``tstart``, and its place in row ``b`` is the
+    # ties of ``b`` placed by earlier chunks plus its rank among the chunk's (a stable
+    # sort of the chunk), so no tie-sized array of positions or ids is held.
     off_a = indptr[:-1] + down - tstart[:-1]
-    off_b = indptr[:-1] - first_b[:-1]
-    del up, down, first_b
-    by_b = np.argsort(b, kind="stable")
+    del down
+    seen = np.zeros(n, dtype=np.int64)  # ties already placed in each row b
     indices = np.empty(2 * m, dtype=np.int32 if n < 2**31 else np.int64)
     cost = np.empty(2 * m)
     for i in range(0, m, _CHUNK):
         j = min(i + _CHUNK, m)
         rank = np.arange(i, j, dtype=np.int64)
-        pos = off_a[a[i:j]] + rank
-        indices[pos] = b[i:j]
-        cost[pos] = -np.log(np.clip(strength[i:j], 1e-300, 1.0))
-        sel = by_b[i:j]
-        pos = off_b[b[sel]] + rank
-        indices[pos] = a[sel]
-        cost[pos] = -np.log(np.clip(strength[sel], 1e-300, 1.0))
+        a_c = (np.searchsorted(tstart, rank, side="right") - 1).astype(indices.dtype)
+        b_c = b[i:j]
+        c_c = -np.log(np.clip(strength[i:j], 1e-300, 1.0))
+        pos = off_a[a_c] + rank
+        indices[pos] = b_c
+        cost[pos] = c_c
+        by_b = np.argsort(b_c, kind="stable")
+        bs = b_c[by_b]
+        first = np.flatnonzero(np.r_[True, bs[1:] != bs[:-1]])
+        size = np.diff(np.r_[first, len(bs)])
+        within = np.arange(len(bs), dtype=np.int64) - np.repeat(first, size)
+        pos = indptr[bs] + seen[bs] + within
+        indices[pos] = a_c[by_b]
+        cost[pos] = c_c[by_b]
+        seen[bs[first]] += size
     return indptr, indices, cost, tstart
 
 
@@ -254,16 +287,30 @@ def _tie_graph(
     n = net.n_physicians
     m = len(agg["a"])
     node = _node_arrays(net)
+    # the facts a hop reads, compacted first: each float64 sum is freed once converted
+    ab = _compact_float(agg.pop("ab"))
+    ba = _compact_float(agg.pop("ba"))
+    pat = _compact_float(agg.pop("pat"))
+    last = _compact_dates(agg.pop("last"))
     strength = np.empty(m)
-    for i in range(0, m, _CHUNK):
+    for i in range(0, m, _CHUNK):  # the factors read the facts back exactly as float64 / ns
         sl = slice(i, i + _CHUNK)
-        strength[sl] = _tie_factors(w, agg, sl, node, ref, hl)["strength"]
+        part = {
+            "a": agg["a"][sl],
+            "b": agg["b"][sl],
+            "ab": ab[sl].astype("float64"),
+            "ba": ba[sl].astype("float64"),
+            "pat": pat[sl].astype("float64"),
+            "last": _dates_ns(last[sl]),
+            "kind": agg["kind"][sl],
+        }
+        strength[sl] = _tie_factors(w, part, slice(None), node, ref, hl)["strength"]
     logged = np.flatnonzero(agg["kind"] >= 0)
     facts = _TieFacts(
-        ab=_compact_float(agg["ab"]),
-        ba=_compact_float(agg["ba"]),
-        pat=_compact_float(agg["pat"]),
-        last=_compact_dates(agg["last"]),
+        ab=ab,
+        ba=ba,
+        pat=pat,
+        last=last,
         from_events=np.flatnonzero(agg["from_events"]),
         logged=logged,
         logged_kind=[kinds[k] for k in agg["kind"][logged].tolist()],
@@ -271,10 +318,12 @@ def _tie_graph(
         scode=node["scode"],
         ref=ref,
     )
-    a, b = agg["a"], agg["b"]
-    del agg  # the facts are kept compact; only the pairs are left for the CSR
-    indptr, indices, cost, tstart = _csr_of_ties(a, b, n, strength)
-    del a, b
+    up = np.bincount(agg["a"], minlength=n)
+    b = agg["b"]
+    del agg, ab, ba, pat, last  # the facts are kept compact; only ``b`` is left for the CSR
+    indptr, indices, cost, tstart = _csr_of_ties(b, up, n, strength)
+    del b, up
+    release_memory()  # the build's chunk-sized temporaries were small heap blocks
 
     def rebuild() -> pd.DataFrame:
         return _tie_core(

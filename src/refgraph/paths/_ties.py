@@ -44,6 +44,7 @@ import pandas as pd
 from .._errors import ValidationError
 from .._params import check_float, check_int
 from ._tie_data import (
+    _CHUNK,
     LANDON_MEAN_MILES,
     LANDON_SAME_HOSPITAL,
     _aggregate,
@@ -417,10 +418,6 @@ def tie_strength(
     return frame
 
 
-#: Ties whose factors are computed at once (bounds the build's working memory).
-_CHUNK = 1 << 20
-
-
 def _tie_inputs(
     net: Any,
     *,
@@ -547,7 +544,7 @@ def _tie_core(
             "shared_patients": agg["pat"],
             "patient_count": col["patient_count"],
             "distance_miles": col["distance_miles"],
-            "last_date": agg["last"].view("datetime64[ns]"),
+            "last_date": np.array(agg["last"]).view("datetime64[ns]"),  # may be a broadcast
             "date_from_events": np.asarray(agg["from_events"], dtype=bool),
             "days_since": col["days_since"],
             "logged_kind": pd.array(kind_arr, dtype="string"),
