@@ -1,0 +1,204 @@
+"""The text reader's block layer: blocks read in place, lines counted by their newlines.
+
+Two shortcuts of :mod:`refgraph.io._text` are checked against the code they
+replace, on random damaged text: a plain file is read into a buffer and cut in
+place (a compressed stream still reads and joins blocks), and a block without a
+carriage return counts its data lines by its newlines once pyarrow has parsed
+it as many rows (the reference counts empty lines first, as before).
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from refgraph import RefgraphError, npi_check_digit
+from refgraph.io import _text, read_cms_shared_patients, read_flows
+
+NPIS = [f"1{i:08d}{npi_check_digit(f'1{i:08d}')}" for i in range(1, 7)]
+
+SETTINGS = settings(
+    max_examples=100,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    database=None,
+)
+
+#: Pieces of fields: digits, NPIs, spaces, quotes, a tab, a comma, CR, NUL, non-UTF-8.
+piece = st.sampled_from(
+    ["", "7", "05", "-3", "2.5", " ", '"', '"a,b"', "\t", ",", "\r", "\x00", "x", *NPIS[:2]]
+)
+field = st.lists(piece, max_size=3).map("".join)
+line_end = st.sampled_from(
+    ["\n", "\n", "\n", "\r\n", "\r", "\r", "\n\n", "\n\n", "\r\n\r\n", " \n"]
+)
+
+
+@st.composite
+def blocks(draw: Any) -> tuple[bytes, int]:
+    """A block of whole lines (it ends with a newline) and its number of columns."""
+    ncol = draw(st.integers(1, 4))
+    lines = []
+    for _ in range(draw(st.integers(0, 8))):
+        n = draw(st.sampled_from([ncol, ncol, ncol, ncol - 1, ncol + 1]))
+        fields = [draw(field) for _ in range(max(n, 0))]
+        lines.append(",".join(fields) + draw(line_end))
+    text = "".join(lines)
+    raw = text.encode("utf-8")
+    if draw(st.booleans()) and raw:  # a byte that is not UTF-8
+        at = draw(st.integers(0, len(raw) - 1))
+        raw = raw[:at] + b"\xff" + raw[at:]
+    if draw(st.booleans()):
+        raw = b"\n" * draw(st.integers(1, 2)) + raw  # empty lines first
+    if not raw.endswith(b"\n"):
+        raw += b"\n"
+    return raw, ncol
+
+
+def _counted_first(block: Any) -> tuple[int, bool]:
+    """The reference: as if every block had a carriage return (empty lines counted first)."""
+    return block.count(b"\n"), False
+
+
+def _same_chunk(got: Any, ref: Any) -> None:
+    assert got.n_lines == ref.n_lines
+    assert got.n_physical == ref.n_physical
+    np.testing.assert_array_equal(got.rows, ref.rows)
+    pd.testing.assert_frame_equal(got.rejects, ref.rejects)
+    assert (got.table is None) == (ref.table is None)
+    pd.testing.assert_frame_equal(got.frame, ref.frame)
+
+
+@SETTINGS
+@given(block=blocks(), ints=st.booleans(), as_array=st.booleans(), row0=st.integers(0, 5))
+# a carriage return splits a line into two rows, an empty line makes up the count
+@example(block=(b"a\rb\n\n", 1), ints=False, as_array=False, row0=0)
+@example(block=(b"1,2\r3,4\n\n5,6\n", 2), ints=True, as_array=True, row0=0)
+def test_parse_block_counts_lines_as_before(
+    monkeypatch: pytest.MonkeyPatch, block: tuple[bytes, int], ints: bool, as_array: bool, row0: int
+) -> None:
+    raw, ncol = block
+    names = [f"c{i}" for i in range(ncol)]
+    int_fields = frozenset(range(1, ncol)) if ints else frozenset()
+    data: Any = bytearray(raw) if as_array else raw
+    args = (names, ",", _text.NULL_VALUES, row0, 3, int_fields)
+    got = _text._parse_block(data, *args)
+    with monkeypatch.context() as m:
+        m.setattr(_text, "_newlines", _counted_first)
+        ref = _text._parse_block(raw, *args)
+    _same_chunk(got, ref)
+
+
+def test_parse_block_takes_the_shortcut_on_a_clean_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the shortcut is taken (no search for empty lines) and gives the lines' rows
+    block = b"".join(f"{a},{b},5\n".encode() for a, b in itertools.pairwise(NPIS))
+    calls: list[Any] = []
+    real = _text._count_lines
+    monkeypatch.setattr(_text, "_count_lines", lambda b: calls.append(b) or real(b))
+    chunk = _text._parse_block(block, ["a", "b", "c"], ",", _text.NULL_VALUES, 10, 0)
+    assert calls == [] and chunk.table is not None
+    assert chunk.rows.tolist() == list(range(10, 15)) and chunk.n_physical == 5
+    # an empty line, or a carriage return, and the lines are counted the careful way
+    for damaged in (block + b"\n", block.replace(b"\n", b"\r\n", 1)):
+        chunk = _text._parse_block(damaged, ["a", "b", "c"], ",", _text.NULL_VALUES, 0, 0)
+        assert chunk.n_lines == 5 and len(calls) >= 1
+        calls.clear()
+
+
+def _all_blocks(path: Path, size: int) -> list[bytes]:
+    out = []
+    for box in _text._blocks(path, size):
+        block = box.pop()
+        out.append(bytes(block))
+    return out
+
+
+@SETTINGS
+@given(
+    text=st.lists(st.sampled_from(["a,1\n", "bb,22\r\n", "\n", "ccc,333", "d" * 40 + "\n"])),
+    size=st.integers(1, 48),
+)
+def test_blocks_read_in_place_are_the_streamed_blocks(
+    tmp_path: Path, text: list[str], size: int
+) -> None:
+    # a plain file (read into one buffer a block, cut in place) against the same bytes
+    # gzip-compressed (read and joined as before): the same blocks, byte for byte
+    raw = "".join(text).encode()
+    plain, packed = tmp_path / "f.csv", tmp_path / "f.csv.gz"
+    plain.write_bytes(raw)
+    packed.write_bytes(gzip.compress(raw))
+    got = _all_blocks(plain, size)
+    assert got == _all_blocks(packed, size)
+    assert b"".join(got) == (raw if raw.endswith(b"\n") or not raw else raw + b"\n")
+    assert all(b.endswith(b"\n") for b in got)
+
+
+def test_blocks_of_a_plain_file_are_bytearrays_cut_in_place(tmp_path: Path) -> None:
+    p = tmp_path / "f.csv"
+    p.write_bytes(b"a,1\nbb,22\nccc,333\n")
+    got = [box.pop() for box in _text._blocks(p, 7)]
+    assert [bytes(b) for b in got] == [b"a,1\n", b"bb,22\n", b"ccc,333\n"]
+    assert all(isinstance(b, bytearray) for b in got)
+
+
+@st.composite
+def cms_text(draw: Any) -> bytes:
+    rows = []
+    for _ in range(draw(st.integers(1, 30))):
+        a, b = draw(st.integers(0, 5)), draw(st.integers(0, 5))
+        count = draw(st.integers(0, 60))
+        rows.append(f"{NPIS[a]},{NPIS[b]},{count},{draw(st.integers(0, count))},0")
+    ends = [draw(st.sampled_from(["\n", "\n", "\r\n", "\n\n", "\n \n"])) for _ in rows]
+    raw = "".join(r + e for r, e in zip(rows, ends)).encode()
+    if draw(st.booleans()):  # a damaged byte somewhere
+        at = draw(st.integers(0, len(raw) - 1))
+        raw = raw[:at] + draw(st.sampled_from([b"\xff", b"\r", b"\x00", b",", b'"'])) + raw[at:]
+    return raw
+
+
+def _outcome(read: Any, path: Path, **kw: Any) -> Any:
+    """The frames a reader gives, or its error with the file's name left out."""
+    try:
+        got = read(path, **kw)
+    except RefgraphError as exc:
+        return type(exc).__name__, str(exc).replace(path.name, "<file>")
+    if hasattr(got, "flows"):
+        return got.flows, got.rejected
+    return got.table, got.rejected
+
+
+def _same_outcome(got: Any, ref: Any) -> None:
+    if isinstance(ref[0], str):
+        assert got == ref
+        return
+    pd.testing.assert_frame_equal(got[0], ref[0])
+    pd.testing.assert_frame_equal(got[1], ref[1])
+
+
+@settings(SETTINGS, max_examples=40)
+@given(raw=cms_text(), size=st.integers(8, 200), header=st.booleans())
+def test_readers_same_on_plain_and_compressed_files(
+    tmp_path: Path, raw: bytes, size: int, header: bool
+) -> None:
+    # every line accepted or rejected alike (or the same error) whichever way the
+    # blocks are read
+    plain, packed = tmp_path / "pspp_days30.txt", tmp_path / "pspp_days30.txt.gz"
+    plain.write_bytes(raw)
+    packed.write_bytes(gzip.compress(raw))
+    kw = {"year": 2015, "block_size": size}
+    got = _outcome(read_cms_shared_patients, plain, **kw)
+    _same_outcome(got, _outcome(read_cms_shared_patients, packed, **kw))
+    if header:  # and the flows reader, whose header line is cut off the first block
+        head = b"source_npi,target_npi,count,patients,same_day_count\n"
+        plain, packed = tmp_path / "flows.csv", tmp_path / "flows.csv.gz"
+        plain.write_bytes(head + raw)
+        packed.write_bytes(gzip.compress(head + raw))
+        _same_outcome(_outcome(read_flows, plain), _outcome(read_flows, packed))
