@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from refgraph import RefgraphError, npi_check_digit
-from refgraph.io import _text, read_cms_shared_patients, read_flows
+from refgraph.io import _fast_keys, _text, read_cms_shared_patients, read_flows
 
 NPIS = [f"1{i:08d}{npi_check_digit(f'1{i:08d}')}" for i in range(1, 7)]
 
@@ -202,3 +202,66 @@ def test_readers_same_on_plain_and_compressed_files(
         plain.write_bytes(head + raw)
         packed.write_bytes(gzip.compress(head + raw))
         _same_outcome(_outcome(read_flows, plain), _outcome(read_flows, packed))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_repeated_pairs_of_keys_in_order_is_duplicated(seed: int) -> None:
+    # a file sorted by source and target (as CMS ships it): repeats found as neighbours,
+    # the same rows as pandas' duplicated, with or without rows left out
+    rng = np.random.default_rng(seed)
+    n = [2, 3, 50, 400, 400, 3000][seed]
+    npis = np.array(sorted(int(x) for x in NPIS), dtype=np.int64)
+    src, dst = np.sort(rng.choice(npis, n)), rng.choice(npis, n)
+    order = np.lexsort((dst, src))
+    src, dst = src[order], dst[order]
+    if seed == 4:  # every pair once
+        keys = np.unique(np.stack([src, dst]), axis=1)
+        src, dst = keys[0], keys[1]
+    want = pd.DataFrame({"s": src, "t": dst}).duplicated(keep=False).to_numpy()
+    np.testing.assert_array_equal(_fast_keys.repeated_pairs(src, dst), want)
+    ok = rng.random(len(src)) < 0.6
+    want_ok = np.zeros(len(src), dtype=bool)
+    want_ok[ok] = pd.DataFrame({"s": src[ok], "t": dst[ok]}).duplicated(keep=False).to_numpy()
+    np.testing.assert_array_equal(_fast_keys.repeated_pairs(src, dst, ok), want_ok)
+
+
+def test_parquet_file_of_one_period_same_as_validate_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a Parquet file whose dates are one period throughout (date32): the dates are held
+    # once from the start; the table, the rejects (a self-referral) and the summed
+    # repeated pair are the validator's, and the date columns take writes
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from refgraph.io import tables
+
+    n = 60
+    src = [NPIS[i % 6] for i in range(n)]
+    dst = [NPIS[(i + 1 + i // 6) % 6] for i in range(n)]
+    dst[7] = src[7]  # a self-referral
+    day = pd.Timestamp("2015-01-01").date()
+    t = pa.table(
+        {
+            "source_npi": src,
+            "target_npi": dst,
+            "count": pa.array(range(5, 5 + n)),
+            "period_start": pa.array([day] * n, type=pa.date32()),
+            "period_end": pa.array([pd.Timestamp("2015-12-31").date()] * n, type=pa.date32()),
+        }
+    )
+    p = tmp_path / "flows.parquet"
+    pq.write_table(t, p)
+    fast = read_flows(p)
+    with monkeypatch.context() as m:  # the former path
+        m.setattr(tables, "_fast_read", lambda *a, **k: None)
+        slow = read_flows(p)
+    pd.testing.assert_frame_equal(fast.table, slow.table)
+    pd.testing.assert_frame_equal(fast.rejected, slow.rejected)
+    assert 7 in fast.rejected["row"].tolist()
+    assert fast.rejected["reason"].str.startswith("self-referral").all()
+    assert len(fast.table) < n - len(fast.rejected)  # repeated pairs summed
+    flows = fast.table
+    flows.loc[1, "period_end"] = pd.Timestamp("2016-01-01")
+    assert flows["period_end"].iloc[1] == pd.Timestamp("2016-01-01")
+    assert flows["period_end"].iloc[0] == pd.Timestamp("2015-12-31")
