@@ -265,3 +265,65 @@ def test_parquet_file_of_one_period_same_as_validate_table(
     flows.loc[1, "period_end"] = pd.Timestamp("2016-01-01")
     assert flows["period_end"].iloc[1] == pd.Timestamp("2016-01-01")
     assert flows["period_end"].iloc[0] == pd.Timestamp("2015-12-31")
+
+
+def _merge_whole(flows: pd.DataFrame, what: str) -> pd.DataFrame:
+    """The former merge of flows repeated across blocks: the whole table through the validator."""
+    from refgraph._validate import validate_table
+    from refgraph.io import cms
+
+    merged = validate_table(flows, "flows", duplicates="aggregate")
+    if len(merged.rejected):
+        raise cms._SumPastExact(what)
+    return merged.table
+
+
+@st.composite
+def unsorted_cms(draw: Any) -> bytes:
+    """A CMS file in no order, its pairs repeated within and across blocks."""
+    lines = []
+    for _ in range(draw(st.integers(2, 40))):
+        a, b = draw(st.integers(0, 3)), draw(st.integers(0, 3))
+        big = draw(st.sampled_from([False, False, False, True]))
+        count = 2**52 + draw(st.integers(0, 9)) if big else draw(st.integers(0, 60))
+        lines.append(f"{NPIS[a]},{NPIS[b]},{count},{draw(st.integers(0, min(count, 60)))},0\n")
+    return "".join(lines).encode()
+
+
+@settings(SETTINGS, max_examples=30)
+@given(raw=unsorted_cms(), size=st.integers(40, 300))
+def test_flows_repeated_across_blocks_summed_as_before(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, raw: bytes, size: int
+) -> None:
+    # the validator on the rows of repeated keys only gives the table, physicians, rejects
+    # (self-referrals; sums past 2**53, after the read again in one block) of the former
+    # merge of the whole joined table
+    from refgraph.io import cms
+
+    p = tmp_path / "pspp_days30.txt"
+    p.write_bytes(raw)
+    got = read_cms_shared_patients(p, year=2015, block_size=size)
+    with monkeypatch.context() as m:
+        m.setattr(cms, "_merge_across", _merge_whole)
+        ref = read_cms_shared_patients(p, year=2015, block_size=size)
+    pd.testing.assert_frame_equal(got.flows, ref.flows)
+    pd.testing.assert_frame_equal(got.physicians, ref.physicians)
+    pd.testing.assert_frame_equal(got.rejected, ref.rejected)
+    a, b = got.ingest["flows"], ref.ingest["flows"]
+    assert (a.n_input, a.n_accepted_rows) == (b.n_input, b.n_accepted_rows)
+
+
+def test_merge_across_is_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a pair in two blocks: merged by _merge_across, summed
+    from refgraph.io import cms
+
+    p = tmp_path / "pspp_days30.txt"
+    p.write_text(
+        f"{NPIS[0]},{NPIS[1]},5,2,0\n{NPIS[2]},{NPIS[3]},1,1,0\n{NPIS[0]},{NPIS[1]},7,3,0\n"
+    )
+    calls: list[int] = []
+    real = cms._merge_across
+    monkeypatch.setattr(cms, "_merge_across", lambda f, w: calls.append(len(f)) or real(f, w))
+    net = read_cms_shared_patients(p, year=2015, block_size=30)
+    assert calls == [3]
+    assert net.flows["count"].tolist() == [1, 12] and net.flows["patients"].tolist() == [1, 5]
