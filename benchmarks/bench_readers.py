@@ -7,9 +7,9 @@ Usage::
 
 ``--baseline SRC`` names a ``src`` folder with the code before the change; each
 case then runs alternately with it and with this checkout's ``src`` (so a busy
-machine slows both alike), each in a fresh subprocess, and the best of
-``--repeat`` runs of each is reported with the after/before ratio. The files
-are made once (same seed) and reused.
+machine slows both alike), each in a fresh subprocess, ``--repeat`` times;
+the medians (and the best wall time) are reported with the after/before
+ratio. The files are made once (same seed) and reused.
 
 Each run also reports its CPU seconds (``time.process_time``, every thread
 of the process: less moved by other processes on a busy machine than the
@@ -20,6 +20,23 @@ size after the imports). The ``read_cms``,
 pyarrow on the same file (``pyarrow.csv.read_csv`` with the NPIs as text,
 ``pyarrow.parquet.read_table``), run in the same way, as the file-speed
 baseline of issue 11.
+
+Both sides of that comparison run in the same conditions: every child
+process imports ``pyarrow.csv``, ``pyarrow.parquet`` and ``pyarrow.compute``
+(and refgraph) before its clock starts, so neither pays a module import
+inside the timed read (the pyarrow cases imported ``pyarrow.parquet`` before
+their clock, refgraph's Parquet read imported it inside: about 40 ms of a
+0.2 s read); both parse with pyarrow's threads (its default). The
+``read_cms`` case times ``read_cms_shared_patients``, which returns a
+network, so it includes the network build (the physicians implied by the
+flows and the flows' node ids); ``read_cms_flows`` times the same file's
+validated flows alone (``iter_cms_shared_patients``), to show the split.
+``--cms-file`` reads another CMS-like file (for example a sorted, clean
+5M-pair file of ``bench_national.py``) in the ``read_cms*`` cases.
+
+Each line reports the median wall and CPU seconds of ``--repeat`` runs (and
+the best wall), the ratio of the medians to pyarrow's, and the load
+average of the machine before and after the case's runs.
 """
 
 from __future__ import annotations
@@ -32,6 +49,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,6 +58,7 @@ CASES = (
     "read_flows_csv",
     "read_flows_parquet",
     "read_cms",
+    "read_cms_flows",
     "read_docgraph_hop",
     "read_directory",
     "claims_csv",
@@ -127,9 +146,16 @@ def _flows_parquet(d: Path, rows: int) -> None:
 #: The plain pyarrow read set beside each refgraph reader (same file).
 PYARROW = {
     "read_cms": "pyarrow_csv_cms",
+    "read_cms_flows": "pyarrow_csv_cms",
     "read_flows_csv": "pyarrow_csv_flows",
     "read_flows_parquet": "pyarrow_parquet_flows",
 }
+
+
+def _cms_file(d: Path, rows: int) -> Path:
+    """The CMS-like file of the ``read_cms*`` cases: ``--cms-file``, or the one made here."""
+    given = os.environ.get("BENCH_READERS_CMS_FILE")
+    return Path(given) if given else d / f"cms_{rows}.txt"
 
 
 def _case(kind: str, d: Path, rows: int) -> float:
@@ -143,7 +169,11 @@ def _case(kind: str, d: Path, rows: int) -> float:
     elif kind == "read_flows_parquet":
         refgraph.read_flows(d / f"flows_{rows}.parquet")
     elif kind == "read_cms":
-        refgraph.read_cms_shared_patients(d / f"cms_{rows}.txt", window_days=30, year=2015)
+        refgraph.read_cms_shared_patients(_cms_file(d, rows), window_days=30, year=2015)
+    elif kind == "read_cms_flows":  # the validated flows alone, without the network build
+        from refgraph.io import iter_cms_shared_patients
+
+        list(iter_cms_shared_patients(_cms_file(d, rows), window_days=30, year=2015))
     elif kind == "read_docgraph_hop":
         refgraph.read_docgraph_hop(d / f"hop_{rows}.csv")
     elif kind == "read_directory":
@@ -184,7 +214,7 @@ def _pyarrow_case(kind: str, d: Path, rows: int) -> float:
     if kind == "pyarrow_csv_cms":
         names = ["npi1", "npi2", "pair_count", "bene_count", "same_day_count"]
         pacsv.read_csv(
-            d / f"cms_{rows}.txt",
+            _cms_file(d, rows),
             read_options=pacsv.ReadOptions(column_names=names),
             convert_options=pacsv.ConvertOptions(
                 column_types={"npi1": pa.string(), "npi2": pa.string()}
@@ -223,6 +253,10 @@ def _reset_peak() -> None:
         pass
 
 
+def _median(values: Any) -> float:
+    return float(np.median(list(values)))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=300_000)
@@ -231,9 +265,15 @@ def main() -> None:
     ap.add_argument("--case")
     ap.add_argument("--cases", nargs="*", default=list(CASES))
     ap.add_argument("--baseline", type=Path, help="a src folder with the code before the change")
+    ap.add_argument("--cms-file", type=Path, help="a CMS-like file for the read_cms* cases")
     args = ap.parse_args()
     if args.case:
-        import pyarrow  # noqa: F401 - imported before the "after imports" size
+        # every module either side uses, imported before the clock and the "after imports"
+        # size, so that neither side's time includes an import
+        import pyarrow
+        import pyarrow.compute
+        import pyarrow.csv
+        import pyarrow.parquet  # noqa: F401
 
         import refgraph  # noqa: F401
 
@@ -250,12 +290,16 @@ def main() -> None:
     srcs = {"after": here}
     if args.baseline:
         srcs = {"before": str(args.baseline), **srcs}
+    env = dict(os.environ)
+    if args.cms_file:
+        env["BENCH_READERS_CMS_FILE"] = str(args.cms_file.resolve())
     out: dict[str, dict[str, float]] = {}
     for kind in args.cases:
         labels = dict(srcs)
         if kind in PYARROW:  # the plain pyarrow read of the same file, interleaved too
             labels["pyarrow"] = here
         runs: dict[str, list[tuple[float, ...]]] = {k: [] for k in labels}
+        load0 = os.getloadavg()[0]
         for _ in range(args.repeat):  # interleaved, so load on the machine hits all alike
             for label, src in labels.items():
                 case = PYARROW[kind] if label == "pyarrow" else kind
@@ -265,31 +309,42 @@ def main() -> None:
                     check=True,
                     capture_output=True,
                     text=True,
-                    env={**os.environ, "PYTHONPATH": src},
+                    env={**env, "PYTHONPATH": src},
                 )
                 runs[label].append(tuple(json.loads(run.stdout)))  # type: ignore[arg-type]
+        load1 = os.getloadavg()[0]
         line = f"{kind:20s}"
+        med = {
+            k: (_median(r[0] for r in got), _median(r[3] for r in got)) for k, got in runs.items()
+        }
         for label, got in runs.items():
             best = min(r[0] for r in got)
-            cpu = min(r[3] for r in got)
+            wall, cpu = med[label]
             peak = max(r[1] for r in got)
             grew = max(r[2] for r in got)
             out[f"{kind}:{label}"] = {
                 "seconds": round(best, 3),
-                "median_s": round(float(np.median([r[0] for r in got])), 3),
-                "cpu_s": round(cpu, 3),
-                "rows_per_s": round(args.rows / best),
+                "median_s": round(wall, 3),
+                "cpu_s": round(min(r[3] for r in got), 3),
+                "median_cpu_s": round(cpu, 3),
+                "rows_per_s": round(args.rows / wall),
                 "peak_mib": round(peak),
                 "read_added_mib": round(grew),
+                "load": round(load0, 1),
             }
             line += (
-                f" | {label} {best:6.2f} s (cpu {cpu:5.2f}) {args.rows / best / 1e6:5.2f}M rows/s"
+                f" | {label} {wall:6.2f} s (best {best:5.2f}, cpu {cpu:5.2f})"
                 f" peak {peak:5.0f} MiB (+{grew:4.0f})"
             )
+        for label in srcs:
+            if "pyarrow" in med:
+                line += (
+                    f" | {label}/pyarrow {med[label][0] / med['pyarrow'][0]:.2f}x"
+                    f" (cpu {med[label][1] / med['pyarrow'][1]:.2f}x)"
+                )
         if args.baseline:
-            after = min(r[0] for r in runs["after"])
-            line += f" | after/before {after / min(r[0] for r in runs['before']):.2f}"
-        print(line, flush=True)
+            line += f" | after/before {med['after'][0] / med['before'][0]:.2f}"
+        print(f"{line} | load {load0:.1f}->{load1:.1f}", flush=True)
     print(json.dumps(out))
 
 

@@ -53,7 +53,7 @@ from .._validate import IngestResult, empty_rejects, validate_table
 from ._fast_build import Parts, chunked, const
 from ._fast_keys import repeated_keys
 
-__all__ = ["fast_flows", "npi_ints"]
+__all__ = ["distinct_sources", "fast_flows", "npi_ints"]
 
 _NPI = ("source_npi", "target_npi")
 _COUNTS = ("count", "patients")
@@ -74,51 +74,47 @@ def _npi_rows(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray] 
     c = chunked(arr)
     if not _is_text(c):
         return None
-    if c.num_chunks == 0:
-        return np.empty(0, np.int64), np.empty(0, bool)
-    if c.num_chunks == 1:
-        return _npi_chunk(c.chunk(0))
     out, ok = np.empty(len(c), np.int64), np.empty(len(c), bool)
     at = 0
     for a in c.chunks:  # each chunk into its place: no list of parts, no concatenation
-        out[at : at + len(a)], ok[at : at + len(a)] = _npi_chunk(a)
+        _npi_chunk(a, out[at : at + len(a)], ok[at : at + len(a)])
         at += len(a)
     return out, ok
 
 
-def _npi_chunk(a: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`_npi_rows` of one Arrow text array, read from its buffers."""
+def _npi_chunk(a: pa.Array, out: np.ndarray, ok: np.ndarray) -> None:
+    """:func:`_npi_rows` of one Arrow text array, from its buffers into ``out`` and ``ok``."""
     n = len(a)
     if n == 0:
-        return np.empty(0, np.int64), np.empty(0, bool)
+        return
     width = np.int64 if pa.types.is_large_string(a.type) else np.int32
     offsets = np.frombuffer(a.buffers()[1], dtype=width)[a.offset : a.offset + n + 1]
     data = (
         np.frombuffer(a.buffers()[2], dtype=np.uint8) if a.buffers()[2] else np.zeros(0, np.uint8)
     )
-    ok = np.diff(offsets) == 10
+    np.equal(np.diff(offsets), 10, out=ok)
     if a.null_count:
         ok &= np.asarray(a.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
     start = int(offsets[0])
     if ok.all() and int(offsets[-1]) - start == 10 * n:  # the usual column: one flat block
         flat = data[start : start + 10 * n]
         if (flat - np.uint8(48)).max() <= 9:  # 10 ASCII digits each (others wrap above 9)
-            out = np.asarray(pc.cast(a, pa.int64()).to_numpy(), dtype=np.int64).copy()
-            ok = luhn_ok_ints(out)
-            out[~ok] = 0
-            return out, ok
+            out[:] = pc.cast(a, pa.int64()).to_numpy()
+            ok[:] = luhn_ok_ints(out)
+            if not ok.all():
+                out[~ok] = 0
+            return
     digits = np.zeros((n, 10), dtype=np.uint8)
     at = offsets[:-1][ok].astype(np.int64)
     digits[ok] = data[at[:, None] + np.arange(10)] - np.uint8(48)
     ok &= (digits <= 9).all(axis=1)
     digits[~ok] = 0
-    out = np.zeros(n, dtype=np.int64)
+    out[:] = 0
     for k in range(10):
         out *= 10
         out += digits[:, k]
     ok &= luhn_ok_ints(out)
     out[~ok] = 0
-    return out, ok
 
 
 def npi_ints(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
@@ -175,8 +171,9 @@ def _count_rows(
             ok = np.asarray(plain.to_numpy(zero_copy_only=False), dtype=bool)
             ints = pc.cast(pc.if_else(plain, a, pa.scalar("0", a.type)), pa.int64())
     values, missing = _int_values(chunked(ints))
-    ok &= (values >= 0) & (values <= MAX_COUNT)
-    if required:
+    if len(values) and (values.min() < 0 or values.max() > MAX_COUNT):  # else all in range
+        ok &= (values >= 0) & (values <= MAX_COUNT)
+    if required and missing.any():
         ok &= ~missing
     if not ok.all():
         values[~ok] = 0
@@ -250,12 +247,17 @@ _NS_DAYS = (-106_751, 106_751)
 def _days(a: pa.ChunkedArray) -> np.ndarray | None:
     """A ``date32`` column as ``datetime64[ns]`` midnights (what the validator makes of it).
 
-    Straight from the day numbers, one int64 array written once; ``None`` (the
+    Straight from the day numbers, one int64 array written once (one value seen
+    through a zero stride when every row has the same date); ``None`` (the
     validator's business) when a date is outside ``datetime64[ns]``'s range.
     """
     days = np.asarray(pc.fill_null(a.cast(pa.int32()), 0).to_numpy(), dtype=np.int32)
-    if len(days) and (days.min() < _NS_DAYS[0] or days.max() > _NS_DAYS[1]):
+    low, high = (int(days.min()), int(days.max())) if len(days) else (0, 0)
+    if low < _NS_DAYS[0] or high > _NS_DAYS[1]:
         return None
+    if len(days) and low == high and not a.null_count:  # one date throughout (a file's period)
+        one = np.array([low * 86_400 * 10**9], dtype=np.int64).view("datetime64[ns]")
+        return np.broadcast_to(one, (len(days),))  # held once, as for text dates
     out = np.multiply(days, np.int64(86_400 * 10**9), dtype=np.int64)
     del days
     if a.null_count:
@@ -301,6 +303,28 @@ def _text_rows(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     return np.asarray(pc.fill_null(same, True).to_numpy(zero_copy_only=False), dtype=bool)
 
 
+def distinct_sources(src: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """The distinct values of ``src[ok]`` in order of first appearance (no sort).
+
+    Values in order (a CMS file comes sorted by its first NPI, so a block's
+    sources usually are) by comparing neighbours, others by hashing.
+
+    Examples
+    --------
+    >>> distinct_sources(np.array([3, 3, 5, 9]), np.array([True, True, True, False])).tolist()
+    [3, 5]
+    >>> distinct_sources(np.array([5, 3, 5]), np.ones(3, bool)).tolist()
+    [5, 3]
+    """
+    values = src if ok.all() else src[ok]
+    if len(values) and bool((values[1:] >= values[:-1]).all()):
+        first = np.empty(len(values), dtype=bool)
+        first[0] = True
+        np.not_equal(values[1:], values[:-1], out=first[1:])
+        return values[first]
+    return np.asarray(pd.unique(values), dtype=np.int64)
+
+
 def fast_flows(
     columns: Mapping[str, Any],
     n: int,
@@ -310,6 +334,7 @@ def fast_flows(
     duplicates: str | None = "aggregate",
     floats: tuple[str, ...] = (),
     consume: bool = False,
+    sources: list[np.ndarray] | None = None,
 ) -> IngestResult | None:
     """Validate flows given as Arrow text columns; the result validate_table would give.
 
@@ -323,7 +348,10 @@ def fast_flows(
     ``"aggregate"``. With ``consume``, a ``dict`` given as ``columns`` is
     emptied once the table is taken on (never when the answer is ``None``),
     so that each Arrow column is freed as soon as it is used, when the
-    caller keeps no other reference to it.
+    caller keeps no other reference to it. ``sources``, a list, gets the
+    distinct int64 values of the accepted flows' sources appended
+    (:func:`distinct_sources`), for a reader of several blocks to tell which
+    sources are in more than one.
     """
     given = columns
     if duplicates not in (None, "aggregate") or set(columns) - _KNOWN - set(floats):
@@ -424,6 +452,8 @@ def fast_flows(
     parts.drop_text()  # the counts and floats as read: every row is judged now
     release_arrow_memory()  # their pages, which Arrow's allocator would keep
     n_acc = int(ok.sum())
+    if sources is not None:
+        sources.append(distinct_sources(ints["source_npi"], ok))
     dup = None
     if duplicates is not None and n_acc:
         dup = repeated_keys(ints["source_npi"], ints["target_npi"], ok, parts.key_column)

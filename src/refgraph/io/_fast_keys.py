@@ -65,9 +65,22 @@ def repeated_pairs(src: np.ndarray, dst: np.ndarray, ok: np.ndarray | None = Non
     Only the rows of ``ok`` (all by default) count, and only they can be
     marked. The pair keys (:func:`pair_keys`) of those rows are sorted in
     place to find the repeated ones (one n-long array alive), and made again
-    to look them up by hashing only when some pair repeats.
+    to look them up by hashing only when some pair repeats. Keys already in
+    order (a file sorted by source and target, as CMS ships it) are neither
+    sorted nor looked up: a repeated pair's rows are neighbours.
     """
     ordered = pair_keys(src, dst) if ok is None else pair_keys(src[ok], dst[ok])
+    if len(ordered) > 1 and bool((ordered[1:] >= ordered[:-1]).all()):
+        same = ordered[1:] == ordered[:-1]
+        del ordered
+        found = np.zeros(len(same) + 1, dtype=bool)
+        found[1:] = same
+        found[:-1] |= same
+        if ok is None:
+            return found
+        out = np.zeros(len(src), dtype=bool)
+        out[ok] = found
+        return out
     ordered.sort()
     twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
     del ordered

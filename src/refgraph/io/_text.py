@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,9 @@ from .._tables import release_arrow_memory
 from .._validate import empty_rejects
 
 __all__ = ["LINE", "TextChunk", "TextFile", "open_text", "read_text", "text_frame"]
+
+#: A block of whole lines: ``bytearray`` when read in place from a plain file.
+Block: TypeAlias = bytes | bytearray
 
 #: ``column`` of rejects that concern a whole line.
 LINE = "<line>"
@@ -145,7 +148,7 @@ def _fail(path: Path, exc: BaseException) -> ValidationError:
     )
 
 
-def _blocks(path: Path, block_size: int) -> Iterator[list[bytes]]:
+def _blocks(path: Path, block_size: int) -> Iterator[list[Block]]:
     """Blocks of whole lines (each ends with a newline) of the decompressed file.
 
     Each block comes in a one-item list that the reader empties (``box.pop()``):
@@ -168,29 +171,53 @@ def _blocks(path: Path, block_size: int) -> Iterator[list[bytes]]:
             progress_bar(path.stat().st_size, f"read {path.name}", unit="B", unit_scale=True)
         )
         rest = b""
+        size = path.stat().st_size if stream is raw else -1
         while True:
             try:
-                data = stream.read(block_size)
+                data = _read_after(stream, rest, block_size, size)
             except _READ_ERRORS as exc:
                 raise _fail(path, exc) from exc
             bar.update(raw.tell() - bar.n)
-            if not data:
+            if len(data) == len(rest):
                 break
-            if rest:  # no copies of a whole block when it ends with a line (the usual case)
-                data = rest + data
             cut = data.rfind(b"\n")
             if cut < 0:
-                rest = data
+                rest = bytes(data)
                 continue
-            rest = data[cut + 1 :]
-            box = [data if cut == len(data) - 1 else data[: cut + 1]]
+            rest = bytes(data[cut + 1 :])
+            box: list[Block] = [data]
+            if isinstance(data, bytearray):  # cut in place
+                del data[cut + 1 :]
+            elif cut < len(data) - 1:
+                box = [data[: cut + 1]]
             del data
             yield box
     if rest:
         yield [rest + b"\n"]
 
 
-def _line_lengths(block: bytes) -> tuple[np.ndarray, np.ndarray]:
+def _read_after(stream: Any, rest: bytes, block_size: int, size: int) -> Block:
+    """``rest`` followed by up to ``block_size`` more bytes of ``stream``.
+
+    A plain file (``size``, its length, known) is read straight into a
+    buffer the size of what is left of it, after ``rest``: the block is
+    then cut after its last line in place, so its bytes are never copied.
+    A compressed stream is read in full blocks and joined to ``rest``.
+    """
+    if size < 0:
+        data = stream.read(block_size)
+        return rest + data if rest and data else (data or rest)
+    left = size - stream.tell()
+    want = min(block_size, left if left > 0 else 1 << 16)  # past the size: a file that grew
+    buf = bytearray(len(rest) + want)
+    buf[: len(rest)] = rest
+    with memoryview(buf) as view:
+        got = stream.readinto(view[len(rest) :])
+    del buf[len(rest) + got :]
+    return buf
+
+
+def _line_lengths(block: Block) -> tuple[np.ndarray, np.ndarray]:
     """Start offsets and lengths (without ``\\n``/``\\r\\n``) of the lines of a block."""
     a = np.frombuffer(block, dtype=np.uint8)
     ends = np.flatnonzero(a == 10)
@@ -201,7 +228,7 @@ def _line_lengths(block: bytes) -> tuple[np.ndarray, np.ndarray]:
     return starts, lengths - cr
 
 
-def _decode_header(path: Path, line: bytes) -> str:
+def _decode_header(path: Path, line: Block) -> str:
     if line.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise ValidationError(f"{path.name}: the file is UTF-16 text; save it as UTF-8")
     if b"\x00" in line:
@@ -243,7 +270,7 @@ def open_text(
         Bytes of decompressed text parsed at a time.
     """
     blocks = _blocks(path, block_size)
-    first_block = b""
+    first_block: Block = b""
     for box in blocks:  # blocks of only white space are kept: their lines count
         first_block = first_block + box.pop() if first_block else box.pop()
         if not first_block.isspace():
@@ -272,7 +299,11 @@ def open_text(
     line0 = i0  # physical 0-based line index of the first line of the body
     if has_header:
         names = fields
-        body = first_block[end + 1 :]
+        body: Block = first_block
+        if isinstance(body, bytearray):  # a bytearray drops a head without a copy
+            del body[: end + 1]
+        else:
+            body = first_block[end + 1 :]
         line0 = i0 + 1
     else:
         n = len(fields)
@@ -281,7 +312,7 @@ def open_text(
         body = first_block
     if not names or any(not n for n in names):
         names = [n or f"column_{i}" for i, n in enumerate(names)]
-    first = [body] if body else []
+    first: list[Block] = [body] if body else []
     del first_block, body  # held by ``first`` only, until it is parsed
 
     def chunks() -> Iterator[TextChunk]:
@@ -302,7 +333,7 @@ def open_text(
     return text
 
 
-def _chain(first: list[bytes], rest: Iterator[list[bytes]]) -> Iterator[list[bytes]]:
+def _chain(first: list[Block], rest: Iterator[list[Block]]) -> Iterator[list[Block]]:
     if first:
         yield first
     yield from rest
@@ -367,7 +398,7 @@ def _as_text(table: pa.Table) -> pa.Table:
 
 
 def _parse_block(
-    block: bytes,
+    block: Block,
     names: list[str],
     delimiter: str,
     null_values: tuple[str, ...],
@@ -390,16 +421,14 @@ def _parse_block(
     """
     starts: np.ndarray | None = None
     lengths: np.ndarray | None = None
-    if b"\n\n" in block or b"\n\r\n" in block or block.startswith((b"\n", b"\r\n")):
-        starts, lengths = _line_lengths(block)  # some empty lines: count the others
-        n_lines = int((lengths > 0).sum())
-        physical = len(starts)
-    else:
-        n_lines = physical = block.count(b"\n")
-    if n_lines == 0:
-        return TextChunk(
-            _frame([[] for _ in names], names), np.empty(0, np.int64), empty_rejects(), 0
-        )
+    physical, plain = _newlines(block)
+    n_lines: int | None = None
+    if not plain or physical == len(block):  # CR somewhere, or nothing but newlines
+        n_lines, physical, starts, lengths = _count_lines(block)
+        if n_lines == 0:
+            return TextChunk(
+                _frame([[] for _ in names], names), np.empty(0, np.int64), empty_rejects(), 0
+            )
     table = None
     if int_fields:
         table = _pyarrow_parse(block, len(names), delimiter, null_values, int_fields)
@@ -407,6 +436,11 @@ def _parse_block(
             table = None
     if table is None:
         table = _pyarrow_parse(block, len(names), delimiter, null_values, frozenset())
+    if n_lines is None:
+        if table is not None and table.num_rows == physical:
+            n_lines = physical
+        else:
+            n_lines, physical, starts, lengths = _count_lines(block)
     if (
         table is not None
         and table.num_rows == n_lines
@@ -423,8 +457,31 @@ def _parse_block(
     return _parse_lines(block, starts, lengths, names, delimiter, null_values, row0, line0)
 
 
+def _newlines(block: Block) -> tuple[int, bool]:
+    """The newlines of a block, and whether it has no carriage return.
+
+    Without a carriage return pyarrow ends rows at newlines only and skips
+    empty lines, so it makes at most one row of a line, and as many rows as
+    newlines only when no line is empty: :func:`_parse_block` then counts the
+    data lines without looking for empty ones (two more scans of the block).
+    """
+    return block.count(b"\n"), b"\r" not in block
+
+
+def _count_lines(block: Block) -> tuple[int, int, np.ndarray | None, np.ndarray | None]:
+    """Data lines (not empty), all lines, and the line starts and lengths if they were needed.
+
+    A block whose lines are all non-empty is counted by its newlines alone.
+    """
+    if b"\n\n" in block or b"\n\r\n" in block or block.startswith((b"\n", b"\r\n")):
+        starts, lengths = _line_lengths(block)  # some empty lines: count the others
+        return int((lengths > 0).sum()), len(starts), starts, lengths
+    physical = block.count(b"\n")
+    return physical, physical, None, None
+
+
 def _pyarrow_parse(
-    block: bytes,
+    block: Block,
     ncol: int,
     delimiter: str,
     null_values: tuple[str, ...],
@@ -465,7 +522,7 @@ def _counts_in_range(table: pa.Table, int_fields: frozenset[int]) -> bool:
 
 
 def _parse_lines(
-    block: bytes,
+    block: Block,
     starts: np.ndarray,
     lengths: np.ndarray,
     names: list[str],
