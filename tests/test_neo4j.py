@@ -223,8 +223,8 @@ def test_injected_failure_then_rewrite_has_no_duplicates(
     with pytest.raises(RuntimeError, match="injected"):
         neo4j_db.write(net, on_batch=fail)  # into the empty store: by CREATE
     partial = neo4j_db.counts()
-    # whole batches of four: three (physicians), or (flows, write_workers=2) the three
-    # reported and the one started after the second report, nothing else of that table
+    # whole batches of four: three (physicians), or the rounds of write_workers=2 batches
+    # written at once before the third was reported (flows), nothing else of that table
     assert partial[fail_in] == (12 if fail_in == "physicians" else 16)
     if fail_in == "physicians":
         assert partial["flows"] == 0

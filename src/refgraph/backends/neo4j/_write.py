@@ -345,40 +345,23 @@ class _WriteMixin(_Connection):
     ) -> None:
         """Run the batches of statement ``query`` ``workers`` at a time, each its own transaction.
 
-        A sliding window: as soon as one batch has committed it is reported to
-        ``on_batch`` and the next batch starts, so a slow batch holds up no
-        other (no round waits for its slowest batch). The batches are taken in
-        order, so the ones running at once touch neighbouring start nodes
-        (flows come sorted by start node). When a batch fails or ``on_batch``
-        raises, no new batch starts, the running ones finish (whole
-        batches, resumable by a re-run) and the error is raised. A transient
-        error such as a deadlock between two batches is retried by the
-        driver.
+        Each round waits for all its batches (so a failure leaves whole
+        batches, resumable by a re-run) and then reports them to ``on_batch``
+        in order; a transient error such as a deadlock between two batches
+        is retried by the driver.
         """
-        from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+        from concurrent.futures import ThreadPoolExecutor
 
-        starts = iter(self._starts(n, what))
-        running: dict[Future[None], int] = {}
+        starts = list(self._starts(n, what))
         with ThreadPoolExecutor(workers) as pool:
-
-            def submit() -> None:
-                lo = next(starts, None)
-                if lo is not None:
-                    running[pool.submit(self._write, query, **params(lo))] = lo
-
-            try:
-                for _ in range(workers):
-                    submit()
-                while running:
-                    done, _pending = wait(running, return_when=FIRST_COMPLETED)
-                    for f in sorted(done, key=running.__getitem__):
-                        lo = running.pop(f)
-                        f.result()
-                        if on_batch:
-                            on_batch(what, min(lo + self.batch_size, n) - lo)
-                        submit()
-            finally:  # let the running batches end as whole transactions
-                wait(running)
+            for r in range(0, len(starts), workers):
+                round_ = starts[r : r + workers]
+                futures = [pool.submit(self._write, query, **params(lo)) for lo in round_]
+                for f in futures:
+                    f.result()
+                if on_batch:
+                    for lo in round_:
+                        on_batch(what, min(lo + self.batch_size, n) - lo)
 
     def _starts(self, n: int, what: str) -> Iterable[int]:
         """Batch starts ``0, batch_size, ...`` below ``n``, with a progress bar when long."""
