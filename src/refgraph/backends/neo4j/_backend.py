@@ -244,7 +244,8 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
 
         A read of the whole store (no selection) fetches each table in pages
         keyed by its indexed id (flows: by referring NPI), each page one record
-        of column lists, so its rows come in id order; a selection fetches
+        of column lists, ``read_streams`` key ranges at once, so its rows come in
+        id order; a selection fetches
         value lists of the stored columns. Dates travel as ISO text. With
         progress on, a bar counts the rows on reads that take more than two
         seconds.
