@@ -6,7 +6,7 @@ Usage::
         [--sweep 2000,5000,10000,20000] [--bulk] [--out FILE]
     python benchmarks/bench_neo4j.py --writes-only --before OLD_SRC [--repeat 2]
         [--physicians 20000] [--batch-size 5000] [--sweep 2000,5000,10000,20000,50000]
-        [--warmup 5000]
+        [--warmup 5000] [--workers 1,2] [--existing --server-pid PID]
 
 Starts a local Neo4j 5.26 + GDS dev server (``refgraph.backends.devserver``), loads a
 synthetic region into it with :meth:`Neo4jBackend.write` (batched idempotent
@@ -25,7 +25,11 @@ older refgraph code) the old and this code alternate ``--repeat`` times, then
 ``--sweep`` loads this code at each batch size. Each row reports the physicians and
 flows phases (from ``on_batch``), the whole ``write`` call, and the server JVM's CPU
 seconds during it (from ``/proc``), so a slow row can be told apart from a busy machine.
-Without ``--out`` the table is only printed.
+Without ``--out`` the table is only printed. ``--workers 1,2`` loads this code once per
+number of concurrent flow batches (``write_workers``) in each round; ``--existing`` uses
+the running server of ``NEO4J_URI``/``NEO4J_USER``/``NEO4J_PASSWORD`` (its store is
+emptied before each load, and after the last unless ``--keep``; ``--server-pid`` names
+its JVM for the CPU figures).
 """
 
 from __future__ import annotations
@@ -66,6 +70,10 @@ def main() -> None:
         "code, else this one), so that no timed row pays for the server's JIT warm-up",
     )
     ap.add_argument("--pagecache", default="2g")
+    ap.add_argument("--workers", default="", help="--writes-only: e.g. 1,2 (write_workers)")
+    ap.add_argument("--existing", action="store_true", help="use the server of NEO4J_URI")
+    ap.add_argument("--server-pid", type=int, default=None)
+    ap.add_argument("--keep", action="store_true", help="--writes-only: keep the last load")
     args = ap.parse_args()
     if args.writes_only:
         _writes_only(args)
@@ -185,8 +193,9 @@ import json, sys, time
 from refgraph.backends.neo4j import Neo4jBackend
 from refgraph.datasets import synthetic_region
 uri, user, pw, n, batch = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+more = {"write_workers": int(sys.argv[6])} if int(sys.argv[6]) else {}
 net = synthetic_region(n, seed=1)
-db = Neo4jBackend(uri, auth=(user, pw), batch_size=batch, progress=False)
+db = Neo4jBackend(uri, auth=(user, pw), batch_size=batch, progress=False, **more)
 assert db.counts()["physicians"] == 0
 t = {}
 last = [0.0]
@@ -213,24 +222,44 @@ def _server_cpu(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+class _Existing:
+    """A running server named by ``NEO4J_URI``/``NEO4J_USER``/``NEO4J_PASSWORD``."""
+
+    def __init__(self, pid: int | None) -> None:
+        self.uri = os.environ["NEO4J_URI"]
+        self.auth = (os.environ.get("NEO4J_USER", "neo4j"), os.environ["NEO4J_PASSWORD"])
+        self.pid = pid
+
+    def __enter__(self) -> _Existing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
 def _writes_only(args: Any) -> None:
     """Time online loads into an empty store: old code against this code, then a batch sweep."""
     from refgraph.backends.devserver import Neo4jDevServer
     from refgraph.backends.neo4j import Neo4jBackend
 
     here = str(Path(__file__).resolve().parents[1] / "src")
-    runs: list[tuple[str, str, int]] = []
+    workers = [int(x) for x in args.workers.split(",") if x] or [0]
+    runs: list[tuple[str, str, int, int]] = []
     if args.warmup:
-        runs.append(("warm-up", args.before or here, args.batch_size))
+        runs.append(("warm-up", args.before or here, args.batch_size, 0))
     for _ in range(args.repeat):
         if args.before:
-            runs.append(("before", args.before, args.batch_size))
-        runs.append(("after", here, args.batch_size))
-    runs += [("after", here, int(x)) for x in args.sweep.split(",") if x]
+            runs.append(("before", args.before, args.batch_size, 0))
+        runs += [("after", here, args.batch_size, w) for w in workers]
+    runs += [("after", here, int(x), w) for x in args.sweep.split(",") if x for w in workers]
     rows: list[tuple[str, float, str]] = []
-    with Neo4jDevServer(heap=args.heap, pagecache=args.pagecache) as server:
+    if args.existing:
+        server: Any = _Existing(args.server_pid)
+    else:
+        server = Neo4jDevServer(heap=args.heap, pagecache=args.pagecache)
+    with server:
         db = Neo4jBackend(server.uri, auth=server.auth, progress=False)
-        for code, src, batch in runs:
+        for code, src, batch, w in runs:
             db.delete(everything=True)
             env = dict(os.environ, PYTHONPATH=src)
             cpu0 = _server_cpu(server.pid)
@@ -238,12 +267,14 @@ def _writes_only(args: Any) -> None:
             size = args.warmup if code == "warm-up" else args.physicians
             out = subprocess.run(
                 [sys.executable, "-c", _CHILD, server.uri, *server.auth,
-                 str(size), str(batch)],
+                 str(size), str(batch), str(w)],
                 env=env, check=True, capture_output=True, text=True,
             )  # fmt: skip
             cpu = _server_cpu(server.pid) - cpu0
             if code == "warm-up":
                 continue
+            if w:
+                code = f"{code}, {w} worker(s)"
             t = json.loads(out.stdout.strip().splitlines()[-1])
             label = f"{code}, batch {batch}"
             rows.append(
@@ -259,7 +290,8 @@ def _writes_only(args: Any) -> None:
                  f"load avg {load0:.1f}; counts right: {t['ok']}")
             )  # fmt: skip
             print(rows[-3:], flush=True)
-        db.delete(everything=True)
+        if not args.keep:
+            db.delete(everything=True)
         db.close()
     _report(
         f"# Online load into an empty store ({args.physicians:,} physicians)",

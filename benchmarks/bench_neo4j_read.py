@@ -4,7 +4,8 @@ Usage::
 
     python benchmarks/bench_neo4j_read.py [--physicians 20000] [--repeat 2]
         [--before-src /path/to/other/checkout/src] [--heap 2g] [--out FILE]
-        [--around 10 --selections 20 --flows-mode either]
+        [--around 10 --selections 20 --flows-mode either] [--streams 1,2]
+        [--existing --server-pid PID]
 
 Bulk-imports a synthetic region (``Neo4jDevServer.import_network``) into one local
 dev server, then times ``Neo4jBackend.read()`` in child processes, alternating the
@@ -19,6 +20,12 @@ With ``--around N`` each child instead reads ``--selections`` sub-networks,
 ``read(around=<N random NPIs>, hops=0, flows=--flows-mode)`` (the same NPIs for both
 codes), and reports the median seconds of one read; the parent checks that both codes
 read the same tables.
+
+``--streams 1,2`` runs this checkout's code once per number of concurrent page
+streams (``Neo4jBackend(read_streams=k)``) in each round, after the other code.
+``--existing`` reads the store of an already running server named by ``NEO4J_URI``,
+``NEO4J_USER`` and ``NEO4J_PASSWORD`` (it must hold ``synthetic_region(--physicians,
+seed=1)``; ``--server-pid`` gives its JVM for the CPU column) instead of starting one.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +53,8 @@ from refgraph.backends.neo4j import Neo4jBackend
 import json, statistics
 uri, user, password, out, spec = sys.argv[1:6]
 spec = json.loads(spec)
-db = Neo4jBackend(uri, auth=(user, password), progress=False)
+more = {"read_streams": spec["streams"]} if spec.get("streams") else {}
+db = Neo4jBackend(uri, auth=(user, password), progress=False, **more)
 if spec["selections"]:
     times, tables = [], []
     for ids in spec["selections"]:
@@ -89,6 +98,21 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return True
 
 
+class _Existing:
+    """A running server named by ``NEO4J_URI``/``NEO4J_USER``/``NEO4J_PASSWORD``."""
+
+    def __init__(self, pid: int | None) -> None:
+        self.uri = os.environ["NEO4J_URI"]
+        self.auth = (os.environ.get("NEO4J_USER", "neo4j"), os.environ["NEO4J_PASSWORD"])
+        self.pid = pid
+
+    def __enter__(self) -> _Existing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--physicians", type=int, default=20_000)
@@ -99,6 +123,9 @@ def main() -> None:
     ap.add_argument("--around", type=int, default=0, help="NPIs per selection (0: whole)")
     ap.add_argument("--selections", type=int, default=20)
     ap.add_argument("--flows-mode", default="either")
+    ap.add_argument("--streams", default="", help="e.g. 1,2: this code with each stream count")
+    ap.add_argument("--existing", action="store_true", help="use the server of NEO4J_URI")
+    ap.add_argument("--server-pid", type=int, default=None)
     args = ap.parse_args()
 
     from refgraph.backends.devserver import Neo4jDevServer
@@ -110,7 +137,13 @@ def main() -> None:
         [str(x) for x in rng.choice(np.asarray(net.npis), args.around, replace=False)]
         for _ in range(args.selections if args.around else 0)
     ]
-    spec = json.dumps({"selections": picks, "mode": args.flows_mode})
+    codes: list[tuple[str, str, int]] = [("before", args.before_src, 0)]
+    codes += [
+        (f"after, {k} stream(s)", str(SRC), k)
+        for k in map(int, args.streams.split(",") if args.streams else [])
+    ]
+    if not args.streams:
+        codes.append(("after", str(SRC), 0))
     head = (
         f"| code | run | median s of {len(picks)} reads of {args.around} NPIs "
         f"(flows={args.flows_mode}) | child peak RSS MiB | same tables as before's |"
@@ -125,15 +158,22 @@ def main() -> None:
         "|---|---:|---:|---:|---|" if picks else "|---|---:|---:|---:|---:|---|---:|---:|",
     ]
     first: list[dict[str, pd.DataFrame]] | None = None
-    server = Neo4jDevServer(heap=args.heap, pagecache="1g")
+    if args.existing:
+        server: Any = _Existing(args.server_pid)
+    else:
+        server = Neo4jDevServer(heap=args.heap, pagecache="1g")
     with server, tempfile.TemporaryDirectory() as tmp:
-        t0 = time.perf_counter()
-        server.import_network(net, overwrite=True)
-        print(f"import_network: {time.perf_counter() - t0:.1f} s", flush=True)
+        if not args.existing:
+            t0 = time.perf_counter()
+            server.import_network(net, overwrite=True)
+            print(f"import_network: {time.perf_counter() - t0:.1f} s", flush=True)
         user, password = server.auth
         for run in range(1, args.repeat + 1):
-            for code, src in (("before", args.before_src), ("after", str(SRC))):
-                out = Path(tmp) / f"{code}{run}.pkl"
+            for code, src, streams in codes:
+                spec = json.dumps(
+                    {"selections": picks, "mode": args.flows_mode, "streams": streams}
+                )
+                out = Path(tmp) / f"{run}.pkl"
                 env = {**os.environ, "PYTHONPATH": src}
                 cpu0, load0 = _server_cpu(server.pid), os.getloadavg()[0]
                 subprocess.run(

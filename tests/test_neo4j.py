@@ -619,8 +619,10 @@ def test_paged_read_gives_the_written_tables(
         # one bar per table; it reaches its total (the rows read) page by page
         total, *steps = bars["neo4j read flows"]
         assert total == sum(steps) == net.n_flows
-        if page is not None:  # pages of sources until one is short (or empty)
-            assert len(steps) == net.n_physicians // page + 1
+        if page is not None:  # pages of sources until one is short (or empty), per key range
+            k, n = neo4j_db.read_streams, net.n_physicians
+            sizes = np.diff([0, *(n * j // k for j in range(1, k)), n])
+            assert len(steps) == sum(int(r) // page + 1 for r in sizes)
         for t in ("physicians", "practices", "events", "touchpoints"):
             total, *steps = bars[f"neo4j read {t}"]
             assert total == sum(steps) == len(net.tables[t]), t

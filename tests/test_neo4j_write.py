@@ -153,6 +153,44 @@ def test_interrupted_create_write_resumes_without_duplicates(neo4j_db: Neo4jBack
     same_tables(net, neo4j_db.read())
 
 
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_failed_concurrent_batch_leaves_whole_batches_and_resumes(
+    neo4j_db: Neo4jBackend, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    # the fourth flows batch fails in the server's hands (as a dropped connection would):
+    # the batches already running end as whole transactions, no new batch starts, and
+    # the error reaches the caller; the re-run (MERGE) completes the store exactly
+    from refgraph import BackendError
+
+    net = mixed_network(60)
+    neo4j_db.batch_size = 5
+    neo4j_db.write_workers = workers
+    calls: list[int] = []
+    original = Neo4jBackend._write
+
+    def failing(self: Neo4jBackend, query: str, **params: object) -> None:
+        if "REFERRED" in query and query.startswith("UNWIND"):
+            calls.append(len(params["s"]))  # type: ignore[arg-type]
+            if len(calls) == 4:
+                raise BackendError("Neo4j write failed: injected")
+        original(self, query, **params)
+
+    monkeypatch.setattr(Neo4jBackend, "_write", failing)
+    reported: list[int] = []
+    with pytest.raises(BackendError, match="injected"):
+        neo4j_db.write(
+            net, on_batch=lambda what, n: reported.append(n) if what == "flows" else None
+        )
+    partial = neo4j_db.counts()["flows"]
+    # batches started: the three before the failure, and at most workers - 1 besides
+    assert 4 <= len(calls) <= 3 + workers
+    assert partial == 5 * (len(calls) - 1) and len(reported) <= len(calls) - 1
+    monkeypatch.setattr(Neo4jBackend, "_write", original)
+    neo4j_db.write(net)
+    assert neo4j_db.counts()["flows"] == net.n_flows
+    same_tables(net, neo4j_db.read())
+
+
 class _Rows:
     def __init__(self, rows: list[list[object]]) -> None:
         self.rows = rows

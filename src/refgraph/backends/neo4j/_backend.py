@@ -58,6 +58,11 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         after another). On 20,000 physicians on a busy 2-core machine two
         threads wrote flows 1.0-1.5x as fast as one, never slower (see
         ``benchmarks/results/neo4j.md``); more helps only with cores to spare.
+    read_streams
+        Key ranges a read of the whole store fetches at once, each by its own
+        thread in its own read transaction (default 2; 1 reads one page after
+        another). The ranges are joined in key order, so the tables are the
+        same for any number. Measured in ``benchmarks/results/neo4j.md``.
     retry_time
         Seconds the driver keeps retrying a transaction after transient
         errors such as a cluster leader switch (default 10; the driver's own
@@ -85,6 +90,7 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
         timeout: float = 5.0,
         retry_time: float = 10.0,
         write_workers: int = 2,
+        read_streams: int = 2,
     ) -> None:
         if batch_size < 1:
             raise ValidationError(f"batch_size: expected a positive integer, got {batch_size!r}")
@@ -92,7 +98,12 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
             raise ValidationError(
                 f"write_workers: expected a positive integer, got {write_workers!r}"
             )
+        if read_streams < 1:
+            raise ValidationError(
+                f"read_streams: expected a positive integer, got {read_streams!r}"
+            )
         self.batch_size = int(batch_size)
+        self.read_streams = int(read_streams)
         self.write_workers = int(write_workers)
         self.database = database or os.environ.get("NEO4J_DATABASE") or None
         self.progress = progress
@@ -233,7 +244,8 @@ class Neo4jBackend(_ReadMixin, _WriteMixin, _GdsMixin, _YenMixin):
 
         A read of the whole store (no selection) fetches each table in pages
         keyed by its indexed id (flows: by referring NPI), each page one record
-        of column lists, so its rows come in id order; a selection fetches
+        of column lists, ``read_streams`` key ranges at once, so its rows come in
+        id order; a selection fetches
         value lists of the stored columns. Dates travel as ISO text. With
         progress on, a bar counts the rows on reads that take more than two
         seconds.

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -60,6 +62,131 @@ def _flow_page_statement(iso: tuple[bool, ...]) -> str:
     )
 
 
+@dataclass
+class _Part:
+    """What one key range of a whole-store read gave: column lists, and for flows the ends."""
+
+    cols: list[list[Any]]
+    npis: list[str] = field(default_factory=list)
+    ids: list[int] = field(default_factory=list)
+    src: list[np.ndarray] = field(default_factory=list)
+    dst: list[int] = field(default_factory=list)
+
+
+def _joined(lists: Iterable[list[Any]]) -> list[Any]:
+    """One list of the items of ``lists``, in order."""
+    out: list[Any] = []
+    for x in lists:
+        out.extend(x)
+    return out
+
+
+def _range_statement(label: str, iso: tuple[bool, ...], bounded: bool) -> str:
+    """The page statement of ``label`` (or ``"flows"``), with ``key <= $upto`` when ``bounded``.
+
+    Examples
+    --------
+    >>> print(_range_statement("Practice", (False,), True).split(" WITH")[0])
+    MATCH (n:Practice) WHERE n.practice_id > $after AND n.practice_id <= $upto
+    >>> "$upto" in _range_statement("flows", (False,), False)
+    False
+    """
+    flows = label == "flows"
+    query = _flow_page_statement(iso) if flows else _page_statement(label, iso)
+    if not bounded:
+        return query
+    var, key = ("a", "npi") if flows else ("n", dict(_LABELS.values())[label])
+    where = f"WHERE {var}.{key} > $after "
+    return query.replace(where, f"{where}AND {var}.{key} <= $upto ")
+
+
+def _cuts(tx: Any, label: str, nodes: int, streams: int, page: int) -> list[str]:
+    """Keys cutting the ``nodes`` nodes of ``label`` into ``streams`` ranges ``(lo, hi]``.
+
+    Each cut is the key at a multiple of ``nodes / streams`` in key order (an
+    index-ordered skip); tables of at most one page are not cut.
+    """
+    if streams <= 1 or nodes <= page:
+        return []
+    key = dict(_LABELS.values())[label]
+    query = (
+        f"MATCH (n:{label}) WHERE n.{key} > '' RETURN n.{key} AS k ORDER BY k SKIP $skip LIMIT 1"
+    )
+    cuts: list[str] = []
+    for k in range(1, streams):
+        rec = tx.run(query, skip=nodes * k // streams - 1).single()
+        if rec is not None and rec["k"] is not None and (not cuts or rec["k"] > cuts[-1]):
+            cuts.append(rec["k"])
+    return cuts
+
+
+def _read_range(
+    tx: Any,
+    query: str,
+    lo: str,
+    hi: str | None,
+    page: int,
+    keys: list[str],
+    flows: bool,
+    count_rows: Callable[[int], None],
+) -> _Part:
+    """The pages of ``query`` from key ``lo`` (exclusive) to ``hi`` (inclusive; None: the end)."""
+    part = _Part([[] for _ in keys])
+    after = lo
+    while True:
+        rec = tx.run(query, after=after, upto=hi, page=page, keys=keys).single()
+        for acc, got in zip(part.cols, rec["cols"]):
+            acc.extend(got)
+        if flows:  # sources as positions into this range's sources so far
+            part.src.append(np.asarray(rec["s"], dtype=np.int64) + len(part.npis))
+            part.npis.extend(rec["npis"])
+            part.ids.extend(rec["ids"])
+            part.dst.extend(rec["t"])
+            count_rows(len(rec["t"]))
+        else:
+            count_rows(rec["n"])
+        if rec["n"] < page:
+            return part
+        after = rec["last"]
+
+
+def _target_positions(
+    tx: Any, npis: np.ndarray, ids: list[int], targets: list[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(names, positions)``: each of ``targets`` (internal ids) as a position in ``names``.
+
+    ``names`` is ``npis`` (the NPIs of the nodes ``ids``, the pages' sources)
+    followed by the NPIs of the targets that are no page's source (created by
+    someone else during the read), looked up by id in ``tx``; a target gone
+    since has the NPI ``None``.
+    """
+    node = np.asarray(ids, dtype=np.int64)
+    want = np.asarray(targets, dtype=np.int64)
+    order = np.argsort(node, kind="stable")
+    pos = np.searchsorted(node[order], want).clip(0, max(len(node) - 1, 0))
+    found = node[order][pos] == want if len(node) else np.zeros(len(want), dtype=bool)
+    out = np.empty(len(want), dtype=np.int64)
+    out[found] = order[pos[found]]
+    if found.all():
+        return npis, out
+    late = np.unique(want[~found])
+    by_id = {int(i): npi for i, npi in tx.run(_Q_NPI_BY_ID, ids=late.tolist()).values()}
+    out[~found] = len(npis) + np.searchsorted(late, want[~found])
+    extra = np.asarray([by_id.get(int(x)) for x in late], dtype=object)
+    return np.concatenate([np.asarray(npis, dtype=object), extra]), out
+
+
+def _npi_column(names: np.ndarray, at: np.ndarray, want: str | None) -> Any:
+    """``names[at]`` as an array of the stored dtype ``want`` (converted once per name)."""
+    col = pd.Series(names, dtype=object)
+    if want is not None and want != "object":
+        try:
+            col = col.astype(want)
+        except (TypeError, ValueError):
+            pass  # _restore tries (and logs) as before
+    return col.array.take(at)
+
+
 def _from_neo4j(v: Any) -> Any:
     if hasattr(v, "to_native"):
         return v.to_native()
@@ -105,15 +232,21 @@ def _frame(
         col = np.empty(n, dtype=object)
         col[:] = cols[j]
         if iso is not None and iso[j]:
-            try:
-                data[k] = pd.to_datetime(pd.Series(col, dtype=object), format="ISO8601")
+            try:  # each distinct text parsed once (dates repeat: periods, event days)
+                codes, uniq = pd.factorize(col, use_na_sentinel=True)
+                days = pd.DatetimeIndex(pd.to_datetime(pd.Series(uniq), format="ISO8601"))
+                data[k] = days.take(codes, allow_fill=True, fill_value=pd.NaT)
                 continue
             except (TypeError, ValueError):
                 pass  # not all dates after all: _restore tries (and logs) as before
         if str(dtypes.get(k, "object")).startswith(_PLAIN):
             data[k] = col
             continue
-        if any(hasattr(v, "to_native") for v in col):
+        try:  # Neo4j temporal values are looked for among the distinct values
+            seen = pd.unique(col)
+        except TypeError:  # unhashable cells (lists)
+            seen = col
+        if any(hasattr(v, "to_native") for v in seen):
             col[:] = [_from_neo4j(v) for v in col]
         data[k] = col
     return pd.DataFrame(data, columns=keys)
@@ -121,6 +254,8 @@ def _frame(
 
 class _ReadMixin(_Connection):
     """The reads of :class:`~refgraph.backends.neo4j.Neo4jBackend`."""
+
+    read_streams: int = 2
 
     def _read_network(
         self,
@@ -261,7 +396,9 @@ class _ReadMixin(_Connection):
         keys = [c for c in meta["columns"] if c not in _ENDS]
         iso = _iso_flags(keys, meta)
         if ids is None:
-            src, dst, *cols = self._read_pages("flows", "flows", keys, iso)
+            names, at, to, *cols = self._read_pages("flows", "flows", keys, iso)
+            want = dict(zip(meta["columns"], meta["dtypes"])).get("source_npi")
+            src, dst = _npi_column(names, at, want), _npi_column(names, to, want)
         else:
             rows = self._read_values(
                 _Q[f"read_flows_columns_{flows}@ids"], ids=ids, keys=keys, iso=iso, what="flows"
@@ -269,63 +406,89 @@ class _ReadMixin(_Connection):
             src, dst = [r[0] for r in rows], [r[1] for r in rows]
             cols = _columns([r[2] for r in rows], len(keys))
         df = _frame(cols, keys, iso, meta)
-        df.insert(0, "source_npi", np.asarray(src, dtype=object))
-        df.insert(1, "target_npi", np.asarray(dst, dtype=object))
+        if ids is not None:
+            src, dst = np.asarray(src, dtype=object), np.asarray(dst, dtype=object)
+        df.insert(0, "source_npi", src)
+        df.insert(1, "target_npi", dst)
         return self._restore("flows", df, meta)
 
     def _read_pages(self, label: str, what: str, keys: list[str], iso: list[bool]) -> list[Any]:
-        """A whole table in pages keyed by an indexed property, in one read transaction.
+        """A whole table in pages keyed by an indexed property, over ``read_streams`` key ranges.
 
         ``label``: a node label, or ``"flows"``. Each page is one record of
         lists, one per key (see :func:`~._schema._page_statement`); the
         lists of all pages are concatenated. For flows the result starts with
-        the sources' and the targets' NPIs (object arrays), then the columns.
-        A progress bar counts the rows (see :func:`refgraph._progress.progress_bar`).
+        the NPIs of the ends and the sources' and the targets' positions in
+        them (see :func:`_target_positions`), then the columns.
+        The keys are cut into ``self.read_streams`` ranges of about as many
+        nodes each (flows: of source physicians), each read by its own thread
+        in its own read transaction; the ranges are joined in key order, so the
+        rows come in the same order as from one stream. A progress bar counts
+        the rows (see :func:`refgraph._progress.progress_bar`).
         """
         from ..._progress import progress_bar
 
         flows = label == "flows"
+        node = "Physician" if flows else label
         page = _PAGE_SOURCES if flows else _PAGE_NODES
         shape = tuple(bool(x) for x in iso)
-        query = _flow_page_statement(shape) if flows else _page_statement(label, shape)
         count = _Q["count_flows" if flows else f"count_{label}"]
 
-        def work(tx: Any) -> list[Any]:
-            cols: list[list[Any]] = [[] for _ in keys]
-            npis: list[str] = []
-            ids: list[int] = []
-            src: list[np.ndarray] = []
-            dst: list[int] = []
+        def plan(tx: Any) -> tuple[int, list[str]]:
             total = int(tx.run(count).single()["c"])
-            after = ""
-            with progress_bar(total, f"neo4j read {what}", unit=" rows", unit_scale=True) as bar:
-                while True:
-                    rec = tx.run(query, after=after, page=page, keys=keys).single()
-                    for acc, part in zip(cols, rec["cols"]):
-                        acc.extend(part)
-                    if flows:  # sources as positions into all the pages' sources so far
-                        src.append(np.asarray(rec["s"], dtype=np.int64) + len(npis))
-                        npis.extend(rec["npis"])
-                        ids.extend(rec["ids"])
-                        dst.extend(rec["t"])
-                        bar.update(len(rec["t"]))
-                    else:
-                        bar.update(rec["n"])
-                    if rec["n"] < page:
-                        break
-                    after = rec["last"]
-            if not flows:
-                return cols
-            at = np.concatenate(src) if src else np.zeros(0, dtype=np.int64)
-            names = np.asarray(npis, dtype=object)
-            return [names[at], self._targets(tx, names, ids, dst), *cols]
+            nodes = total if not flows else int(tx.run(_Q[f"count_{node}"]).single()["c"])
+            return total, _cuts(tx, node, nodes, self.read_streams, page)
 
-        if not self._show_progress():
+        def run() -> list[_Part]:
+            total, cuts = self._in_read_tx(plan)
+            ranges = list(zip(["", *cuts], [*cuts, None]))
+            with progress_bar(total, f"neo4j read {what}", unit=" rows", unit_scale=True) as bar:
+                lock = threading.Lock()
+
+                def count_rows(n: int) -> None:
+                    with lock:
+                        bar.update(n)
+
+                def stream(lo: str, hi: str | None) -> _Part:
+                    query = _range_statement(label, shape, hi is not None)
+                    return self._in_read_tx(
+                        lambda tx: _read_range(tx, query, lo, hi, page, keys, flows, count_rows)
+                    )
+
+                if len(ranges) == 1:
+                    return [stream(*ranges[0])]
+                from concurrent.futures import ThreadPoolExecutor
+
+                with ThreadPoolExecutor(len(ranges)) as pool:
+                    return list(pool.map(lambda r: stream(*r), ranges))
+
+        if self._show_progress():
+            parts = run()
+        else:
             from ...config import config
 
             with config(progress=False):
-                return self._in_read_tx(work)
-        return self._in_read_tx(work)
+                parts = run()
+        cols = (
+            parts[0].cols
+            if len(parts) == 1
+            else [_joined(p.cols[j] for p in parts) for j in range(len(keys))]
+        )
+        if not flows:
+            return cols
+        npis: list[str] = []
+        ids: list[int] = []
+        dst: list[int] = []
+        src: list[np.ndarray] = []
+        for part in parts:  # sources as positions into all the ranges' sources
+            src += [s + len(npis) for s in part.src]
+            npis += part.npis
+            ids += part.ids
+            dst += part.dst
+        at = np.concatenate(src) if src else np.zeros(0, dtype=np.int64)
+        names = np.asarray(npis, dtype=object)
+        names, to = self._in_read_tx(lambda tx: _target_positions(tx, names, ids, dst))
+        return [names, at, to, *cols]
 
     @staticmethod
     def _targets(tx: Any, npis: np.ndarray, ids: list[int], targets: list[int]) -> np.ndarray:
@@ -334,19 +497,8 @@ class _ReadMixin(_Connection):
         A target that is no page's source (a physician created by someone
         else during the read) is looked up by its id.
         """
-        node = np.asarray(ids, dtype=np.int64)
-        want = np.asarray(targets, dtype=np.int64)
-        order = np.argsort(node, kind="stable")
-        pos = np.searchsorted(node[order], want).clip(0, max(len(node) - 1, 0))
-        found = node[order][pos] == want if len(node) else np.zeros(len(want), dtype=bool)
-        out = np.empty(len(want), dtype=object)
-        out[found] = npis[order][pos[found]]
-        if not found.all():
-            late = sorted({int(x) for x in want[~found]})
-            rows = tx.run(_Q_NPI_BY_ID, ids=late).values()
-            by_id = {int(i): npi for i, npi in rows}
-            out[~found] = [by_id.get(int(x)) for x in want[~found]]
-        return out
+        names, pos = _target_positions(tx, npis, ids, targets)
+        return names[pos]
 
     def _in_read_tx(self, work: Any) -> Any:
         """Run ``work(tx)`` in one managed read transaction; driver errors as BackendError."""
