@@ -211,6 +211,27 @@ def test_bad_input_leaves_the_server_and_its_data(
     _assert_same_tables(net, store.read())
 
 
+@pytest.mark.neo4j
+def test_interrupted_import_leaves_the_store_and_can_run_again(
+    neo4j_server: Neo4jDevServer, store: Neo4jBackend
+) -> None:
+    """The admin tool stopped mid-way (its timeout: the process is killed) puts the old
+    store back; the same import then runs to the end."""
+    from refgraph.datasets import synthetic_region
+
+    old = synthetic_region(30, seed=7)
+    store.write(old)
+    before = _dump(store)
+    new = synthetic_region(50, seed=8)
+    with pytest.raises(DevServerError, match="did not finish"):
+        neo4j_server.import_network(new, overwrite=True, timeout=0.5)  # the JVM alone takes longer
+    assert neo4j_server.is_running()
+    assert _dump(store) == before
+    counts = neo4j_server.import_network(new, overwrite=True)
+    assert counts["flows"] == new.n_flows and counts["physicians"] == new.n_physicians
+    _assert_same_tables(new, store.read())
+
+
 def test_cli_rejects_a_folder_that_is_not_a_network(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
