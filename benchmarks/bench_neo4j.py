@@ -74,9 +74,22 @@ def main() -> None:
     ap.add_argument("--existing", action="store_true", help="use the server of NEO4J_URI")
     ap.add_argument("--server-pid", type=int, default=None)
     ap.add_argument("--keep", action="store_true", help="--writes-only: keep the last load")
+    ap.add_argument(
+        "--bulk-parquet",
+        default=None,
+        help="only the bulk import of this flows Parquet file (read_network(flows=...)), "
+        "end to end with each stage, in a fresh child and server per run; with --before "
+        "the old code and this code take turns --repeat times",
+    )
+    ap.add_argument(
+        "--admin-memory", default="2g", help="--bulk-parquet: --max-off-heap-memory of the tool"
+    )
     args = ap.parse_args()
     if args.writes_only:
         _writes_only(args)
+        return
+    if args.bulk_parquet:
+        _bulk_parquet(args)
         return
 
     from refgraph import centrality
@@ -336,6 +349,70 @@ def _bulk(server: Any, db: Any, net: Any, pr_mem: Any) -> list[tuple[str, float,
         ("PageRank in GDS on the imported store", t_gds, f"max |diff| vs memory {diff:.1e}")
     )
     return rows
+
+
+_BULK_CHILD = r"""
+import json, resource, sys, time
+import refgraph
+from refgraph.backends.devserver import Neo4jDevServer
+from refgraph.backends.devserver import _admin
+path, heap, pagecache, memory = sys.argv[1:5]
+t0 = time.perf_counter()
+net = refgraph.read_network(flows=path)
+read_s = time.perf_counter() - t0
+with Neo4jDevServer(heap=heap, pagecache=pagecache) as server:
+    t0 = time.perf_counter()
+    counts = server.import_network(
+        net, overwrite=True, admin_options=[f"--max-off-heap-memory={memory}"]
+    )
+    total = time.perf_counter() - t0
+    log = (server.home / "logs" / "import.log").read_text(errors="replace")
+    steps = [ln.strip() for ln in log.splitlines() if "COMPLETED in" in ln]
+print("RESULT " + json.dumps({
+    "read_s": read_s, "total_s": total, "flows": counts["flows"],
+    "stages": dict(_admin._LAST_STAGES),
+    "tool_steps": steps, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+}))
+"""
+
+
+def _bulk_parquet(args: Any) -> None:
+    """End-to-end bulk import of a flows Parquet file: old code and this code in turns."""
+    here = str(Path(__file__).resolve().parents[1] / "src")
+    runs = []
+    for _ in range(args.repeat):
+        runs.append(("after", here))
+        if args.before:
+            runs.append(("before", args.before))
+    rows: list[tuple[str, float, str]] = []
+    for name, src in runs:
+        env = dict(os.environ, PYTHONPATH=src)
+        load = os.getloadavg()[0]
+        out = subprocess.run(
+            [sys.executable, "-c", _BULK_CHILD, args.bulk_parquet, args.heap, args.pagecache,
+             args.admin_memory],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        got = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")]
+        if not got:
+            print(out.stdout[-2000:], out.stderr[-4000:], file=sys.stderr)
+            raise SystemExit(f"the {name} child failed")
+        r = json.loads(got[0][len("RESULT ") :])
+        note = (
+            f"{r['flows'] / r['total_s']:,.0f} flows/s; load {load:.1f}->{os.getloadavg()[0]:.1f}"
+            f"; peak {r['peak_mib']:,.0f} MiB"
+        )
+        rows.append((f"{name}: import_network end to end", r["total_s"], note))
+        for stage, sec in r["stages"].items():
+            rows.append((f"{name}:   {stage}", sec, ""))
+        rows.append((f"{name}:   tool steps", float("nan"), "; ".join(r["tool_steps"])))
+        print(rows[-len(r["stages"]) - 2 :], flush=True)
+    _report(
+        f"# Bulk import of {args.bulk_parquet}",
+        rows,
+        f"Server heap {args.heap}, page cache {args.pagecache}; before = {args.before}.",
+        args.out,
+    )
 
 
 if __name__ == "__main__":

@@ -168,6 +168,7 @@ class _Files:
         self.options: list[str] = []
         self.multiline = False
         self.rows: dict[str, int] = {}
+        self.nodes = 0  # nodes written so far: the next node's id
 
     def add(
         self, kind: str, name: str, stem: str, header: list[str], n: int, cols: list[_Convert]
@@ -189,11 +190,25 @@ class _Files:
                     )
                 pacsv.write_csv(table, out, _CSV)
         self.rows[stem] = n
+        if kind == "nodes":
+            self.nodes += n
         self.options.append(f"--{kind}={name}={head},{data}")
 
 
 def _sliced(arr: pa.Array) -> _Convert:
     return lambda p: arr[p]
+
+
+def _positions(start: int) -> _Convert:
+    """Node ids ``start, start + 1, ...`` of a table's rows (their places in the store)."""
+    return lambda p: pa.array(np.arange(start + p.start, start + p.stop, dtype=np.int64))
+
+
+def _node_ids(text: pa.Array, keys: pa.Array, first: int) -> pa.Array:
+    """Ids of the nodes whose key is ``text`` (``keys`` are their table's, from ``first``);
+    null where no node has that key."""
+    where = pc.index_in(text, value_set=keys)
+    return pc.add(where.cast(pa.int64()), pa.scalar(first, pa.int64()))
 
 
 def _table_columns(df: pd.DataFrame, table: str) -> tuple[list[str], list[_Convert]]:
@@ -264,9 +279,12 @@ def write_import_files(net: ReferralNetwork, folder: str | os.PathLike[str]) -> 
     -------
     list of str
         The options to pass to ``neo4j-admin database import full`` (``--nodes``,
-        ``--relationships``, ``--array-delimiter`` and, when a text value holds a
-        line break, ``--multiline-fields=true``), in that order, before the
-        database name.
+        ``--relationships``, ``--id-type=actual``, ``--array-delimiter`` and, when a
+        text value holds a line break, ``--multiline-fields=true``), in that order,
+        before the database name. Each node's ``:ID`` is its position in the new
+        store (the node files in the order given, from 0), so the tool keeps no map
+        of key text to node; the keys (``npi``, ``practice_id``, ...) are ordinary
+        text properties, as the online writer stores them.
 
     Raises
     ------
@@ -288,7 +306,7 @@ def write_import_files(net: ReferralNetwork, folder: str | os.PathLike[str]) -> 
     >>> [o.split("=")[0] + "=" + o.split("=")[1] for o in options[:2]]
     ['--nodes=Physician', '--nodes=Practice']
     >>> header
-    [':START_ID(Physician)', ':END_ID(Physician)', 'key:string']
+    [':START_ID', ':END_ID', 'key:string']
     """
     out = Path(folder)
     if "," in str(out.resolve()):
@@ -298,21 +316,40 @@ def write_import_files(net: ReferralNetwork, folder: str | os.PathLike[str]) -> 
         raise ValidationError(f"folder {str(out)!r} holds import files already; use a new one")
     files = _Files(out.resolve())
     tables = net.tables
-    # nodes: the key column is the :ID, stored as text as the online writer stores it
+    # nodes: each node's :ID is its position in the new store (--id-type=actual), so the
+    # tool needs no id map; the key column is a text property as the online writer stores it
+    first: dict[str, int] = {}
+    keys: dict[str, pa.Array] = {}
     for table in ("physicians", "practices", "events", "touchpoints"):
         df = tables[table]
         if not len(df):
             continue
         label, key = _LABELS[table]
-        ids = _text(df[key]) if key in df.columns else _arrow(_row_ids(df), pa.large_string())
+        keys[table] = (
+            _text(df[key]) if key in df.columns else _arrow(_row_ids(df), pa.large_string())
+        )
         header, cols = _table_columns(df.drop(columns=[key]) if key in df.columns else df, table)
+        first[table] = files.nodes
+        ids = _positions(files.nodes)
         files.add(
-            "nodes", label, table, [f"{key}:ID({label})", *header], len(df), [_sliced(ids), *cols]
+            "nodes",
+            label,
+            table,
+            [":ID", f"{key}:string", *header],
+            len(df),
+            [ids, _sliced(keys[table]), *cols],
         )
     meta_header, meta = _meta_columns(tables)
-    files.add("nodes", "RefgraphTable", "refgraph_tables", meta_header, 6, meta)
+    files.add(
+        "nodes",
+        "RefgraphTable",
+        "refgraph_tables",
+        meta_header,
+        6,
+        [_positions(files.nodes), *meta],
+    )
     # relationships: only between nodes that exist, as the online writer's MATCHes do
-    npis = _text(tables["physicians"]["npi"])
+    npis = keys.get("physicians", pa.array([], pa.large_string()))
     phys = tables["physicians"]
     prac_ids = set(tables["practices"]["practice_id"].astype(str))
     links = phys.loc[phys["practice_id"].notna(), ["npi", "practice_id"]].astype(str)
@@ -322,27 +359,36 @@ def write_import_files(net: ReferralNetwork, folder: str | os.PathLike[str]) -> 
             "relationships",
             "PRACTICES_AT",
             "practices_at",
-            [":START_ID(Physician)", ":END_ID(Practice)"],
+            [":START_ID", ":END_ID"],
             len(links),
-            [_sliced(_text(links["npi"])), _sliced(_text(links["practice_id"]))],
+            [
+                _sliced(_node_ids(_text(links["npi"]), npis, first.get("physicians", 0))),
+                _sliced(
+                    _node_ids(_text(links["practice_id"]), keys["practices"], first["practices"])
+                ),
+            ],
         )
     flows = tables["flows"]
-    src, dst = _text(flows["source_npi"]), _text(flows["target_npi"])
-    both = pc.and_(pc.is_in(src, value_set=npis), pc.is_in(dst, value_set=npis))
-    if not pc.all(both).as_py():
-        keep = both.to_numpy(zero_copy_only=False)
-        flows, src, dst = flows[keep], src.filter(both), dst.filter(both)
+    src = _node_ids(_text(flows["source_npi"]), npis, first.get("physicians", 0))
+    dst = _node_ids(_text(flows["target_npi"]), npis, first.get("physicians", 0))
+    if src.null_count or dst.null_count:
+        both = pc.and_(src.is_valid(), dst.is_valid())
+        flows, src, dst = (
+            flows[both.to_numpy(zero_copy_only=False)],
+            src.filter(both),
+            dst.filter(both),
+        )
     if len(flows):
         header, cols = _table_columns(flows.drop(columns=["source_npi", "target_npi"]), "flows")
         files.add(
             "relationships",
             "REFERRED",
             "flows",
-            [":START_ID(Physician)", ":END_ID(Physician)", "key:string", *header],
+            [":START_ID", ":END_ID", "key:string", *header],
             len(flows),
             [_sliced(src), _sliced(dst), _flow_key(flows), *cols],
         )
-    options = [*files.options, "--array-delimiter=U+001F"]
+    options = [*files.options, "--id-type=actual", "--array-delimiter=U+001F"]
     if files.multiline:
         options.append("--multiline-fields=true")
     return options
@@ -359,6 +405,6 @@ def _meta_columns(tables: dict[str, pd.DataFrame]) -> tuple[list[str], list[_Con
             raise ValidationError(f"{table}: a column name holds a double quote or U+001F")
         rows.append([table, _ARRAY_SEP.join(names), _ARRAY_SEP.join(dtypes), None])
     rows.append(["_store", None, None, str(uuid.uuid4())])
-    header = ["name:ID(RefgraphTable)", "columns:string[]", "dtypes:string[]", "version:string"]
+    header = [":ID", "name:string", "columns:string[]", "dtypes:string[]", "version:string"]
     cols = [_sliced(_arrow([r[i] for r in rows], pa.large_string())) for i in range(4)]
     return header, cols
