@@ -47,6 +47,9 @@ import pandas as pd
 SRC = Path(__file__).resolve().parents[1] / "src"
 sys.path.insert(0, str(SRC))
 
+# A running server named by NEO4J_* (--existing): the same helper as bench_neo4j.py's.
+from bench_neo4j import _Existing  # noqa: E402  (this folder is the script's sys.path[0])
+
 CHILD = """
 import pickle, sys, time
 from refgraph.backends.neo4j import Neo4jBackend
@@ -96,21 +99,6 @@ def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     except AssertionError:
         return False
     return True
-
-
-class _Existing:
-    """A running server named by ``NEO4J_URI``/``NEO4J_USER``/``NEO4J_PASSWORD``."""
-
-    def __init__(self, pid: int | None) -> None:
-        self.uri = os.environ["NEO4J_URI"]
-        self.auth = (os.environ.get("NEO4J_USER", "neo4j"), os.environ["NEO4J_PASSWORD"])
-        self.pid = pid
-
-    def __enter__(self) -> _Existing:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
 
 
 def main() -> None:
