@@ -335,9 +335,7 @@ def lazy_intro_paths(lazy: LazyNetwork, introducers: bool = False, **options: An
     failed: BaseException | None = None
     try:
         answer = _answer(lazy, introducers, options, target, hops, check=False, peek=True)
-    except _NotKept as exc:
-        failed = exc
-    except Exception as exc:  # e.g. NoPathError: the answer, if the values were current
+    except Exception as exc:  # _NotKept, or e.g. NoPathError: the answer if values are current
         failed = exc
     version = pending.result()  # the store's version at (or after) the query's start
     if version == lazy._version and not isinstance(failed, _NotKept):
