@@ -17,6 +17,7 @@ from .._kernels import (
     strength_matrix,
 )
 from .._params import check_choice, check_int
+from .._tables import release_memory
 from ..backends import pushdown
 from ._brandes import dependencies
 
@@ -210,6 +211,8 @@ def betweenness(
             sources = np.random.default_rng(seed).choice(n, int(k), replace=False)  # type: ignore[arg-type]
         raw = dependencies(cost, sources, tol=tol) * (n / len(sources))
         engine = "refgraph"
+        del cost  # not cached above 2**25 edges (cost_csr): its pages can go now
+        release_memory()  # the kernel's per-block workspaces were freed into the C heap
     if normalized and n > 2:
         raw = raw / ((n - 1) * (n - 2))
     out = frame(net, {"betweenness": raw})
