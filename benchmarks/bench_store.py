@@ -3,6 +3,11 @@
 Usage::
 
     python benchmarks/bench_store.py [--flows 2000000] [--repeat 3]
+    python benchmarks/bench_store.py --flows-file FLOWS.parquet [--repeat 3]
+
+``--flows-file`` reads the network from a flows file with ``refgraph.read_network``
+(e.g. ``bench_parquet_pagerank.py``'s 1M-physician / 20M-flow Parquet file) instead of
+generating one. The process's peak resident size is printed at the end.
 
 The baseline is what refgraph 0.1 did and what a user would write without it:
 ``DataFrame.to_parquet`` per table into the folder, ``pandas.read_parquet`` back
@@ -72,11 +77,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--flows", type=int, default=2_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--flows-file", help="read the network from this flows file instead")
     args = ap.parse_args()
     import refgraph
 
     t0 = time.perf_counter()
-    net = make_network(args.flows)
+    net = (
+        refgraph.read_network(flows=args.flows_file)
+        if args.flows_file
+        else make_network(args.flows)
+    )
     print(f"network: {net} (built in {time.perf_counter() - t0:.1f} s)")
     best: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as d:
@@ -115,6 +125,10 @@ def main() -> None:
         f"load overhead x{best['refgraph load'] / best['plain load']:.2f} (frames only), "
         f"x{best['refgraph load'] / best['0.1 load']:.2f} (against 0.1's load)"
     )
+    status = Path("/proc/self/status")
+    if status.exists():  # Linux: the process's peak resident size
+        peak = [ln for ln in status.read_text().splitlines() if ln.startswith("VmHWM")]
+        print(f"peak resident: {int(peak[0].split()[1]) / 1024:,.0f} MiB")
 
 
 if __name__ == "__main__":

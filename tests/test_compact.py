@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import refgraph
 from refgraph import ReferralNetwork, npi_check_digit
@@ -228,3 +230,42 @@ def test_dates_held_in_full_on_pandas_without_copy_on_write(
     s = const_dates(np.datetime64("2015-01-01"), 4)
     assert not is_const_dates(s) and s.to_numpy().strides == (8,)
     assert s.dt.year.tolist() == [2015] * 4
+
+
+_CATEGORY_VALUES = st.one_of(
+    st.sampled_from(["cms", "ckm", "b", "a"]), st.integers(-3, 3), st.sampled_from([1.5, 2.0])
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    cats=st.lists(_CATEGORY_VALUES, unique=True, max_size=5),
+    picks=st.lists(st.integers(-1, 4), max_size=30),
+    as_object=st.booleans(),
+)
+def test_labels_of_other_categoricals_equal_the_text_path(
+    cats: list[object], picks: list[int], as_object: bool
+) -> None:
+    """A categorical of non-str categories (a saved column read back: ``object``
+    categories when it had none) becomes the label column of its values as text."""
+    codes = np.array([p if p < len(cats) else -1 for p in picks], dtype=np.int8)
+    index = pd.Index(cats, dtype=object) if as_object or not cats else pd.Index(cats)
+    s = pd.Series(pd.Categorical.from_codes(codes, categories=index), name="provenance")
+    s.index = s.index + 7
+    text = pd.Series([index[c] if c >= 0 else None for c in codes], dtype=object, index=s.index)
+    got, want = labels(s), labels(text.astype("string").rename("provenance"))
+    assert got.dtype == want.dtype
+    assert got.dtype.categories.tolist() == want.dtype.categories.tolist()
+    assert got.array.codes.tolist() == want.array.codes.tolist()
+    assert got.array.codes.dtype == want.array.codes.dtype
+    assert got.index.equals(want.index) and got.name == want.name
+
+
+def test_load_reads_an_empty_provenance_without_text(tmp_path: Path) -> None:
+    flows = pd.DataFrame({"source_npi": NPIS[:3], "target_npi": NPIS[1:4], "count": [11, 12, 13]})
+    net = ReferralNetwork.from_frames(flows=flows)
+    net.save(tmp_path / "n")
+    back = refgraph.load(tmp_path / "n")
+    assert back == net
+    prov = back.flows["provenance"]
+    assert str(prov.dtype.categories.dtype) == "str" and prov.isna().all()
