@@ -97,3 +97,14 @@ def test_unknown_npis_raise_the_same_errors() -> None:
     want = {int(check_npis_in_network(net, k, "s")[0]): w for k, w in weights.items()}
     assert ids.tolist() == sorted(want)
     assert np.exp(-c0).tolist() == pytest.approx([want[i] for i in sorted(want)], rel=1e-15)
+
+
+def test_days_worded_as_timestamps() -> None:
+    # hop_facts words a flow's last date by numpy's day string: the same text as
+    # str(pd.Timestamp(d).date()) over the whole datetime64[ns] range, both sides of 1970
+    rng = np.random.default_rng(0)
+    lo, hi = pd.Timestamp.min.value, pd.Timestamp.max.value
+    edges = [lo, hi, -1, 0, 1, -86_400 * 10**9, -86_400 * 10**9 - 1, 951_782_400 * 10**9]
+    ns = np.concatenate([rng.integers(lo, hi, 20_000), edges]).astype(np.int64)
+    x = ns.view("datetime64[ns]")
+    assert np.datetime_as_string(x, unit="D").tolist() == [str(pd.Timestamp(v).date()) for v in x]

@@ -95,7 +95,9 @@ def hop_facts(net: Any, tg: _TieGraph, us: Any, vs: Any) -> dict[str, list[Any]]
     pat_l = cols["shared_patients"].tolist()
     days_l = cols["days_since"].tolist()
     events_l = cols["date_from_events"].tolist()
-    last = cols["last_date"]
+    # the day of each date, as ``str(pd.Timestamp(d).date())`` words it (for every
+    # datetime64[ns] value; tests/test_intro_labels.py), in one call for all hops
+    day_l = np.datetime_as_string(cols["last_date"], unit="D").tolist()
     same_p_l, same_s_l = cols["same_practice"].tolist(), cols["same_system"].tolist()
     logged_l, kind_l = cols["logged"].tolist(), cols["logged_kind"].tolist()
     strength_l = tg.tie_strength[rows].astype("float64").tolist()
@@ -116,7 +118,7 @@ def hop_facts(net: Any, tg: _TieGraph, us: Any, vs: Any) -> dict[str, list[Any]]
             elif events_l[i]:
                 words.append(f"last referral {_ago(days, ref)}")
             else:  # aggregated flows only bound the date: say what the data say
-                words.append(f"flows through {pd.Timestamp(last[i]).date()}")
+                words.append(f"flows through {day_l[i]}")
         if same_p_l[i]:
             pid = pids[i]  # type: ignore[index]
             names, kinds, _ = _practice_info(net)
