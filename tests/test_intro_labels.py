@@ -108,3 +108,17 @@ def test_days_worded_as_timestamps() -> None:
     ns = np.concatenate([rng.integers(lo, hi, 20_000), edges]).astype(np.int64)
     x = ns.view("datetime64[ns]")
     assert np.datetime_as_string(x, unit="D").tolist() == [str(pd.Timestamp(v).date()) for v in x]
+
+
+def test_take_per_chunk_is_chunked_take() -> None:
+    import pyarrow as pa
+
+    rnd = random.Random(2)
+    parts = [["a", None, "c"], [], ["d"], [None, None], ["e", "f", "g", "h"]]
+    col = pa.chunked_array([pa.array(p, type=pa.large_string()) for p in parts])
+    n = len(col)
+    for size in (1, 3, n, 25):
+        nodes = [rnd.randrange(n) for _ in range(size)]  # any order, repeats allowed
+        assert _explain._take(col, nodes) == col.take(pa.array(nodes)).to_pylist()
+    assert _explain._take(col, [0, n - 1, 3, 4]) == ["a", "h", "d", None]
+    assert _explain._take(col, []) == []

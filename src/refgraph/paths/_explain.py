@@ -154,8 +154,8 @@ def _labels(net: Any, nodes: list[int]) -> tuple[dict[int, Any], dict[int, str]]
     """NPI and display name of each node id (as :func:`node_values` and
     :func:`display_names` give them), read from the physicians' Arrow arrays when
     both columns are Arrow-backed strings (the arrays found once per network,
-    :func:`_label_arrays`; a few nodes read one value at a time, more by one
-    ``take`` per column)."""
+    :func:`_label_arrays`; a few nodes read one value at a time, more by
+    :func:`_take`)."""
     got = _label_arrays(net)
     if got is not None:
         npi, name = got
@@ -163,9 +163,7 @@ def _labels(net: Any, nodes: list[int]) -> tuple[dict[int, Any], dict[int, str]]
             npis = [npi[i].as_py() for i in nodes]
             names = [name[i].as_py() for i in nodes]
         else:
-            at = pa.array(nodes, type=pa.int64())
-            npis = npi.take(at).to_pylist()
-            names = name.take(at).to_pylist()
+            npis, names = _take(npi, nodes), _take(name, nodes)
         if None not in npis:
             return dict(zip(nodes, npis)), {
                 i: (nm if nm is not None else p) for i, nm, p in zip(nodes, names, npis)
@@ -178,6 +176,25 @@ def _labels(net: Any, nodes: list[int]) -> tuple[dict[int, Any], dict[int, str]]
 #: Up to this many nodes, :func:`_labels` reads values one at a time (under a
 #: microsecond each) rather than by ``take`` (tens of microseconds a call).
 _FEW_LABELS = 64
+
+
+def _take(col: Any, nodes: list[int]) -> list[Any]:
+    """``col.take(nodes).to_pylist()`` for a chunked Arrow column, one ``take`` per chunk
+    the nodes fall in: a chunked ``take`` costs time in proportion to the column
+    (about 4 ms at a million rows, ``benchmarks/results/paths.md``), a chunk's in
+    proportion to the nodes."""
+    idx = np.asarray(nodes, dtype=np.int64)
+    lengths = [len(c) for c in col.chunks]
+    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    which = np.searchsorted(starts, idx, side="right") - 1
+    out: list[Any] = [None] * len(idx)
+    for c in np.unique(which).tolist():
+        pos = np.flatnonzero(which == c)
+        vals = col.chunk(c).take(pa.array(idx[pos] - starts[c])).to_pylist()
+        for i, v in zip(pos.tolist(), vals):
+            out[i] = v
+    return out
 
 
 def _label_arrays(net: Any) -> tuple[Any, Any] | None:
