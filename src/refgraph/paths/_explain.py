@@ -15,8 +15,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from .._views import node_values
+from .._views import display_names, node_values
 from ._tie_graph import _CACHE, _TieGraph
 
 _PRACTICE_LABEL = {
@@ -94,7 +95,9 @@ def hop_facts(net: Any, tg: _TieGraph, us: Any, vs: Any) -> dict[str, list[Any]]
     pat_l = cols["shared_patients"].tolist()
     days_l = cols["days_since"].tolist()
     events_l = cols["date_from_events"].tolist()
-    last = cols["last_date"]
+    # the day of each date, as ``str(pd.Timestamp(d).date())`` words it (for every
+    # datetime64[ns] value; tests/test_intro_labels.py), in one call for all hops
+    day_l = np.datetime_as_string(cols["last_date"], unit="D").tolist()
     same_p_l, same_s_l = cols["same_practice"].tolist(), cols["same_system"].tolist()
     logged_l, kind_l = cols["logged"].tolist(), cols["logged_kind"].tolist()
     strength_l = tg.tie_strength[rows].astype("float64").tolist()
@@ -115,7 +118,7 @@ def hop_facts(net: Any, tg: _TieGraph, us: Any, vs: Any) -> dict[str, list[Any]]
             elif events_l[i]:
                 words.append(f"last referral {_ago(days, ref)}")
             else:  # aggregated flows only bound the date: say what the data say
-                words.append(f"flows through {pd.Timestamp(last[i]).date()}")
+                words.append(f"flows through {day_l[i]}")
         if same_p_l[i]:
             pid = pids[i]  # type: ignore[index]
             names, kinds, _ = _practice_info(net)
@@ -144,3 +147,151 @@ def hop_facts(net: Any, tg: _TieGraph, us: Any, vs: Any) -> dict[str, list[Any]]
         "logged": logged_l,
         "explanation": why,
     }
+
+
+# ---------------------------------------------------------------------------- frames
+def _labels(net: Any, nodes: list[int]) -> tuple[dict[int, Any], dict[int, str]]:
+    """NPI and display name of each node id (as :func:`node_values` and
+    :func:`display_names` give them), read from the physicians' Arrow arrays when
+    both columns are Arrow-backed strings (the arrays found once per network,
+    :func:`_label_arrays`; a few nodes read one value at a time, more by
+    :func:`_take`)."""
+    got = _label_arrays(net)
+    if got is not None:
+        npi, name = got
+        if len(nodes) <= _FEW_LABELS:
+            npis = [npi[i].as_py() for i in nodes]
+            names = [name[i].as_py() for i in nodes]
+        else:
+            npis, names = _take(npi, nodes), _take(name, nodes)
+        if None not in npis:
+            return dict(zip(nodes, npis)), {
+                i: (nm if nm is not None else p) for i, nm, p in zip(nodes, names, npis)
+            }
+    return dict(zip(nodes, node_values(net, "npi", nodes))), dict(
+        zip(nodes, display_names(net, nodes))
+    )
+
+
+#: Up to this many nodes, :func:`_labels` reads values one at a time (under a
+#: microsecond each) rather than by ``take`` (tens of microseconds a call).
+_FEW_LABELS = 64
+
+
+def _take(col: Any, nodes: list[int]) -> list[Any]:
+    """``col.take(nodes).to_pylist()`` for a chunked Arrow column, one ``take`` per chunk
+    the nodes fall in: a chunked ``take`` costs time in proportion to the column
+    (about 4 ms at a million rows, ``benchmarks/results/paths.md``), a chunk's in
+    proportion to the nodes."""
+    idx = np.asarray(nodes, dtype=np.int64)
+    lengths = [len(c) for c in col.chunks]
+    starts = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    which = np.searchsorted(starts, idx, side="right") - 1
+    out: list[Any] = [None] * len(idx)
+    for c in np.unique(which).tolist():
+        pos = np.flatnonzero(which == c)
+        vals = col.chunk(c).take(pa.array(idx[pos] - starts[c])).to_pylist()
+        for i, v in zip(pos.tolist(), vals):
+            out[i] = v
+    return out
+
+
+def _label_arrays(net: Any) -> tuple[Any, Any] | None:
+    """The physicians' ``npi`` and ``name`` columns as Arrow arrays (no copy), kept
+    on the network until a table changes; ``None`` when either is not an
+    Arrow-backed string column."""
+
+    def build() -> tuple[Any, Any] | None:
+        ph = net.physicians
+        npi, name = ph["npi"].array, ph["name"].array
+        arrow = pd.arrays.ArrowStringArray
+        if isinstance(npi, arrow) and isinstance(name, arrow):
+            return npi.__arrow_array__(), name.__arrow_array__()
+        return None
+
+    got: tuple[Any, Any] | None = net.cached_view((_CACHE, "label_arrays"), build)
+    return got
+
+
+def _infer_str(values: list[str]) -> Any:
+    """A column of Python strings as pandas' inference makes it (the default ``str``
+    dtype of pandas 3, Arrow-backed: built from one Arrow array; else pandas' own)."""
+    dt = _STR_DTYPE
+    if dt is None:
+        return values
+    return pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()), dtype=dt)
+
+
+def _str_dtype() -> Any:
+    """The dtype pandas infers for Python strings, when :func:`_infer_str` can build
+    it directly (checked once against pandas' own inference), else ``None``."""
+    try:
+        dt = pd.Series(["x", "y"]).dtype
+        if not (isinstance(dt, pd.StringDtype) and dt.storage == "pyarrow"):
+            return None
+        fast = pd.arrays.ArrowStringArray(pa.array(["x", "y"], type=pa.large_string()), dtype=dt)
+        ok = pd.Series(fast).equals(pd.Series(["x", "y"])) and fast.dtype == dt
+        return dt if ok else None
+    except Exception:  # an older pandas: ArrowStringArray without ``dtype``
+        return None
+
+
+_STR_DTYPE = _str_dtype()
+
+
+def _frame(columns: dict[str, Any]) -> pd.DataFrame:
+    """A small frame from lists, with the dtypes pandas infers from rows of Python values.
+
+    Numbers and flags are handed over as typed arrays (``int64``, ``float64``,
+    ``bool``: what inference gives for Python ``int``, ``float`` and ``bool``),
+    tuples as one object per row, strings as the column pandas infers for
+    them (built in one step, :func:`_infer_str`); numpy arrays are taken as
+    they are (the caller gives them the inferred dtype). When every column
+    ends up a typed array the frame is assembled from them directly
+    (:data:`_FROM_ARRAYS`), else by :class:`pandas.DataFrame`.
+    """
+    data: dict[str, Any] = {}
+    for c, values in columns.items():
+        if isinstance(values, np.ndarray):
+            data[c] = values
+            continue
+        kinds = {type(v) for v in values}
+        if kinds == {tuple}:
+            arr = np.empty(len(values), dtype=object)
+            arr[:] = values
+            data[c] = arr
+        elif kinds in ({int}, {float}, {bool}):
+            data[c] = np.array(
+                values, dtype={int: np.int64, float: np.float64, bool: bool}[kinds.pop()]
+            )
+        elif kinds == {str}:
+            data[c] = _infer_str(values)
+        else:
+            data[c] = values
+    arrays = (np.ndarray, pd.api.extensions.ExtensionArray)
+    typed = all(isinstance(v, arrays) for v in data.values())
+    if typed and _FROM_ARRAYS is not None:
+        n = len(next(iter(data.values()))) if data else 0
+        return _FROM_ARRAYS(
+            list(data.values()),
+            columns=_columns(tuple(data)),
+            index=pd.RangeIndex(n),
+            verify_integrity=False,
+        )
+    return pd.DataFrame(data, copy=False)
+
+
+def _columns(names: tuple[str, ...]) -> pd.Index:
+    """The column index of these names (immutable, built once per layout)."""
+    got = _COLUMNS.get(names)
+    if got is None:
+        got = _COLUMNS[names] = pd.Index(list(names))
+    return got
+
+
+_COLUMNS: dict[tuple[str, ...], pd.Index] = {}
+
+#: pandas' constructor from finished 1-D arrays, when this pandas has it (a frame of
+#: typed columns in a quarter of ``pd.DataFrame(dict)``'s time); the same frame.
+_FROM_ARRAYS = getattr(pd.DataFrame, "_from_arrays", None)

@@ -13,13 +13,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from .._errors import NoPathError, ValidationError
 from .._params import MAX_HOPS, MAX_K, check_float, check_int
 from .._views import display_names, node_values
 from ._constraints import _competitors, _describe_region, _Forbid, _region_at
-from ._explain import hop_facts
+from ._explain import _frame, _labels, hop_facts
 from ._search import (
     _cached_layers,
     _layers,
@@ -150,108 +149,6 @@ def _build_result(
         hops=_frame(hops),
         constraints=constraints,
     )
-
-
-def _labels(net: Any, nodes: list[int]) -> tuple[dict[int, Any], dict[int, str]]:
-    """NPI and display name of each node id (as :func:`node_values` and
-    :func:`display_names` give them), from one Arrow ``take`` per column when
-    both columns are Arrow-backed strings."""
-    ph = net.physicians
-    npi, name = ph["npi"].array, ph["name"].array
-    if isinstance(npi, pd.arrays.ArrowStringArray) and isinstance(name, pd.arrays.ArrowStringArray):
-        at = pa.array(nodes, type=pa.int64())
-        npis = npi.__arrow_array__().take(at).to_pylist()
-        names = name.__arrow_array__().take(at).to_pylist()
-        if None not in npis:
-            return dict(zip(nodes, npis)), {
-                i: (nm if nm is not None else p) for i, nm, p in zip(nodes, names, npis)
-            }
-    return dict(zip(nodes, node_values(net, "npi", nodes))), dict(
-        zip(nodes, display_names(net, nodes))
-    )
-
-
-def _infer_str(values: list[str]) -> Any:
-    """A column of Python strings as pandas' inference makes it (the default ``str``
-    dtype of pandas 3, Arrow-backed: built from one Arrow array; else pandas' own)."""
-    dt = _STR_DTYPE
-    if dt is None:
-        return values
-    return pd.arrays.ArrowStringArray(pa.array(values, type=pa.large_string()), dtype=dt)
-
-
-def _str_dtype() -> Any:
-    """The dtype pandas infers for Python strings, when :func:`_infer_str` can build
-    it directly (checked once against pandas' own inference), else ``None``."""
-    try:
-        dt = pd.Series(["x", "y"]).dtype
-        if not (isinstance(dt, pd.StringDtype) and dt.storage == "pyarrow"):
-            return None
-        fast = pd.arrays.ArrowStringArray(pa.array(["x", "y"], type=pa.large_string()), dtype=dt)
-        ok = pd.Series(fast).equals(pd.Series(["x", "y"])) and fast.dtype == dt
-        return dt if ok else None
-    except Exception:  # an older pandas: ArrowStringArray without ``dtype``
-        return None
-
-
-_STR_DTYPE = _str_dtype()
-
-
-def _frame(columns: dict[str, Any]) -> pd.DataFrame:
-    """A small frame from lists, with the dtypes pandas infers from rows of Python values.
-
-    Numbers and flags are handed over as typed arrays (``int64``, ``float64``,
-    ``bool``: what inference gives for Python ``int``, ``float`` and ``bool``),
-    tuples as one object per row, strings as the column pandas infers for
-    them (built in one step, :func:`_infer_str`); numpy arrays are taken as
-    they are (the caller gives them the inferred dtype). When every column
-    ends up a typed array the frame is assembled from them directly
-    (:data:`_FROM_ARRAYS`), else by :class:`pandas.DataFrame`.
-    """
-    data: dict[str, Any] = {}
-    for c, values in columns.items():
-        if isinstance(values, np.ndarray):
-            data[c] = values
-            continue
-        kinds = {type(v) for v in values}
-        if kinds == {tuple}:
-            arr = np.empty(len(values), dtype=object)
-            arr[:] = values
-            data[c] = arr
-        elif kinds in ({int}, {float}, {bool}):
-            data[c] = np.array(
-                values, dtype={int: np.int64, float: np.float64, bool: bool}[kinds.pop()]
-            )
-        elif kinds == {str}:
-            data[c] = _infer_str(values)
-        else:
-            data[c] = values
-    arrays = (np.ndarray, pd.api.extensions.ExtensionArray)
-    typed = all(isinstance(v, arrays) for v in data.values())
-    if typed and _FROM_ARRAYS is not None:
-        n = len(next(iter(data.values()))) if data else 0
-        return _FROM_ARRAYS(
-            list(data.values()),
-            columns=_columns(tuple(data)),
-            index=pd.RangeIndex(n),
-            verify_integrity=False,
-        )
-    return pd.DataFrame(data, copy=False)
-
-
-def _columns(names: tuple[str, ...]) -> pd.Index:
-    """The column index of these names (immutable, built once per layout)."""
-    got = _COLUMNS.get(names)
-    if got is None:
-        got = _COLUMNS[names] = pd.Index(list(names))
-    return got
-
-
-_COLUMNS: dict[tuple[str, ...], pd.Index] = {}
-
-#: pandas' constructor from finished 1-D arrays, when this pandas has it (a frame of
-#: typed columns in a quarter of ``pd.DataFrame(dict)``'s time); the same frame.
-_FROM_ARRAYS = getattr(pd.DataFrame, "_from_arrays", None)
 
 
 # ---------------------------------------------------------------------------- public
