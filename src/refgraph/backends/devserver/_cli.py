@@ -45,6 +45,13 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=None,
         help="bulk-import a network folder written by ReferralNetwork.save once started",
     )
+    parser.add_argument(
+        "--import-memory",
+        metavar="SIZE",
+        default=None,
+        help="--import: off-heap memory of the admin tool, e.g. 2g or 25%% "
+        "(default: the page cache size)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return parser.parse_args(argv)
 
@@ -97,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         server.start(timeout=args.timeout)
         if network is not None:
-            counts = server.import_network(network)
+            counts = server.import_network(network, memory=args.import_memory)
             print(
                 f"Imported {args.import_dir}: "
                 + ", ".join(f"{n} {table}" for table, n in counts.items()),

@@ -272,6 +272,7 @@ class Neo4jDevServer(_JvmProcess):
         *,
         database: str = "neo4j",
         overwrite: bool = False,
+        memory: str | None = None,
         admin_options: Sequence[str] = (),
         timeout: float = 3600.0,
     ) -> dict[str, int]:
@@ -294,8 +295,19 @@ class Neo4jDevServer(_JvmProcess):
             The database to replace; Neo4j Community has one user database, ``neo4j``.
         overwrite
             Allow replacing a database that holds nodes (default: refuse).
+        memory
+            Off-heap memory budget of the admin tool (its ``--max-off-heap-memory``): a
+            size such as ``"2g"`` or ``"512m"``, or a percentage of the memory free when
+            the tool starts, such as ``"25%"``. Default: the server's ``pagecache``. The server is
+            stopped while the tool runs and the tool's heap is the server's ``heap``, so by
+            default the import stays within the memory granted to the server (the tool's
+            own default is 90% of the free memory). A larger budget lets the tool keep more
+            in memory on very large networks; at 1M physicians and 20M flows 1 GiB is ample
+            (``benchmarks/results/neo4j.md``).
         admin_options
-            More options for the admin tool, e.g. ``["--max-off-heap-memory=2g"]``.
+            More options for the admin tool, e.g. ``["--threads=2"]``. A
+            ``--max-off-heap-memory`` option here replaces the default budget (giving it
+            together with ``memory`` is refused).
         timeout
             Seconds allowed for the import itself.
 
@@ -308,8 +320,9 @@ class Neo4jDevServer(_JvmProcess):
         Raises
         ------
         ValidationError, NotFoundError
-            ``net`` is not a network or a saved network folder (or nothing is there), or
-            it cannot be written as import files; the server is not touched.
+            ``net`` is not a network or a saved network folder (or nothing is there), it
+            cannot be written as import files, or ``memory`` is not a size or percentage;
+            the server is not touched.
         DevServerError
             The server is not running, the database holds nodes and ``overwrite`` is
             false, or the import failed (the message has the tool's output; the server
@@ -328,6 +341,7 @@ class Neo4jDevServer(_JvmProcess):
             net,
             database=database,
             overwrite=overwrite,
+            memory=memory,
             admin_options=admin_options,
             timeout=timeout,
         )
