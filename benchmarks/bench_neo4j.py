@@ -448,7 +448,7 @@ def _bulk_parquet(args: Any) -> None:
                 (
                     f"{name}: PageRank in GDS (lazy network, projection included)",
                     r["pagerank_gds_s"],
-                    f"max |diff| vs memory {r['pagerank_max_abs_diff']:.2e} "
+                    f"max abs diff vs memory {r['pagerank_max_abs_diff']:.2e} "
                     f"(max rel {r['pagerank_max_rel_diff']:.2e}, largest score "
                     f"{r['pagerank_max']:.2e}); rows gds/memory/missing {r['pagerank_rows']}; "
                     f"top 100 same order: {r['pagerank_top100_same']}",
