@@ -25,7 +25,14 @@ older refgraph code) the old and this code alternate ``--repeat`` times, then
 ``--sweep`` loads this code at each batch size. Each row reports the physicians and
 flows phases (from ``on_batch``), the whole ``write`` call, and the server JVM's CPU
 seconds during it (from ``/proc``), so a slow row can be told apart from a busy machine.
-Without ``--out`` the table is only printed. ``--workers 1,2`` loads this code once per
+Without ``--out`` the table is only printed.
+
+``--bulk-parquet FILE`` times only ``import_network`` of a flows Parquet file, stage by stage,
+in a fresh child and server per run (``--before OLD_SRC``: the old code in turns;
+``--admin-memory SIZE`` or ``default``: the admin tool's off-heap budget); with
+``--pagerank`` this code's child then runs PageRank in GDS through
+``ReferralNetwork.from_neo4j(db, lazy=True)`` and in memory, and reports the max abs
+difference. ``--workers 1,2`` loads this code once per
 number of concurrent flow batches (``write_workers``) in each round; ``--existing`` uses
 the running server of ``NEO4J_URI``/``NEO4J_USER``/``NEO4J_PASSWORD`` (its store is
 emptied before each load, and after the last unless ``--keep``; ``--server-pid`` names
