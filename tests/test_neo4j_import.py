@@ -297,6 +297,17 @@ def test_cli_rejects_a_folder_that_is_not_a_network(
     assert err.startswith("error: ") and str(tmp_path) in err
 
 
+def test_cli_rejects_a_bad_import_memory_before_starting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from refgraph.datasets import synthetic_region
+
+    folder = synthetic_region(20, seed=2).save(tmp_path / "net")
+    assert main(["--import", str(folder), "--import-memory", "lots"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "memory='lots'" in err
+
+
 def test_import_files_refuse_mixed_types(tmp_path: Path) -> None:
     flows = pd.DataFrame({"source_npi": ["1234567893"], "target_npi": ["1003033051"], "count": [7]})
     net = ReferralNetwork.from_frames(flows=flows)

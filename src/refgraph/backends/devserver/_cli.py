@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 
 from ..._errors import RefgraphError
+from ._admin import _memory_option
 from ._maven import GDS_VERSION, NEO4J_VERSION, ensure_neo4j
 from ._server import Neo4jDevServer
 
@@ -84,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ...network import load
 
             network = load(args.import_dir)  # a bad folder fails before the server starts
+            _memory_option(args.import_memory, args.pagecache, ())  # so does a bad size
         server = Neo4jDevServer(
             bolt_port=args.port,
             http_port=args.http_port,

@@ -364,8 +364,9 @@ def lazy_intro_paths(lazy: LazyNetwork, introducers: bool = False, **options: An
 def _where(
     lazy: LazyNetwork, introducers: bool, options: dict[str, Any], target: str, hops: int
 ) -> str:
-    """Where a peek at kept values leads: ``_OUTSIDE`` (every kept value is there and the
-    target is outside the kept ball network, or there is none), else ``""``."""
+    """Where a peek at kept values leads: ``_OUTSIDE`` when the sources' values are kept
+    and the target is outside their kept ball network (or none is kept for them), else
+    ``""``."""
     try:
         _answer(lazy, introducers, options, target, hops, check=False, peek=True, locate=True)
     except _NotKept as exc:
