@@ -25,7 +25,14 @@ older refgraph code) the old and this code alternate ``--repeat`` times, then
 ``--sweep`` loads this code at each batch size. Each row reports the physicians and
 flows phases (from ``on_batch``), the whole ``write`` call, and the server JVM's CPU
 seconds during it (from ``/proc``), so a slow row can be told apart from a busy machine.
-Without ``--out`` the table is only printed. ``--workers 1,2`` loads this code once per
+Without ``--out`` the table is only printed.
+
+``--bulk-parquet FILE`` times only ``import_network`` of a flows Parquet file, stage by stage,
+in a fresh child and server per run (``--before OLD_SRC``: the old code in turns;
+``--admin-memory SIZE`` or ``default``: the admin tool's off-heap budget); with
+``--pagerank`` this code's child then runs PageRank in GDS through
+``ReferralNetwork.from_neo4j(db, lazy=True)`` and in memory, and reports the max abs
+difference. ``--workers 1,2`` loads this code once per
 number of concurrent flow batches (``write_workers``) in each round; ``--existing`` uses
 the running server of ``NEO4J_URI``/``NEO4J_USER``/``NEO4J_PASSWORD`` (its store is
 emptied before each load, and after the last unless ``--keep``; ``--server-pid`` names
@@ -82,7 +89,16 @@ def main() -> None:
         "the old code and this code take turns --repeat times",
     )
     ap.add_argument(
-        "--admin-memory", default="2g", help="--bulk-parquet: --max-off-heap-memory of the tool"
+        "--admin-memory",
+        default="2g",
+        help="--bulk-parquet: --max-off-heap-memory of the tool ('default': import_network's "
+        "own default, the page cache size; main's code before it: the tool's 90%% of free RAM)",
+    )
+    ap.add_argument(
+        "--pagerank",
+        action="store_true",
+        help="--bulk-parquet: then PageRank in GDS through from_neo4j(lazy=True) against "
+        "in-memory centrality.pagerank on the same network (max |diff|); this code only",
     )
     args = ap.parse_args()
     if args.writes_only:
@@ -352,26 +368,54 @@ def _bulk(server: Any, db: Any, net: Any, pr_mem: Any) -> list[tuple[str, float,
 
 
 _BULK_CHILD = r"""
-import json, resource, sys, time
+import inspect, json, resource, sys, time
+import numpy as np
 import refgraph
 from refgraph.backends.devserver import Neo4jDevServer
 from refgraph.backends.devserver import _admin
-path, heap, pagecache, memory = sys.argv[1:5]
+path, heap, pagecache, memory, pagerank = sys.argv[1:6]
 t0 = time.perf_counter()
 net = refgraph.read_network(flows=path)
 read_s = time.perf_counter() - t0
+out = {}
 with Neo4jDevServer(heap=heap, pagecache=pagecache) as server:
+    options = {}
+    if memory != "default":  # else import_network's own default (older code: the tool's)
+        if "memory" in inspect.signature(server.import_network).parameters:
+            options["memory"] = memory
+        else:
+            options["admin_options"] = [f"--max-off-heap-memory={memory}"]
     t0 = time.perf_counter()
-    counts = server.import_network(
-        net, overwrite=True, admin_options=[f"--max-off-heap-memory={memory}"]
-    )
+    counts = server.import_network(net, overwrite=True, **options)
     total = time.perf_counter() - t0
     log = (server.home / "logs" / "import.log").read_text(errors="replace")
     steps = [ln.strip() for ln in log.splitlines() if "COMPLETED in" in ln]
+    steps += [ln.strip() for ln in log.splitlines() if "Configured max memory" in ln]
+    if pagerank == "1":  # GDS through the lazy network against memory, same network
+        from refgraph import ReferralNetwork, centrality
+        from refgraph.backends.neo4j import Neo4jBackend
+
+        t0 = time.perf_counter()
+        pr_mem = centrality.pagerank(net, tol=1e-10)
+        out["pagerank_memory_s"] = time.perf_counter() - t0
+        with Neo4jBackend(server.uri, auth=server.auth, progress=False) as db:
+            t0 = time.perf_counter()
+            lazy = ReferralNetwork.from_neo4j(db, lazy=True)
+            pr = centrality.pagerank(lazy, tol=1e-10)
+            out["pagerank_gds_s"] = time.perf_counter() - t0
+        got = pr["pagerank"].reindex(pr_mem.index)
+        diff = (got - pr_mem["pagerank"]).abs()
+        out["pagerank_rows"] = [len(pr), len(pr_mem), int(got.isna().sum())]
+        out["pagerank_max_abs_diff"] = float(diff.max())
+        out["pagerank_max_rel_diff"] = float((diff / pr_mem["pagerank"]).max())
+        out["pagerank_max"] = float(pr_mem["pagerank"].max())
+        top = pr_mem["pagerank"].nlargest(100).index
+        out["pagerank_top100_same"] = bool(list(pr["pagerank"].nlargest(100).index) == list(top))
 print("RESULT " + json.dumps({
     "read_s": read_s, "total_s": total, "flows": counts["flows"],
     "stages": dict(_admin._LAST_STAGES),
     "tool_steps": steps, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    **out,
 }))
 """
 
@@ -390,7 +434,7 @@ def _bulk_parquet(args: Any) -> None:
         load = os.getloadavg()[0]
         out = subprocess.run(
             [sys.executable, "-c", _BULK_CHILD, args.bulk_parquet, args.heap, args.pagecache,
-             args.admin_memory],
+             args.admin_memory, "1" if args.pagerank and name == "after" else "0"],
             env=env, capture_output=True, text=True, check=False,
         )  # fmt: skip
         got = [ln for ln in out.stdout.splitlines() if ln.startswith("RESULT ")]
@@ -406,7 +450,19 @@ def _bulk_parquet(args: Any) -> None:
         for stage, sec in r["stages"].items():
             rows.append((f"{name}:   {stage}", sec, ""))
         rows.append((f"{name}:   tool steps", float("nan"), "; ".join(r["tool_steps"])))
-        print(rows[-len(r["stages"]) - 2 :], flush=True)
+        if "pagerank_gds_s" in r:
+            rows.append(
+                (
+                    f"{name}: PageRank in GDS (lazy network, projection included)",
+                    r["pagerank_gds_s"],
+                    f"max abs diff vs memory {r['pagerank_max_abs_diff']:.2e} "
+                    f"(max rel {r['pagerank_max_rel_diff']:.2e}, largest score "
+                    f"{r['pagerank_max']:.2e}); rows gds/memory/missing {r['pagerank_rows']}; "
+                    f"top 100 same order: {r['pagerank_top100_same']}",
+                )
+            )
+            rows.append((f"{name}: PageRank in memory", r["pagerank_memory_s"], ""))
+        print(r, flush=True)
     _report(
         f"# Bulk import of {args.bulk_parquet}",
         rows,

@@ -232,6 +232,62 @@ def test_interrupted_import_leaves_the_store_and_can_run_again(
     _assert_same_tables(new, store.read())
 
 
+def _tool_memory_mib(server: Neo4jDevServer) -> float:
+    """The off-heap budget the admin tool reports in its log (``Configured max memory``)."""
+    import re
+
+    assert server.home is not None
+    log = (server.home / "logs" / "import.log").read_text(errors="replace")
+    found = re.findall(r"Configured max memory: ([0-9.,]+) ?([KMGT]i?B)", log)
+    assert found, log[-3000:]
+    value, unit = found[-1]
+    scale = {"KiB": 1 / 1024, "MiB": 1.0, "GiB": 1024.0, "TiB": 1024.0**2}
+    return float(value.replace(",", "")) * scale[unit.replace("iB", "") + "iB"]
+
+
+@pytest.mark.neo4j
+def test_import_memory_budget_reaches_the_admin_tool(
+    neo4j_server: Neo4jDevServer, store: Neo4jBackend, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The admin tool runs with ``--max-off-heap-memory``: the server's page cache by
+    default, else ``memory``; the tool's own log reports the budget it was given."""
+    import logging
+
+    from refgraph.datasets import synthetic_region
+
+    net = synthetic_region(50, seed=9)
+    caplog.set_level(logging.INFO, logger="refgraph.backends.devserver")
+    for memory, option, mib in [
+        (None, f"--max-off-heap-memory={neo4j_server.pagecache}", 256.0),
+        ("300m", "--max-off-heap-memory=300m", 300.0),
+    ]:
+        caplog.clear()
+        counts = neo4j_server.import_network(net, overwrite=True, memory=memory)
+        assert counts["flows"] == net.n_flows
+        command = [r.getMessage() for r in caplog.records if "Bulk import into" in r.getMessage()]
+        assert len(command) == 1 and command[0].count("--max-off-heap-memory") == 1, command
+        assert option in command[0].split()
+        assert _tool_memory_mib(neo4j_server) == pytest.approx(mib, rel=0.01)
+    assert neo4j_server.pagecache == "256m"  # the fixture's: the default above is its size
+    _assert_same_tables(net, store.read())
+
+
+def test_import_memory_budget_is_checked_before_anything_runs() -> None:
+    from refgraph.datasets import synthetic_region
+
+    server = Neo4jDevServer()  # never started: the checks come first
+    net = synthetic_region(10, seed=1)
+    for bad in ["lots", "0", "2x", "150%", "-1g"]:
+        with pytest.raises(ValidationError, match="memory="):
+            server.import_network(net, memory=bad)
+    with pytest.raises(ValidationError, match="both set"):
+        server.import_network(net, memory="1g", admin_options=["--max-off-heap-memory=2g"])
+    with pytest.raises(DevServerError, match="not started"):  # accepted forms pass the check
+        server.import_network(net, memory="25%")
+    with pytest.raises(DevServerError, match="not started"):
+        server.import_network(net, admin_options=["--max-off-heap-memory=2g"])
+
+
 def test_cli_rejects_a_folder_that_is_not_a_network(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -239,6 +295,17 @@ def test_cli_rejects_a_folder_that_is_not_a_network(
     assert main(["--import", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: ") and str(tmp_path) in err
+
+
+def test_cli_rejects_a_bad_import_memory_before_starting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from refgraph.datasets import synthetic_region
+
+    folder = synthetic_region(20, seed=2).save(tmp_path / "net")
+    assert main(["--import", str(folder), "--import-memory", "lots"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "memory='lots'" in err
 
 
 def test_import_files_refuse_mixed_types(tmp_path: Path) -> None:

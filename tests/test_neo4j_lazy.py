@@ -520,9 +520,10 @@ def test_intro_paths_statements_per_query(
 ) -> None:
     # after the first query (which reads the sources' ball, its sub-network when kept,
     # and the kept values), a query to a target in the kept ball sends one statement
-    # (the version check, auto-commit); any other sends three: version, the target's
-    # tie edges, the sub-network with its practice members; best_introducers reads the
-    # same way. Both managed reads and auto-commit statements are counted.
+    # (the version check, auto-commit); any other sends two: the target's tie edges,
+    # then the sub-network with its practice members and the store's change marker;
+    # best_introducers reads the same way. Both managed reads and auto-commit
+    # statements are counted.
     from refgraph.backends.neo4j import _lazy_paths
 
     monkeypatch.setattr(_lazy_paths, "_KEEP_BALL_NETWORK", keep)
@@ -547,11 +548,11 @@ def test_intro_paths_statements_per_query(
     kept = [v for v in lazy._memo.get("intro_ball_networks", {}).values() if v is not None]
     if keep:
         ((_, ball, _),) = kept
-        assert counts == [1 if t in ball else 3 for t in npis[21:30]], counts
+        assert counts == [1 if t in ball else 2 for t in npis[21:30]], counts
         assert 1 in counts  # some target was in the kept ball: the one-statement path ran
     else:
         assert not kept
-        assert counts == [3] * len(counts), counts
+        assert counts == [2] * len(counts), counts
     lazy.close()
 
 

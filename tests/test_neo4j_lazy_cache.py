@@ -150,6 +150,8 @@ def spy_answers(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bool, str]]:
     answer = _lazy_paths._answer
 
     def spy(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("locate"):  # where a peek would go (no search): not an answer
+            return answer(*args, **kwargs)
         try:
             got = answer(*args, **kwargs)
         except Exception as exc:
@@ -185,13 +187,13 @@ def test_the_overlapped_check_keeps_current_answers_and_drops_stale_ones(
     assert calls == [(True, "NoPathError")]
     with pytest.raises(NoPathError):
         intro_paths(net, t, sources=[s], max_hops=3, exclude=[a, c])
-    # a target outside the ball: the peek stops where it would read, the check it sent
-    # serves the per-query path (no second check)
+    # a target outside the ball: no peek and no separate check; the per-query
+    # sub-network statement reads the change marker (see the test below)
     calls.clear()
     before = len(sent)
     assert assert_intro_equal(lazy, net, u, sources=[s], max_hops=3) == "same"
-    assert calls == [(True, "_NotKept"), (False, "answer")]
-    assert sum("_store" in q for q in sent[before:]) == 1
+    assert calls == [(False, "answer")]
+    assert sum("_store" in q for q in sent[before:]) == 1 and len(sent) - before == 2
     # after a write, the peek's answer (kept values, here "no path") is dropped and the
     # query runs again on current values: the new flow s -> t
     changed = with_flows(net, [(s, t, 40)])
@@ -277,4 +279,118 @@ def test_hops_above_three_and_competitors_use_the_right_network(
     kept = lazy._memo.get("intro_ball_networks", {})
     assert all(key[1] <= 3 for key in kept)
     assert bool(kept) == keep
+    lazy.close()
+
+
+def test_latest_dates_and_their_holders_in_one_statement(
+    neo4j_db: Neo4jBackend, sent: list[str]
+) -> None:
+    """The store's latest date (flows, events, touchpoints) and the physicians holding
+    each kind's latest row come from one statement, read once while kept, read again
+    after a write; the first query sends it once (from the worker thread)."""
+    net = random_network(8)  # latest: a touchpoint (2024-03-02), an event, then flows
+    neo4j_db.write(net)
+    latest_of = {
+        "flows": pd.to_datetime(net.flows["period_end"]).max(),
+        "events": pd.to_datetime(net.events["date"]).max(),
+        "touchpoints": pd.to_datetime(net.touchpoints["date"]).max(),
+    }
+    assert latest_of["touchpoints"] > latest_of["events"] > latest_of["flows"]
+
+    def latest_reads(start: int) -> int:
+        return sum("DESC LIMIT 1" in q for q in sent[start:])
+
+    lazy = ReferralNetwork.from_neo4j(neo4j_db, lazy=True)
+    npis = [str(x) for x in net.npis]
+    before = len(sent)
+    assert assert_intro_equal(lazy, net, npis[20], sources=npis[:2], max_hops=3) != "nopath"
+    assert latest_reads(before) == 1
+    before = len(sent)
+    assert lazy.max_date() == max(latest_of.values())
+    holders, date = lazy._latest()
+    assert latest_reads(before) == 0 and date == max(latest_of.values())
+    flows, events, tps = net.flows, net.events, net.touchpoints
+    tp = tps.loc[pd.to_datetime(tps["date"]) == latest_of["touchpoints"], "npi"]
+    ev = events.loc[pd.to_datetime(events["date"]) == latest_of["events"]]
+    last = flows.loc[pd.to_datetime(flows["period_end"]) == latest_of["flows"]]
+    pairs = set(zip(last["source_npi"].astype(str), last["target_npi"].astype(str)))
+    assert set(tp.astype(str)) <= holders
+    assert {str(ev["source_npi"].iloc[0]), str(ev["target_npi"].iloc[0])} <= holders
+    rest = holders - set(tp.astype(str)) - set(ev[["source_npi", "target_npi"]].astype(str).stack())
+    assert any({a, b} >= rest for a, b in pairs), (rest, pairs)  # one latest flow's ends
+
+    # a newer event between two physicians: the next query and max_date see it
+    newer = net.events.iloc[:1].assign(date="2024-06-30", source_npi=npis[40], target_npi=npis[41])
+    grown = ReferralNetwork.from_frames(
+        physicians=net.physicians,
+        practices=net.practices,
+        flows=net.flows,
+        events=pd.concat([net.events, newer], ignore_index=True),
+        touchpoints=net.touchpoints,
+    )
+    neo4j_db.write(grown)
+    before = len(sent)
+    assert assert_intro_equal(lazy, grown, npis[21], sources=npis[:2], max_hops=3) != "nopath"
+    assert latest_reads(before) == 1
+    assert lazy.max_date() == pd.Timestamp("2024-06-30")
+    assert {npis[40], npis[41]} <= lazy._latest()[0]
+    lazy.close()
+
+
+def test_outside_the_ball_the_marker_comes_with_the_sub_network(
+    neo4j_db: Neo4jBackend, sent: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A target outside the kept ball sends two statements (its tie edges, then its
+    sub-network with the store's change marker); a marker that moved drops the kept
+    values and the query runs again, so a write between queries gives the new answer,
+    a path or a "no path"."""
+    net = chain()
+    neo4j_db.write(net)
+    lazy = ReferralNetwork.from_neo4j(neo4j_db, lazy=True)
+    s, a, b, _, t, u, w = (str(x) for x in net.npis)
+    assert assert_intro_equal(lazy, net, t, sources=[s], max_hops=3) == "same"
+    ((_, ball, _),) = kept_networks(lazy)
+    assert u not in ball and w not in ball
+    calls = spy_answers(monkeypatch)
+    before = len(sent)
+    assert assert_intro_equal(lazy, net, u, sources=[s], max_hops=3) == "same"
+    got = sent[before:]
+    assert len(got) == 2 and "_store" not in got[0] and "_store" in got[1], got
+    assert "touchpoints" in got[1]  # the marker came with the sub-network read
+    assert calls == [(False, "answer")]
+    # w is four steps from s: "no path" from the kept values and current reads alike
+    assert assert_intro_equal(lazy, net, w, sources=[s], max_hops=3) == "nopath"
+    # a write: a -> w makes w two steps away; the marker read with the sub-network has
+    # moved, so the kept values are dropped and the query runs again
+    changed = with_flows(net, [(a, w, 70)])
+    neo4j_db.write(changed)
+    version = lazy._version
+    calls.clear()
+    before = len(sent)
+    got_w = intro_paths(lazy, w, sources=[s], k=5, max_hops=3)
+    want_w = intro_paths(changed, w, sources=[s], k=5, max_hops=3)
+    assert got_w.paths["path"].tolist() == want_w.paths["path"].tolist() == [(s, a, w)]
+    np.testing.assert_allclose(got_w.paths["probability"], want_w.paths["probability"], rtol=1e-12)
+    assert calls == [(False, "answer"), (False, "answer")]
+    assert lazy._version != version
+    # a path that a write removes the need for: s -> u directly, u now in the new ball
+    assert assert_intro_equal(lazy, changed, t, sources=[s], max_hops=3) == "same"
+    again = with_flows(changed, [(s, u, 90)])
+    neo4j_db.write(again)
+    calls.clear()
+    got_u = intro_paths(lazy, u, sources=[s], k=5, max_hops=3)
+    want_u = intro_paths(again, u, sources=[s], k=5, max_hops=3)
+    assert got_u.paths["path"].tolist() == want_u.paths["path"].tolist()
+    assert want_u.paths["path"].tolist()[0] == (s, u)
+    np.testing.assert_allclose(got_u.paths["probability"], want_u.paths["probability"], rtol=1e-12)
+    # no kept ball network: every target takes this path; with the switch off, the
+    # separate version check comes back (three statements)
+    monkeypatch.setattr(_lazy_paths, "_KEEP_BALL_NETWORK", False)
+    for switch, statements in ((True, 2), (False, 3)):
+        monkeypatch.setattr(_lazy_paths, "_VERSION_IN_READ", switch)
+        lazy._memo.pop("intro_networks", None)  # (a kept per-query network needs no read)
+        before = len(sent)
+        assert assert_intro_equal(lazy, again, b, sources=[s], max_hops=3) in ("same", "tied")
+        assert len(sent) - before == statements, sent[before:]
+        assert sum("_store" in q for q in sent[before:]) == 1
     lazy.close()

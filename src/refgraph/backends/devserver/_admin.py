@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -50,6 +51,31 @@ def _as_network(net: object) -> ReferralNetwork:
     )
 
 
+_MEMORY = re.compile(r"(?:[1-9][0-9]*(?:[kmgt](?:i?b)?)?|(?:[1-9][0-9]?|100)%)", re.IGNORECASE)
+
+
+def _memory_option(memory: str | None, default: str, admin_options: Sequence[str]) -> list[str]:
+    """The admin tool's ``--max-off-heap-memory`` option for a budget (None: ``default``).
+
+    An option already in ``admin_options`` is kept as it is when ``memory`` is None.
+    """
+    given = [o for o in map(str, admin_options) if o.startswith("--max-off-heap-memory")]
+    if given and memory is not None:
+        raise ValidationError(
+            f"memory={memory!r} and admin_options {given[0]!r} both set the admin tool's "
+            "off-heap memory; pass one of them"
+        )
+    if given:
+        return []
+    value = (default if memory is None else str(memory)).strip()
+    if not _MEMORY.fullmatch(value):
+        raise ValidationError(
+            f"memory={value!r}: expected a size such as '512m', '2g' or 1073741824 "
+            "(bytes), or a percentage of the free memory from '1%' to '100%'"
+        )
+    return [f"--max-off-heap-memory={value}"]
+
+
 def _expected_counts(net: ReferralNetwork) -> dict[str, int]:
     """What the store must hold afterwards (flows only between stored physicians)."""
     import pyarrow as pa
@@ -75,8 +101,6 @@ def _expected_counts(net: ReferralNetwork) -> dict[str, int]:
 
 def _reported_seconds(log: Path) -> float | None:
     """The admin tool's own total time (its ``IMPORT DONE in 1m 2s 345ms.`` line), if any."""
-    import re
-
     try:
         text = log.read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -164,12 +188,14 @@ def import_network(
     *,
     database: str,
     overwrite: bool,
+    memory: str | None,
     admin_options: Sequence[str],
     timeout: float,
 ) -> dict[str, int]:
     """Body of :meth:`Neo4jDevServer.import_network` (same parameters)."""
     from ..neo4j import Neo4jBackend, write_import_files
 
+    budget = _memory_option(memory, server.pagecache, admin_options)
     network = _as_network(net)
     if database != "neo4j":
         raise DevServerError(
@@ -192,7 +218,7 @@ def import_network(
     folder = Path(tempfile.mkdtemp(prefix="import-", dir=server.home))
     try:
         started = time.monotonic()
-        options = [*write_import_files(network, folder / "files"), *admin_options]
+        options = [*write_import_files(network, folder / "files"), *budget, *admin_options]
         stages["write_files_s"] = time.monotonic() - started
         data = server.home / "data"
         stores = [data / "databases" / database, data / "transactions" / database]

@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 
 from ..._errors import RefgraphError
+from ._admin import _memory_option
 from ._maven import GDS_VERSION, NEO4J_VERSION, ensure_neo4j
 from ._server import Neo4jDevServer
 
@@ -45,6 +46,13 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=None,
         help="bulk-import a network folder written by ReferralNetwork.save once started",
     )
+    parser.add_argument(
+        "--import-memory",
+        metavar="SIZE",
+        default=None,
+        help="--import: off-heap memory of the admin tool, e.g. 2g or 25%% "
+        "(default: the page cache size)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     return parser.parse_args(argv)
 
@@ -77,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from ...network import load
 
             network = load(args.import_dir)  # a bad folder fails before the server starts
+            _memory_option(args.import_memory, args.pagecache, ())  # so does a bad size
         server = Neo4jDevServer(
             bolt_port=args.port,
             http_port=args.http_port,
@@ -97,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         server.start(timeout=args.timeout)
         if network is not None:
-            counts = server.import_network(network)
+            counts = server.import_network(network, memory=args.import_memory)
             print(
                 f"Imported {args.import_dir}: "
                 + ", ".join(f"{n} {table}" for table, n in counts.items()),

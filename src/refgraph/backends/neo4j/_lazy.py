@@ -400,20 +400,27 @@ class LazyNetwork:
         return self._max_date()
 
     def _max_date(self, check: bool = True) -> pd.Timestamp | None:
-        def compute() -> pd.Timestamp | None:
-            row = self.db._read(_Q["lazy_max_dates"])[0]
-            got = []
-            for v in row.values():
-                if v is None:
-                    continue
-                v = v.to_native() if hasattr(v, "to_native") else v
-                ts = pd.to_datetime(v, errors="coerce")
-                if not pd.isna(ts):
-                    got.append(pd.Timestamp(ts))
-            return max(got) if got else None
+        return self._latest(check)[1]
 
-        got: pd.Timestamp | None = self._memoised("max_date", compute, check=check)
+    def _latest(self, check: bool = True) -> tuple[frozenset[str], pd.Timestamp | None]:
+        """The holders of the latest flow, event and touchpoint, and :meth:`max_date`,
+        read in one statement and kept until the store changes."""
+        got: tuple[frozenset[str], pd.Timestamp | None] = self._memoised(
+            "latest", self._read_latest, check=check
+        )
         return got
+
+    def _read_latest(self) -> tuple[frozenset[str], pd.Timestamp | None]:
+        """:meth:`_latest` from the store (not kept)."""
+        holders: set[str] = set()
+        dates = []
+        for ends, v in self.db._read_values(_Q["lazy_latest"]):
+            holders.update(str(n) for n in ends if n)
+            v = v.to_native() if hasattr(v, "to_native") else v
+            ts = pd.to_datetime(v, errors="coerce")
+            if not pd.isna(ts):
+                dates.append(pd.Timestamp(ts))
+        return frozenset(holders), max(dates) if dates else None
 
     # ------------------------------------------------------------- write back
     def write_back(self, result: pd.DataFrame | pd.Series, *, prefix: str = "refgraph_") -> int:

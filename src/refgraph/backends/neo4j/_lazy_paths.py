@@ -39,7 +39,7 @@ import math
 import re
 import warnings
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -75,7 +75,13 @@ _KEEP_BALL_NETWORK = True
 #: Private switch: False sends a query's store version check before its search instead of
 #: beside it (:func:`lazy_intro_paths`; for the before/after benchmark and tests).
 _OVERLAP_CHECK = True
-#: Worker threads of the overlapped version checks (made on first use).
+#: Private switch: False sends a separate version check for a target outside the kept ball
+#: too, instead of reading the store's change marker in the query's sub-network statement
+#: (:func:`lazy_intro_paths`; for the before/after benchmark and tests).
+_VERSION_IN_READ = True
+#: Marks the peek (:func:`_answer`) reaching a target outside the kept ball network.
+_OUTSIDE = "outside the kept ball"
+#: Worker threads of the overlapped version checks and latest-date reads (made on first use).
 _POOL: ThreadPoolExecutor | None = None
 
 
@@ -189,7 +195,7 @@ def _ball_network(
     start: list[str],
     hops: int,
     extra: list[tuple[str, str]],
-    latest: set[str],
+    latest: Callable[[], set[str]],
     peek: bool = False,
 ) -> tuple[Any, frozenset[str], frozenset[str]] | None:
     """The sub-network of the sources' ball of radius ``hops - 1``, that ball and the
@@ -199,7 +205,7 @@ def _ball_network(
     target ``t`` other than that physician is within ``hops - 1`` steps of
     the sources, so for a target inside the ball the ball's sub-network
     (every flow, event and touchpoint among its physicians, the holders of
-    the latest dates, and 11 members of each large practice as in
+    the latest dates, ``latest()``, and 11 members of each large practice as in
     :func:`lazy_intro_paths`) holds every path the query can find, with the
     tie strengths of the whole network. It is read once per source set and
     kept (with its tie graph, which the in-memory search caches on it) until
@@ -225,7 +231,7 @@ def _ball_network(
                 warnings.filterwarnings(
                     "ignore", message="the selection keeps", category=UserWarning
                 )
-                sub = sub_network(lazy, sorted(ball | latest), _COLLEAGUES_MAX + 1)
+                sub = sub_network(lazy, sorted(ball | latest()), _COLLEAGUES_MAX + 1)
             sub.backend = None  # searched in memory (see lazy_intro_paths)
             kept = (sub, ball, frozenset(str(x) for x in sub.npis))
         memo[key] = kept
@@ -284,8 +290,15 @@ def _meet(
     return near
 
 
-def _query_network(lazy: LazyNetwork, ids: list[str], members: int, check: bool) -> Any:
-    """The sub-network of one query's physicians ``ids`` (the last ``_KEEP`` kept)."""
+def _query_network(
+    lazy: LazyNetwork,
+    ids: list[str],
+    members: int,
+    check: bool,
+    version: dict[str, str] | None = None,
+) -> Any:
+    """The sub-network of one query's physicians ``ids`` (the last ``_KEEP`` kept);
+    ``version``: see :func:`~._lazy_read.sub_network`."""
     subs = lazy._memoised("intro_networks", dict, check=check)
     sub_key = (tuple(ids), members)
     sub = subs.pop(sub_key, None)
@@ -294,7 +307,7 @@ def _query_network(lazy: LazyNetwork, ids: list[str], members: int, check: bool)
             # a neighbourhood without flows is an answer here ("no path"), not a mistake
             warnings.filterwarnings("ignore", message="the selection keeps", category=UserWarning)
             if _FEW_ROUND_TRIPS:
-                sub = sub_network(lazy, ids, members)
+                sub = sub_network(lazy, ids, members, version)
             else:
                 sub = lazy.db.read(around=ids, hops=0)
         # The sub-network is in memory now: search it there (a GDS round trip per
@@ -331,6 +344,8 @@ def lazy_intro_paths(lazy: LazyNetwork, introducers: bool = False, **options: An
     if not _OVERLAP_CHECK or lazy._version is None:
         lazy._check_version()  # once for the query: the kept values below are current
         return _answer(lazy, introducers, options, target, hops, check=False)
+    if _VERSION_IN_READ and _where(lazy, introducers, options, target, hops) == _OUTSIDE:
+        return _outside(lazy, introducers, options, target, hops)
     pending = _version_soon(lazy)
     failed: BaseException | None = None
     try:
@@ -346,6 +361,50 @@ def lazy_intro_paths(lazy: LazyNetwork, introducers: bool = False, **options: An
     return _answer(lazy, introducers, options, target, hops, check=False)
 
 
+def _where(
+    lazy: LazyNetwork, introducers: bool, options: dict[str, Any], target: str, hops: int
+) -> str:
+    """Where a peek at kept values leads: ``_OUTSIDE`` when the sources' values are kept
+    and the target is outside their kept ball network (or none is kept for them), else
+    ``""``."""
+    try:
+        _answer(lazy, introducers, options, target, hops, check=False, peek=True, locate=True)
+    except _NotKept as exc:
+        return _OUTSIDE if exc.args and exc.args[0] == _OUTSIDE else ""
+    return ""
+
+
+def _outside(
+    lazy: LazyNetwork, introducers: bool, options: dict[str, Any], target: str, hops: int
+) -> Any:
+    """A query to a target outside the kept ball, with no separate version check.
+
+    Its reads (the target's tie edges, then the sub-network) run on the kept values,
+    and the sub-network's statement reads the store's change marker last. If the
+    marker is the kept one, the store did not change from when the kept values were
+    read until after the query's last read, so the answer (or "no path") is the one a
+    check-first query would give; otherwise everything kept is dropped and the query
+    runs again on current values. (A query whose sub-network was kept sends the check
+    after its reads instead.)
+    """
+    version: dict[str, str] = {}
+    failed: BaseException | None = None
+    answer = None
+    try:
+        answer = _answer(lazy, introducers, options, target, hops, check=False, version=version)
+    except Exception as exc:  # e.g. NoPathError: the answer if the kept values were current
+        failed = exc
+    current = version.get("version")
+    if current is None:
+        current = lazy._store_version()
+    if current == lazy._version:
+        if failed is not None:
+            raise failed
+        return answer
+    lazy._check_version(current)  # adopt it (dropping what the store's change made stale)
+    return _answer(lazy, introducers, options, target, hops, check=False)
+
+
 class _NotKept(Exception):
     """Raised in a peek (:func:`_answer` with ``peek``) at the first value that is not kept."""
 
@@ -357,12 +416,17 @@ def _kept(lazy: LazyNetwork, key: str, compute: Any, check: bool, peek: bool) ->
     return lazy._memoised(key, compute, check=check)
 
 
-def _version_soon(lazy: LazyNetwork) -> Future[str]:
-    """The store version, read by a worker thread (the driver is thread-safe)."""
+def _pool() -> ThreadPoolExecutor:
+    """The worker threads of overlapped reads (the driver is thread-safe)."""
     global _POOL
     if _POOL is None:
         _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="refgraph-version")
-    return _POOL.submit(lazy._store_version)
+    return _POOL
+
+
+def _version_soon(lazy: LazyNetwork) -> Future[str]:
+    """The store version, read by a worker thread."""
+    return _pool().submit(lazy._store_version)
 
 
 def _answer(
@@ -374,10 +438,14 @@ def _answer(
     *,
     check: bool,
     peek: bool = False,
+    locate: bool = False,
+    version: dict[str, str] | None = None,
 ) -> Any:
     """The query on current values (``check=False``: the caller has checked the store
     version); with ``peek``, on kept values only, raising :class:`_NotKept` where it
-    would read."""
+    would read (``_NotKept(_OUTSIDE)`` for a target outside the kept ball network);
+    ``locate``: return None before the search; ``version``: the sub-network read also
+    reads the store's change marker into it."""
     from ...paths import best_introducers, intro_paths
 
     sources, home = options.get("sources"), options.get("home")
@@ -405,35 +473,48 @@ def _answer(
         ids, members = sorted(near.union(also)), 0
     else:
         # with the holders of the store's latest dates, the sub-network's latest date is
-        # the store's (the hop explanations say "the data's last date" as in memory)
-        latest = _kept(
-            lazy,
-            "latest_npis",
-            lambda: {str(r[0]) for r in lazy.db._read_values(_Q["lazy_latest_npis"]) if r[0]},
-            check,
-            peek,
-        )
+        # the store's (the hop explanations say "the data's last date" as in memory); when
+        # they are not kept, their statement (a pass over every flow) runs in a worker
+        # thread while the ball's tie edges are read, and is waited for where it is needed
+        pending = None
+        if not peek and not check and _FEW_ROUND_TRIPS and "latest" not in lazy._memo:
+            pending = _pool().submit(lazy._read_latest)
+
+        def latest() -> set[str]:
+            if pending is not None and "latest" not in lazy._memo:
+                lazy._memo["latest"] = pending.result()  # read after the version check
+            return set(_kept(lazy, "latest", lazy._read_latest, check, peek)[0])
+
         kept = None
-        if _FEW_ROUND_TRIPS:
-            kept = _ball_network(lazy, sorted(set(seeds)), hops, extra, latest, peek)
-        if kept is not None and target in kept[1] and kept[2].issuperset(also):
-            sub = kept[0]  # the target is in the kept ball: its network has every path
-        elif peek:
-            raise _NotKept("intro_ball_networks")
-        else:
-            near = _meet(lazy, seeds, target, hops, extra) | set(seeds) | set(also) | latest
-            if _FEW_ROUND_TRIPS:  # the members are read with the sub-network, in its statement
-                ids, members = sorted(near), _COLLEAGUES_MAX + 1
+        try:
+            if _FEW_ROUND_TRIPS:
+                kept = _ball_network(lazy, sorted(set(seeds)), hops, extra, latest, peek)
+            if kept is not None and target in kept[1] and kept[2].issuperset(also):
+                sub = kept[0]  # the target is in the kept ball: its network has every path
+            elif peek:
+                raise _NotKept(_OUTSIDE)
             else:
-                rows = lazy.db._read_values(
-                    _Q["lazy_some_practice_members"], ids=sorted(near), limit=_COLLEAGUES_MAX + 1
-                )
-                ids, members = sorted(near | {str(r[0]) for r in rows if r[0] is not None}), 0
+                near = _meet(lazy, seeds, target, hops, extra) | set(seeds) | set(also)
+                near |= latest()
+                if _FEW_ROUND_TRIPS:  # the members are read with the sub-network's statement
+                    ids, members = sorted(near), _COLLEAGUES_MAX + 1
+                else:
+                    rows = lazy.db._read_values(
+                        _Q["lazy_some_practice_members"],
+                        ids=sorted(near),
+                        limit=_COLLEAGUES_MAX + 1,
+                    )
+                    ids, members = sorted(near | {str(r[0]) for r in rows if r[0] is not None}), 0
+        finally:
+            if pending is not None and "latest" not in lazy._memo:
+                pending.cancel()  # not needed after all (or the query failed): not kept
+    if locate:
+        return None
     if sub is None:
-        sub = _query_network(lazy, ids, members, check)
+        sub = _query_network(lazy, ids, members, check, version)
     opts = dict(options)
     if opts.get("as_of") is None:
-        if peek and "max_date" not in lazy._memo:
-            raise _NotKept("max_date")
+        if peek and "latest" not in lazy._memo:
+            raise _NotKept("latest")
         opts["as_of"] = lazy._max_date(check=check)
     return (best_introducers if introducers else intro_paths)(sub, **opts)

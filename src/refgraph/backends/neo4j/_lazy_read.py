@@ -86,6 +86,13 @@ _SUB_BODY = (
     f"RETURN collect({_VALS.format(t='touchpoints', v='n')}) AS touchpoints }} "
     "RETURN phys, practices, s, t, flows, events, touchpoints"
 )
+#: ``_SUB_BODY`` that also reads the store's change marker, last, in the same statement.
+_SUB_BODY_VERSION = _SUB_BODY.replace(
+    "RETURN phys, practices, s, t, flows, events, touchpoints",
+    "CALL () { OPTIONAL MATCH (m:RefgraphTable {name: '_store'}) "
+    "RETURN coalesce(m.version, '') AS version } "
+    "RETURN phys, practices, s, t, flows, events, touchpoints, version",
+)
 #: The sub-network of ``$ids``.
 _SUB_NETWORK = "WITH $ids AS ids, $ids AS inner " + _SUB_BODY
 #: The sub-network of ``$ids`` with the ``_MEMBERS`` of their practices as physicians
@@ -96,6 +103,9 @@ _SUB_NETWORK_MEMBERS = (
     "CALL (more) { UNWIND $ids + more AS x WITH DISTINCT x ORDER BY x RETURN collect(x) AS ids } "
     "WITH ids, $ids AS inner " + _SUB_BODY
 )
+#: The two statements above, each also returning the store's change marker.
+_SUB_NETWORK_VERSION = _SUB_NETWORK.replace(_SUB_BODY, _SUB_BODY_VERSION)
+_SUB_NETWORK_MEMBERS_VERSION = _SUB_NETWORK_MEMBERS.replace(_SUB_BODY, _SUB_BODY_VERSION)
 
 _TABLES = ("physicians", "practices", "flows", "events", "touchpoints")
 logger = logging.getLogger("refgraph.backends.neo4j")
@@ -177,7 +187,12 @@ def _meta(lazy: LazyNetwork) -> dict[str, Any]:
     return got
 
 
-def sub_network(lazy: LazyNetwork, ids: list[str], members: int = 0) -> ReferralNetwork:
+def sub_network(
+    lazy: LazyNetwork,
+    ids: list[str],
+    members: int = 0,
+    version: dict[str, str] | None = None,
+) -> ReferralNetwork:
     """The physicians ``ids`` with everything among them, as ``read(around=ids, hops=0)``.
 
     With ``members``, the physicians are ``ids`` and ``members`` members of each
@@ -188,6 +203,9 @@ def sub_network(lazy: LazyNetwork, ids: list[str], members: int = 0) -> Referral
     the store, for the colleague rule). Falls back to reads of the general
     ``Neo4jBackend.read`` for a store without table metadata (written by an
     older refgraph).
+
+    With a ``version`` dict, the same statement also reads the store's change
+    marker after the tables, into ``version["version"]`` (not on the fallback).
     """
     from ...network import ReferralNetwork
 
@@ -204,10 +222,14 @@ def sub_network(lazy: LazyNetwork, ids: list[str], members: int = 0) -> Referral
     keys["flows"] = [c for c in keys["flows"] if c not in _ENDS]
     iso = {t: _iso_flags(keys[t], meta[t]) for t in _TABLES}
     # value lists, not dicts: Record.data() would walk every nested list once more
-    statement = _SUB_NETWORK_MEMBERS if members else _SUB_NETWORK
-    phys, practices, src, dst, flows, events, touchpoints = lazy.db._read_values(
-        statement, ids=ids, k=keys, i=iso, limit=members
-    )[0]
+    if version is None:
+        statement = _SUB_NETWORK_MEMBERS if members else _SUB_NETWORK
+    else:
+        statement = _SUB_NETWORK_MEMBERS_VERSION if members else _SUB_NETWORK_VERSION
+    row = lazy.db._read_values(statement, ids=ids, k=keys, i=iso, limit=members)[0]
+    phys, practices, src, dst, flows, events, touchpoints = row[:7]
+    if version is not None:
+        version["version"] = str(row[7])
     tables = {
         table: _table(rows, keys[table], iso[table], meta[table])
         for table, rows in (

@@ -106,22 +106,18 @@ _Q: dict[str, Any] = {
     ),
     "lazy_present": "MATCH (p:Physician) WHERE p.npi IN $ids RETURN p.npi AS npi",
     "lazy_write_back": "UNWIND $rows AS r MATCH (n:Physician {npi: r.id}) SET n += r.props",
-    "lazy_max_dates": (
-        "CALL () { MATCH ()-[f:REFERRED]->() RETURN max(f.period_end) AS a } "
-        "CALL () { MATCH (e:ReferralEvent) RETURN max(e.date) AS b } "
-        "CALL () { MATCH (t:Touchpoint) RETURN max(t.date) AS c } RETURN a, b, c"
-    ),
-    # The physicians holding the latest flow, event and touchpoint (a sub-network read
-    # with them has the store's latest date, the tie model's default as_of).
-    "lazy_latest_npis": (
-        "CALL () { MATCH (a:Physician)-[f:REFERRED]->(b:Physician) "
-        "WHERE f.period_end IS NOT NULL "
-        "RETURN [a.npi, b.npi] AS x ORDER BY f.period_end DESC LIMIT 1 UNION "
-        "MATCH (e:ReferralEvent) WHERE e.date IS NOT NULL "
-        "RETURN [e.source_npi, e.target_npi] AS x ORDER BY e.date DESC LIMIT 1 UNION "
-        "MATCH (t:Touchpoint) WHERE t.date IS NOT NULL "
-        "RETURN [t.npi] AS x ORDER BY t.date DESC LIMIT 1 } "
-        "UNWIND x AS npi RETURN DISTINCT npi"
+    # The latest flow period end, event date and touchpoint date with their holders (a
+    # sub-network read with them has the store's latest date, the tie model's default
+    # as_of): one pass over each kind. ORDER BY and max() order values alike; the ends are
+    # read for the row kept only, not for every row sorted.
+    "lazy_latest": (
+        "CALL () { MATCH ()-[f:REFERRED]->() WHERE f.period_end IS NOT NULL "
+        "WITH f ORDER BY f.period_end DESC LIMIT 1 "
+        "RETURN [startNode(f).npi, endNode(f).npi] AS x, f.period_end AS d UNION "
+        "MATCH (e:ReferralEvent) WHERE e.date IS NOT NULL WITH e ORDER BY e.date DESC LIMIT 1 "
+        "RETURN [e.source_npi, e.target_npi] AS x, e.date AS d UNION "
+        "MATCH (t:Touchpoint) WHERE t.date IS NOT NULL WITH t ORDER BY t.date DESC LIMIT 1 "
+        "RETURN [t.npi] AS x, t.date AS d } RETURN x, d"
     ),
     "lazy_touchpoint_npis": "MATCH (t:Touchpoint) RETURN DISTINCT t.npi AS npi",
     "lazy_touchpoint_notes": (
