@@ -52,7 +52,8 @@ from .._tables import npi_ints as table_npi_ints
 from .._tables import release_arrow_memory
 from .._validate import IngestResult, empty_rejects, validate_table
 from ._fast_build import Parts, chunked, const
-from ._fast_keys import repeated_keys
+from ._fast_keys import pair_keys, repeated_keys
+from ._fast_sum import summed_rows
 
 __all__ = ["distinct_sources", "fast_flows", "npi_ints", "npi_stems"]
 
@@ -479,15 +480,20 @@ def fast_flows(
             npis.append((npi_stems(ints["source_npi"], ok), npi_stems(ints["target_npi"], ok)))
         del ints
         return IngestResult(parts.table(ok, None), rejected, n, n_acc)
-    # only the rows of repeated keys go through the validator, which sums them
-    merged = validate_table(
-        parts.frame(dup),
-        "flows",
-        duplicates="aggregate",
-        self_referrals="keep",
-        row_numbers=rows[dup],
-        extra_kinds=kinds,
-    )
+    # only the rows of repeated keys are summed: in numpy (refgraph.io._fast_sum), or by the
+    # validator where it has more to do (a sum past 2**53, periods that differ)
+    summed = summed_rows(parts, dup, pair_keys(ints["source_npi"][dup], ints["target_npi"][dup]))
+    if summed is None:
+        merged = validate_table(
+            parts.frame(dup),
+            "flows",
+            duplicates="aggregate",
+            self_referrals="keep",
+            row_numbers=rows[dup],
+            extra_kinds=kinds,
+        )
+    else:
+        merged = IngestResult(summed, empty_rejects(), int(dup.sum()), int(dup.sum()))
     ok &= ~dup
     if npis is not None:  # the rows kept, then the summed rows
         npis.append(
