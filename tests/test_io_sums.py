@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from refgraph import npi_check_digit
@@ -30,6 +30,7 @@ BIG = 2**52
 SETTINGS = settings(
     max_examples=60,
     deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # a failure is shown unshrunk
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
@@ -168,7 +169,8 @@ def test_unsorted_blocks_are_a_groupby(
     assert got["source_npi"].tolist() == flows["src"].tolist()
     assert got["target_npi"].tolist() == flows["dst"].tolist()
     for c in ("count", "patients", "same_day_count"):
-        assert got[c].astype(object).tolist() == flows[c].tolist(), c
+        if len(flows):  # (a table of no flows has no same_day_count column)
+            assert got[c].astype(object).tolist() == flows[c].tolist(), c
     assert set(net.rejected["row"].tolist()) == rejected
     res = net.ingest["flows"]
     assert res.n_accepted_rows + res.n_rejected_rows == len(lines)
