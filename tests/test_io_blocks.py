@@ -267,7 +267,7 @@ def test_parquet_file_of_one_period_same_as_validate_table(
     assert flows["period_end"].iloc[0] == pd.Timestamp("2015-12-31")
 
 
-def _merge_whole(tables: list[pd.DataFrame], stems: list[Any], what: str) -> None:
+def _merge_whole(tables: list[pd.DataFrame], stems: list[Any], what: str) -> list[None]:
     """The former merge of flows repeated across blocks: the whole table through the validator."""
     from refgraph._validate import validate_table
     from refgraph.io import cms
@@ -277,6 +277,7 @@ def _merge_whole(tables: list[pd.DataFrame], stems: list[Any], what: str) -> Non
         raise cms._SumPastExact(what)
     tables[:] = [merged.table]
     stems[:] = [cms._stems_of(merged.table)]
+    return [None]
 
 
 @st.composite
@@ -325,9 +326,9 @@ def test_merge_across_is_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     calls: list[int] = []
     real = cms._merge_across
 
-    def spy(tables: list[pd.DataFrame], stems: list[Any], what: str) -> None:
+    def spy(tables: list[pd.DataFrame], stems: list[Any], what: str) -> Any:
         calls.append(sum(len(t) for t in tables))
-        real(tables, stems, what)
+        return real(tables, stems, what)
 
     monkeypatch.setattr(cms, "_merge_across", spy)
     net = read_cms_shared_patients(p, year=2015, block_size=30)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .._compact import concat_column
+from .._compact import concat_column, const_dates, is_const_dates
 from .._errors import NotFoundError, ValidationError
 from .._tables import npi_ints, release_memory
 from .._validate import (
@@ -356,8 +356,8 @@ def _assemble(blocks: list[Part], *, strict: bool, what: str, cls: Any) -> Any:
     del blocks  # the tables are held by ``tables`` alone: emptied as they are joined
     flows, both = None, None
     if len(tables) > 1:  # each block is aggregated already; flows repeated across are left
-        _merge_across(tables, stems, what)
-        flows = _concat_blocks(tables)  # empties the blocks' tables
+        keeps = _merge_across(tables, stems, what)
+        flows = _concat_blocks(tables, keeps)  # empties the blocks' tables
         both = (np.concatenate([s[0] for s in stems]), np.concatenate([s[1] for s in stems]))
     elif tables:  # one block (most files): no copy
         flows, both = tables[0], stems[0]
@@ -373,8 +373,10 @@ def _stems_of(table: pd.DataFrame) -> Stems:
             npi_stems(npi_ints(table["target_npi"]), None))  # fmt: skip
 
 
-def _merge_across(tables: list[pd.DataFrame], stems: list[Stems], what: str) -> None:
-    """Sum the flows repeated in different blocks: ``tables`` and ``stems`` changed in place.
+def _merge_across(
+    tables: list[pd.DataFrame], stems: list[Stems], what: str
+) -> list[np.ndarray | None]:
+    """Sum the flows repeated in different blocks: the rows each block keeps (``None``: all).
 
     The result, the blocks joined, is ``validate_table(<the blocks joined>, "flows",
     duplicates="aggregate").table``: the rows of no repeated key in order, then
@@ -386,9 +388,11 @@ def _merge_across(tables: list[pd.DataFrame], stems: list[Stems], what: str) -> 
     file sorted by source: those that straddle a block boundary). The other
     key columns are compared on the rows of repeated pairs only, and only the
     rows of repeated keys go through the validator; the blocks with such rows
-    lose them, and the summed rows are appended as one more block. Raises
-    :class:`_SumPastExact` when a sum passes 2**53.
+    are to lose them (the rows kept are returned; their stems are taken here),
+    and the summed rows are appended to ``tables`` and ``stems`` as one more
+    block. Raises :class:`_SumPastExact` when a sum passes 2**53.
     """
+    keeps: list[np.ndarray | None] = [None] * len(tables)
     rows = _shared_source_rows(stems)
     keys = [_pair_keys(s, r) for s, r in zip(stems, rows)]
     ordered = np.concatenate(keys)
@@ -396,10 +400,10 @@ def _merge_across(tables: list[pd.DataFrame], stems: list[Stems], what: str) -> 
     twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
     del ordered
     if not len(twice):
-        return
+        return keeps
     same = []  # each block's rows of a pair found in another block
     for key, r, s in zip(keys, rows, stems):
-        hit = member(key, twice)
+        hit = pd.Series(key, copy=False).isin(twice).to_numpy(dtype=bool)  # hashed: few keys
         if r is not None:
             hit = _spread(hit, r, len(s[0]))
         same.append(hit)
@@ -407,7 +411,7 @@ def _merge_across(tables: list[pd.DataFrame], stems: list[Stems], what: str) -> 
     part = pd.concat([t.loc[h] for t, h in zip(tables, same) if h.any()], ignore_index=True)
     dup = duplicated_flows(part, checked=True)
     if not dup.any():
-        return
+        return keeps
     merged = validate_table(part.loc[dup].reset_index(drop=True), "flows", duplicates="aggregate")
     del part
     if len(merged.rejected):
@@ -418,12 +422,12 @@ def _merge_across(tables: list[pd.DataFrame], stems: list[Stems], what: str) -> 
             continue
         drop = _spread(dup[at : at + int(hit.sum())], hit, len(hit))
         at += int(hit.sum())
-        if drop.any():  # a copy of this block only, without the merged rows
-            keep = ~drop
-            tables[i] = tables[i].loc[keep].reset_index(drop=True)
-            stems[i] = (stems[i][0][keep], stems[i][1][keep])
+        if drop.any():  # the block's rows are dropped as its columns are joined
+            keeps[i] = ~drop
+            stems[i] = (stems[i][0][~drop], stems[i][1][~drop])
     tables.append(merged.table)
     stems.append(_stems_of(merged.table))
+    return [*keeps, None]
 
 
 def _spread(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
@@ -457,8 +461,12 @@ def _shared_source_rows(stems: list[Stems]) -> list[np.ndarray | None]:
     return [member(v, shared) for v in src]
 
 
-def _concat_blocks(tables: list[pd.DataFrame]) -> pd.DataFrame:
+def _concat_blocks(
+    tables: list[pd.DataFrame], keeps: list[np.ndarray | None] | None = None
+) -> pd.DataFrame:
     """``pandas.concat`` of the blocks' tables, one column at a time, emptying them as it goes.
+
+    ``keeps``: the rows of each table to keep (``None``: all), dropped a column at a time.
 
     A column of every block is dropped from its block once it is joined, so the
     peak is the result plus one column of the blocks, not the result plus all of
@@ -468,14 +476,25 @@ def _concat_blocks(tables: list[pd.DataFrame]) -> pd.DataFrame:
     them back after each column (at the national CMS size the heap otherwise
     held 1-2 GiB of freed blocks through the network build, the read's peak).
     """
+    keeps = keeps or [None] * len(tables)
     names = list(tables[0].columns)
     if any(list(t.columns) != names for t in tables):  # not expected: one header a file
-        return pd.concat(tables, ignore_index=True)
+        kept = [t if k is None else t.loc[k] for t, k in zip(tables, keeps)]
+        return pd.concat(kept, ignore_index=True)
     cols = {}
     for name in names:  # label columns united, one-date columns held once
-        cols[name] = concat_column([t.pop(name) for t in tables])
+        cols[name] = concat_column([_rows(t.pop(name), k) for t, k in zip(tables, keeps)])
         release_memory()
     return pd.DataFrame(cols, copy=False)
+
+
+def _rows(col: pd.Series, keep: np.ndarray | None) -> pd.Series:
+    """The rows ``keep`` of a column (all with ``None``); one date held once stays so."""
+    if keep is None:
+        return col
+    if is_const_dates(col) and len(col):
+        return const_dates(col.to_numpy()[0], int(keep.sum()))
+    return col[keep]
 
 
 def read_docgraph_hop(
