@@ -55,7 +55,7 @@ from ._fast_build import Parts, chunked, const
 from ._fast_keys import pair_keys, repeated_keys
 from ._fast_sum import summed_rows
 
-__all__ = ["distinct_sources", "fast_flows", "npi_ints", "npi_stems"]
+__all__ = ["fast_flows", "npi_ints", "npi_stems"]
 
 _NPI = ("source_npi", "target_npi")
 _COUNTS = ("count", "patients")
@@ -320,28 +320,6 @@ def npi_stems(values: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
     """
     part = values if sel is None or sel.all() else values[sel]
     return np.floor_divide(part, 10).astype(np.int32)
-
-
-def distinct_sources(src: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """The distinct values of ``src[ok]`` in order of first appearance (no sort).
-
-    Values in order (a CMS file comes sorted by its first NPI, so a block's
-    sources usually are) by comparing neighbours, others by hashing.
-
-    Examples
-    --------
-    >>> distinct_sources(np.array([3, 3, 5, 9]), np.array([True, True, True, False])).tolist()
-    [3, 5]
-    >>> distinct_sources(np.array([5, 3, 5]), np.ones(3, bool)).tolist()
-    [5, 3]
-    """
-    values = src if ok.all() else src[ok]
-    if len(values) and bool((values[1:] >= values[:-1]).all()):
-        first = np.empty(len(values), dtype=bool)
-        first[0] = True
-        np.not_equal(values[1:], values[:-1], out=first[1:])
-        return values[first]
-    return np.asarray(pd.unique(values), dtype=np.int64)
 
 
 def fast_flows(
