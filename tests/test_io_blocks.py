@@ -267,15 +267,17 @@ def test_parquet_file_of_one_period_same_as_validate_table(
     assert flows["period_end"].iloc[0] == pd.Timestamp("2015-12-31")
 
 
-def _merge_whole(flows: pd.DataFrame, what: str) -> pd.DataFrame:
+def _merge_whole(tables: list[pd.DataFrame], stems: list[Any], what: str) -> list[None]:
     """The former merge of flows repeated across blocks: the whole table through the validator."""
     from refgraph._validate import validate_table
     from refgraph.io import cms
 
-    merged = validate_table(flows, "flows", duplicates="aggregate")
+    merged = validate_table(pd.concat(tables, ignore_index=True), "flows", duplicates="aggregate")
     if len(merged.rejected):
         raise cms._SumPastExact(what)
-    return merged.table
+    tables[:] = [merged.table]
+    stems[:] = [cms._stems_of(merged.table)]
+    return [None]
 
 
 @st.composite
@@ -323,7 +325,12 @@ def test_merge_across_is_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     )
     calls: list[int] = []
     real = cms._merge_across
-    monkeypatch.setattr(cms, "_merge_across", lambda f, w: calls.append(len(f)) or real(f, w))
+
+    def spy(tables: list[pd.DataFrame], stems: list[Any], what: str) -> Any:
+        calls.append(sum(len(t) for t in tables))
+        return real(tables, stems, what)
+
+    monkeypatch.setattr(cms, "_merge_across", spy)
     net = read_cms_shared_patients(p, year=2015, block_size=30)
     assert calls == [3]
     assert net.flows["count"].tolist() == [1, 12] and net.flows["patients"].tolist() == [1, 5]

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import ValidationError
+from ._npi import luhn_ok_ints
 from ._progress import progress_bar
 from ._validate import IngestResult, _empty_column, validate_table
 from .model import SCHEMAS
@@ -166,6 +167,7 @@ def with_missing_physicians(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def physicians_and_flow_ids(
     tables: dict[str, pd.DataFrame],
+    flow_stems: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, tuple[np.ndarray, np.ndarray] | None]:
     """:func:`with_missing_physicians` and, from the same pass, the flows' node ids.
 
@@ -178,6 +180,13 @@ def physicians_and_flow_ids(
     the flows are then their node ids (int32): the position of source and
     target in the completed physicians table. ``None`` instead of the ids when
     some NPI is missing or not a number (not expected in validated tables).
+
+    ``flow_stems``: the flows' sources and targets as NPI stems (``npi // 10``,
+    int32, row by row), as a reader that parsed them has them; the flows' text
+    is then not read again. The NPIs are coded by their stems, which give the
+    same codes for valid NPIs (a valid NPI's last digit follows from its stem);
+    an NPI of the other tables that is not valid makes the pass code the text
+    as without them.
 
     Examples
     --------
@@ -198,7 +207,11 @@ def physicians_and_flow_ids(
         tables["touchpoints"]["npi"],
     ]
     release_memory()  # what the read freed in the C heap, before the pass adds its own arrays
-    got = _first_seen_flow_ids(phys, seen)
+    got = None
+    if flow_stems is not None and all(len(s) == len(c) for s, c in zip(flow_stems, seen)):
+        got = _first_seen_flow_ids(phys, seen, flow_stems)
+    if got is None:
+        got = _first_seen_flow_ids(phys, seen)
     if got is None:
         return _with_missing_by_text(phys, [c for c in seen if len(c)]), None
     uniques, src, dst = got
@@ -214,17 +227,32 @@ _SEGMENT = 1 << 23
 
 
 def _first_seen_flow_ids(
-    phys: pd.DataFrame, seen: list[pd.Series]
+    phys: pd.DataFrame,
+    seen: list[pd.Series],
+    flow_stems: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """First-seen codes of the physicians' NPIs, then of each column of ``seen``, a segment
     at a time (:class:`refgraph._codes.FirstSeenCoder`): ``(uniques, source ids, target ids)``
     of the flows (``seen[0]``, ``seen[1]``), or None when an NPI is missing or not a number,
     or the physicians repeat one. The codes are those of one factorize over all the values.
+
+    With ``flow_stems`` (the flows' NPI stems, see :func:`physicians_and_flow_ids`) every
+    NPI is coded by its stem and the flows' text is not read; None when an NPI of another
+    table is not a valid one (its stem would not identify it).
     """
     from ._codes import FirstSeenCoder
 
-    known = npi_ints(phys["npi"])
-    if known.min(initial=0) < 0 or pd.Index(known).has_duplicates:
+    def coded(values: np.ndarray) -> np.ndarray | None:  # NPI values as the coder takes them
+        if values.min(initial=0) < 0:
+            return None
+        if flow_stems is not None and len(values):  # by stems: only for valid NPIs
+            if values.max() > 9_999_999_999 or not luhn_ok_ints(values).all():
+                return None
+            values //= 10
+        return values
+
+    known = coded(npi_ints(phys["npi"]))
+    if known is None or pd.Index(known).has_duplicates:
         return None
     coder = FirstSeenCoder()
     coder.codes(known)
@@ -233,13 +261,39 @@ def _first_seen_flow_ids(
     ids = [np.empty(len(c), dtype=dtype) for c in seen[:2]]
     for j, col in enumerate(seen):
         for at in range(0, len(col), _SEGMENT):
-            values = npi_ints(col.iloc[at : at + _SEGMENT])
-            if values.min(initial=0) < 0:
+            if flow_stems is not None and j < 2:
+                values: np.ndarray | None = flow_stems[j][at : at + _SEGMENT]
+            else:
+                values = coded(npi_ints(col.iloc[at : at + _SEGMENT]))
+            if values is None:
                 return None
             codes = coder.codes(values)
             if j < 2:  # flows' sources, targets: their node ids
                 ids[j][at : at + len(values)] = codes
-    return coder.uniques, ids[0], ids[1]
+    uniques = coder.uniques if flow_stems is None else npis_of_stems(coder.uniques)
+    return uniques, ids[0], ids[1]
+
+
+def npis_of_stems(stems: np.ndarray) -> np.ndarray:
+    """The valid NPIs (int64) of NPI stems (their first nine digits): each with its check digit.
+
+    The check digit makes the Luhn sum over ``80840`` and the ten digits a
+    multiple of 10 (the stem's digits at odd places from the left doubled).
+
+    Examples
+    --------
+    >>> npis_of_stems(np.array([123456789, 100303305])).tolist()
+    [1234567893, 1003033051]
+    """
+    stems = np.asarray(stems, dtype=np.int64)
+    doubled = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.int64)
+    total = np.full(len(stems), 24, dtype=np.int64)  # the prefix 80840's part
+    rest = stems.copy()
+    for k in range(9):  # from the ninth digit leftwards: doubled at the first, third, ...
+        digit = rest % 10
+        rest //= 10
+        total += doubled[digit] if k % 2 == 0 else digit
+    return stems * 10 + (10 - total % 10) % 10
 
 
 def release_arrow_memory() -> None:

@@ -138,9 +138,10 @@ class ReferralNetwork:
 
     @classmethod
     def _from_valid_tables(
-        cls, tables: dict[str, pd.DataFrame], *, backend: Any = None
+        cls, tables: dict[str, pd.DataFrame], *, backend: Any = None, flow_stems: Any = None
     ) -> ReferralNetwork:
-        """Wrap tables that are already valid (no re-validation)."""
+        """Wrap tables that are already valid (no re-validation); ``flow_stems``: the flows'
+        NPI stems a reader has (:func:`refgraph._tables.physicians_and_flow_ids`)."""
         self = cls.__new__(cls)
         self.ingest = {}
         self._tables = {}
@@ -149,14 +150,14 @@ class ReferralNetwork:
             self._tables[name] = empty_table(name) if df is None else df.reset_index(drop=True)
         compact_flows(self._tables["flows"])  # labels as categories, one date held once
         self._cache = {}
-        self._add_missing_physicians()
+        self._add_missing_physicians(flow_stems)
         self.backend = backend
         return self
 
-    def _add_missing_physicians(self) -> None:
+    def _add_missing_physicians(self, flow_stems: Any = None) -> None:
         """Complete the physicians; the same pass gives the flows' node ids (cached)."""
         self._cache.clear()
-        self._tables["physicians"], ids = physicians_and_flow_ids(self._tables)
+        self._tables["physicians"], ids = physicians_and_flow_ids(self._tables, flow_stems)
         self._cache.update({} if ids is None else {FLOW_IDS_KEY: ids})
 
     # ------------------------------------------------------------------ tables

@@ -48,12 +48,14 @@ import pyarrow.compute as pc
 
 from .._coerce import MAX_COUNT, _coerce_date
 from .._npi import luhn_ok_ints
+from .._tables import npi_ints as table_npi_ints
 from .._tables import release_arrow_memory
 from .._validate import IngestResult, empty_rejects, validate_table
 from ._fast_build import Parts, chunked, const
-from ._fast_keys import repeated_keys
+from ._fast_keys import pair_keys, repeated_keys
+from ._fast_sum import summed_rows
 
-__all__ = ["distinct_sources", "fast_flows", "npi_ints"]
+__all__ = ["fast_flows", "npi_ints", "npi_stems"]
 
 _NPI = ("source_npi", "target_npi")
 _COUNTS = ("count", "patients")
@@ -303,26 +305,21 @@ def _text_rows(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
     return np.asarray(pc.fill_null(same, True).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def distinct_sources(src: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """The distinct values of ``src[ok]`` in order of first appearance (no sort).
+def npi_stems(values: np.ndarray, sel: np.ndarray | None) -> np.ndarray:
+    """``values // 10`` of the rows of ``sel`` (all with ``None``) as int32: an NPI's stem.
 
-    Values in order (a CMS file comes sorted by its first NPI, so a block's
-    sources usually are) by comparing neighbours, others by hashing.
+    The tenth digit of a valid NPI is its check digit, a function of the
+    first nine, so the stem (below 10**9 < 2**31) identifies a valid NPI in
+    half the memory of its int64 value (:func:`refgraph._tables.npis_of_stems`
+    gives the NPI back).
 
     Examples
     --------
-    >>> distinct_sources(np.array([3, 3, 5, 9]), np.array([True, True, True, False])).tolist()
-    [3, 5]
-    >>> distinct_sources(np.array([5, 3, 5]), np.ones(3, bool)).tolist()
-    [5, 3]
+    >>> npi_stems(np.array([1234567893, 1003033051]), None).tolist()
+    [123456789, 100303305]
     """
-    values = src if ok.all() else src[ok]
-    if len(values) and bool((values[1:] >= values[:-1]).all()):
-        first = np.empty(len(values), dtype=bool)
-        first[0] = True
-        np.not_equal(values[1:], values[:-1], out=first[1:])
-        return values[first]
-    return np.asarray(pd.unique(values), dtype=np.int64)
+    part = values if sel is None or sel.all() else values[sel]
+    return np.floor_divide(part, 10).astype(np.int32)
 
 
 def fast_flows(
@@ -334,7 +331,7 @@ def fast_flows(
     duplicates: str | None = "aggregate",
     floats: tuple[str, ...] = (),
     consume: bool = False,
-    sources: list[np.ndarray] | None = None,
+    npis: list[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> IngestResult | None:
     """Validate flows given as Arrow text columns; the result validate_table would give.
 
@@ -348,10 +345,11 @@ def fast_flows(
     ``"aggregate"``. With ``consume``, a ``dict`` given as ``columns`` is
     emptied once the table is taken on (never when the answer is ``None``),
     so that each Arrow column is freed as soon as it is used, when the
-    caller keeps no other reference to it. ``sources``, a list, gets the
-    distinct int64 values of the accepted flows' sources appended
-    (:func:`distinct_sources`), for a reader of several blocks to tell which
-    sources are in more than one.
+    caller keeps no other reference to it. ``npis``, a list, gets the NPI
+    values of the accepted table's sources and targets appended, row by row,
+    as :func:`npi_stems` (int32), for a reader of several blocks to find the
+    flows repeated in more than one and for the network build to code the
+    NPIs without reading their text again.
     """
     given = columns
     if duplicates not in (None, "aggregate") or set(columns) - _KNOWN - set(floats):
@@ -452,24 +450,39 @@ def fast_flows(
     parts.drop_text()  # the counts and floats as read: every row is judged now
     release_arrow_memory()  # their pages, which Arrow's allocator would keep
     n_acc = int(ok.sum())
-    if sources is not None:
-        sources.append(distinct_sources(ints["source_npi"], ok))
     dup = None
     if duplicates is not None and n_acc:
         dup = repeated_keys(ints["source_npi"], ints["target_npi"], ok, parts.key_column)
-    del ints
     if dup is None or not dup.any():
+        if npis is not None:
+            npis.append((npi_stems(ints["source_npi"], ok), npi_stems(ints["target_npi"], ok)))
+        del ints
         return IngestResult(parts.table(ok, None), rejected, n, n_acc)
-    # only the rows of repeated keys go through the validator, which sums them
-    merged = validate_table(
-        parts.frame(dup),
-        "flows",
-        duplicates="aggregate",
-        self_referrals="keep",
-        row_numbers=rows[dup],
-        extra_kinds=kinds,
-    )
+    # only the rows of repeated keys are summed: in numpy (refgraph.io._fast_sum), or by the
+    # validator where it has more to do (a sum past 2**53, periods that differ)
+    summed = summed_rows(parts, dup, pair_keys(ints["source_npi"][dup], ints["target_npi"][dup]))
+    if summed is None:
+        merged = validate_table(
+            parts.frame(dup),
+            "flows",
+            duplicates="aggregate",
+            self_referrals="keep",
+            row_numbers=rows[dup],
+            extra_kinds=kinds,
+        )
+    else:
+        merged = IngestResult(summed, empty_rejects(), int(dup.sum()), int(dup.sum()))
     ok &= ~dup
+    if npis is not None:  # the rows kept, then the summed rows
+        npis.append(
+            tuple(  # type: ignore[arg-type]
+                np.concatenate(
+                    [npi_stems(ints[c], ok), npi_stems(table_npi_ints(merged.table[c]), None)]
+                )
+                for c in _NPI
+            )
+        )
+    del ints
     table = parts.table(ok, merged.table)
     if len(merged.rejected):
         rejected = (

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .._compact import concat_column
+from .._compact import concat_column, const_dates, is_const_dates
 from .._errors import NotFoundError, ValidationError
 from .._tables import npi_ints, release_memory
 from .._validate import (
@@ -23,7 +23,8 @@ from .._validate import (
     strict_error,
     validate_table,
 )
-from ._fast import fast_flows
+from ._fast import fast_flows, npi_stems
+from ._fast_keys import member
 from ._text import TextChunk, TextFile, open_text
 
 if TYPE_CHECKING:
@@ -118,8 +119,8 @@ def _cms_parts(
     year: int | None,
     block_size: int,
     self_referrals: str,
-) -> Iterator[tuple[IngestResult, np.ndarray | None]]:
-    """:func:`iter_cms_shared_patients`, each block with its distinct sources (fast path)."""
+) -> Iterator[Part]:
+    """:func:`iter_cms_shared_patients`, each block with its NPI stems (fast path, see Part)."""
     path = Path(path)
     if not path.exists():
         raise NotFoundError(f"path: CMS file {str(path)!r} does not exist")
@@ -142,10 +143,10 @@ def _cms_parts(
             f"{path.name}: not a CMS shared-patient file; missing columns {missing}, got {names}"
         )
     for chunk in text.chunks:
-        sources: list[np.ndarray] = []
-        fast = _fast_block(chunk, names, window, year, self_referrals, sources)
+        stems: list[Stems] = []
+        fast = _fast_block(chunk, names, window, year, self_referrals, stems)
         if fast is not None:  # a clean block, checked in Arrow (see refgraph.io._fast)
-            yield add_line_rejects(fast, chunk.rejects, chunk.n_lines), sources[0]
+            yield add_line_rejects(fast, chunk.rejects, chunk.n_lines), stems[0]
             continue
         df = _chunk_frame(chunk, names).rename(columns=rename)
         if "window_days" in df.columns:
@@ -194,7 +195,7 @@ def _fast_block(
     window: int | None,
     year: int | None,
     self_referrals: str,
-    sources: list[np.ndarray],
+    stems: list[Stems],
 ) -> IngestResult | None:
     """A block of a raw CMS file (the five documented columns) checked in Arrow, if all clean."""
     if chunk.table is None or len(set(names)) != len(names) or not set(names) <= set(_CANONICAL):
@@ -208,7 +209,7 @@ def _fast_block(
         cols["period_end"] = np.datetime64(f"{year:04d}-12-31", "ns")
     cols["provenance"] = f"cms-pspp:{window}d" if window else "cms-pspp"
     got = fast_flows(
-        cols, n, rows=chunk.rows, self_referrals=self_referrals, consume=True, sources=sources
+        cols, n, rows=chunk.rows, self_referrals=self_referrals, consume=True, npis=stems
     )
     if got is None:  # not emptied: the block goes back to the chunk for the slow path
         back = [cols[_CANONICAL[c]] for c in names]
@@ -304,8 +305,10 @@ class _SumPastExact(Exception):
     """Flows repeated in different blocks sum to more than 2**53 (see :func:`_read_blocks`)."""
 
 
-#: A block's validated flows and the distinct int64 values of their sources, when known.
-Part: TypeAlias = tuple[IngestResult, np.ndarray | None]
+#: The NPI stems (:func:`refgraph.io._fast.npi_stems`) of a table's sources and targets.
+Stems: TypeAlias = tuple[np.ndarray, np.ndarray]
+#: A block's validated flows and their NPI stems row by row, when the fast path has them.
+Part: TypeAlias = tuple[IngestResult, Stems | None]
 
 
 def _read_blocks(
@@ -342,52 +345,128 @@ def _read_blocks(
 
 
 def _assemble(blocks: list[Part], *, strict: bool, what: str, cls: Any) -> Any:
-    parts = [p for p, _ in blocks]
-    tables = [p.table for p in parts if len(p.table)]
-    distinct = [d for p, d in blocks if len(p.table)]
-    del blocks
-    rejected = [p.rejected for p in parts if len(p.rejected)]
-    n_in = sum(p.n_input for p in parts)
+    rejected = [p.rejected for p, _ in blocks if len(p.rejected)]
+    n_in = sum(p.n_input for p, _ in blocks)
+    accepted = sum(p.n_accepted_rows for p, _ in blocks)
     rej = pd.concat(rejected, ignore_index=True) if rejected else empty_rejects()
     if strict and len(rej):
         raise strict_error(what, rej, n_in)
-    # each block is aggregated already; only flows repeated across blocks are left
-    across = len(tables) > 1 and _repeated_across(tables, distinct)
-    del distinct
-    if len(tables) > 1:
-        flows = _concat_blocks(tables)  # empties the blocks' tables
-    else:  # one block (most files): no copy
-        flows = tables[0] if tables else None
-    del tables
-    if flows is not None and across:
-        flows = _merge_across(flows, what)
-    net = cls._from_valid_tables({"flows": flows})
-    accepted = sum(p.n_accepted_rows for p in parts)
+    tables = [p.table for p, _ in blocks if len(p.table)]
+    stems = [_stems_of(p.table) if s is None else s for p, s in blocks if len(p.table)]
+    del blocks  # the tables are held by ``tables`` alone: emptied as they are joined
+    flows, both = None, None
+    if len(tables) > 1:  # each block is aggregated already; flows repeated across are left
+        keeps = _merge_across(tables, stems, what)
+        flows = _concat_blocks(tables, keeps)  # empties the blocks' tables
+        both = (np.concatenate([s[0] for s in stems]), np.concatenate([s[1] for s in stems]))
+    elif tables:  # one block (most files): no copy
+        flows, both = tables[0], stems[0]
+    del tables, stems
+    net = cls._from_valid_tables({"flows": flows}, flow_stems=both)
     net.ingest["flows"] = IngestResult(net.flows, rej, n_in, accepted)
     return net
 
 
-def _merge_across(flows: pd.DataFrame, what: str) -> pd.DataFrame:
-    """The joined blocks' flows with the flows repeated across blocks summed.
+def _stems_of(table: pd.DataFrame) -> Stems:
+    """The NPI stems of a validated table's sources and targets (from their text)."""
+    return (npi_stems(npi_ints(table["source_npi"]), None),
+            npi_stems(npi_ints(table["target_npi"]), None))  # fmt: skip
 
-    As ``validate_table(flows, "flows", duplicates="aggregate").table`` (the
-    rows of no repeated key in order, then one summed row a repeated key in
-    order of first appearance), but the validator sees only the rows of
-    repeated keys: in a file not sorted by source most sources are in every
-    block, and the whole table went through it (13-16 s of CPU at 5M rows).
-    Raises :class:`_SumPastExact` when a sum passes 2**53.
+
+def _merge_across(
+    tables: list[pd.DataFrame], stems: list[Stems], what: str
+) -> list[np.ndarray | None]:
+    """Sum the flows repeated in different blocks: the rows each block keeps (``None``: all).
+
+    The result, the blocks joined, is ``validate_table(<the blocks joined>, "flows",
+    duplicates="aggregate").table``: the rows of no repeated key in order, then
+    one summed row a repeated key in order of first appearance. Each block is
+    aggregated already, so a repeated key is in two blocks. Rows sharing a key
+    share its (source, target) pair, so the pairs are compared first, as one
+    int64 a pair made of the two NPI stems, sorted once (the pairs of the sources
+    in several blocks only, when every block's sources are in order, as in a CMS
+    file sorted by source: those that straddle a block boundary). The other
+    key columns are compared on the rows of repeated pairs only, and only the
+    rows of repeated keys go through the validator; the blocks with such rows
+    are to lose them (the rows kept are returned; their stems are taken here),
+    and the summed rows are appended to ``tables`` and ``stems`` as one more
+    block. Raises :class:`_SumPastExact` when a sum passes 2**53.
     """
-    dup = duplicated_flows(flows, checked=True)
-    merged = validate_table(flows.loc[dup].reset_index(drop=True), "flows", duplicates="aggregate")
+    keeps: list[np.ndarray | None] = [None] * len(tables)
+    rows = _shared_source_rows(stems)
+    keys = [_pair_keys(s, r) for s, r in zip(stems, rows)]
+    ordered = np.concatenate(keys)
+    ordered.sort()
+    twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    del ordered
+    if not len(twice):
+        return keeps
+    same = []  # each block's rows of a pair found in another block
+    for key, r, s in zip(keys, rows, stems):
+        hit = pd.Series(key, copy=False).isin(twice).to_numpy(dtype=bool)  # hashed: few keys
+        if r is not None:
+            hit = _spread(hit, r, len(s[0]))
+        same.append(hit)
+    del keys
+    part = pd.concat([t.loc[h] for t, h in zip(tables, same) if h.any()], ignore_index=True)
+    dup = duplicated_flows(part, checked=True)
+    if not dup.any():
+        return keeps
+    merged = validate_table(part.loc[dup].reset_index(drop=True), "flows", duplicates="aggregate")
+    del part
     if len(merged.rejected):
         raise _SumPastExact(what)
-    kept = flows.loc[~dup].reset_index(drop=True)
-    del flows
-    return _concat_blocks([kept, merged.table])
+    at = 0
+    for i, hit in enumerate(same):
+        if not hit.any():
+            continue
+        drop = _spread(dup[at : at + int(hit.sum())], hit, len(hit))
+        at += int(hit.sum())
+        if drop.any():  # the block's rows are dropped as its columns are joined
+            keeps[i] = ~drop
+            stems[i] = (stems[i][0][~drop], stems[i][1][~drop])
+    tables.append(merged.table)
+    stems.append(_stems_of(merged.table))
+    return [*keeps, None]
 
 
-def _concat_blocks(tables: list[pd.DataFrame]) -> pd.DataFrame:
+def _spread(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """A boolean array of ``n`` rows: ``values`` at the rows of the mask ``rows``, else False."""
+    out = np.zeros(n, dtype=bool)
+    out[rows] = values
+    return out
+
+
+def _pair_keys(stems: Stems, rows: np.ndarray | None) -> np.ndarray:
+    """One int64 a (source, target) pair of the rows of ``rows`` (all with ``None``)."""
+    src, dst = stems if rows is None else (stems[0][rows], stems[1][rows])
+    key = src.astype(np.int64)
+    key <<= 30  # a stem is below 10**9 < 2**30
+    key |= dst
+    return key
+
+
+def _shared_source_rows(stems: list[Stems]) -> list[np.ndarray | None]:
+    """Each block's rows whose source is in another block too, when every block's sources
+    are in order (then found by comparing neighbours); else ``None`` (all rows) for each.
+
+    A flow in two blocks has its source in both, so only these rows can repeat one.
+    """
+    src = [s[0] for s in stems]
+    if not all(bool((v[1:] >= v[:-1]).all()) for v in src):
+        return [None] * len(src)
+    distinct = [v[np.r_[True, v[1:] != v[:-1]]] if len(v) else v for v in src]
+    values, counts = np.unique(np.concatenate(distinct), return_counts=True)
+    shared = values[counts > 1]
+    return [member(v, shared) for v in src]
+
+
+def _concat_blocks(
+    tables: list[pd.DataFrame], keeps: list[np.ndarray | None] | None = None
+) -> pd.DataFrame:
     """``pandas.concat`` of the blocks' tables, one column at a time, emptying them as it goes.
+
+    ``keeps``: the rows of each table to keep (``None``: all), dropped a column at a time.
 
     A column of every block is dropped from its block once it is joined, so the
     peak is the result plus one column of the blocks, not the result plus all of
@@ -397,37 +476,25 @@ def _concat_blocks(tables: list[pd.DataFrame]) -> pd.DataFrame:
     them back after each column (at the national CMS size the heap otherwise
     held 1-2 GiB of freed blocks through the network build, the read's peak).
     """
+    keeps = keeps or [None] * len(tables)
     names = list(tables[0].columns)
     if any(list(t.columns) != names for t in tables):  # not expected: one header a file
-        return pd.concat(tables, ignore_index=True)
+        kept = [t if k is None else t.loc[k] for t, k in zip(tables, keeps)]
+        return pd.concat(kept, ignore_index=True)
     cols = {}
     for name in names:  # label columns united, one-date columns held once
-        cols[name] = concat_column([t.pop(name) for t in tables])
+        cols[name] = concat_column([_rows(t.pop(name), k) for t, k in zip(tables, keeps)])
         release_memory()
     return pd.DataFrame(cols, copy=False)
 
 
-def _repeated_across(tables: list[pd.DataFrame], distinct: list[np.ndarray | None]) -> bool:
-    """Whether a flow key of one block's validated flows is in another block too.
-
-    Such a flow has a source in both blocks, so only the rows whose source is in
-    several blocks are compared (a file sorted by source, as CMS ships it, has a
-    handful: the sources that straddle a block boundary). ``distinct``: each
-    block's distinct source values as the fast path found them (a superset of
-    the table's is fine: it only widens the comparison), or ``None`` to take
-    them from the table.
-    """
-    sources = [
-        pd.unique(npi_ints(t["source_npi"])) if d is None else d for t, d in zip(tables, distinct)
-    ]
-    values, counts = np.unique(np.concatenate(sources), return_counts=True)
-    shared = values[counts > 1]
-    if not len(shared):
-        return False
-    part = pd.concat(
-        [t.loc[np.isin(npi_ints(t["source_npi"]), shared)] for t in tables], ignore_index=True
-    )
-    return bool(duplicated_flows(part, checked=True).any())
+def _rows(col: pd.Series, keep: np.ndarray | None) -> pd.Series:
+    """The rows ``keep`` of a column (all with ``None``); one date held once stays so."""
+    if keep is None:
+        return col
+    if is_const_dates(col) and len(col):
+        return const_dates(col.to_numpy()[0], int(keep.sum()))
+    return col[keep]
 
 
 def read_docgraph_hop(
@@ -481,7 +548,7 @@ def read_docgraph_hop(
         parts: list[Part] = []
         for chunk in text.chunks:
             fast = None
-            sources: list[np.ndarray] = []
+            stems: list[Stems] = []
             if chunk.table is not None and len(set(names)) == len(names):
                 cols: dict[str, Any] = {
                     rename.get(c, c): chunk.table.column(i) for i, c in enumerate(names)
@@ -489,10 +556,10 @@ def read_docgraph_hop(
                 cols["provenance"] = provenance
                 floats = tuple(c for c in waits if c in cols)
                 fast = fast_flows(
-                    cols, chunk.table.num_rows, rows=chunk.rows, floats=floats, sources=sources
+                    cols, chunk.table.num_rows, rows=chunk.rows, floats=floats, npis=stems
                 )
             if fast is not None:  # a block checked in Arrow (see refgraph.io._fast)
-                parts.append((add_line_rejects(fast, chunk.rejects, chunk.n_lines), sources[0]))
+                parts.append((add_line_rejects(fast, chunk.rejects, chunk.n_lines), stems[0]))
                 continue
             df = _chunk_frame(chunk, names).rename(columns=rename)
             df["provenance"] = provenance
