@@ -123,14 +123,13 @@ def test_npis_of_stems_gives_valid_npis() -> None:
 def unsorted_lines(draw: Any) -> list[tuple[int, int, int, int, int]]:
     """A CMS file's lines in no order: repeated pairs, self-referrals, bad patient counts.
 
-    No sums past 2**53 here: a block rejects the rows of a pair whose sum in that
-    block passes it, while the same pair's rows in other blocks stay (as on main:
-    see ``test_sums_past_2_53_across_blocks_are_rejected``).
+    Now and then a count near 2**52, so that a pair's sum passes 2**53 inside one
+    block, across blocks, or both.
     """
     out = []
     for _ in range(draw(st.integers(2, 60))):
         a, b = draw(st.integers(0, 3)), draw(st.integers(0, 3))
-        pair = draw(st.integers(0, 60))
+        pair = draw(st.one_of(st.integers(0, 60), st.integers(0, 60).map(lambda x: BIG + x)))
         bene = draw(st.integers(0, min(pair, 60) + 2))  # now and then more than pair
         out.append((a, b, pair, bene, draw(st.integers(0, 3))))
     return out
@@ -197,3 +196,18 @@ def test_sums_past_2_53_across_blocks_are_rejected(tmp_path: Path) -> None:
     assert net.rejected["reason"].str.startswith("sum of duplicate flows").all()
     assert len(net.flows) == 2 and net.flows["count"].sum() == sum(range(1, 30))
     assert not (net.flows["source_npi"] == NPIS[0]).any()
+
+
+def test_a_sum_past_2_53_inside_a_block_rejects_the_flow_in_every_block(tmp_path: Path) -> None:
+    # the pair passes 2**53 within the first block and repeats in the last: a read in
+    # small blocks rejects its three rows, as a read in one block does
+    lines = [f"{NPIS[0]},{NPIS[1]},{BIG + 5},3,0\n", f"{NPIS[0]},{NPIS[1]},{BIG + 1},2,0\n"]
+    lines += [f"{NPIS[2]},{NPIS[i % 2]},{i},1,0\n" for i in range(1, 30)]
+    lines += [f"{NPIS[0]},{NPIS[1]},7,2,0\n"]
+    p = tmp_path / "pspp_days30.txt"
+    p.write_text("".join(lines))
+    small = read_cms_shared_patients(p, year=2015, block_size=200)
+    whole = read_cms_shared_patients(p, year=2015)
+    assert sorted(small.rejected["row"].tolist()) == [0, 1, 31]
+    assert small.rejected.equals(whole.rejected)
+    assert small.flows.equals(whole.flows)

@@ -324,8 +324,10 @@ def _read_blocks(
     Each block aggregates its own repeated flows, rejecting the rows of a flow
     whose counts sum past 2**53 with their line numbers. A flow repeated in two
     blocks is summed after the blocks, where its lines are no longer known; when
-    such a sum passes 2**53 (never in a real file) the file is read again in one
-    block, so those rows are rejected exactly as a one-block read rejects them.
+    such a sum passes 2**53, or a block rejected a flow's rows for that (never in
+    a real file), the file is read again in one block, so all the rows of that
+    flow are rejected exactly as a one-block read rejects them: the result does
+    not depend on the block size.
     """
     try:
         return _assemble(read(block_size), strict=strict, what=path.name, cls=cls)
@@ -339,13 +341,21 @@ def _read_blocks(
             except _SumPastExact:
                 continue
     raise ValidationError(
-        f"{path.name}: flows repeated in different blocks sum to more than 2**53 "
+        f"{path.name}: flows whose counts sum to more than 2**53 span several blocks "
         "(read with a larger block_size to have their rows rejected one by one)"
     )
 
 
+#: The reason the validator gives the rows of a flow whose counts sum past 2**53.
+_PAST_EXACT = "sum of duplicate flows exceeds"
+
+
 def _assemble(blocks: list[Part], *, strict: bool, what: str, cls: Any) -> Any:
     rejected = [p.rejected for p, _ in blocks if len(p.rejected)]
+    if len(blocks) > 1 and any(r["reason"].str.startswith(_PAST_EXACT).any() for r in rejected):
+        # a block rejected a flow's rows, which other blocks may repeat and would keep:
+        # only a read in one block rejects all of them, whatever the block size
+        raise _SumPastExact(what)
     n_in = sum(p.n_input for p, _ in blocks)
     accepted = sum(p.n_accepted_rows for p, _ in blocks)
     rej = pd.concat(rejected, ignore_index=True) if rejected else empty_rejects()
