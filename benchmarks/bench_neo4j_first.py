@@ -112,16 +112,11 @@ def main() -> None:
     from refgraph.backends.devserver import Neo4jDevServer
     from refgraph.datasets import synthetic_region
 
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_neo4j_overlap import rings
+
     net = synthetic_region(args.physicians, seed=1)
-    a = net.csr().matrix
-    und = ((a + a.T) > 0).astype(np.int8)
-    x = np.zeros(a.shape[0], dtype=np.int8)
-    x[[0, 1, 2]] = 1
-    one = und @ x
-    near = (one + und @ one) > 0
-    near[[0, 1, 2]] = False
-    far = ((und @ (und @ one)) > 0) & ~near
-    far[[0, 1, 2]] = False
+    near, far = rings(net)
     rng = np.random.default_rng(0)
     npis = net.npis
     plan: dict[str, Any] = {
@@ -136,7 +131,7 @@ def main() -> None:
         t0 = time.perf_counter()
         server.import_network(net, overwrite=True)
         print(f"import {time.perf_counter() - t0:.1f} s, {net.n_flows:,} flows", flush=True)
-        del net, a, und
+        del net
         plan.update(uri=server.uri, auth=list(server.auth))
         (Path(tmp) / "plan.json").write_text(json.dumps(plan))
         results = []

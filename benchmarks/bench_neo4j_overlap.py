@@ -35,6 +35,22 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parents[1] / "src"))
 
 
+def rings(net: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the physicians one or two ties from physicians 0-2 (the sources of the
+    benchmarks' queries; the kept ball of ``max_hops=3``), and of those exactly three ties
+    away (outside it), ties taken both ways."""
+    a = net.csr().matrix
+    und = ((a + a.T) > 0).astype(np.int8)
+    x = np.zeros(a.shape[0], dtype=np.int8)
+    x[[0, 1, 2]] = 1
+    one = und @ x
+    near = (one + und @ one) > 0
+    near[[0, 1, 2]] = False
+    far = ((und @ (und @ one)) > 0) & ~near
+    far[[0, 1, 2]] = False
+    return near, far
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--physicians", type=int, default=100_000)
@@ -52,13 +68,7 @@ def main() -> None:
     from refgraph.paths import intro_paths
 
     net = synthetic_region(args.physicians, seed=1)
-    a = net.csr().matrix
-    und = ((a + a.T) > 0).astype(np.int8)
-    x = np.zeros(a.shape[0], dtype=np.int8)
-    x[[0, 1, 2]] = 1
-    one = und @ x
-    near = (one + und @ one) > 0
-    near[[0, 1, 2]] = False
+    near, _ = rings(net)
     rng = np.random.default_rng(0)
     npis = net.npis
     sources = [str(npis[i]) for i in (0, 1, 2)]
