@@ -23,6 +23,7 @@ from .._validate import (
     strict_error,
     validate_table,
 )
+from ._ahead import ahead
 from ._fast import fast_flows, npi_stems
 from ._fast_keys import member
 from ._text import TextChunk, TextFile, open_text
@@ -142,7 +143,7 @@ def _cms_parts(
         raise ValidationError(
             f"{path.name}: not a CMS shared-patient file; missing columns {missing}, got {names}"
         )
-    for chunk in text.chunks:
+    for chunk in ahead(text.chunks):  # the next block parsed while this one is checked
         stems: list[Stems] = []
         fast = _fast_block(chunk, names, window, year, self_referrals, stems)
         if fast is not None:  # a clean block, checked in Arrow (see refgraph.io._fast)
@@ -556,7 +557,7 @@ def read_docgraph_hop(
         }
         waits = {"average_day_wait": "float", "std_day_wait": "float"}
         parts: list[Part] = []
-        for chunk in text.chunks:
+        for chunk in ahead(text.chunks):  # the next block parsed while this one is checked
             fast = None
             stems: list[Stems] = []
             if chunk.table is not None and len(set(names)) == len(names):
