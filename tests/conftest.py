@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import matplotlib
+import pandas as pd
 import pytest
 
 matplotlib.use("Agg")
@@ -64,6 +66,29 @@ def npis() -> list[str]:
         p = f"1{i + 100:08d}"
         out.append(p + str(npi_check_digit(p)))
     return out
+
+
+@pytest.fixture(scope="session")
+def same_read() -> Callable[[Any, Any], None]:
+    """Check that two reads gave the same outcome, frame by frame.
+
+    For two networks: the flows, the physicians and the rejects, and the
+    counts of the flows' ingest; for two :class:`~refgraph._validate.IngestResult`:
+    the table, the rejects and the counts.
+    """
+
+    def check(got: Any, want: Any) -> None:
+        if hasattr(got, "ingest"):  # networks
+            pd.testing.assert_frame_equal(got.flows, want.flows)
+            pd.testing.assert_frame_equal(got.physicians, want.physicians)
+            pd.testing.assert_frame_equal(got.rejected, want.rejected)
+            got, want = got.ingest["flows"], want.ingest["flows"]
+        else:
+            pd.testing.assert_frame_equal(got.table, want.table)
+            pd.testing.assert_frame_equal(got.rejected, want.rejected)
+        assert (got.n_input, got.n_accepted_rows) == (want.n_input, want.n_accepted_rows)
+
+    return check
 
 
 @pytest.fixture(scope="session")

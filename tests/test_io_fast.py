@@ -25,6 +25,12 @@ from refgraph import npi_check_digit
 from refgraph._validate import validate_table
 from refgraph.io import _fast, _fast_keys, cms, tables
 
+
+def _stems(npis: np.ndarray) -> np.ndarray:
+    """The NPIs' stems, as the fast path keys pairs on them."""
+    return _fast.npi_stems(npis, None)
+
+
 NPIS = [f"1{i:08d}{npi_check_digit(f'1{i:08d}')}" for i in range(1, 7)]
 BAD_NPIS = [
     " " + NPIS[0],  # accepted after stripping
@@ -74,16 +80,10 @@ def _reference(cols: dict[str, list[Any]], rows: np.ndarray, self_referrals: str
     )
 
 
-def _same(got: Any, ref: Any) -> None:
-    pd.testing.assert_frame_equal(got.table, ref.table)
-    pd.testing.assert_frame_equal(got.rejected, ref.rejected)
-    assert (got.n_input, got.n_accepted_rows) == (ref.n_input, ref.n_accepted_rows)
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cols=flow_text(), self_referrals=st.sampled_from(["reject", "keep"]), row0=st.integers(0, 9))
 def test_fast_flows_is_validate_table(
-    cols: dict[str, list[Any]], self_referrals: str, row0: int
+    cols: dict[str, list[Any]], self_referrals: str, row0: int, same_read: Any
 ) -> None:
     n = len(cols["source_npi"])
     rows = np.arange(row0, row0 + n, dtype=np.int64)
@@ -92,7 +92,7 @@ def test_fast_flows_is_validate_table(
     if got is None:  # only a column the fast path leaves whole to validate_table
         assert {"period_start", "period_end"} & set(cols)
         return
-    _same(got, _reference(cols, rows, self_referrals))
+    same_read(got, _reference(cols, rows, self_referrals))
 
 
 def test_fast_flows_declines_what_it_does_not_check() -> None:
@@ -119,6 +119,12 @@ def test_npi_ints_matches_is_valid_npi() -> None:
     assert (ints[ok] == np.array([int(v) for v, e in zip(values, expected) if e])).all()
     assert _fast.npi_ints(pa.array(np.array(values)[expected])) is not None
     assert _fast.npi_ints(pa.array(values)) is None
+    # the fast path's own form: stems (int32), in chunks of one to many rows
+    parts = pa.chunked_array([values[:1], values[1:1000], values[1000:]], pa.large_string())
+    stems = _fast._npi_rows(parts, stems=True)
+    assert stems is not None and stems[0].dtype == np.int32
+    np.testing.assert_array_equal(stems[1], ok)
+    np.testing.assert_array_equal(stems[0], np.where(ok, ints // 10, 0))
 
 
 def _write_cms(path: Path, rows: list[list[Any]]) -> None:
@@ -183,7 +189,11 @@ def test_cms_fast_path_is_taken_on_a_clean_file(
 )
 @given(cols=flow_text(), parquet=st.booleans())
 def test_read_flows_same_with_and_without_fast_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cols: dict[str, list[Any]], parquet: bool
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    cols: dict[str, list[Any]],
+    parquet: bool,
+    same_read: Any,
 ) -> None:
     frame = pd.DataFrame({k: pd.array(v, dtype="string") for k, v in cols.items()})
     if parquet:  # typed columns where the text allows: integers with gaps, dates
@@ -207,7 +217,7 @@ def test_read_flows_same_with_and_without_fast_path(
         m.setattr(tables, "_fast_read", lambda *a, **k: None)
         m.setattr(tables, "_FLOW_COUNTS", ())
         slow = refgraph.read_flows(p)
-    _same(fast, slow)
+    same_read(fast, slow)
 
 
 def test_read_flows_fast_path_is_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -230,7 +240,7 @@ wait = st.one_of(st.floats(allow_nan=False, allow_infinity=False).map(repr), st.
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cols=flow_text(), waits=st.data(), row0=st.integers(0, 9))
 def test_fast_flows_with_float_extras_is_validate_table(
-    cols: dict[str, list[Any]], waits: Any, row0: int
+    cols: dict[str, list[Any]], waits: Any, row0: int, same_read: Any
 ) -> None:
     n = len(cols["source_npi"])
     floats = waits.draw(st.sampled_from([("average_day_wait",), ("average_day_wait", "x_wait")]))
@@ -250,7 +260,7 @@ def test_fast_flows_with_float_extras_is_validate_table(
         row_numbers=rows,
         extra_kinds=dict.fromkeys(floats, "float"),
     )
-    _same(got, ref)
+    same_read(got, ref)
 
 
 def _write_hop(p: Path, rows: list[list[Any]]) -> None:
@@ -269,7 +279,7 @@ def _write_hop(p: Path, rows: list[list[Any]]) -> None:
     block=st.sampled_from([128, 1 << 20]),
 )
 def test_docgraph_hop_same_with_and_without_fast_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: Any, block: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: Any, block: int, same_read: Any
 ) -> None:
     p = tmp_path / "hop.csv"
     _write_hop(p, [[NPIS[0], NPIS[1], 11, 25, "14.2", "9.1"], *[list(r) for r in rows]])
@@ -278,11 +288,7 @@ def test_docgraph_hop_same_with_and_without_fast_path(
         m.setattr(cms, "fast_flows", lambda *a, **k: None)
         m.setattr(cms, "_COUNT_COLUMNS", ())
         slow = refgraph.read_docgraph_hop(p, block_size=block)
-    pd.testing.assert_frame_equal(fast.flows, slow.flows)
-    pd.testing.assert_frame_equal(fast.physicians, slow.physicians)
-    pd.testing.assert_frame_equal(fast.rejected, slow.rejected)
-    f, s = fast.ingest["flows"], slow.ingest["flows"]
-    assert (f.n_input, f.n_accepted_rows) == (s.n_input, s.n_accepted_rows)
+    same_read(fast, slow)
 
 
 def test_docgraph_hop_fast_path_is_taken(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -321,21 +327,23 @@ def test_repeated_is_duplicated_on_the_whole_key(seed: int) -> None:
     def key_column(name: str, rows: np.ndarray, constant: tuple[str, ...] = ()) -> Any:
         return None if name in constant else table[name][rows].reset_index(drop=True)
 
-    got = _fast_keys.repeated_keys(src, dst, None, key_column)
+    got = _fast_keys.repeated_keys(_stems(src), _stems(dst), None, key_column)
     assert got.dtype == bool
     np.testing.assert_array_equal(got, want)
     assert want.any() == (seed != 0)
     # a constant key column is left out of the key, as the caller says
     only_pairs = whole[["s", "t", "period_start", "period_end"]].duplicated(keep=False)
     got = _fast_keys.repeated_keys(
-        src, dst, None, lambda name, rows: key_column(name, rows, ("provenance",))
+        _stems(src), _stems(dst), None, lambda name, rows: key_column(name, rows, ("provenance",))
     )
     np.testing.assert_array_equal(got, only_pairs.to_numpy())
     # only the rows of ``ok`` count, and only they are marked
     ok = rng.random(n) < 0.7
     want_ok = np.zeros(n, dtype=bool)
     want_ok[ok] = whole[ok].duplicated(keep=False).to_numpy()
-    np.testing.assert_array_equal(_fast_keys.repeated_keys(src, dst, ok, key_column), want_ok)
+    np.testing.assert_array_equal(
+        _fast_keys.repeated_keys(_stems(src), _stems(dst), ok, key_column), want_ok
+    )
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 50, 1000])
@@ -348,7 +356,7 @@ def test_repeated_values_is_series_duplicated(n: int) -> None:
 
 
 def test_parquet_dates_at_the_range_edges_as_validate_table(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, same_read: Any
 ) -> None:
     # date32 columns are read from their day numbers on the fast path; the edges of
     # datetime64[ns] (1677-09-22..2262-04-11) are accepted, a day past them sends the
@@ -388,12 +396,12 @@ def test_parquet_dates_at_the_range_edges_as_validate_table(
         with monkeypatch.context() as m:
             m.setattr(_fast, "_days", days)
             got = refgraph.read_flows(p)
-        _same(got, slow)
+        same_read(got, slow)
         assert taken == [fast]
         assert len(slow.rejected) == (0 if fast else 1)
 
 
-def test_absent_columns_are_missing_in_their_dtypes() -> None:
+def test_absent_columns_are_missing_in_their_dtypes(same_read: Any) -> None:
     # columns a file does not have: all missing, the validator's dtypes, and (but for the
     # period dates) on zero pages that are never written
     cols = {
@@ -404,7 +412,7 @@ def test_absent_columns_are_missing_in_their_dtypes() -> None:
     got = _fast.fast_flows(cols, 3)
     assert got is not None
     ref = _reference({k: v.to_pylist() for k, v in cols.items()}, np.arange(3), "reject")
-    _same(got, ref)
+    same_read(got, ref)
     t = got.table
     assert t[["patients", "period_start", "period_end", "provenance"]].isna().all().all()
     assert str(t["provenance"].dtype) == "category"  # a label column (refgraph._compact)
@@ -423,15 +431,34 @@ def test_repeated_pairs_is_duplicated(seed: int) -> None:
         keys = np.unique(np.stack([src, dst]), axis=1)
         src, dst = keys[0], keys[1]
     want = pd.DataFrame({"s": src, "t": dst}).duplicated(keep=False).to_numpy()
-    got = _fast_keys.repeated_pairs(src, dst)
+    got = _fast_keys.repeated_pairs(_stems(src), _stems(dst))
     np.testing.assert_array_equal(got, want)
     before = (src.copy(), dst.copy())
     ok = rng.random(len(src)) < 0.6
     want_ok = np.zeros(len(src), dtype=bool)
     want_ok[ok] = pd.DataFrame({"s": src[ok], "t": dst[ok]}).duplicated(keep=False).to_numpy()
-    np.testing.assert_array_equal(_fast_keys.repeated_pairs(src, dst, ok), want_ok)
+    np.testing.assert_array_equal(_fast_keys.repeated_pairs(_stems(src), _stems(dst), ok), want_ok)
     np.testing.assert_array_equal(before[0], src)  # the inputs are left alone
     np.testing.assert_array_equal(before[1], dst)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_repeated_pairs_when_hashes_collide(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the int32 hashes only choose the rows whose exact keys are compared: with hashes that
+    # collide for most pairs (a few values for all of them) the answer is still pandas'
+    rng = np.random.default_rng(seed)
+    n = [2, 60, 500, 4000][seed]
+    src = rng.integers(10**8, 10**9, n // 2 + 1)[rng.integers(0, n // 2 + 1, n)].astype(np.int32)
+    dst = rng.integers(10**8, 10**9, 7)[rng.integers(0, 7, n)].astype(np.int32)
+    want = pd.DataFrame({"s": src, "t": dst}).duplicated(keep=False).to_numpy()
+    ok = rng.random(n) < 0.8
+    want_ok = np.zeros(n, dtype=bool)
+    want_ok[ok] = pd.DataFrame({"s": src[ok], "t": dst[ok]}).duplicated(keep=False).to_numpy()
+    for hashed in (_fast_keys._pair_hash, lambda s, d: (s % 3 + d % 2).astype(np.int32)):
+        monkeypatch.setattr(_fast_keys, "_pair_hash", hashed)
+        np.testing.assert_array_equal(_fast_keys.repeated_pairs(src, dst), want)
+        np.testing.assert_array_equal(_fast_keys.repeated_pairs(src, dst, ok), want_ok)
+    assert (want.any() and not want.all()) or n == 2
 
 
 def test_pair_keys_tell_valid_npis_apart() -> None:
@@ -441,7 +468,7 @@ def test_pair_keys_tell_valid_npis_apart() -> None:
     base = rng.choice(np.arange(100_000_000, 999_999_999), 400, replace=False)
     npis = np.array([int(f"{b}{npi_check_digit(str(b))}") for b in base], dtype=np.int64)
     src, dst = rng.choice(npis, 5000), rng.choice(npis, 5000)
-    keys = _fast_keys.pair_keys(src, dst)
+    keys = _fast_keys.pair_keys(_stems(src), _stems(dst))
     pairs = pd.MultiIndex.from_arrays([src, dst])
     assert pd.Series(keys).nunique() == pairs.nunique()
     np.testing.assert_array_equal(
@@ -470,6 +497,16 @@ def test_member_is_isin(seed: int) -> None:
     for block in (1, 7, 1 << 20):
         got = _fast_keys.member(values, ordered, block=block)
         np.testing.assert_array_equal(got, np.isin(values, ordered))
+    # pair keys: values whose low bits are those of a key but are not keys (the table of
+    # low bits lets them through; the search turns them away), int32 stems too
+    keys = np.unique(rng.integers(0, 1 << 60, [1, 5, 300, 20_000][seed]))
+    near = np.concatenate([keys, keys + (1 << 24), keys ^ (1 << 40), rng.integers(0, 1 << 60, 999)])
+    rng.shuffle(near)
+    np.testing.assert_array_equal(_fast_keys.member(near, keys), np.isin(near, keys))
+    stems = rng.integers(0, 10**9, 3000).astype(np.int32)
+    np.testing.assert_array_equal(
+        _fast_keys.member(stems, np.unique(stems[::7])), np.isin(stems, stems[::7])
+    )
 
 
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])

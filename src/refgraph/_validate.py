@@ -46,6 +46,10 @@ __all__ = [
 #: Columns of every rejects table.
 REJECT_COLUMNS = ["row", "column", "value", "reason"]
 
+#: The reason given to the rows of a flow whose counts sum past 2**53 (the
+#: block readers of ``refgraph.io.cms`` look for it).
+PAST_EXACT = f"sum of duplicate flows exceeds {MAX_COUNT} (2**53)"
+
 Duplicates = Literal["aggregate", "reject", "keep"]
 
 
@@ -428,7 +432,7 @@ def validate_table(
                     mask,
                     "count",
                     result["count"],
-                    f"sum of duplicate flows exceeds {MAX_COUNT} (2**53)",
+                    PAST_EXACT,
                 )
                 accepted = accepted.loc[~over]
                 n_accepted_rows -= int(over.sum())

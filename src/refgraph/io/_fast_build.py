@@ -14,6 +14,7 @@ filtered by Arrow, and used as they are when every row is kept.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -23,6 +24,7 @@ import pyarrow.compute as pc
 
 from .._compact import compact_flows, const_dates, const_labels, labels
 from .._tables import npi_ints
+from ._ahead import on_two_threads
 
 __all__ = ["Parts", "absent", "chunked", "compact", "const"]
 
@@ -201,7 +203,8 @@ class Parts:
         Rows the fast path could not accept as they were but the validator
         accepted after coercion (an NPI with spaces, a count ``5.0``) take
         their validated values in their own places, so the table is then
-        built as if they had been clean: the NPI values ``ints`` and count,
+        built as if they had been clean: the NPI stems ``ints``
+        (:func:`refgraph.io._fast.npi_stems`) and count,
         float and text columns are written over there (text columns as new
         Arrow arrays, made only when some row is patched).
         """
@@ -212,7 +215,7 @@ class Parts:
         for name, values in self.reals.items():
             values[at] = table[name].to_numpy(dtype="float64", na_value=np.nan)
         for name in _NPI:
-            ints[name][at] = npi_ints(table[name])
+            ints[name][at] = npi_ints(table[name]) // 10  # valid NPIs' stems
         mask = np.zeros(self.n, dtype=bool)
         mask[at] = True
         for name in (*_NPI, "provenance"):
@@ -226,55 +229,63 @@ class Parts:
     def table(self, sel: np.ndarray, merged: pd.DataFrame | None) -> pd.DataFrame:
         """The accepted table: the rows of ``sel`` in order, then the rows of ``merged``.
 
-        Built once; numpy columns of this block are compacted in place
-        (:func:`compact`) and the parts are dropped as they are used.
+        Built once, two columns at a time (:func:`~refgraph.io._ahead.on_two_threads`);
+        numpy columns of this block are compacted in place (:func:`compact`) and
+        the parts are dropped as they are used.
         """
         m = int(sel.sum()) + (0 if merged is None else len(merged))
         everything = m == self.n and merged is None
-        cols: dict[str, pd.Series] = {}
-        for name in self.order():
-            tail = None if merged is None else merged[name]
-            if name in self.consts:
-                cols[name] = const(self.consts[name], m)
-            elif name in self.nums:
-                v, missing = self.nums.pop(name)
-                if not everything:
-                    t = None if tail is None else tail.fillna(0).to_numpy(dtype=np.int64)
-                    tm = None if tail is None else tail.isna().to_numpy()
-                    v, missing = compact(v, sel, t), compact(missing, sel, tm)
-                cols[name] = pd.Series(pd.arrays.IntegerArray(v, missing), copy=False)
-            elif name in self.reals:
-                values = self.reals.pop(name)
-                if not everything:
-                    t = None if tail is None else tail.to_numpy(dtype="float64", na_value=np.nan)
-                    values = compact(values, sel, t)
-                cols[name] = pd.Series(values, dtype="float64", copy=False)
-            elif name in self.ready:
-                dates = self.ready.pop(name)
-                if dates.strides == (0,) and len(dates):  # one date: it stays one
-                    cols[name] = const_dates(dates[0], m)
-                    continue
-                if not everything:
-                    t = None if tail is None else tail.to_numpy(dtype="datetime64[ns]")
-                    if name in self.owned:
-                        dates = compact(dates, sel, t)
-                    else:
-                        dates = np.concatenate([dates[sel], *([] if t is None else [t])])
-                cols[name] = pd.Series(dates, copy=False)
-            elif name in self.columns:
-                col = chunked(self.columns.pop(name))
-                if not everything:
-                    parts = list(col.filter(pa.array(sel)).chunks)
-                    if tail is not None:
-                        values = tail.to_numpy(dtype=object, na_value=None)
-                        parts.append(pa.array(values, type=col.type))
-                    col = pa.chunked_array(parts, type=col.type)
-                text = pd.Series(pd.array(col, dtype="string"), copy=False)
-                cols[name] = labels(text) if name == "provenance" else text
-            else:
-                cols[name] = absent(name, m)
+        names = self.order()
+        built = on_two_threads(
+            [partial(self._built, name, sel, merged, m, everything) for name in names]
+        )
+        cols = dict(zip(names, built))
         # copy=False: the columns are new arrays, and pandas would otherwise copy each one and
         # consolidate the two date columns into one 2-D block (another copy of both)
         frame = pd.DataFrame(cols, copy=False)
         frame.index = pd.RangeIndex(m)
         return compact_flows(frame)  # a Parquet file's one date (date32) is held once too
+
+    def _built(
+        self, name: str, sel: np.ndarray, merged: pd.DataFrame | None, m: int, everything: bool
+    ) -> pd.Series:
+        """Column ``name`` of :meth:`table` (its parts dropped once used)."""
+        tail = None if merged is None else merged[name]
+        if name in self.consts:
+            return const(self.consts[name], m)
+        elif name in self.nums:
+            v, missing = self.nums.pop(name)
+            if not everything:
+                t = None if tail is None else tail.fillna(0).to_numpy(dtype=np.int64)
+                tm = None if tail is None else tail.isna().to_numpy()
+                v, missing = compact(v, sel, t), compact(missing, sel, tm)
+            return pd.Series(pd.arrays.IntegerArray(v, missing), copy=False)
+        elif name in self.reals:
+            values = self.reals.pop(name)
+            if not everything:
+                t = None if tail is None else tail.to_numpy(dtype="float64", na_value=np.nan)
+                values = compact(values, sel, t)
+            return pd.Series(values, dtype="float64", copy=False)
+        elif name in self.ready:
+            dates = self.ready.pop(name)
+            if dates.strides == (0,) and len(dates):  # one date: it stays one
+                return const_dates(dates[0], m)
+            if not everything:
+                t = None if tail is None else tail.to_numpy(dtype="datetime64[ns]")
+                if name in self.owned:
+                    dates = compact(dates, sel, t)
+                else:
+                    dates = np.concatenate([dates[sel], *([] if t is None else [t])])
+            return pd.Series(dates, copy=False)
+        elif name in self.columns:
+            col = chunked(self.columns.pop(name))
+            if not everything:
+                parts = list(col.filter(pa.array(sel)).chunks)
+                if tail is not None:
+                    values = tail.to_numpy(dtype=object, na_value=None)
+                    parts.append(pa.array(values, type=col.type))
+                col = pa.chunked_array(parts, type=col.type)
+            text = pd.Series(pd.array(col, dtype="string"), copy=False)
+            return labels(text) if name == "provenance" else text
+        else:
+            return absent(name, m)

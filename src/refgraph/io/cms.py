@@ -16,6 +16,7 @@ from .._compact import concat_column, const_dates, is_const_dates
 from .._errors import NotFoundError, ValidationError
 from .._tables import npi_ints, release_memory
 from .._validate import (
+    PAST_EXACT,
     IngestResult,
     add_line_rejects,
     duplicated_flows,
@@ -25,7 +26,7 @@ from .._validate import (
 )
 from ._ahead import ahead
 from ._fast import fast_flows, npi_stems
-from ._fast_keys import member
+from ._fast_keys import member, pair_keys
 from ._text import TextChunk, TextFile, open_text
 
 if TYPE_CHECKING:
@@ -347,13 +348,9 @@ def _read_blocks(
     )
 
 
-#: The reason the validator gives the rows of a flow whose counts sum past 2**53.
-_PAST_EXACT = "sum of duplicate flows exceeds"
-
-
 def _assemble(blocks: list[Part], *, strict: bool, what: str, cls: Any) -> Any:
     rejected = [p.rejected for p, _ in blocks if len(p.rejected)]
-    if len(blocks) > 1 and any(r["reason"].str.startswith(_PAST_EXACT).any() for r in rejected):
+    if len(blocks) > 1 and any(r["reason"].eq(PAST_EXACT).any() for r in rejected):
         # a block rejected a flow's rows, which other blocks may repeat and would keep:
         # only a read in one block rejects all of them, whatever the block size
         raise _SumPastExact(what)
@@ -414,7 +411,7 @@ def _merge_across(
         return keeps
     same = []  # each block's rows of a pair found in another block
     for key, r, s in zip(keys, rows, stems):
-        hit = pd.Series(key, copy=False).isin(twice).to_numpy(dtype=bool)  # hashed: few keys
+        hit = member(key, twice)  # the few repeated keys
         if r is not None:
             hit = _spread(hit, r, len(s[0]))
         same.append(hit)
@@ -450,11 +447,7 @@ def _spread(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
 
 def _pair_keys(stems: Stems, rows: np.ndarray | None) -> np.ndarray:
     """One int64 a (source, target) pair of the rows of ``rows`` (all with ``None``)."""
-    src, dst = stems if rows is None else (stems[0][rows], stems[1][rows])
-    key = src.astype(np.int64)
-    key <<= 30  # a stem is below 10**9 < 2**30
-    key |= dst
-    return key
+    return pair_keys(*stems) if rows is None else pair_keys(stems[0][rows], stems[1][rows])
 
 
 def _shared_source_rows(stems: list[Stems]) -> list[np.ndarray | None]:
