@@ -85,3 +85,76 @@ def test_a_damaged_line_late_in_the_file_is_reported_with_its_number(tmp_path: P
     net = refgraph.read_cms_shared_patients(p, year=2015, block_size=500)
     bad = net.rejected[net.rejected["row"] == 250]
     assert len(bad) == 1 and "expected" in bad["reason"].iloc[0]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_text_blocks_read_and_scanned_ahead_as_one_after_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, newline: str, same_read: Any
+) -> None:
+    # open_text reads and scans the next block in a worker while this one is parsed: the
+    # same flows, rejects and line numbers as blocks read one after another, with damaged
+    # lines (a NUL byte, two fields, an empty line) in several blocks
+    from refgraph.io import _text
+
+    lines = ["source_npi,target_npi,count"]
+    lines += [f"{NPIS[i % 40]},{NPIS[(i * 7 + 1) % 40]},{i % 9}" for i in range(600)]
+    lines[100] = f"{NPIS[0]},{NPIS[1]},4\x00"
+    lines[350] = f"{NPIS[2]},{NPIS[3]}"
+    lines[500] = ""
+    p = tmp_path / "flows.csv"
+    p.write_text(newline.join(lines) + newline, newline="")
+    scanned: list[str] = []
+    real = _text._scanned
+
+    def spy(boxes: Any) -> Any:
+        for item in real(boxes):
+            scanned.append(threading.current_thread().name)
+            yield item
+
+    monkeypatch.setattr(_text, "_scanned", spy)
+    small = {"block_size": 700}
+    monkeypatch.setattr(
+        refgraph.io._sources, "read_text", lambda path, **kw: _text.read_text(path, **small, **kw)
+    )
+    got = refgraph.read_flows(p)
+    assert len(scanned) > 10 and all(n.startswith("refgraph-read") for n in scanned)
+    with monkeypatch.context() as m:
+        m.setattr(_text, "ahead", iter)  # one after another, as before
+        want = refgraph.read_flows(p)
+    same_read(got, want)
+    assert {99, 349} <= set(got.rejected["row"])  # data rows from 0: the header is not one
+    assert got.n_input == 599
+
+
+def test_a_damaged_compressed_file_fails_at_its_block(tmp_path: Path) -> None:
+    # the error of the block read ahead is raised where that block is reached
+    import gzip
+
+    lines = "".join(f"{NPIS[i % 40]},{NPIS[(i + 1) % 40]},{i % 9}\n" for i in range(20_000))
+    data = gzip.compress(("source_npi,target_npi,count\n" + lines).encode())
+    p = tmp_path / "flows.csv.gz"
+    p.write_bytes(data[: len(data) * 2 // 3])  # cut short
+    with pytest.raises(refgraph.ValidationError, match=r"flows\.csv\.gz"):
+        refgraph.read_flows(p)
+
+
+def test_two_threads_answer_in_order_and_raise_the_first_error_after_all_ended() -> None:
+    import time
+
+    ended: list[int] = []
+    where: list[str] = []
+
+    def call(i: int) -> int:
+        where.append(threading.current_thread().name)
+        time.sleep(0.01 * (5 - i))  # the first ones end last
+        ended.append(i)
+        if i in (1, 3):
+            raise ValueError(f"column {i}")
+        return i * i
+
+    assert _ahead.on_two_threads([lambda i=i: call(i) for i in (0, 2, 4)]) == [0, 4, 16]
+    assert {name.split("_")[0] for name in where} == {"refgraph-check"}
+    ended.clear()
+    with pytest.raises(ValueError, match="column 1"):
+        _ahead.on_two_threads([lambda i=i: call(i) for i in range(5)])
+    assert sorted(ended) == [0, 1, 2, 3, 4]  # every call ended before the error came

@@ -65,6 +65,10 @@ def on_two_threads(calls: Sequence[Callable[[], Any]]) -> list[Any]:
     --------
     >>> on_two_threads([lambda: 1, lambda: "two", lambda: None])
     [1, 'two', None]
+    >>> on_two_threads([lambda: 1, lambda: 1 / 0])
+    Traceback (most recent call last):
+    ...
+    ZeroDivisionError: division by zero
     """
     if len(calls) < 2:
         return [call() for call in calls]

@@ -378,12 +378,10 @@ def fast_flows(
         return None
     given_rows = None if rows is None else np.asarray(rows, dtype=np.int64)
 
-    def rows_at(at: np.ndarray) -> np.ndarray:  # row numbers of positions or a mask
-        return (
-            (np.flatnonzero(at) if at.dtype == bool else at)
-            if given_rows is None
-            else given_rows[at]
-        )
+    def rows_at(at: np.ndarray) -> np.ndarray:  # the row numbers of positions or of a mask
+        if given_rows is not None:
+            return given_rows[at]
+        return np.flatnonzero(at) if at.dtype == bool else at
 
     consts = {k: v for k, v in columns.items() if isinstance(v, (str, np.datetime64))}
     prov = consts.get("provenance")

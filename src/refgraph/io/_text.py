@@ -47,11 +47,16 @@ from .._errors import ValidationError
 from .._progress import progress_bar
 from .._tables import release_arrow_memory
 from .._validate import empty_rejects
+from ._ahead import ahead
 
 __all__ = ["LINE", "TextChunk", "TextFile", "open_text", "read_text", "text_frame"]
 
 #: A block of whole lines: ``bytearray`` when read in place from a plain file.
 Block: TypeAlias = bytes | bytearray
+
+#: What :func:`_parse_block` needs to know of a block before parsing it: its newlines,
+#: whether it has no carriage return, whether it has a NUL byte.
+Scan: TypeAlias = tuple[int, bool, bool]
 
 #: ``column`` of rejects that concern a whole line.
 LINE = "<line>"
@@ -318,13 +323,13 @@ def open_text(
     def chunks() -> Iterator[TextChunk]:
         row = 0
         line = line0 if has_header else 0
-        for box in _chain(first, blocks):
+        for box, scan in ahead(_scanned(_chain(first, blocks))):  # read while one is parsed
             block = box.pop()
             chunk = _parse_block(
-                block, names, delimiter, null_values, row, line, frozenset(text.int_fields)
+                block, names, delimiter, null_values, row, line, frozenset(text.int_fields), scan
             )
             row += chunk.n_lines
-            line += chunk.n_physical if chunk.n_physical is not None else block.count(b"\n")
+            line += chunk.n_physical if chunk.n_physical is not None else scan[0]
             del block  # not kept while the chunk is used
             release_arrow_memory()  # the parser's scratch pages, which Arrow's allocator keeps
             yield chunk
@@ -337,6 +342,19 @@ def _chain(first: list[Block], rest: Iterator[list[Block]]) -> Iterator[list[Blo
     if first:
         yield first
     yield from rest
+
+
+def _scanned(boxes: Iterator[list[Block]]) -> Iterator[tuple[list[Block], Scan]]:
+    """Each block (in its box) with its :data:`Scan`.
+
+    :func:`open_text` reads and scans the next block in a worker thread
+    (:func:`~refgraph.io._ahead.ahead`) while pyarrow parses this one: the
+    scans (``bytes.count``, which holds the GIL) and the file read (page
+    faults of a new buffer) no longer wait for the parse, nor it for them.
+    """
+    for box in boxes:
+        scan = (*_newlines(box[0]), b"\x00" in box[0])
+        yield box, scan
 
 
 def read_text(
@@ -405,8 +423,11 @@ def _parse_block(
     row0: int,
     line0: int,
     int_fields: frozenset[int] = frozenset(),
+    scan: Scan | None = None,
 ) -> TextChunk:
     """Parse one block of whole lines; fall back to line-by-line on any parse failure.
+
+    ``scan``: the block's :data:`Scan`, when it was made already (else made here).
 
     Columns are parsed as text, but for those in ``int_fields`` (counts),
     which are parsed as int64 when the block allows it: when every value is
@@ -421,7 +442,7 @@ def _parse_block(
     """
     starts: np.ndarray | None = None
     lengths: np.ndarray | None = None
-    physical, plain = _newlines(block)
+    physical, plain, nul = (*_newlines(block), b"\x00" in block) if scan is None else scan
     n_lines: int | None = None
     if not plain or physical == len(block):  # CR somewhere, or nothing but newlines
         n_lines, physical, starts, lengths = _count_lines(block)
@@ -444,7 +465,7 @@ def _parse_block(
     if (
         table is not None
         and table.num_rows == n_lines
-        and b"\x00" not in block  # pyarrow keeps NUL bytes inside fields
+        and not nul  # pyarrow keeps NUL bytes inside fields
         # with one column a line of spaces is a valid row to pyarrow
         and (len(names) > 1 or not re.search(rb"(?m)^[ \t]+\r?$", block))
     ):
