@@ -536,3 +536,32 @@ def test_fast_path_tables_take_writes(tmp_path: Path, suffix: str) -> None:
     net = refgraph.read_docgraph_hop(hop)
     net.flows.loc[0, "average_day_wait"] = 7.5
     assert net.flows["average_day_wait"].tolist() == [7.5, 2.0, 3.25]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.integers(0, 7), min_size=1, max_size=6),
+    keep=st.lists(st.booleans(), min_size=42, max_size=42),
+    few=st.sampled_from([0, 1, 4096]),
+)
+def test_kept_rows_are_the_filter(sizes: list[int], keep: list[bool], few: int) -> None:
+    # the kept runs as slices (few runs) or Arrow's filter (many): the same rows in order
+    from refgraph.io import _fast_build
+
+    n = sum(sizes)
+    values = [f"v{i}" if i % 5 else None for i in range(n)]
+    chunks, at = [], 0
+    for size in sizes:
+        chunks.append(pa.array(values[at : at + size], pa.large_string()))
+        at += size
+    col = pa.chunked_array(chunks, pa.large_string())
+    sel = np.array(keep[:n], dtype=bool)
+    old = _fast_build._FEW_RUNS
+    _fast_build._FEW_RUNS = few
+    try:
+        parts = _fast_build.kept_rows(col, sel)
+    finally:
+        _fast_build._FEW_RUNS = old
+    got = pa.chunked_array(parts, pa.large_string()).to_pylist()
+    assert got == [v for v, k in zip(values, sel) if k]
+    assert all(len(p) for p in parts)

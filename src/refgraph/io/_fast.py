@@ -241,7 +241,10 @@ def _dates(arr: pa.Array | pa.ChunkedArray) -> np.ndarray | None:
         return None if bad.any() else np.array(got.to_numpy(dtype="datetime64[ns]"))
     if not _is_text(a):
         return None
-    distinct = pc.unique(a).drop_null()
+    if len(a) and not a.null_count and pc.all(pc.equal(a, a[0])).as_py():
+        distinct = pa.array([a[0].as_py()], a.type)  # a file's one period: no hash table
+    else:
+        distinct = pc.unique(a).drop_null()
     dates, bad, _ = _coerce_date(pd.Series(pd.array(distinct, dtype="string")))
     if bad.any():
         return None

@@ -73,6 +73,32 @@ def compact(values: np.ndarray, sel: np.ndarray, tail: np.ndarray | None = None)
     return out.copy() if len(out) < 0.75 * n else out
 
 
+#: A column loses its rows by slices of the kept runs (no copy) when it has at most this many
+#: runs, and by Arrow's filter (a copy of the kept values) when it has more.
+_FEW_RUNS = 4096
+
+
+def kept_rows(col: pa.ChunkedArray, sel: np.ndarray) -> list[pa.Array]:
+    """The rows of the mask ``sel`` of ``col``, as a list of Arrow arrays in order.
+
+    When the rows dropped are few (a file's rejects and repeated flows: tens
+    or hundreds among millions), the kept runs between them are zero-copy
+    slices of ``col``; otherwise ``col`` is filtered (a copy).
+
+    Examples
+    --------
+    >>> col = pa.chunked_array([["a", "b"], ["c", "d", "e"]])
+    >>> parts = kept_rows(col, np.array([True, False, True, True, False]))
+    >>> pa.chunked_array(parts).to_pylist()
+    ['a', 'c', 'd']
+    """
+    edges = np.flatnonzero(np.diff(sel.view(np.int8), prepend=0, append=0))
+    if len(edges) > 2 * _FEW_RUNS:
+        return [chunk for chunk in col.filter(pa.array(sel)).chunks if len(chunk)]
+    runs = [col.slice(int(a), int(b - a)) for a, b in zip(edges[::2], edges[1::2])]
+    return [chunk for run in runs for chunk in run.chunks if len(chunk)]
+
+
 def const(value: str | np.datetime64, m: int) -> pd.Series:
     """One value for every row, as validate_table types it, held compactly (no resident rows).
 
@@ -280,7 +306,7 @@ class Parts:
         elif name in self.columns:
             col = chunked(self.columns.pop(name))
             if not everything:
-                parts = list(col.filter(pa.array(sel)).chunks)
+                parts = kept_rows(col, sel)
                 if tail is not None:
                     values = tail.to_numpy(dtype=object, na_value=None)
                     parts.append(pa.array(values, type=col.type))
