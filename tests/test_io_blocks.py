@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from refgraph import RefgraphError, npi_check_digit
-from refgraph.io import _fast_keys, _text, read_cms_shared_patients, read_flows
+from refgraph.io import _blocks, _fast_keys, _text, read_cms_shared_patients, read_flows
 from refgraph.io._fast import npi_stems
 
 NPIS = [f"1{i:08d}{npi_check_digit(f'1{i:08d}')}" for i in range(1, 7)]
@@ -116,7 +116,7 @@ def test_parse_block_takes_the_shortcut_on_a_clean_block(monkeypatch: pytest.Mon
 
 def _all_blocks(path: Path, size: int) -> list[bytes]:
     out = []
-    for box in _text._blocks(path, size):
+    for box in _blocks.blocks(path, size):
         block = box.pop()
         out.append(bytes(block))
     return out
@@ -145,7 +145,7 @@ def test_blocks_read_in_place_are_the_streamed_blocks(
 def test_blocks_of_a_plain_file_are_bytearrays_cut_in_place(tmp_path: Path) -> None:
     p = tmp_path / "f.csv"
     p.write_bytes(b"a,1\nbb,22\nccc,333\n")
-    got = [box.pop() for box in _text._blocks(p, 7)]
+    got = [box.pop() for box in _blocks.blocks(p, 7)]
     assert [bytes(b) for b in got] == [b"a,1\n", b"bb,22\n", b"ccc,333\n"]
     assert all(isinstance(b, bytearray) for b in got)
 
