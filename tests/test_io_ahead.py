@@ -158,3 +158,42 @@ def test_two_threads_answer_in_order_and_raise_the_first_error_after_all_ended()
     with pytest.raises(ValueError, match="column 1"):
         _ahead.on_two_threads([lambda i=i: call(i) for i in range(5)])
     assert sorted(ended) == [0, 1, 2, 3, 4]  # every call ended before the error came
+
+
+def test_one_reader_thread_reads_the_same_on_the_calling_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, same_read: Any, assert_refused: Any
+) -> None:
+    # config.reader_threads = 1: no worker thread of refgraph's, the same outcome
+    from refgraph.config import config
+    from refgraph.io import _fast, _text
+
+    p = tmp_path / "pspp_days30.txt"
+    p.write_text(_cms_lines(400, 5))
+    where: list[str] = []
+    real_scanned, real_npis = _text._scanned, _fast._npi_rows
+
+    def scanned(boxes: Any) -> Any:
+        for item in real_scanned(boxes):
+            where.append(threading.current_thread().name)
+            yield item
+
+    def npi_rows(*a: Any, **k: Any) -> Any:
+        where.append(threading.current_thread().name)
+        return real_npis(*a, **k)
+
+    monkeypatch.setattr(_text, "_scanned", scanned)
+    monkeypatch.setattr(_fast, "_npi_rows", npi_rows)
+    two = refgraph.read_cms_shared_patients(p, year=2015, block_size=2000)
+    assert {n.split("_")[0] for n in where} == {"refgraph-read", "refgraph-check"}
+    where.clear()
+    with config(reader_threads=1):
+        one = refgraph.read_cms_shared_patients(p, year=2015, block_size=2000)
+    assert set(where) == {threading.current_thread().name}
+    same_read(one, two)
+    assert config.reader_threads == 2
+    for bad in (0, 3, True, 2.0, "2"):
+        assert_refused(
+            lambda bad=bad: setattr(config, "reader_threads", bad),
+            refgraph.ValidationError,
+            "reader_threads",
+        )

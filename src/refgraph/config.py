@@ -49,6 +49,11 @@ class Config:
         Default geopy geocoder name (``"offline"`` = ZIP centroids, no network).
     progress
         Show progress bars on long work.
+    reader_threads
+        Threads of refgraph's own file readers: ``2`` (default) reads the next
+        block and checks columns two at a time beside the work at hand; ``1``
+        does everything on the calling thread (the results are the same).
+        pyarrow's parser has its own pool (``pyarrow.set_cpu_count``).
     """
 
     _types: dict[str, tuple[type, ...]] = {  # noqa: RUF012 - fixed class table
@@ -56,6 +61,7 @@ class Config:
         "cache_dir": (Path,),
         "geocoder": (str,),
         "progress": (bool,),
+        "reader_threads": (int,),
     }
 
     def __init__(self) -> None:
@@ -67,6 +73,7 @@ class Config:
                 "cache_dir": _default_cache(),
                 "geocoder": "offline",
                 "progress": os.environ.get("REFGRAPH_PROGRESS", "1") not in ("0", "false"),
+                "reader_threads": 2,
             },
         )
 
@@ -78,6 +85,8 @@ class Config:
         if not isinstance(value, self._types[key]) or (key == "seed" and isinstance(value, bool)):
             names = " or ".join(t.__name__ for t in self._types[key])
             raise ValidationError(f"config.{key}: expected {names}, got {value!r}")
+        if key == "reader_threads" and (isinstance(value, bool) or value not in (1, 2)):
+            raise ValidationError(f"config.reader_threads: expected 1 or 2, got {value!r}")
         return value
 
     def __getattr__(self, key: str) -> Any:

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from ..config import config
+
 __all__ = ["ahead", "on_two_threads"]
 
 T = TypeVar("T")
@@ -26,6 +28,8 @@ def ahead(items: Iterable[T]) -> Iterator[T]:
     (never two at once), so a generator is safe to pass. Its exceptions are
     raised to the caller at the item where they happened. When the caller stops
     early, the one ``next`` under way is waited for and nothing more is made.
+    With :attr:`refgraph.config.Config.reader_threads` at ``1``, the items are
+    made on the calling thread as they are asked for.
 
     Examples
     --------
@@ -43,6 +47,9 @@ def ahead(items: Iterable[T]) -> Iterator[T]:
     ValueError: line 2: bad
     """
     it = iter(items)
+    if config.reader_threads < 2:  # everything on the calling thread
+        yield from it
+        return
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="refgraph-read") as pool:
         pending = pool.submit(next, it, _END)
         while True:
@@ -59,7 +66,8 @@ def on_two_threads(calls: Sequence[Callable[[], Any]]) -> list[Any]:
     For independent checks of a table's columns, whose NumPy and Arrow kernels
     release the GIL: on a machine of two cores both are busy. The first
     exception raised, in the order of ``calls``, is raised here once every
-    call has ended.
+    call has ended. With :attr:`refgraph.config.Config.reader_threads` at
+    ``1``, the calls are made here one after another (an error stops them).
 
     Examples
     --------
@@ -70,7 +78,7 @@ def on_two_threads(calls: Sequence[Callable[[], Any]]) -> list[Any]:
     ...
     ZeroDivisionError: division by zero
     """
-    if len(calls) < 2:
+    if len(calls) < 2 or config.reader_threads < 2:  # on the calling thread, in order
         return [call() for call in calls]
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="refgraph-check") as pool:
         futures = [pool.submit(call) for call in calls]
