@@ -93,7 +93,7 @@ def repeated_pairs(src: np.ndarray, dst: np.ndarray, ok: np.ndarray | None = Non
     return found if ok is None else _spread(found, ok)
 
 
-#: An odd multiplier (2**32 / the golden ratio, as a signed int32): the hash spreads stems.
+#: Knuth's multiplier 2654435761 (a prime near 2**32 / the golden ratio) as a signed int32.
 _GOLDEN = np.int32(-1_640_531_535)
 
 
