@@ -103,8 +103,9 @@ def read_parquet_table(path: Path, columns: list[str] | None = None) -> pa.Table
             table = _read_row_groups(pq.ParquetFile(path), path, columns)
         else:
             table = pq.read_table(path, columns=columns)
-        table.validate()  # and each column in full, two at a time (~3% of a read): e.g.
-        on_two_threads([partial(c.validate, full=True) for c in table.columns])  # bad UTF-8
+        table.validate()  # the structure; then each column's data in full, two at a time:
+        on_two_threads([partial(c.validate, full=True) for c in table.columns])  # e.g. bad
+        # UTF-8 in a damaged text page (about 3% of a read)
         return table
     except _PARQUET_ERRORS as exc:
         raise _parquet_error(path, exc) from exc
