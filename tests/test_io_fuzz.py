@@ -333,3 +333,60 @@ def test_fuzz_damage_helper_counts_lines() -> None:
     assert data_lines(raw, True) == 3
     assert data_lines(b"1,2\n\n3,4\n", None) == 2
     assert data_lines(b"npi1,npi2\n1,2\n", None) == 1
+
+
+def _outcome(read: Any, path: Path) -> Any:
+    """What a read gave: its result, or its refgraph error's type and message."""
+    try:
+        return read(path)
+    except RefgraphError as exc:
+        return (type(exc), str(exc))
+
+
+@FUZZ
+@given(
+    rows=flow_rows(),
+    damage_ops=ops,
+    comp=compression,
+    cms=st.booleans(),
+    block=st.sampled_from([40, 97, 1 << 20]),
+)
+def test_fuzz_reads_do_not_depend_on_threads(
+    tmp_path: Path,
+    monkeypatch: Any,
+    same_read: Any,
+    rows: Any,
+    damage_ops: Any,
+    comp: str,
+    cms: bool,
+    block: int,
+) -> None:
+    # damaged files in blocks of a few lines: reading the next block in a worker thread and
+    # checking columns two at a time gives what the calling thread alone gives (the same
+    # result, or the same error)
+    from refgraph.config import config
+    from refgraph.io import _sources, _text
+
+    monkeypatch.setattr(
+        _sources, "read_text", lambda path, **kw: _text.read_text(path, block_size=block, **kw)
+    )
+    if cms:
+        header = None
+        raw = damage(_csv(header, [[*r, r[3] // 2] for r in rows]).encode(), damage_ops)
+        path, _ = _write(tmp_path, "pspp_days30.txt", raw, comp)
+
+        def read(p: Path) -> Any:
+            return read_cms_shared_patients(p, year=2014, block_size=block)
+    else:
+        raw = damage(
+            _csv(["source_npi", "target_npi", "count", "patients"], rows).encode(), damage_ops
+        )
+        path, _ = _write(tmp_path, "flows.csv", raw, comp)
+        read = read_flows
+    two = _outcome(read, path)
+    with config(reader_threads=1):
+        one = _outcome(read, path)
+    if isinstance(two, tuple):
+        assert one == two
+    else:
+        same_read(one, two)
