@@ -284,3 +284,55 @@ def test_sum_past_2_53_across_blocks_rejects_rows_as_one_block(
     assert len(small.rejected) == 14
     kept = set(zip(small.flows["source_npi"], small.flows["target_npi"], strict=True))
     assert (NPIS[1], NPIS[0]) not in kept and (NPIS[2], NPIS[3]) in kept
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+@pytest.mark.parametrize("with_physicians", [False, True])
+def test_read_network_hands_the_flows_stems_to_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str, with_physicians: bool
+) -> None:
+    # read_network(flows=path) codes the flows' NPIs by the stems the fast path made: the
+    # same physicians, flows and node ids as the build from the table's text
+    import pyarrow.parquet as pq
+
+    from refgraph import _tables
+    from refgraph.network import ReferralNetwork
+
+    rng = np.random.default_rng(4)
+    n = 300
+    src = rng.choice(NPIS, n)
+    dst = rng.choice(NPIS, n)
+    counts = [str(c) for c in rng.integers(0, 50, n)]
+    counts[7] = "x"  # a reject
+    t = pa.table({"source_npi": src, "target_npi": dst, "count": counts})  # self-referrals, repeats
+    p = tmp_path / f"flows.{suffix}"
+    if suffix == "csv":
+        pacsv.write_csv(t, p)
+    else:
+        pq.write_table(t, p)
+    phys = None
+    if with_physicians:  # some of the flows' NPIs and one of no flow, in another order
+        phys = tmp_path / "physicians.csv"
+        phys.write_text("npi\n" + "\n".join([NPIS[3], NPIS[0], "1245319599"]) + "\n")
+    used: list[bool] = []
+    real = _tables._first_seen_flow_ids
+
+    def spy(phys_: Any, seen: Any, flow_stems: Any = None) -> Any:
+        used.append(flow_stems is not None)
+        return real(phys_, seen, flow_stems)
+
+    monkeypatch.setattr(_tables, "_first_seen_flow_ids", spy)
+    got = refgraph.read_network(physicians=phys, flows=p)
+    assert used == [True]
+    tables = {"flows": refgraph.read_flows(p).table}
+    if phys is not None:
+        tables["physicians"] = refgraph.read_physicians(phys).table
+    want = ReferralNetwork._from_valid_tables(tables)
+    assert used == [True, False]
+    pd.testing.assert_frame_equal(got.flows, want.flows)
+    pd.testing.assert_frame_equal(got.physicians, want.physicians)
+    a, b = got.csr(), want.csr()
+    pd.testing.assert_index_equal(a.npis, b.npis)
+    for part in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(a.matrix, part), getattr(b.matrix, part))
+    assert len(got.rejected) > 0 and len(got.flows) < n

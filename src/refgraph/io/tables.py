@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -95,10 +96,24 @@ def read_table(
     >>> len(res.table), res.rejected["reason"].tolist()
     (1, ['NPI must be a string of 10 digits'])
     """
+    return _read_table(source, table, columns=columns, strict=strict, **kwargs)
+
+
+def _read_table(
+    source: Source,
+    table: str,
+    *,
+    columns: Mapping[str, str] | None = None,
+    strict: bool = False,
+    npis: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    **kwargs: Any,
+) -> IngestResult:
+    """:func:`read_table`; ``npis``, a list, gets the accepted flows' NPI stems when the
+    fast path read them (:func:`refgraph.io._fast.fast_flows`), for the network build."""
     if table not in SCHEMAS:
         raise ValidationError(f"table: expected one of {list(TABLES)}, got {table!r}")
     loaded = _read_any(source, table, columns)
-    fast = _fast_read(loaded, table, columns, kwargs)
+    fast = _fast_read(loaded, table, columns, kwargs, npis)
     if fast is not None:  # a file's flows checked in Arrow (see refgraph.io._fast)
         res = loaded.finish(fast)
         del loaded, fast  # the Arrow table, but for the buffers the flows share with it
@@ -120,7 +135,11 @@ def read_table(
 
 
 def _fast_read(
-    loaded: Loaded, table: str, columns: Mapping[str, str] | None, kwargs: dict[str, Any]
+    loaded: Loaded,
+    table: str,
+    columns: Mapping[str, str] | None,
+    kwargs: dict[str, Any],
+    npis: list[tuple[np.ndarray, np.ndarray]] | None = None,
 ) -> IngestResult | None:
     """The flows of a file through :func:`refgraph.io._fast.fast_flows`, when it applies."""
     if table != "flows" or loaded.arrow is None or set(kwargs) - {"duplicates", "self_referrals"}:
@@ -143,6 +162,7 @@ def _fast_read(
         self_referrals=kwargs.get("self_referrals", "reject"),
         duplicates=kwargs.get("duplicates", "aggregate"),
         consume=True,
+        npis=npis,
     )
     if got is None:  # not emptied: the table goes back for the slow path
         loaded.arrow = pa.table([cols[name] for name in names], names=file_names)
@@ -185,7 +205,9 @@ def read_network(
 ) -> ReferralNetwork:
     """Read any of the five tables from files or frames into a network.
 
-    Rejected rows of every table are in ``net.rejected``.
+    Rejected rows of every table are in ``net.rejected``. A flows file read by
+    the fast path (:mod:`refgraph.io._fast`) hands its NPIs' stems to the
+    build, which then codes them without reading their text again.
     """
     from ..network import ReferralNetwork
 
@@ -196,7 +218,14 @@ def read_network(
         "events": events,
         "touchpoints": touchpoints,
     }
-    results = {k: read_table(v, k, strict=strict) for k, v in given.items() if v is not None}
-    net = ReferralNetwork._from_valid_tables({k: r.table for k, r in results.items()})
+    stems: list[tuple[np.ndarray, np.ndarray]] = []  # the flows' NPI stems, if read fast
+    results = {
+        k: _read_table(v, k, strict=strict, npis=stems if k == "flows" else None)
+        for k, v in given.items()
+        if v is not None
+    }
+    net = ReferralNetwork._from_valid_tables(
+        {k: r.table for k, r in results.items()}, flow_stems=stems[0] if stems else None
+    )
     net.ingest.update(results)
     return net
