@@ -21,6 +21,7 @@ __all__ = [
     "repeated_pairs",
     "repeated_values",
     "same_instant",
+    "spread",
 ]
 
 _DATES = ("period_start", "period_end")
@@ -80,7 +81,7 @@ def repeated_pairs(src: np.ndarray, dst: np.ndarray, ok: np.ndarray | None = Non
         found = np.zeros(len(same) + 1, dtype=bool)
         found[1:] = same
         found[:-1] |= same
-        return found if ok is None else _spread(found, ok)
+        return found if ok is None else spread(found, ok)
     hashed = _pair_hash(s, d)
     hashed.sort()
     twice = np.unique(hashed[1:][hashed[1:] == hashed[:-1]])
@@ -90,7 +91,7 @@ def repeated_pairs(src: np.ndarray, dst: np.ndarray, ok: np.ndarray | None = Non
     near = member(_pair_hash(s, d), twice)  # every row of a repeated pair, and a few more
     found = np.zeros(len(s), dtype=bool)
     found[near] = repeated_values(pair_keys(s[near], d[near]))
-    return found if ok is None else _spread(found, ok)
+    return found if ok is None else spread(found, ok)
 
 
 #: Knuth's multiplier 2654435761 (a prime near 2**32 / the golden ratio) as a signed int32.
@@ -115,7 +116,7 @@ def _in_order(src: np.ndarray, dst: np.ndarray) -> bool:
     return True
 
 
-def _spread(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def spread(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """A boolean array over the mask ``rows``: ``values`` at its rows, False elsewhere."""
     out = np.zeros(len(rows), dtype=bool)
     out[rows] = values

@@ -26,7 +26,7 @@ from .._validate import (
 )
 from ._ahead import ahead
 from ._fast import fast_flows, npi_stems
-from ._fast_keys import member, pair_keys
+from ._fast_keys import member, pair_keys, spread
 from ._text import TextChunk, TextFile, open_text
 
 if TYPE_CHECKING:
@@ -410,10 +410,10 @@ def _merge_across(
     if not len(twice):
         return keeps
     same = []  # each block's rows of a pair found in another block
-    for key, r, s in zip(keys, rows, stems):
+    for key, r in zip(keys, rows):
         hit = member(key, twice)  # the few repeated keys
         if r is not None:
-            hit = _spread(hit, r, len(s[0]))
+            hit = spread(hit, r)
         same.append(hit)
     del keys
     part = pd.concat([t.loc[h] for t, h in zip(tables, same) if h.any()], ignore_index=True)
@@ -428,7 +428,7 @@ def _merge_across(
     for i, hit in enumerate(same):
         if not hit.any():
             continue
-        drop = _spread(dup[at : at + int(hit.sum())], hit, len(hit))
+        drop = spread(dup[at : at + int(hit.sum())], hit)
         at += int(hit.sum())
         if drop.any():  # the block's rows are dropped as its columns are joined
             keeps[i] = ~drop
@@ -436,13 +436,6 @@ def _merge_across(
     tables.append(merged.table)
     stems.append(_stems_of(merged.table))
     return [*keeps, None]
-
-
-def _spread(values: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
-    """A boolean array of ``n`` rows: ``values`` at the rows of the mask ``rows``, else False."""
-    out = np.zeros(n, dtype=bool)
-    out[rows] = values
-    return out
 
 
 def _pair_keys(stems: Stems, rows: np.ndarray | None) -> np.ndarray:
